@@ -1,0 +1,113 @@
+"""The privacy gate: the one place that decides which pages a viewer may see.
+
+Every channel (page listings, home, search, feeds, sitemap, API, related-page blocks, newsletters) asks
+this module instead of checking view restrictions itself. A *viewer* is anonymous, a logged-in user with
+groups, or an audience of newsletter recipients described by the groups they all share.
+
+Wagtail stores restrictions as ``PageViewRestriction`` rows on the page at the top of a restricted
+subtree; a page is visible only if the viewer passes every restriction on its ancestors and itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+
+from wagtail.models import Page, PageViewRestriction
+
+_CACHE_ATTR = "_portal_viewer"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking: enough to evaluate a page's view restrictions without a request."""
+
+    authenticated: bool = False
+    group_ids: frozenset[int] = field(default_factory=frozenset)
+    superuser: bool = False
+
+    @classmethod
+    def anonymous(cls) -> Viewer:
+        """A visitor who is not logged in (and the public newsletter audience)."""
+        return cls()
+
+    @classmethod
+    def members_of(cls, group_ids: Iterable[int]) -> Viewer:
+        """A logged-in member belonging to exactly these groups (a newsletter audience)."""
+        return cls(authenticated=True, group_ids=frozenset(group_ids))
+
+    @classmethod
+    def for_user(cls, user) -> Viewer:
+        """The viewer for a Django user (anonymous, inactive and missing users see public pages only)."""
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return cls.anonymous()
+        cached = getattr(user, _CACHE_ATTR, None)
+        if cached is None:
+            cached = cls(
+                authenticated=True,
+                group_ids=frozenset(user.groups.values_list("id", flat=True)),
+                superuser=user.is_superuser,
+            )
+            setattr(user, _CACHE_ATTR, cached)
+        return cached
+
+    def passes(self, restriction: PageViewRestriction, restriction_group_ids: Iterable[int]) -> bool:
+        """Whether this viewer passes one view restriction.
+
+        Shared-password restrictions are never passed here: they are disabled on this portal, and any
+        left over from an import stay closed to every channel except the page view itself.
+        """
+        if self.superuser:
+            return True
+        if restriction.restriction_type == PageViewRestriction.LOGIN:
+            return self.authenticated
+        if restriction.restriction_type == PageViewRestriction.GROUPS:
+            return self.authenticated and bool(self.group_ids & set(restriction_group_ids))
+        return False
+
+
+def as_viewer(user_or_viewer) -> Viewer:
+    """Accept a user, a Viewer or None and return a Viewer."""
+    if isinstance(user_or_viewer, Viewer):
+        return user_or_viewer
+    return Viewer.for_user(user_or_viewer)
+
+
+def closed_paths(viewer) -> list[str]:
+    """Tree paths of the restricted subtrees this viewer may not enter (one query, two with groups)."""
+    viewer = as_viewer(viewer)
+    restrictions = PageViewRestriction.objects.select_related("page").prefetch_related("groups")
+    closed = []
+    for restriction in restrictions:
+        group_ids = [group.id for group in restriction.groups.all()]
+        if not viewer.passes(restriction, group_ids):
+            closed.append(restriction.page.path)
+    return closed
+
+
+def visible_pages(queryset: QuerySet, viewer) -> QuerySet:
+    """Narrow a page queryset to the live pages this viewer may read."""
+    queryset = queryset.live()
+    paths = closed_paths(viewer)
+    if not paths:
+        return queryset
+    condition = Q()
+    for path in paths:
+        condition |= Q(path__startswith=path)
+    return queryset.exclude(condition)
+
+
+def can_view(page: Page, viewer) -> bool:
+    """Whether this viewer may read this page (it must be live and outside closed subtrees)."""
+    if not page.live:
+        return False
+    return not any(page.path.startswith(path) for path in closed_paths(viewer))
+
+
+def is_restricted(page: Page, restricted_paths: Iterable[str] | None = None) -> bool:
+    """Whether a page sits in any restricted subtree (used to show a lock badge to those who may see it)."""
+    if restricted_paths is None:
+        restricted_paths = PageViewRestriction.objects.values_list("page__path", flat=True)
+    return any(page.path.startswith(path) for path in restricted_paths)

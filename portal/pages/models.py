@@ -1,0 +1,403 @@
+"""The portal's page types: home, best-practice articles, conference notes and standard pages."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db import models
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
+
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from wagtail import blocks as wagtail_blocks
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Orderable, Page
+from wagtail.search import index
+
+from django_countries.fields import CountryField
+
+from portal.core.blocks import (
+    CommonContentBlock,
+    DocumentLinkBlock,
+    HeadlineStatBlock,
+    SessionBlock,
+)
+from portal.core.models import Sector, Topic
+from portal.core.privacy import visible_pages
+
+WORDS_PER_MINUTE = 200
+INDEX_PAGE_SIZE = 12
+
+
+class BasePage(Page):
+    """Fields and behaviour every portal page shares: a listing summary and a social sharing image."""
+
+    listing_summary = models.TextField(
+        blank=True, max_length=300, help_text="Shown on cards and in search results. Defaults to the intro or summary."
+    )
+    social_image = models.ForeignKey(
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Shown when the page is shared (Open Graph). Use generated graphics, never photos of people.",
+    )
+
+    promote_panels = [
+        *Page.promote_panels,
+        MultiFieldPanel([FieldPanel("listing_summary"), FieldPanel("social_image")], heading="Listings and sharing"),
+    ]
+
+    class Meta:
+        abstract = True
+
+    def get_summary(self) -> str:
+        """The text shown on cards, in search results, feeds and meta descriptions."""
+        if self.listing_summary:
+            return self.listing_summary
+        if self.search_description:
+            return self.search_description
+        for attr in ("summary", "intro"):
+            value = getattr(self, attr, "")
+            if value:
+                return Truncator(strip_tags(str(value))).words(40)
+        return ""
+
+
+class HomePage(BasePage):
+    """The portal's front page: what the network is, featured pages, latest content and headline figures."""
+
+    hero_title = models.CharField(max_length=200, default="Together against child sexual abuse material online")
+    intro = RichTextField(features=["bold", "italic", "link"], blank=True)
+    headline_stats = StreamField(
+        [("stat", HeadlineStatBlock())],
+        blank=True,
+        max_num=6,
+        help_text="Headline figures shown in a row on the home page.",
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("hero_title"),
+        FieldPanel("intro"),
+        InlinePanel("featured_pages", label="Featured pages", max_num=6),
+        FieldPanel("headline_stats"),
+    ]
+
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["pages.ArticleIndexPage", "pages.ConferenceIndexPage", "pages.StandardPage"]
+    max_count = 1
+    template = "pages/home_page.html"
+
+    class Meta:
+        verbose_name = "home page"
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        user = request.user
+        featured_ids = [item.page_id for item in self.featured_pages.all()]
+        featured = visible_pages(Page.objects.filter(id__in=featured_ids), user).specific()
+        by_id = {page.id: page for page in featured}
+        context["featured_pages"] = [by_id[pk] for pk in featured_ids if pk in by_id]
+        context["latest_articles"] = (
+            visible_pages(ArticlePage.objects.all(), user).order_by("-date", "-id").prefetch_related("topics")[:3]
+        )
+        context["latest_conferences"] = visible_pages(ConferenceNotesPage.objects.all(), user).order_by(
+            "-start_date", "-id"
+        )[:3]
+        return context
+
+
+class HomeFeaturedPage(Orderable):
+    """A page the editors chose to feature on the home page."""
+
+    home = ParentalKey(HomePage, on_delete=models.CASCADE, related_name="featured_pages")
+    page = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, related_name="+")
+
+    panels = [FieldPanel("page")]
+
+
+class FilterableIndexMixin:
+    """Listing behaviour for index pages: `?topic=` and `?sector=` filters and pagination.
+
+    Subclasses set ``child_model`` and ``child_ordering``; only pages the viewer may read are listed.
+    """
+
+    child_model: type[Page]
+    child_ordering: tuple[str, ...] = ("-first_published_at",)
+    filter_by_sector = True
+
+    def get_children_queryset(self, request):
+        queryset = visible_pages(self.child_model.objects.child_of(self), request.user)
+        return queryset.order_by(*self.child_ordering).prefetch_related("topics")
+
+    def get_filters(self, request):
+        """The active filters from the query string, as (topic, sector) objects or None."""
+        topic = sector = None
+        topic_slug = request.GET.get("topic", "").strip()
+        if topic_slug:
+            topic = Topic.objects.filter(slug=topic_slug).first()
+        sector_slug = request.GET.get("sector", "").strip()
+        if sector_slug and self.filter_by_sector:
+            sector = Sector.objects.filter(slug=sector_slug).first()
+        return topic, sector
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        children = self.get_children_queryset(request)
+        topic, sector = self.get_filters(request)
+        if topic:
+            children = children.filter(topics=topic)
+        if sector:
+            children = children.filter(sectors=sector)
+        paginator = Paginator(children, INDEX_PAGE_SIZE)
+        try:
+            page_obj = paginator.page(request.GET.get("page", 1))
+        except PageNotAnInteger:
+            page_obj = paginator.page(1)
+        except EmptyPage:
+            page_obj = paginator.page(paginator.num_pages)
+        query = request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            {
+                "children": page_obj.object_list,
+                "page_obj": page_obj,
+                "paginator": paginator,
+                "active_topic": topic,
+                "active_sector": sector,
+                "topics": Topic.objects.all(),
+                "sectors": Sector.objects.all() if self.filter_by_sector else [],
+                "filter_query": query.urlencode(),
+            }
+        )
+        return context
+
+
+class ArticleIndexPage(FilterableIndexMixin, BasePage):
+    """Lists best-practice articles, filterable by topic and by the sector they are written for."""
+
+    intro = RichTextField(features=["bold", "italic", "link"], blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+
+    parent_page_types = ["pages.HomePage"]
+    subpage_types = ["pages.ArticlePage"]
+    template = "pages/article_index_page.html"
+    child_ordering = ("-date", "-id")
+
+    class Meta:
+        verbose_name = "best practice index"
+
+    @property
+    def child_model(self):
+        return ArticlePage
+
+
+class ArticlePage(BasePage):
+    """A best-practice article: what a member organisation learned, for the sectors it is meant for."""
+
+    summary = models.TextField(max_length=600, help_text="One or two sentences shown on cards and in feeds.")
+    author_organisation = models.CharField(max_length=200, blank=True)
+    date = models.DateField("published on", default=date.today)
+    topics = ParentalManyToManyField(Topic, blank=True, related_name="articles")
+    sectors = ParentalManyToManyField(
+        Sector, blank=True, related_name="articles", verbose_name="intended sectors"
+    )
+    body = StreamField(CommonContentBlock())
+    reading_time = models.PositiveSmallIntegerField(
+        default=1, editable=False, help_text="Minutes, computed from the body when the page is saved."
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("summary"),
+        FieldRowPanel([FieldPanel("author_organisation"), FieldPanel("date")]),
+        FieldPanel("topics"),
+        FieldPanel("sectors"),
+        FieldPanel("body"),
+        InlinePanel("related_pages", label="Related pages", max_num=6),
+    ]
+
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("summary"),
+        index.SearchField("body"),
+        index.SearchField("author_organisation"),
+        index.RelatedFields("topics", [index.SearchField("name")]),
+        index.FilterField("date"),
+    ]
+
+    parent_page_types = ["pages.ArticleIndexPage"]
+    subpage_types: list[str] = []
+    template = "pages/article_page.html"
+
+    class Meta:
+        verbose_name = "best practice article"
+
+    def save(self, *args, **kwargs):
+        self.reading_time = compute_reading_time(self.body)
+        super().save(*args, **kwargs)
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        related_ids = [item.page_id for item in self.related_pages.all()]
+        related = visible_pages(Page.objects.filter(id__in=related_ids), request.user).specific()
+        by_id = {page.id: page for page in related}
+        context["related"] = [by_id[pk] for pk in related_ids if pk in by_id]
+        return context
+
+
+class ArticleRelatedPage(Orderable):
+    """A page an editor links from an article; readers see it only if they may read it."""
+
+    article = ParentalKey(ArticlePage, on_delete=models.CASCADE, related_name="related_pages")
+    page = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, related_name="+")
+
+    panels = [FieldPanel("page")]
+
+
+class ConferenceIndexPage(FilterableIndexMixin, BasePage):
+    """Lists notes from conferences and network meetings, newest first."""
+
+    intro = RichTextField(features=["bold", "italic", "link"], blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+
+    parent_page_types = ["pages.HomePage"]
+    subpage_types = ["pages.ConferenceNotesPage"]
+    template = "pages/conference_index_page.html"
+    child_ordering = ("-start_date", "-id")
+    filter_by_sector = True
+
+    class Meta:
+        verbose_name = "conference notes index"
+
+    @property
+    def child_model(self):
+        return ConferenceNotesPage
+
+
+class ConferenceNotesPage(BasePage):
+    """Notes from one conference: sessions, speakers, key takeaways and attachments."""
+
+    event_name = models.CharField(max_length=250)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    city = models.CharField(max_length=120)
+    country = CountryField()
+    organisers = models.CharField(max_length=400, help_text="Comma-separated names of the organisers.")
+    partners = models.CharField(max_length=400, blank=True, help_text="Comma-separated names of partners.")
+    summary = models.TextField(max_length=800)
+    topics = ParentalManyToManyField(Topic, blank=True, related_name="conference_notes")
+    sectors = ParentalManyToManyField(Sector, blank=True, related_name="conference_notes")
+    key_takeaways = StreamField(
+        [("takeaway", wagtail_blocks.CharBlock(max_length=400, icon="tick", label="Takeaway"))], blank=True
+    )
+    sessions = StreamField([("session", SessionBlock())], blank=True)
+    body = StreamField(CommonContentBlock(), blank=True, help_text="Any further notes.")
+    attachments = StreamField([("document", DocumentLinkBlock())], blank=True)
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("event_name"),
+        FieldRowPanel([FieldPanel("start_date"), FieldPanel("end_date")]),
+        FieldRowPanel([FieldPanel("city"), FieldPanel("country")]),
+        FieldPanel("organisers"),
+        FieldPanel("partners"),
+        FieldPanel("summary"),
+        FieldPanel("topics"),
+        FieldPanel("sectors"),
+        FieldPanel("key_takeaways"),
+        FieldPanel("sessions"),
+        FieldPanel("body"),
+        FieldPanel("attachments"),
+    ]
+
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("event_name"),
+        index.SearchField("summary"),
+        index.SearchField("city"),
+        index.SearchField("organisers"),
+        index.SearchField("partners"),
+        index.SearchField("key_takeaways"),
+        index.SearchField("sessions"),
+        index.SearchField("body"),
+        index.RelatedFields("topics", [index.SearchField("name")]),
+        index.FilterField("start_date"),
+    ]
+
+    parent_page_types = ["pages.ConferenceIndexPage"]
+    subpage_types: list[str] = []
+    template = "pages/conference_notes_page.html"
+
+    class Meta:
+        verbose_name = "conference notes"
+        verbose_name_plural = "conference notes"
+
+    def clean(self):
+        super().clean()
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "The conference cannot end before it starts."})
+
+    @property
+    def organiser_list(self) -> list[str]:
+        return [name.strip() for name in self.organisers.split(",") if name.strip()]
+
+    @property
+    def partner_list(self) -> list[str]:
+        return [name.strip() for name in self.partners.split(",") if name.strip()]
+
+    @property
+    def date(self):
+        """The conference's first day, so feeds and listings can sort it with articles."""
+        return self.start_date
+
+
+class StandardPage(BasePage):
+    """A plain content page: about the network, contact, how to report illegal content."""
+
+    intro = models.TextField(blank=True, max_length=600)
+    body = StreamField(CommonContentBlock(), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
+    search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
+
+    parent_page_types = ["pages.HomePage", "pages.StandardPage"]
+    subpage_types = ["pages.StandardPage"]
+    template = "pages/standard_page.html"
+
+    class Meta:
+        verbose_name = "standard page"
+
+
+def compute_reading_time(body) -> int:
+    """Minutes needed to read a StreamField body at 200 words per minute (at least one)."""
+    words = 0
+    for block in body or []:
+        words += len(strip_tags(_block_text(block.value)).split())
+    return max(1, math.ceil(words / WORDS_PER_MINUTE))
+
+
+def _block_text(value) -> str:
+    """All human-readable text inside a block value, joined by spaces."""
+    if value is None:
+        return ""
+    if hasattr(value, "source"):  # RichText
+        return value.source
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return " ".join(_block_text(item) for key, item in value.items() if key not in {"level", "tone"})
+    if isinstance(value, list | tuple) or hasattr(value, "__iter__"):
+        try:
+            return " ".join(_block_text(item) for item in value)
+        except TypeError:
+            return ""
+    return ""

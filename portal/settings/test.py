@@ -1,0 +1,24 @@
+"""Test settings: fast hashing, local-memory cache and email, eager Celery unless a broker is given."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import CELERY_BROKER_URL
+
+SECRET_KEY = "test-only-key"  # noqa: S105
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+SITE_URL = "http://testserver"
+WAGTAILADMIN_BASE_URL = SITE_URL
+WAGTAILAPI_BASE_URL = SITE_URL
+# The suite always runs tasks eagerly; tests that need a real worker start one against CELERY_TEST_BROKER_URL.
+CELERY_TEST_BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL") or CELERY_BROKER_URL
+CELERY_BROKER_URL = "memory://"
+CELERY_TASK_ALWAYS_EAGER = True
