@@ -100,6 +100,8 @@ class HomePage(BasePage):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         user = request.user
+        # A list of {"value", "label", "source"}; the statistics app may feed it from the latest dataset.
+        context["headline_stats"] = [dict(block.value) for block in self.headline_stats]
         featured_ids = [item.page_id for item in self.featured_pages.all()]
         featured = visible_pages(Page.objects.filter(id__in=featured_ids), user).specific()
         by_id = {page.id: page for page in featured}

@@ -44,6 +44,8 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 INSTALLED_APPS = [
     "portal.core",
     "portal.pages",
+    "portal.members",
+    "portal.stats",
     "newsletter",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

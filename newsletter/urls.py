@@ -1,0 +1,3 @@
+"""Public newsletter URLs: subscribe, confirm, preferences, unsubscribe, webhooks."""
+
+urlpatterns: list = []

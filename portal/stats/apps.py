@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class StatsConfig(AppConfig):
+    name = "portal.stats"
+    label = "stats"
+    verbose_name = "Network statistics"
