@@ -191,7 +191,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers unacknowledged (acks_late) messages after this many seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
-CELERY_BEAT_SCHEDULE: dict = {}
+# Periodic tasks run by `celery -A portal beat` (seconds between runs).
+CELERY_BEAT_SCHEDULE: dict = {
+    "publish-scheduled-pages": {"task": "portal.core.tasks.publish_scheduled_pages", "schedule": 60.0},
+}
 
 # Wagtail
 WAGTAIL_SITE_NAME = "Hotline Network Portal"
