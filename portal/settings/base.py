@@ -175,6 +175,21 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Hotline Network Porta
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 EMAIL_REPLY_TO = env_list("EMAIL_REPLY_TO")
 
+# Newsletter subscriptions (double opt-in, links, limits). Rates are "count/seconds".
+NEWSLETTER_FROM_EMAIL = os.environ.get("NEWSLETTER_FROM_EMAIL", DEFAULT_FROM_EMAIL)
+NEWSLETTER_UNSUBSCRIBE_MAILTO = os.environ.get("NEWSLETTER_UNSUBSCRIBE_MAILTO", "")  # default: the sender's address
+NEWSLETTER_LIST_ID = os.environ.get("NEWSLETTER_LIST_ID", "")  # default: newsletter.<SITE_URL host>
+NEWSLETTER_CONFIRM_TOKEN_MAX_AGE = env_int("NEWSLETTER_CONFIRM_TOKEN_MAX_AGE", 3 * 24 * 3600)
+NEWSLETTER_CONFIRMATION_RESEND_COOLDOWN = env_int("NEWSLETTER_CONFIRMATION_RESEND_COOLDOWN", 600)
+NEWSLETTER_PENDING_MAX_AGE_DAYS = env_int("NEWSLETTER_PENDING_MAX_AGE_DAYS", 30)
+NEWSLETTER_RATE_LIMIT_IP = os.environ.get("NEWSLETTER_RATE_LIMIT_IP", "20/3600")
+NEWSLETTER_RATE_LIMIT_ADDRESS = os.environ.get("NEWSLETTER_RATE_LIMIT_ADDRESS", "5/3600")
+NEWSLETTER_LANGUAGES = env_list("NEWSLETTER_LANGUAGES", "en,fr,de,es,it,nl")
+# Keys the hashes of IPs and erased addresses; set it before ever rotating SECRET_KEY (defaults to SECRET_KEY).
+NEWSLETTER_HASH_SECRET = os.environ.get("NEWSLETTER_HASH_SECRET", "")
+# Number of reverse proxies in front of the app whose X-Forwarded-For entries are trusted (0: use REMOTE_ADDR).
+NEWSLETTER_TRUSTED_PROXY_COUNT = env_int("NEWSLETTER_TRUSTED_PROXY_COUNT", 0)
+
 # Celery: with no CELERY_BROKER_URL, tasks run eagerly in-process (the embedded default).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
@@ -194,6 +209,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBIL
 # Periodic tasks run by `celery -A portal beat` (seconds between runs).
 CELERY_BEAT_SCHEDULE: dict = {
     "publish-scheduled-pages": {"task": "portal.core.tasks.publish_scheduled_pages", "schedule": 60.0},
+    "newsletter-delete-stale-pending": {
+        "task": "newsletter.tasks.delete_stale_pending_subscribers", "schedule": 6 * 3600.0,
+    },
 }
 
 # Wagtail
