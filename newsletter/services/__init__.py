@@ -1,0 +1,1 @@
+"""Plain service functions for the newsletter: views and tasks stay thin and call these."""
