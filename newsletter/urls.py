@@ -1,3 +1,20 @@
-"""Public newsletter URLs: subscribe, confirm, preferences, unsubscribe, webhooks."""
+"""Public newsletter URLs (mounted at /newsletter/): subscribe, confirm, preferences, one-click unsubscribe."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from newsletter import views
+
+app_name = "newsletter"
+
+urlpatterns = [
+    path("subscribe/", views.subscribe, name="subscribe"),
+    path("subscribe/member/", views.subscribe_member, name="subscribe_member"),
+    path("confirm/resend/", views.resend, name="resend"),
+    path("confirm/<str:token>/", views.confirm, name="confirm"),
+    path("preferences/<str:token>/", views.preferences, name="preferences"),
+    path("preferences/<str:token>/unsubscribe/", views.preferences_unsubscribe, name="preferences_unsubscribe"),
+    path("preferences/<str:token>/resubscribe/", views.preferences_resubscribe, name="preferences_resubscribe"),
+    path("preferences/<str:token>/export/", views.preferences_export, name="preferences_export"),
+    path("preferences/<str:token>/erase/", views.preferences_erase, name="preferences_erase"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]

@@ -1,0 +1,80 @@
+"""Fixed-window rate limits kept in the Django cache (Redis in production, so all web processes share them).
+
+Counters are created with ``cache.add`` and bumped with ``cache.incr``, both atomic in Redis, so concurrent
+requests cannot slip past a limit. Keys contain only a hash of the IP address or email address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+
+KEY_PREFIX = "newsletter:rl"
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``count`` requests per ``window`` seconds."""
+
+    count: int
+    window: int
+
+    @classmethod
+    def parse(cls, value: str | Rate) -> Rate:
+        """Parse "5/3600" (five per hour)."""
+        if isinstance(value, Rate):
+            return value
+        try:
+            count, window = (int(part) for part in str(value).split("/", 1))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"A rate limit must look like '5/3600' (count/seconds), got {value!r}") from exc
+        if count < 1 or window < 1:
+            raise ImproperlyConfigured(f"A rate limit needs a positive count and window, got {value!r}")
+        return cls(count, window)
+
+
+@dataclass(frozen=True)
+class Throttled:
+    """A limit was exceeded: which one, and how many seconds until its window resets."""
+
+    scope: str
+    retry_after: int
+
+
+def _digest(identifier: str) -> str:
+    return hashlib.sha256(identifier.encode()).hexdigest()[:32]
+
+
+def hit(scope: str, identifier: str, rate: Rate | str, now: float | None = None) -> Throttled | None:
+    """Count one request for ``identifier`` in ``scope``; return ``Throttled`` once the limit is exceeded."""
+    rate = Rate.parse(rate)
+    now = time.time() if now is None else now
+    window_index = int(now // rate.window)
+    key = f"{KEY_PREFIX}:{scope}:{_digest(identifier)}:{window_index}"
+    cache.add(key, 0, timeout=rate.window + 1)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        # The counter expired between add and incr: this request starts a fresh window.
+        cache.add(key, 1, timeout=rate.window + 1)
+        count = 1
+    if count > rate.count:
+        retry_after = max(1, int(rate.window - (now % rate.window)))
+        return Throttled(scope=scope, retry_after=retry_after)
+    return None
+
+
+def check_signup(ip: str, email: str | None) -> Throttled | None:
+    """Apply the per-IP and (when an address is given) per-address signup limits from settings."""
+    throttled = None
+    if ip:
+        throttled = hit("ip", ip, getattr(settings, "NEWSLETTER_RATE_LIMIT_IP", "20/3600"))
+    if email:
+        by_address = hit("address", email.strip().lower(), getattr(settings, "NEWSLETTER_RATE_LIMIT_ADDRESS", "5/3600"))
+        throttled = throttled or by_address
+    return throttled

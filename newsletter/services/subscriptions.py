@@ -1,0 +1,451 @@
+"""Subscribe, confirm, change preferences, unsubscribe, expire stale signups and import lists.
+
+The rules that keep the list honest live here:
+
+* A signup never reveals whether an address was already known: callers get no answer that differs.
+* Concurrent signups of one address produce one row (unique constraint + retry) and at most one confirmation
+  email (an atomic "claim" of ``confirmation_sent_at`` that only one request wins, plus a resend cooldown).
+* Only a confirmed opt-in (or a verified member account, or an import with a stated basis) subscribes.
+* An address that unsubscribed, bounced, complained or was erased is never re-added by an import.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import Enum
+
+from django.conf import settings
+from django.contrib.auth.base_user import BaseUserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from newsletter.models import ConsentRecord, Subscriber, SuppressedAddress, new_token_key
+from newsletter.services import tokens
+from newsletter.services.privacy import hash_email, hash_ip, user_agent_family
+
+logger = logging.getLogger(__name__)
+
+# The consent statement shown next to every signup form. Changing the wording requires a new version, so
+# each ConsentRecord keeps pointing at the exact text the person agreed to.
+CONSENT_VERSION = "2026-11"
+CONSENT_TEXT = (
+    "I want to receive the Hotline Network Portal newsletter by email. I can unsubscribe at any time with one "
+    "click from any email. The portal keeps my email address, my topic and language choices and a record of "
+    "this consent (with my IP address only in hashed form) to send the newsletter, and shares them with no one."
+)
+
+OPTED_OUT = (Subscriber.Status.UNSUBSCRIBED, Subscriber.Status.CLEANED, Subscriber.Status.COMPLAINED)
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    """Where a request came from, reduced to what consent records keep (hashed IP, browser family)."""
+
+    ip: str = ""
+    user_agent: str = ""
+
+    @property
+    def ip_hash(self) -> str:
+        return hash_ip(self.ip)
+
+    @property
+    def ua_family(self) -> str:
+        return user_agent_family(self.user_agent)
+
+
+class SignupOutcome(Enum):
+    """What a signup did. For logs and tests only: views must answer the same in every case."""
+
+    CREATED = "created"
+    PENDING_RESENT = "pending_resent"
+    PENDING_UNCHANGED = "pending_unchanged"
+    ALREADY_SUBSCRIBED = "already_subscribed"
+    RESUBSCRIBING = "resubscribing"
+
+
+class ConfirmOutcome(Enum):
+    CONFIRMED = "confirmed"
+    ALREADY_CONFIRMED = "already_confirmed"
+    NOT_PENDING = "not_pending"
+
+
+def normalize_email(email: str) -> str:
+    """Strip spaces and lowercase the domain (the unique constraint also ignores the local part's case)."""
+    return BaseUserManager.normalize_email((email or "").strip())
+
+
+def available_languages() -> list[tuple[str, str]]:
+    """(code, name) pairs for the languages subscribers can choose (``NEWSLETTER_LANGUAGES``)."""
+    from django.conf.locale import LANG_INFO
+
+    codes = getattr(settings, "NEWSLETTER_LANGUAGES", None) or ["en"]
+    return [(code, LANG_INFO.get(code, {}).get("name_local", code)) for code in codes]
+
+
+def resend_cooldown() -> timedelta:
+    return timedelta(seconds=int(getattr(settings, "NEWSLETTER_CONFIRMATION_RESEND_COOLDOWN", 600)))
+
+
+def _record_consent(subscriber, event, form, info: RequestInfo, *, basis="", actor=None, text=CONSENT_TEXT,
+                    version=CONSENT_VERSION) -> ConsentRecord:
+    return ConsentRecord.objects.create(
+        subscriber=subscriber, event=event, consent_text=text, consent_version=version, form=form, basis=basis,
+        ip_hash=info.ip_hash, user_agent_family=info.ua_family, actor=actor,
+    )
+
+
+def _claim_confirmation(subscriber_id: int, now) -> bool:
+    """Atomically take the right to send a confirmation email: True for exactly one concurrent caller.
+
+    The UPDATE only matches while no confirmation was sent within the cooldown, so of many simultaneous
+    requests one updates the row and the rest match nothing.
+    """
+    recent = now - resend_cooldown()
+    claimed = (
+        Subscriber.objects.filter(pk=subscriber_id, status=Subscriber.Status.PENDING)
+        .filter(Q(confirmation_sent_at__isnull=True) | Q(confirmation_sent_at__lte=recent))
+        .update(confirmation_sent_at=now)
+    )
+    return claimed == 1
+
+
+def _queue_confirmation(subscriber_id: int) -> None:
+    from newsletter.tasks import send_confirmation_email
+
+    transaction.on_commit(lambda: send_confirmation_email.delay(subscriber_id))
+
+
+def _queue_welcome(subscriber_id: int) -> None:
+    from newsletter.tasks import send_welcome_email
+
+    transaction.on_commit(lambda: send_welcome_email.delay(subscriber_id))
+
+
+def request_subscription(
+    email: str,
+    *,
+    topics: Iterable = (),
+    language: str = "en",
+    frequency: str = Subscriber.Frequency.EVERY_ISSUE,
+    source: str = Subscriber.Source.SIGNUP_PAGE,
+    info: RequestInfo = RequestInfo(),
+) -> SignupOutcome:
+    """Record a signup request and queue a confirmation email when one is due.
+
+    New addresses and addresses that had left become ``PENDING`` with a consent record; a pending address
+    gets a fresh confirmation at most once per cooldown; a subscribed address is left untouched (a stranger
+    must not change someone else's choices). Safe under concurrency: retried on a unique-constraint race.
+    """
+    email = normalize_email(email)
+    topics = list(topics)
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _request_subscription_once(email, topics, language, frequency, source, info)
+        except IntegrityError:
+            # Another request inserted the same address first; the next attempt finds its row.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _request_subscription_once(email, topics, language, frequency, source, info) -> SignupOutcome:
+    now = timezone.now()
+    subscriber = Subscriber.objects.select_for_update().for_email(email).first()
+    if subscriber is None:
+        subscriber = Subscriber.objects.create(
+            email=email, status=Subscriber.Status.PENDING, language=language, frequency=frequency,
+            source=source, created_at=now, requested_at=now,
+        )
+        subscriber.topics.set(topics)
+        outcome = SignupOutcome.CREATED
+    elif subscriber.status == Subscriber.Status.SUBSCRIBED:
+        return SignupOutcome.ALREADY_SUBSCRIBED
+    elif subscriber.status in OPTED_OUT:
+        # A new opt-in by someone who had left: pending again, with fresh links, until they confirm.
+        subscriber.status_before_signup = subscriber.status
+        subscriber.status = Subscriber.Status.PENDING
+        subscriber.requested_at = now
+        subscriber.confirmation_sent_at = None
+        subscriber.token_key = new_token_key()
+        subscriber.language, subscriber.frequency, subscriber.source = language, frequency, source
+        subscriber.save()
+        subscriber.topics.set(topics)
+        outcome = SignupOutcome.RESUBSCRIBING
+    else:
+        outcome = SignupOutcome.PENDING_UNCHANGED
+    if _claim_confirmation(subscriber.pk, now):
+        if outcome == SignupOutcome.PENDING_UNCHANGED:
+            outcome = SignupOutcome.PENDING_RESENT
+            Subscriber.objects.filter(pk=subscriber.pk).update(requested_at=now)
+            subscriber.topics.set(topics)
+        _record_consent(subscriber, ConsentRecord.Event.GIVEN, source, info)
+        _queue_confirmation(subscriber.pk)
+    return outcome
+
+
+def resend_confirmation(email: str) -> bool:
+    """Send a new confirmation link if (and only if) this address is pending and the cooldown has passed."""
+    subscriber = Subscriber.objects.for_email(normalize_email(email)).filter(status=Subscriber.Status.PENDING).first()
+    if subscriber is None:
+        return False
+    with transaction.atomic():
+        if not _claim_confirmation(subscriber.pk, timezone.now()):
+            return False
+        _queue_confirmation(subscriber.pk)
+    return True
+
+
+def confirm_subscription(subscriber, info: RequestInfo = RequestInfo()) -> ConfirmOutcome:
+    """Confirm a pending subscriber (from a valid confirmation link). Harmless when repeated.
+
+    A confirmation link never re-subscribes someone who has since unsubscribed (``NOT_PENDING``).
+    Confirming lifts any suppression of the address: this is a fresh, proven opt-in.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        confirmed = Subscriber.objects.filter(
+            pk=subscriber.pk, status=Subscriber.Status.PENDING, token_key=subscriber.token_key
+        ).update(status=Subscriber.Status.SUBSCRIBED, confirmed_at=now, status_before_signup="")
+        if not confirmed:
+            subscriber.refresh_from_db()
+            if subscriber.status == Subscriber.Status.SUBSCRIBED:
+                return ConfirmOutcome.ALREADY_CONFIRMED
+            return ConfirmOutcome.NOT_PENDING
+        given = subscriber.consents.filter(event=ConsentRecord.Event.GIVEN).order_by("-created_at", "-id").first()
+        _record_consent(
+            subscriber, ConsentRecord.Event.CONFIRMED, "confirmation_link", info,
+            text=given.consent_text if given else CONSENT_TEXT,
+            version=given.consent_version if given else CONSENT_VERSION,
+        )
+        SuppressedAddress.objects.filter(email_hash=hash_email(subscriber.email)).delete()
+        _queue_welcome(subscriber.pk)
+    subscriber.refresh_from_db()
+    return ConfirmOutcome.CONFIRMED
+
+
+def subscribe_member(user, *, topics: Iterable = (), info: RequestInfo = RequestInfo()) -> Subscriber:
+    """Subscribe a logged-in member with their account's (already verified) address, confirmed at once."""
+    email = normalize_email(user.email)
+    if not email:
+        raise ValueError("This account has no email address.")
+    topics = list(topics)
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                now = timezone.now()
+                subscriber, created = Subscriber.objects.select_for_update().get_or_create(
+                    email__iexact=email,
+                    defaults={"email": email, "status": Subscriber.Status.SUBSCRIBED,
+                              "source": Subscriber.Source.MEMBER, "created_at": now, "requested_at": now,
+                              "confirmed_at": now, "user": user},
+                )
+                if created or subscriber.status != Subscriber.Status.SUBSCRIBED:
+                    if not created:
+                        subscriber.status = Subscriber.Status.SUBSCRIBED
+                        subscriber.confirmed_at = now
+                        subscriber.requested_at = now
+                        subscriber.status_before_signup = ""
+                        subscriber.user = subscriber.user or user
+                        subscriber.save()
+                    subscriber.topics.set(topics)
+                    _record_consent(subscriber, ConsentRecord.Event.CONFIRMED, "member_account", info)
+                    SuppressedAddress.objects.filter(email_hash=hash_email(email)).delete()
+                    _queue_welcome(subscriber.pk)
+                elif topics:
+                    subscriber.topics.add(*topics)
+                return subscriber
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def unsubscribe(subscriber, *, form: str = "one_click", info: RequestInfo = RequestInfo()) -> bool:
+    """Take an address off the list at once (idempotent). Returns whether anything changed."""
+    with transaction.atomic():
+        changed = Subscriber.objects.filter(
+            pk=subscriber.pk, status__in=[Subscriber.Status.SUBSCRIBED, Subscriber.Status.PENDING]
+        ).update(status=Subscriber.Status.UNSUBSCRIBED, unsubscribed_at=timezone.now(), status_before_signup="")
+        if changed:
+            _record_consent(subscriber, ConsentRecord.Event.WITHDRAWN, form, info, text="", version="")
+    subscriber.refresh_from_db()
+    return bool(changed)
+
+
+def resubscribe(subscriber, *, info: RequestInfo = RequestInfo()) -> bool:
+    """Subscribe again from the preference centre: the link came by email to this address, so it is proven."""
+    with transaction.atomic():
+        changed = Subscriber.objects.filter(pk=subscriber.pk, status__in=OPTED_OUT).update(
+            status=Subscriber.Status.SUBSCRIBED, confirmed_at=timezone.now(), status_before_signup=""
+        )
+        if changed:
+            _record_consent(subscriber, ConsentRecord.Event.CONFIRMED, "preferences", info)
+    subscriber.refresh_from_db()
+    return bool(changed)
+
+
+def update_preferences(subscriber, *, topics: Iterable, frequency: str, language: str) -> None:
+    """Save topic, frequency and language choices."""
+    with transaction.atomic():
+        Subscriber.objects.filter(pk=subscriber.pk).update(frequency=frequency, language=language)
+        subscriber.topics.set(list(topics))
+    subscriber.refresh_from_db()
+
+
+def rotate_links(subscriber) -> None:
+    """Invalidate every link sent to this subscriber so far (new key for all tokens)."""
+    subscriber.token_key = new_token_key()
+    subscriber.save(update_fields=["token_key"])
+
+
+def delete_stale_pending(now=None) -> tuple[int, int]:
+    """Discard signups that were never confirmed within ``NEWSLETTER_PENDING_MAX_AGE_DAYS``.
+
+    New addresses are deleted. Addresses that had unsubscribed (or bounced/complained) before this unconfirmed
+    signup go back to that status, so their opt-out is not forgotten. Returns (deleted, restored).
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=int(getattr(settings, "NEWSLETTER_PENDING_MAX_AGE_DAYS", 30)))
+    stale = Subscriber.objects.filter(status=Subscriber.Status.PENDING, requested_at__lt=cutoff)
+    restored = 0
+    with transaction.atomic():
+        for status in OPTED_OUT:
+            restored += stale.filter(status_before_signup=status).update(
+                status=status, status_before_signup="", token_key=new_token_key()
+            )
+        _, per_model = stale.filter(status_before_signup="").delete()
+    deleted = per_model.get(Subscriber._meta.label, 0)  # delete() also counts cascaded consent records
+    logger.info("newsletter: removed %s stale pending signups, restored %s opt-outs", deleted, restored)
+    return deleted, restored
+
+
+# --- List import ---------------------------------------------------------------------------------------------
+
+IMPORT_MAX_ROWS = 20_000
+
+
+@dataclass
+class ImportReport:
+    """What an import did, row by row where something was skipped."""
+
+    created: int = 0
+    skipped: list[tuple[int, str, str]] = field(default_factory=list)  # (line, address, reason)
+
+    def skipped_count(self, reason: str | None = None) -> int:
+        return sum(1 for _, _, r in self.skipped if reason is None or r == reason)
+
+
+SKIP_INVALID = "not a valid email address"
+SKIP_DUPLICATE = "appears earlier in the file"
+SKIP_SUBSCRIBED = "already subscribed"
+SKIP_PENDING = "awaiting their own confirmation"
+SKIP_OPTED_OUT = "unsubscribed, bounced or complained: never re-added by import"
+SKIP_SUPPRESSED = "erased or suppressed: only the person can sign up again"
+
+
+def parse_import_csv(text: str) -> list[tuple[int, str]]:
+    """(line number, address) pairs from CSV text with an ``email`` column (or addresses in the first column)."""
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        return []
+    header = [cell.strip().lower() for cell in rows[0]]
+    if "email" in header:
+        column, start = header.index("email"), 1
+    else:
+        column, start = 0, 0
+    result = []
+    for number, row in enumerate(rows[start:], start=start + 1):
+        if len(row) > column and row[column].strip():
+            result.append((number, row[column].strip()))
+    if len(result) > IMPORT_MAX_ROWS:
+        raise ValidationError(f"Import at most {IMPORT_MAX_ROWS} addresses at a time.")
+    return result
+
+
+def import_subscribers(rows: list[tuple[int, str]], *, basis: str, actor, topics: Iterable = (),
+                       language: str = "en") -> ImportReport:
+    """Add addresses from an existing list as subscribed, with an IMPORTED consent record stating ``basis``.
+
+    Skips (and reports) invalid and duplicate addresses, anything already on the list in any status, and
+    every suppressed (erased) address: an import can never re-subscribe someone who left.
+    """
+    if not (basis or "").strip():
+        raise ValidationError("State the consent basis for these addresses.")
+    topics = list(topics)
+    report = ImportReport()
+    candidates: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for line, raw in rows:
+        email = normalize_email(raw)
+        try:
+            validate_email(email)
+        except ValidationError:
+            report.skipped.append((line, raw, SKIP_INVALID))
+            continue
+        if email.lower() in seen:
+            report.skipped.append((line, email, SKIP_DUPLICATE))
+            continue
+        seen.add(email.lower())
+        candidates.append((line, email))
+
+    chunk_size = 500
+    for start in range(0, len(candidates), chunk_size):
+        chunk = candidates[start:start + chunk_size]
+        lowered = [email.lower() for _, email in chunk]
+        with transaction.atomic():
+            existing = dict(
+                Subscriber.objects.annotate(lower_email=Lower("email"))
+                .filter(lower_email__in=lowered).values_list("lower_email", "status")
+            )
+            hashes = {email.lower(): hash_email(email) for _, email in chunk}
+            suppressed = set(
+                SuppressedAddress.objects.filter(email_hash__in=hashes.values()).values_list("email_hash", flat=True)
+            )
+            for line, email in chunk:
+                status = existing.get(email.lower())
+                if hashes[email.lower()] in suppressed:
+                    report.skipped.append((line, email, SKIP_SUPPRESSED))
+                elif status == Subscriber.Status.SUBSCRIBED:
+                    report.skipped.append((line, email, SKIP_SUBSCRIBED))
+                elif status == Subscriber.Status.PENDING:
+                    report.skipped.append((line, email, SKIP_PENDING))
+                elif status is not None:
+                    report.skipped.append((line, email, SKIP_OPTED_OUT))
+                else:
+                    _import_one(email, basis, actor, topics, language)
+                    report.created += 1
+    logger.info("newsletter import by user %s: %s added, %s skipped", getattr(actor, "pk", None),
+                report.created, len(report.skipped))
+    return report
+
+
+def _import_one(email, basis, actor, topics, language) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        subscriber = Subscriber.objects.create(
+            email=email, status=Subscriber.Status.SUBSCRIBED, source=Subscriber.Source.IMPORT, language=language,
+            created_at=now, requested_at=now,
+        )
+        if topics:
+            subscriber.topics.set(topics)
+        _record_consent(subscriber, ConsentRecord.Event.IMPORTED, "import", RequestInfo(), basis=basis.strip(),
+                        actor=actor, text="", version="")
+
+
+def tokens_for(subscriber) -> dict[str, str]:
+    """The three personal links of a subscriber (used by the demo and by staff tools)."""
+    return {
+        "confirm": tokens.confirm_url(subscriber),
+        "preferences": tokens.preferences_url(subscriber),
+        "unsubscribe": tokens.unsubscribe_url(subscriber),
+    }

@@ -1,0 +1,98 @@
+"""Signed links for subscribers: confirm (expiring), preferences and unsubscribe (long-lived).
+
+A token carries the subscriber id and the subscriber's current ``token_key``. Replacing that key (or deleting
+the subscriber, as erasure does) invalidates every link issued before, without a table of used tokens.
+Each purpose has its own salt, so a token made for one purpose never opens another.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+CONFIRM = "newsletter.confirm"
+PREFERENCES = "newsletter.preferences"
+UNSUBSCRIBE = "newsletter.unsubscribe"
+PURPOSES = (CONFIRM, PREFERENCES, UNSUBSCRIBE)
+
+_URL_NAMES = {
+    CONFIRM: "newsletter:confirm",
+    PREFERENCES: "newsletter:preferences",
+    UNSUBSCRIBE: "newsletter:unsubscribe",
+}
+
+
+class TokenError(Exception):
+    """A link that cannot be used. ``reason`` is one of "expired", "invalid" or "superseded"."""
+
+    reason = "invalid"
+
+
+class TokenExpired(TokenError):
+    reason = "expired"
+
+
+class TokenInvalid(TokenError):
+    """Tampered, truncated or made for another purpose."""
+
+    reason = "invalid"
+
+
+class TokenSuperseded(TokenError):
+    """Correctly signed, but its subscriber is gone or has a new key (erased, or links rotated)."""
+
+    reason = "superseded"
+
+
+def confirm_max_age() -> int:
+    """How long (seconds) a confirmation link stays valid."""
+    return int(getattr(settings, "NEWSLETTER_CONFIRM_TOKEN_MAX_AGE", 3 * 24 * 3600))
+
+
+def make_token(subscriber, purpose: str) -> str:
+    """A signed, URL-safe token for ``subscriber`` and ``purpose`` (timestamped, so it can expire)."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"Unknown token purpose {purpose!r}")
+    return signing.dumps([subscriber.pk, subscriber.token_key], salt=purpose)
+
+
+def read_token(token: str, purpose: str, max_age: int | None = None):
+    """Return the Subscriber a token belongs to, or raise a ``TokenError`` saying why it cannot be used."""
+    from newsletter.models import Subscriber
+
+    try:
+        payload = signing.loads(token, salt=purpose, max_age=max_age)
+    except signing.SignatureExpired as exc:
+        raise TokenExpired("This link has expired.") from exc
+    except signing.BadSignature as exc:
+        raise TokenInvalid("This link is not valid.") from exc
+    if not (isinstance(payload, list) and len(payload) == 2):
+        raise TokenInvalid("This link is not valid.")
+    subscriber_id, key = payload
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None or not isinstance(key, str) or subscriber.token_key != key:
+        raise TokenSuperseded("This link is no longer valid.")
+    return subscriber
+
+
+def absolute_url(path: str) -> str:
+    """``SITE_URL`` + path: links in emails must be absolute."""
+    return settings.SITE_URL + path
+
+
+def url_for(subscriber, purpose: str) -> str:
+    """The absolute URL of the page a token of ``purpose`` opens."""
+    return absolute_url(reverse(_URL_NAMES[purpose], kwargs={"token": make_token(subscriber, purpose)}))
+
+
+def confirm_url(subscriber) -> str:
+    return url_for(subscriber, CONFIRM)
+
+
+def preferences_url(subscriber) -> str:
+    return url_for(subscriber, PREFERENCES)
+
+
+def unsubscribe_url(subscriber) -> str:
+    return url_for(subscriber, UNSUBSCRIBE)

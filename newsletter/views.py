@@ -1,0 +1,287 @@
+"""Public newsletter pages: signup, confirmation, resend, preference centre and one-click unsubscribe.
+
+Views are thin: they validate a form or a token and call ``newsletter.services``. Pages opened from an
+emailed link (confirm, preferences, unsubscribe) are never cached, never indexed and send no Referer, so the
+personal token in the URL does not leak.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from newsletter.forms import (
+    EraseForm,
+    MemberSignupForm,
+    PreferencesForm,
+    ResendForm,
+    ResubscribeForm,
+    SignupForm,
+)
+from newsletter.models import Subscriber
+from newsletter.services import privacy, ratelimit, subscriptions, tokens
+from newsletter.services.headers import ONE_CLICK
+from newsletter.services.subscriptions import ConfirmOutcome, RequestInfo
+
+SIGNUP_ID = "signup-%s"  # field ids on the signup page match the template's id_prefix "signup"
+
+
+def client_ip(request) -> str:
+    """The client's IP: REMOTE_ADDR, or the entry added by the last trusted proxy in X-Forwarded-For."""
+    proxies = int(getattr(settings, "NEWSLETTER_TRUSTED_PROXY_COUNT", 0))
+    if proxies > 0:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def request_info(request) -> RequestInfo:
+    return RequestInfo(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
+
+
+def private_link_page(view):
+    """Headers for pages reached through a personal link: no caching, no indexing, no Referer."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        response["Referrer-Policy"] = "no-referrer"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return wrapper
+
+
+def throttled_response(request, throttled: ratelimit.Throttled) -> HttpResponse:
+    """A clear 429 page that says when to try again."""
+    minutes = max(1, round(throttled.retry_after / 60))
+    response = render(request, "newsletter/throttled.html", {"minutes": minutes}, status=429)
+    response["Retry-After"] = str(throttled.retry_after)
+    return response
+
+
+def _signup_context(request, form) -> dict:
+    user = request.user
+    member_email = user.email if user.is_authenticated and getattr(user, "email", "") else ""
+    return {"form": form, "member_email": member_email, "member_form": MemberSignupForm()}
+
+
+@require_http_methods(["GET", "POST"])
+def subscribe(request):
+    """The signup page and the target of every signup form (footer, page blocks).
+
+    The success page is the same whatever the address's state, so it reveals nothing about who is subscribed.
+    A POST without the consent box (the footer sends only the address) shows the full form, address kept.
+    """
+    if request.method == "GET":
+        initial = {"email": request.GET.get("email", "")[:254], "source": Subscriber.Source.SIGNUP_PAGE}
+        form = SignupForm(initial=initial, auto_id=SIGNUP_ID)
+        return render(request, "newsletter/subscribe.html", _signup_context(request, form))
+
+    form = SignupForm(request.POST, auto_id=SIGNUP_ID)
+    if form.is_bot():
+        return render(request, "newsletter/subscribe.html", {**_signup_context(request, SignupForm(auto_id=SIGNUP_ID)),
+                                                             "honeypot_tripped": True}, status=400)
+    throttled = ratelimit.check_signup(client_ip(request), request.POST.get("email", "")[:254] or None)
+    if throttled:
+        return throttled_response(request, throttled)
+    if not form.is_valid():
+        context = _signup_context(request, form)
+        # The footer form posts only an address: explain the next step instead of only flagging errors.
+        context["from_short_form"] = "consent" not in request.POST and "source" not in request.POST
+        if context["from_short_form"]:
+            data = request.POST.copy()
+            data["source"] = Subscriber.Source.FOOTER
+            context["form"] = form = SignupForm(data, auto_id=SIGNUP_ID)
+            form.is_valid()
+        return render(request, "newsletter/subscribe.html", context)
+
+    data = form.cleaned_data
+    subscriptions.request_subscription(
+        data["email"], topics=data["topics"], language=data["language"], source=data["source"],
+        info=request_info(request),
+    )
+    return render(request, "newsletter/check_inbox.html", {"email": data["email"]})
+
+
+@login_required
+@require_POST
+def subscribe_member(request):
+    """One click for a logged-in member: subscribe the account's verified address, confirmed at once."""
+    form = MemberSignupForm(request.POST)
+    topics = form.cleaned_data["topics"] if form.is_valid() else []
+    if not request.user.email:
+        context = _signup_context(request, SignupForm(auto_id=SIGNUP_ID))
+        return render(request, "newsletter/subscribe.html", context, status=400)
+    subscriber = subscriptions.subscribe_member(request.user, topics=topics, info=request_info(request))
+    return render(request, "newsletter/member_subscribed.html", {
+        "subscriber": subscriber, "preferences_url": tokens.preferences_url(subscriber),
+    })
+
+
+def _link_refused(request, error: tokens.TokenError, *, offer_resend: bool = False) -> HttpResponse:
+    return render(request, "newsletter/link_invalid.html", {
+        "reason": error.reason, "offer_resend": offer_resend, "resend_form": ResendForm(),
+    }, status=400)
+
+
+@private_link_page
+@require_http_methods(["GET"])
+def confirm(request, token: str):
+    """Confirm a subscription from the emailed link. Repeating it is harmless; old or changed links are refused."""
+    try:
+        subscriber = tokens.read_token(token, tokens.CONFIRM, max_age=tokens.confirm_max_age())
+    except tokens.TokenError as error:
+        return _link_refused(request, error, offer_resend=True)
+    outcome = subscriptions.confirm_subscription(subscriber, info=request_info(request))
+    if outcome == ConfirmOutcome.NOT_PENDING:
+        return render(request, "newsletter/link_invalid.html", {
+            "reason": "used", "offer_resend": False, "preferences_url": tokens.preferences_url(subscriber),
+        }, status=400)
+    return render(request, "newsletter/confirmed.html", {
+        "subscriber": subscriber, "already": outcome == ConfirmOutcome.ALREADY_CONFIRMED,
+        "preferences_url": tokens.preferences_url(subscriber),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def resend(request):
+    """Ask for a new confirmation link. Sends only to a pending address; answers the same in every case."""
+    if request.method == "GET":
+        return render(request, "newsletter/resend.html", {"form": ResendForm()})
+    form = ResendForm(request.POST)
+    throttled = ratelimit.check_signup(client_ip(request), request.POST.get("email", "")[:254] or None)
+    if throttled:
+        return throttled_response(request, throttled)
+    if not form.is_valid():
+        return render(request, "newsletter/resend.html", {"form": form})
+    subscriptions.resend_confirmation(form.cleaned_data["email"])
+    return render(request, "newsletter/check_inbox.html", {"email": form.cleaned_data["email"], "resent": True})
+
+
+def _subscriber_from(request, token: str, purpose: str):
+    try:
+        return tokens.read_token(token, purpose), None
+    except tokens.TokenError as error:
+        return None, _link_refused(request, error)
+
+
+def _preferences_context(subscriber, token: str, **extra) -> dict:
+    return {
+        "subscriber": subscriber, "token": token,
+        "form": extra.pop("form", None) or PreferencesForm(initial={
+            "topics": list(subscriber.topics.all()), "frequency": subscriber.frequency,
+            "language": subscriber.language,
+        }),
+        "resubscribe_form": extra.pop("resubscribe_form", None) or ResubscribeForm(),
+        "erase_form": EraseForm(),
+        **extra,
+    }
+
+
+@private_link_page
+@require_http_methods(["GET", "POST"])
+def preferences(request, token: str):
+    """The preference centre: topics, frequency, language, unsubscribe, download or erase my data."""
+    subscriber, refused = _subscriber_from(request, token, tokens.PREFERENCES)
+    if refused:
+        return refused
+    if request.method == "POST":
+        form = PreferencesForm(request.POST)
+        if form.is_valid():
+            subscriptions.update_preferences(subscriber, **form.cleaned_data)
+            return render(request, "newsletter/preferences.html",
+                          _preferences_context(subscriber, token, saved=True))
+        return render(request, "newsletter/preferences.html", _preferences_context(subscriber, token, form=form))
+    return render(request, "newsletter/preferences.html", _preferences_context(subscriber, token))
+
+
+@private_link_page
+@require_POST
+def preferences_unsubscribe(request, token: str):
+    """Unsubscribe from everything, from the preference centre."""
+    subscriber, refused = _subscriber_from(request, token, tokens.PREFERENCES)
+    if refused:
+        return refused
+    subscriptions.unsubscribe(subscriber, form="preferences", info=request_info(request))
+    return render(request, "newsletter/unsubscribed.html", {
+        "subscriber": subscriber, "preferences_url": tokens.preferences_url(subscriber),
+    })
+
+
+@private_link_page
+@require_POST
+def preferences_resubscribe(request, token: str):
+    """Subscribe again (the link arrived at this address, which proves it), with fresh consent."""
+    subscriber, refused = _subscriber_from(request, token, tokens.PREFERENCES)
+    if refused:
+        return refused
+    form = ResubscribeForm(request.POST)
+    if not form.is_valid():
+        return render(request, "newsletter/preferences.html",
+                      _preferences_context(subscriber, token, resubscribe_form=form), status=400)
+    subscriptions.resubscribe(subscriber, info=request_info(request))
+    return render(request, "newsletter/preferences.html", _preferences_context(subscriber, token, resubscribed=True))
+
+
+@private_link_page
+@require_POST
+def preferences_export(request, token: str):
+    """Download everything held about this address as JSON, consent history included."""
+    subscriber, refused = _subscriber_from(request, token, tokens.PREFERENCES)
+    if refused:
+        return refused
+    return json_download(privacy.export_subscriber_data(subscriber))
+
+
+def json_download(data: dict) -> HttpResponse:
+    """A JSON attachment (shared with the admin's staff export)."""
+    response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json")
+    response["Content-Disposition"] = 'attachment; filename="newsletter-data.json"'
+    return response
+
+
+@private_link_page
+@require_http_methods(["GET", "POST"])
+def preferences_erase(request, token: str):
+    """Erase my data: a confirmation step, then only a hash of the address is kept to honour the opt-out."""
+    subscriber, refused = _subscriber_from(request, token, tokens.PREFERENCES)
+    if refused:
+        return refused
+    form = EraseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        privacy.erase_subscriber(subscriber, via="preferences")
+        return render(request, "newsletter/erased.html")
+    return render(request, "newsletter/erase.html", {"subscriber": subscriber, "token": token, "form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@csrf_exempt  # RFC 8058: mail providers POST here without cookies or a CSRF token; the signed token is the proof.
+@private_link_page
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    """One-click unsubscribe (RFC 8058).
+
+    POST (``List-Unsubscribe=One-Click`` from a mail provider, or the button on the GET page) unsubscribes at
+    once and answers 200, never a redirect. GET only shows a page with a button: link scanners prefetch GETs.
+    """
+    subscriber, refused = _subscriber_from(request, token, tokens.UNSUBSCRIBE)
+    if refused:
+        return refused
+    if request.method == "GET":
+        return render(request, "newsletter/unsubscribe_confirm.html", {"subscriber": subscriber, "token": token,
+                                                                       "one_click": ONE_CLICK})
+    subscriptions.unsubscribe(subscriber, form="one_click", info=request_info(request))
+    return render(request, "newsletter/unsubscribed.html", {
+        "subscriber": subscriber, "preferences_url": tokens.preferences_url(subscriber),
+    })
