@@ -1,0 +1,251 @@
+"""Template tags for the portal's theme: navigation, privacy-aware rendering, lock badges and SEO helpers.
+
+Every decision about who may see a page goes through ``portal.core.privacy``; these tags only add
+per-request caching so that listings stay at a bounded number of queries.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import template
+from django.apps import apps
+from django.conf import settings
+from django.core.paginator import Page as PaginatorPage
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
+
+from wagtail.models import Page, PageViewRestriction, Site
+
+from django_countries import countries
+
+from portal.core import privacy
+
+register = template.Library()
+
+# Attributes used to cache per-request results on the request object.
+_RESTRICTED_PATHS_ATTR = "_portal_restricted_paths"
+_REPORT_URL_ATTR = "_portal_report_url"
+
+REPORT_PAGE_SLUG = "how-to-report"
+REPORT_FALLBACK_URL = "/how-to-report/"
+
+# Characters that must not appear literally inside an inline <script> (same set as Django's json_script).
+_JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+def _request(context):
+    return context.get("request")
+
+
+def _user(context):
+    """The user behind this render, or None (treated as anonymous by the privacy gate)."""
+    return getattr(_request(context), "user", None)
+
+
+def _site_for(request) -> Site | None:
+    """The Wagtail site serving this request (Wagtail caches it on the request), or the default site."""
+    site = Site.find_for_request(request) if request is not None else None
+    if site is None:
+        site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
+    return site
+
+
+def menu_items(request) -> list[dict]:
+    """The main navigation: live children of the site's home page that are shown in menus and visible
+    to the viewer, in tree order, each with its URL and whether it is the current section."""
+    site = _site_for(request)
+    if site is None:
+        return []
+    user = getattr(request, "user", None)
+    children = Page.objects.child_of(site.root_page).filter(show_in_menus=True).order_by("path")
+    current_path = getattr(request, "path", "") or ""
+    items = []
+    for page in privacy.visible_pages(children, user):
+        url = page.get_url(request=request)
+        if not url:
+            continue
+        items.append({"page": page, "title": page.title, "url": url, "is_current": current_path.startswith(url)})
+    return items
+
+
+@register.inclusion_tag("components/navigation/main_menu.html", takes_context=True)
+def main_menu(context):
+    """Render the main navigation (never cached: what is listed depends on who is looking)."""
+    request = _request(context)
+    return {"menu_items": menu_items(request), "request": request}
+
+
+@register.simple_tag(takes_context=True)
+def can_view(context, page) -> bool:
+    """Whether the viewer of this render may read ``page`` (``{% can_view page as visible %}``).
+
+    Without a request (e.g. an email render) the viewer is anonymous.
+    """
+    if page is None or not isinstance(page, Page):
+        return False
+    return privacy.can_view(page, _user(context))
+
+
+def restricted_paths(context) -> list[str]:
+    """Paths of every restricted subtree, read at most once per request (or per render without one)."""
+    request = _request(context)
+    holder = request if request is not None else context.render_context
+    if isinstance(holder, template.context.RenderContext):
+        paths = holder.get(_RESTRICTED_PATHS_ATTR)
+        if paths is None:
+            paths = holder[_RESTRICTED_PATHS_ATTR] = list(
+                PageViewRestriction.objects.values_list("page__path", flat=True)
+            )
+        return paths
+    paths = getattr(holder, _RESTRICTED_PATHS_ATTR, None)
+    if paths is None:
+        paths = list(PageViewRestriction.objects.values_list("page__path", flat=True))
+        setattr(holder, _RESTRICTED_PATHS_ATTR, paths)
+    return paths
+
+
+@register.simple_tag(takes_context=True)
+def page_is_restricted(context, page) -> bool:
+    """Whether ``page`` is members-only, for a lock badge (``{% page_is_restricted page as locked %}``)."""
+    if page is None or not getattr(page, "path", None):
+        return False
+    return privacy.is_restricted(page, restricted_paths(context))
+
+
+@register.simple_tag(takes_context=True)
+def absolute_url(context, target) -> str:
+    """An absolute URL for a page or a site-relative URL, built on ``SITE_URL``.
+
+    ``{% absolute_url page %}``, ``{% absolute_url "/feeds/latest/rss/" %}``.
+    """
+    if target is None or target == "":
+        return settings.SITE_URL + "/"
+    url = (target.get_url(request=_request(context)) or "") if isinstance(target, Page) else str(target)
+    if url.startswith(("http://", "https://")):
+        return url
+    if not url.startswith("/"):
+        url = "/" + url
+    return settings.SITE_URL + url
+
+
+@register.simple_tag(takes_context=True)
+def child_of_type(context, parent, model_label: str):
+    """The first live child of ``parent`` of a page type the viewer may see, e.g. the article index.
+
+    ``{% child_of_type page "pages.ArticleIndexPage" as article_index %}``
+    """
+    if parent is None:
+        return None
+    model = apps.get_model(model_label)
+    return privacy.visible_pages(model.objects.child_of(parent), _user(context)).order_by("path").first()
+
+
+@register.filter
+def country_name(value) -> str:
+    """The English name of a country given a django-countries ``Country`` or an ISO code."""
+    if not value:
+        return ""
+    name = getattr(value, "name", None)
+    if name:
+        return str(name)
+    return str(countries.name(str(value))) or str(value)
+
+
+@register.filter
+def page_type_label(page) -> str:
+    """A human label for a page's type ("Best practice article"), without extra queries."""
+    if page is None:
+        return ""
+    model = getattr(page, "specific_class", None) or type(page)
+    meta = getattr(model, "_meta", None)
+    if meta is None or model is Page:
+        return "Page"
+    return capfirst(str(meta.verbose_name))
+
+
+@register.filter
+def page_summary(page) -> str:
+    """The card/meta summary of a page: ``get_summary()`` where the page type has it."""
+    if page is None:
+        return ""
+    get_summary = getattr(page, "get_summary", None)
+    if callable(get_summary):
+        return get_summary()
+    return getattr(page, "search_description", "") or ""
+
+
+@register.filter
+def og_type(page) -> str:
+    """The Open Graph type: dated content (articles, conference notes) is an "article", the rest a "website"."""
+    return "article" if getattr(page, "date", None) else "website"
+
+
+@register.simple_tag
+def elided_page_range(page_obj: PaginatorPage):
+    """Page numbers around the current one, with ``None`` where numbers are left out."""
+    paginator = page_obj.paginator
+    return [
+        None if number == paginator.ELLIPSIS else number
+        for number in paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1)
+    ]
+
+
+@register.simple_tag
+def page_query(filter_query: str, number) -> str:
+    """The query string for page ``number`` that keeps the active filters (``?topic=x&page=2``)."""
+    return f"?{filter_query}&page={number}" if filter_query else f"?page={number}"
+
+
+@register.simple_tag(takes_context=True)
+def report_url(context) -> str:
+    """Where "Report illegal content" points: the live how-to-report page if the viewer may see it."""
+    request = _request(context)
+    cached = getattr(request, _REPORT_URL_ATTR, None) if request is not None else None
+    if cached:
+        return cached
+    url = REPORT_FALLBACK_URL
+    candidates = Page.objects.filter(slug=REPORT_PAGE_SLUG).order_by("depth")
+    page = privacy.visible_pages(candidates, _user(context)).first()
+    if page is not None:
+        url = page.get_url(request=request) or url
+    if request is not None:
+        setattr(request, _REPORT_URL_ATTR, url)
+    return url
+
+
+def json_ld(data: dict) -> str:
+    """A ``<script type="application/ld+json">`` element, escaped so content cannot close the script."""
+    payload = json.dumps(data, ensure_ascii=False, sort_keys=False).translate(_JSON_SCRIPT_ESCAPES)
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))  # noqa: S308
+
+
+def article_data(page, request=None) -> dict:
+    """Schema.org ``Article`` data for a best-practice article."""
+    site_name = settings.WAGTAIL_SITE_NAME
+    url = page.get_url(request=request) or ""
+    if not url.startswith(("http://", "https://")):
+        url = settings.SITE_URL + url
+    publisher = {"@type": "Organization", "name": site_name, "url": settings.SITE_URL + "/"}
+    # The last publication is the best "modified" date; pages never published through a revision fall back.
+    modified = page.last_published_at or page.first_published_at or getattr(page, "date", None)
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Article",
+        "headline": page.seo_title or page.title,
+        "description": page_summary(page),
+        "datePublished": page.date.isoformat() if getattr(page, "date", None) else None,
+        "dateModified": modified.isoformat() if modified else None,
+        "author": {"@type": "Organization", "name": getattr(page, "author_organisation", "") or site_name},
+        "publisher": publisher,
+        "mainEntityOfPage": {"@type": "WebPage", "@id": url},
+        "url": url,
+    }
+    return {key: value for key, value in data.items() if value is not None}
+
+
+@register.simple_tag(takes_context=True)
+def article_json_ld(context, page) -> str:
+    """JSON-LD describing an article for search engines (``{% article_json_ld page %}``)."""
+    return json_ld(article_data(page, _request(context)))
