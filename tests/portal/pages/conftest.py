@@ -1,8 +1,8 @@
 """Fixtures for rendering tests: topics, sectors and users."""
 
-import pytest
-
 from wagtail.models import PageViewRestriction
+
+import pytest
 
 from tests.factories import SectorFactory, TopicFactory, UserFactory
 
