@@ -1,0 +1,114 @@
+"""Forms of the members app: membership requests, accepting an invitation, topic preferences, admin actions."""
+
+from django import forms
+from django.contrib.auth import password_validation
+
+from portal.core.models import Topic
+
+from .models import Membership, MembershipRequest, Organisation
+
+
+class MembershipRequestForm(forms.ModelForm):
+    """The public "request membership" form."""
+
+    # A field people never see; bots that fill every field are quietly ignored.
+    nickname = forms.CharField(required=False, widget=forms.HiddenInput, label="Leave this empty")
+
+    class Meta:
+        model = MembershipRequest
+        fields = ["name", "email", "organisation_name", "sector", "country", "website", "message"]
+        widgets = {"message": forms.Textarea(attrs={"rows": 5})}
+        help_texts = {
+            "email": "We send the invitation to this address if your request is approved.",
+            "message": "Tell us what your organisation does and how it works against CSAM online.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+        self.fields["name"].widget.attrs["autocomplete"] = "name"
+        self.fields["organisation_name"].widget.attrs["autocomplete"] = "organization"
+
+    def is_spam(self) -> bool:
+        return bool(self.cleaned_data.get("nickname"))
+
+
+class AcceptInvitationForm(forms.Form):
+    """Name and password for the account an invitation creates."""
+
+    first_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
+    last_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, email: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", "The two passwords are not the same.")
+        elif password1:
+            from django.contrib.auth import get_user_model
+
+            candidate = get_user_model()(
+                username=self.email, email=self.email,
+                first_name=cleaned.get("first_name", ""), last_name=cleaned.get("last_name", ""),
+            )
+            try:
+                password_validation.validate_password(password1, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class TopicPreferencesForm(forms.ModelForm):
+    """The topics a member wants on their dashboard (none chosen: every topic)."""
+
+    topics = forms.ModelMultipleChoiceField(
+        queryset=Topic.objects.all(), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Leave all unticked to see updates on every topic.",
+    )
+
+    class Meta:
+        model = Membership
+        fields = ["topics"]
+
+
+class InviteForm(forms.Form):
+    """Staff: invite a person into an organisation."""
+
+    email = forms.EmailField()
+    organisation = forms.ModelChoiceField(queryset=Organisation.objects.filter(active=True))
+
+
+class ApproveRequestForm(forms.Form):
+    """Staff: approve a membership request into an existing organisation, or a new one made from it."""
+
+    organisation = forms.ModelChoiceField(
+        queryset=Organisation.objects.filter(active=True),
+        required=False,
+        help_text="Leave empty to create the organisation from the request's details.",
+    )
+
+
+class TokenForm(forms.Form):
+    """A six-digit code from an authenticator app."""
+
+    token = forms.CharField(
+        label="Code from your authenticator app",
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]*"}),
+    )

@@ -1,0 +1,282 @@
+"""Membership logic: sector groups, invitations, membership requests and the member dashboard.
+
+Views, admin actions, signals and tasks call these functions; they take objects or ids and hold no
+request state beyond the acting user they record in the audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core import signing
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from wagtail.log_actions import LogContext, log
+from wagtail.models import Page
+
+from portal.core.privacy import visible_documents, visible_pages
+
+from .models import (
+    MEMBERS_GROUP_NAME,
+    Invitation,
+    Membership,
+    MembershipRequest,
+    Organisation,
+    SectorGroup,
+)
+
+logger = logging.getLogger(__name__)
+
+INVITATION_SALT = "portal.members.invitation"
+
+
+# --- Sector groups -----------------------------------------------------------------------------------------
+
+
+def managed_group_ids() -> set[int]:
+    """Ids of the groups this app owns: "Members" and every sector group."""
+    ids = set(SectorGroup.objects.values_list("group_id", flat=True))
+    ids.update(Group.objects.filter(name=MEMBERS_GROUP_NAME).values_list("id", flat=True))
+    return ids
+
+
+def groups_for_organisation(organisation: Organisation | None) -> list[Group]:
+    """The groups a member of this organisation belongs to (none if it is inactive or missing)."""
+    if organisation is None or not organisation.active:
+        return []
+    names = Group.objects.filter(name=MEMBERS_GROUP_NAME)
+    sector_groups = Group.objects.filter(sector_mapping__sector_slug=organisation.sector.slug)
+    return list(names) + list(sector_groups)
+
+
+def sync_member_groups(user, organisation: Organisation | None = None) -> None:
+    """Make the user's managed groups match their organisation; other groups (Editors...) are left alone."""
+    if organisation is None:
+        membership = Membership.objects.select_related("organisation__sector").filter(user=user).first()
+        organisation = membership.organisation if membership else None
+    wanted = {group.id for group in groups_for_organisation(organisation)}
+    managed = managed_group_ids()
+    current = set(user.groups.filter(id__in=managed).values_list("id", flat=True))
+    if current - wanted:
+        user.groups.remove(*(current - wanted))
+    if wanted - current:
+        user.groups.add(*(wanted - current))
+    # Drop the privacy gate's per-request cache so this request sees the new groups too.
+    user.__dict__.pop("_portal_viewer", None)
+
+
+def sync_organisation_members(organisation: Organisation) -> int:
+    """Re-sync the groups of every member of an organisation; returns how many members it has."""
+    memberships = list(organisation.memberships.select_related("user"))
+    for membership in memberships:
+        sync_member_groups(membership.user, organisation)
+    return len(memberships)
+
+
+def set_organisation_active(organisation: Organisation, active: bool, user=None) -> Organisation:
+    """Activate or deactivate an organisation; its members' access follows on their next request."""
+    if organisation.active != active:
+        organisation.active = active
+        with LogContext(user=user):
+            organisation.save(update_fields=["active"])  # the post_save signal re-syncs groups and logs
+    return organisation
+
+
+# --- Invitations -------------------------------------------------------------------------------------------
+
+
+class InvitationError(Exception):
+    """An invitation link that cannot be used; ``reason`` is one of expired, used, invalid."""
+
+    def __init__(self, reason: str, invitation: Invitation | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.invitation = invitation
+
+
+def make_invitation_token(invitation: Invitation) -> str:
+    """A signed, timestamped token naming the invitation (its row makes it single-use)."""
+    return signing.dumps({"i": invitation.pk, "e": invitation.email}, salt=INVITATION_SALT, compress=True)
+
+
+def invitation_url(invitation: Invitation) -> str:
+    """The absolute link sent in the invitation email."""
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse("members:join", args=[make_invitation_token(invitation)])
+
+
+def invite(email: str, organisation: Organisation, invited_by=None, request: MembershipRequest | None = None):
+    """Create an invitation and queue its email once the transaction commits."""
+    from .tasks import send_invitation
+
+    email = get_user_model().objects.normalize_email(email.strip()).lower()
+    invitation = Invitation.objects.create(
+        email=email, organisation=organisation, invited_by=invited_by, request=request
+    )
+    log(organisation, "members.invitation.create", user=invited_by, data={"email": email, "invitation": invitation.pk})
+    transaction.on_commit(lambda: send_invitation.delay(invitation.pk))
+    return invitation
+
+
+def check_invitation_token(token: str) -> Invitation:
+    """Return the usable invitation a token names, or raise InvitationError (expired, used or invalid)."""
+    max_age = settings.MEMBERS_INVITATION_MAX_AGE_DAYS * 24 * 3600
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        invitation = _invitation_from_unverified(token)
+        raise InvitationError("expired", invitation) from None
+    except signing.BadSignature:
+        raise InvitationError("invalid") from None
+    invitation = (
+        Invitation.objects.select_related("organisation__sector").filter(pk=data.get("i"), email=data.get("e")).first()
+    )
+    if invitation is None:
+        raise InvitationError("invalid")
+    if invitation.used_at:
+        raise InvitationError("used", invitation)
+    if invitation.is_expired:
+        raise InvitationError("expired", invitation)
+    if not invitation.organisation.active:
+        raise InvitationError("invalid", invitation)
+    return invitation
+
+
+def _invitation_from_unverified(token: str) -> Invitation | None:
+    """For the expired page only: which invitation an expired (but genuinely signed) token named."""
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT)  # signature valid, age ignored
+    except signing.BadSignature:
+        return None
+    return Invitation.objects.filter(pk=data.get("i")).first()
+
+
+def email_taken(email: str) -> bool:
+    """Whether an account already uses this email address."""
+    return get_user_model().objects.filter(email__iexact=email).exists()
+
+
+@transaction.atomic
+def accept_invitation(token: str, *, first_name: str, last_name: str, password: str):
+    """Create the member's account from a valid invitation, exactly once; returns the new user.
+
+    The invitation row is locked so two simultaneous submissions cannot both create an account.
+    """
+    invitation = check_invitation_token(token)
+    invitation = Invitation.objects.select_for_update().select_related("organisation__sector").get(pk=invitation.pk)
+    if invitation.used_at:
+        raise InvitationError("used", invitation)
+    if email_taken(invitation.email):
+        raise InvitationError("account-exists", invitation)
+    user_model = get_user_model()
+    user = user_model(
+        username=invitation.email, email=invitation.email, first_name=first_name, last_name=last_name
+    )
+    user.set_password(password)
+    user.save()
+    Membership.objects.create(user=user, organisation=invitation.organisation)  # signal syncs groups, logs join
+    invitation.used_at = timezone.now()
+    invitation.user = user
+    invitation.save(update_fields=["used_at", "user"])
+    return user
+
+
+# --- Membership requests -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def approve_request(membership_request: MembershipRequest, user, organisation: Organisation | None = None):
+    """Approve a pending request: use (or create) the organisation and invite the requester."""
+    membership_request = MembershipRequest.objects.select_for_update().get(pk=membership_request.pk)
+    if membership_request.status != MembershipRequest.PENDING:
+        return None
+    if organisation is None:
+        organisation, _created = Organisation.objects.get_or_create(
+            name=membership_request.organisation_name,
+            defaults={
+                "sector": membership_request.sector,
+                "country": membership_request.country,
+                "website": membership_request.website,
+            },
+        )
+    membership_request.status = MembershipRequest.APPROVED
+    membership_request.decided_at = timezone.now()
+    membership_request.decided_by = user
+    membership_request.organisation = organisation
+    membership_request.save()
+    log(membership_request, "members.request.approve", user=user, data={"organisation": organisation.name})
+    return invite(membership_request.email, organisation, invited_by=user, request=membership_request)
+
+
+@transaction.atomic
+def reject_request(membership_request: MembershipRequest, user) -> bool:
+    """Reject a pending request (no email is sent); returns whether anything changed."""
+    updated = MembershipRequest.objects.filter(pk=membership_request.pk, status=MembershipRequest.PENDING).update(
+        status=MembershipRequest.REJECTED, decided_at=timezone.now(), decided_by=user
+    )
+    if updated:
+        membership_request.refresh_from_db()
+        log(membership_request, "members.request.reject", user=user)
+    return bool(updated)
+
+
+# --- Dashboard ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Dashboard:
+    membership: Membership | None
+    updates: list
+    restricted_pages: list
+    private_documents: list
+
+
+DASHBOARD_UPDATES = 10
+DASHBOARD_RESOURCES = 20
+
+
+def dashboard_for(user) -> Dashboard:
+    """What the member dashboard shows: updates they may read for their sector and topics, and resources.
+
+    Every page and document comes through the privacy gate; a fixed number of queries whatever the
+    amount of content.
+    """
+    from wagtail.documents import get_document_model
+    from wagtail.models import PageViewRestriction
+
+    from portal.pages.models import ArticlePage
+
+    membership = (
+        Membership.objects.select_related("organisation__sector").prefetch_related("topics").filter(user=user).first()
+    )
+    updates = visible_pages(ArticlePage.objects.all(), user)
+    if membership is not None:
+        topic_ids = [topic.id for topic in membership.topics.all()]
+        # Articles meant for the member's sector, or for every sector (none chosen).
+        updates = updates.filter(Q(sectors=membership.organisation.sector) | Q(sectors__isnull=True))
+        if topic_ids:
+            updates = updates.filter(topics__in=topic_ids)
+    update_ids = updates.values("id")
+    updates = list(
+        ArticlePage.objects.filter(id__in=update_ids)
+        .order_by("-date", "-id")
+        .prefetch_related("topics", "sectors")[:DASHBOARD_UPDATES]
+    )
+
+    restricted_roots = PageViewRestriction.objects.values("page_id")
+    restricted_pages = list(
+        visible_pages(Page.objects.filter(id__in=restricted_roots), user).order_by("title")[:DASHBOARD_RESOURCES]
+    )
+    documents = list(
+        visible_documents(
+            get_document_model().objects.filter(collection__name=settings.MEMBERS_DOCUMENTS_COLLECTION), user
+        ).order_by("-created_at")[:DASHBOARD_RESOURCES]
+    )
+    return Dashboard(membership, updates, restricted_pages, documents)

@@ -1,0 +1,37 @@
+"""Thin Celery tasks for the members app: they take ids and call services."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from celery import shared_task
+
+from .models import Invitation
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_invitation(invitation_id: int) -> bool:
+    """Email an invitation link once; does nothing if it was already sent, used or has expired."""
+    from .services import invitation_url
+
+    invitation = Invitation.objects.select_related("organisation").filter(pk=invitation_id).first()
+    if invitation is None or invitation.sent_at or invitation.used_at or invitation.is_expired:
+        return False
+    context = {
+        "invitation": invitation,
+        "url": invitation_url(invitation),
+        "site_name": settings.WAGTAIL_SITE_NAME,
+        "max_age_days": settings.MEMBERS_INVITATION_MAX_AGE_DAYS,
+    }
+    message = EmailMultiAlternatives(
+        subject=f"Your invitation to the {settings.WAGTAIL_SITE_NAME}",
+        body=render_to_string("email/members/invitation.txt", context),
+        to=[invitation.email],
+        reply_to=settings.EMAIL_REPLY_TO or None,
+    )
+    message.attach_alternative(render_to_string("email/members/invitation.html", context), "text/html")
+    message.send()
+    # Marked after sending: a crash in between re-sends (harmless) rather than losing the invitation.
+    Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=True).update(sent_at=timezone.now())
+    return True

@@ -1,0 +1,219 @@
+"""Admin for the members app: organisations, members, requests (approve/reject), invitations, 2FA pages."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.views import generic
+from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+
+from . import services, two_factor
+from .forms import ApproveRequestForm, InviteForm
+from .models import Invitation, Membership, MembershipRequest, Organisation, SectorGroup
+
+
+class OrganisationViewSet(ModelViewSet):
+    model = Organisation
+    icon = "group"
+    menu_label = "Organisations"
+    list_display = ["name", "sector", "country", "member_since", "active"]
+    list_filter = ["sector", "active"]
+    search_fields = ["name"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+
+
+class MembershipViewSet(ModelViewSet):
+    model = Membership
+    icon = "user"
+    menu_label = "Members"
+    list_display = ["user", "organisation", "joined_at"]
+    list_filter = ["organisation__sector", "organisation__active"]
+    search_fields = ["user__username", "user__email", "organisation__name"]
+    copy_view_enabled = False
+
+
+class InvitationCreateView(generic.CreateView):
+    """Creating an invitation goes through the service, which queues the email after commit."""
+
+    def get_form_class(self):
+        return InviteForm
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs.pop("instance", None)
+        kwargs.pop("for_user", None)
+        return kwargs
+
+    def save_instance(self):
+        data = self.form.cleaned_data
+        return services.invite(data["email"], data["organisation"], invited_by=self.request.user)
+
+    def get_success_message(self, instance):
+        return f"Invitation queued for {instance.email}."
+
+    def get_success_buttons(self):
+        return []
+
+    def get_edit_url(self):
+        return reverse("invitations:inspect", args=[self.object.pk])
+
+
+class InvitationViewSet(ModelViewSet):
+    model = Invitation
+    name = "invitations"
+    icon = "mail"
+    menu_label = "Invitations"
+    add_view_class = InvitationCreateView
+    form_fields = ["email", "organisation"]
+    list_display = ["email", "organisation", "created_at", "state", "invited_by"]
+    list_filter = ["organisation"]
+    search_fields = ["email"]
+    copy_view_enabled = False
+    inspect_view_enabled = True
+
+    def get_common_view_kwargs(self, **kwargs):
+        # An invitation is sent, not edited: delete it and invite again.
+        return super().get_common_view_kwargs(**{"edit_url_name": None, **kwargs})
+
+    def get_urlpatterns(self):
+        return [p for p in super().get_urlpatterns() if p.name != "edit"]
+
+
+class MembershipRequestIndexView(generic.IndexView):
+    """The requests listing, with Approve and Reject in each pending row's menu."""
+
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        if instance.status == MembershipRequest.PENDING:
+            buttons += [
+                MenuItem("Approve", reverse("membership_requests:approve", args=[instance.pk]), icon_name="tick",
+                         priority=1),
+                MenuItem("Reject", reverse("membership_requests:reject", args=[instance.pk]), icon_name="cross",
+                         priority=2),
+            ]
+        return buttons
+
+
+class MembershipRequestViewSet(ModelViewSet):
+    """Pending requests from the public form, with approve and reject actions."""
+
+    model = MembershipRequest
+    name = "membership_requests"
+    index_view_class = MembershipRequestIndexView
+    icon = "form"
+    menu_label = "Membership requests"
+    list_display = ["name", "organisation_name", "sector", "country", "status", "created_at"]
+    list_filter = ["status", "sector"]
+    search_fields = ["name", "email", "organisation_name"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+
+    def get_urlpatterns(self):
+        return [
+            *[p for p in super().get_urlpatterns() if p.name not in {"add", "edit", "copy"}],
+            path("<int:pk>/approve/", self.approve_view, name="approve"),
+            path("<int:pk>/reject/", self.reject_view, name="reject"),
+        ]
+
+    def get_common_view_kwargs(self, **kwargs):
+        # Requests come from the public form and are decided, not edited.
+        return super().get_common_view_kwargs(**{"edit_url_name": None, "add_url_name": None, **kwargs})
+
+    def _check(self, request):
+        if not request.user.has_perm("members.change_membershiprequest"):
+            raise PermissionDenied
+
+    def approve_view(self, request, pk):
+        """Approve a request: pick (or create) the organisation; the requester is invited by email."""
+        self._check(request)
+        membership_request = get_object_or_404(MembershipRequest, pk=pk)
+        form = ApproveRequestForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            invitation = services.approve_request(
+                membership_request, request.user, organisation=form.cleaned_data["organisation"]
+            )
+            if invitation is None:
+                messages.error(request, "This request was already decided.")
+            else:
+                messages.success(request, f"Approved: an invitation is on its way to {invitation.email}.")
+            return redirect(self.get_url_name("index"))
+        return TemplateResponse(
+            request, "members/admin/approve_request.html",
+            {"form": form, "membership_request": membership_request, "page_title": "Approve membership request",
+             "header_icon": "tick", "index_url": reverse(self.get_url_name("index"))},
+        )
+
+    def reject_view(self, request, pk):
+        """Reject a request after confirmation (no email is sent)."""
+        self._check(request)
+        membership_request = get_object_or_404(MembershipRequest, pk=pk)
+        if request.method == "POST":
+            if services.reject_request(membership_request, request.user):
+                messages.success(request, f"Rejected the request from {membership_request.organisation_name}.")
+            else:
+                messages.error(request, "This request was already decided.")
+            return redirect(self.get_url_name("index"))
+        return TemplateResponse(
+            request, "members/admin/reject_request.html",
+            {"membership_request": membership_request, "page_title": "Reject membership request",
+             "header_icon": "cross", "index_url": reverse(self.get_url_name("index"))},
+        )
+
+
+class SectorGroupViewSet(ModelViewSet):
+    model = SectorGroup
+    icon = "link"
+    menu_label = "Sector groups"
+    list_display = ["sector_slug", "group"]
+    form_fields = ["sector_slug", "group"]
+    copy_view_enabled = False
+
+
+class MembersGroup(ViewSetGroup):
+    menu_label = "Membership"
+    menu_icon = "group"
+    menu_order = 250
+    items = (OrganisationViewSet, MembershipViewSet, MembershipRequestViewSet, InvitationViewSet, SectorGroupViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_members_viewsets():
+    return MembersGroup()
+
+
+@hooks.register("register_admin_urls")
+def two_factor_urls():
+    return [
+        path("2fa/setup/", two_factor.setup, name=two_factor.SETUP_URL_NAME),
+        path("2fa/verify/", two_factor.verify, name=two_factor.VERIFY_URL_NAME),
+    ]
+
+
+@hooks.register("register_account_menu_item")
+def two_factor_account_item(request):
+    return {
+        "url": reverse(two_factor.SETUP_URL_NAME),
+        "label": "Two-factor authentication",
+        "help_text": "Set up an authenticator app for signing in.",
+    }
+
+
+@hooks.register("register_log_actions")
+def register_membership_log_actions(actions):
+    actions.register_action("members.invitation.create", "Invite member", "Invited a person to join")
+    actions.register_action("members.request.approve", "Approve membership request", "Approved membership request")
+    actions.register_action("members.request.reject", "Reject membership request", "Rejected membership request")
+    actions.register_action("members.organisation.activate", "Activate organisation", "Activated the organisation")
+    actions.register_action(
+        "members.organisation.deactivate", "Deactivate organisation",
+        "Deactivated the organisation: its members lost access",
+    )
+    actions.register_action("members.membership.join", "Member joined", "A member joined the organisation")
+    actions.register_action("members.membership.leave", "Member left", "A member left the organisation")
+
