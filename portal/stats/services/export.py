@@ -1,0 +1,49 @@
+"""CSV downloads: a whole dataset (in the import format, so it can be edited and re-imported) or one chart."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+
+from django.http import StreamingHttpResponse
+from django.utils.text import slugify
+
+from portal.stats.models import Dataset, Measure, Observation
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming CSV."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def dataset_csv_rows(dataset: Dataset) -> Iterator[list[str]]:
+    """The dataset as CSV rows: period, country, organisation and one column per measure it uses.
+
+    Two queries (measures, then observations read in chunks) whatever the size.
+    """
+    measure_order = list(Measure.objects.values_list("code", flat=True))
+    observations = (
+        Observation.objects.filter(dataset=dataset)
+        .order_by("period_key", "country", "organisation")
+        .values_list("year", "quarter", "country", "organisation", "values")
+    )
+    used: set[str] = set()
+    rows = []
+    for year, quarter, country, organisation, values in observations.iterator(chunk_size=2000):
+        used.update(values)
+        rows.append((year, quarter, country, organisation, values))
+    codes = [code for code in measure_order if code in used] + sorted(used - set(measure_order))
+    yield ["period", "country", "organisation", *codes]
+    for year, quarter, country, organisation, values in rows:
+        period = f"{year}-Q{quarter}" if quarter else str(year)
+        yield [period, country, organisation, *("" if values.get(c) is None else str(values[c]) for c in codes)]
+
+
+def csv_response(rows: Iterable[list[str]], filename: str) -> StreamingHttpResponse:
+    """Stream rows as a CSV attachment."""
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slugify(filename) or "statistics"}.csv"'
+    return response
