@@ -1,18 +1,38 @@
 """URL configuration. Machine endpoints (API, health, feeds) come before Wagtail's catch-all page serving."""
 
 from django.conf import settings
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from portal.core.api import api_router
+from portal.core.views import health, robots_txt
+from portal.pages import views as pages_views
+from portal.pages.feeds import LatestAtomFeed, LatestFeed, TopicAtomFeed, TopicFeed
+from portal.pages.sitemaps import SITEMAPS
+
+feed_patterns = [
+    path("latest/rss/", LatestFeed(), name="latest-rss"),
+    path("latest/atom/", LatestAtomFeed(), name="latest-atom"),
+    path("topic/<slug:slug>/rss/", TopicFeed(), name="topic-rss"),
+    path("topic/<slug:slug>/atom/", TopicAtomFeed(), name="topic-atom"),
+]
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("api/v2/", api_router.urls),
+    path("health/", health, name="health"),
+    path("robots.txt", robots_txt, name="robots_txt"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("feeds/", include((feed_patterns, "feeds"))),
+    path("search/", pages_views.search, name="search"),
     path("members/", include("portal.members.urls")),
-    path("statistics-data/", include("portal.stats.urls")),
     path("newsletter/", include("newsletter.urls")),
+    path("statistics-data/", include("portal.stats.urls")),
 ]
 
 if settings.DEBUG:

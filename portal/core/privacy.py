@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction
 
 _CACHE_ATTR = "_portal_viewer"
 
@@ -111,3 +111,22 @@ def is_restricted(page: Page, restricted_paths: Iterable[str] | None = None) -> 
     if restricted_paths is None:
         restricted_paths = PageViewRestriction.objects.values_list("page__path", flat=True)
     return any(page.path.startswith(path) for path in restricted_paths)
+
+
+def visible_documents(queryset: QuerySet, viewer) -> QuerySet:
+    """Narrow a document queryset to those outside collections this viewer may not open.
+
+    Works for any model kept in collections (images too). A collection restriction covers the collection
+    and every collection below it, as a page restriction covers its subtree; password restrictions stay
+    closed here, as for pages.
+    """
+    viewer = as_viewer(viewer)
+    restrictions = CollectionViewRestriction.objects.select_related("collection").prefetch_related("groups")
+    condition = Q()
+    for restriction in restrictions:
+        group_ids = [group.id for group in restriction.groups.all()]
+        if not viewer.passes(restriction, group_ids):
+            condition |= Q(collection__path__startswith=restriction.collection.path)
+    if not condition:
+        return queryset
+    return queryset.exclude(condition)

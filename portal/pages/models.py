@@ -14,6 +14,7 @@ from django.utils.text import Truncator
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail import blocks as wagtail_blocks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.api import APIField
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
@@ -28,6 +29,7 @@ from portal.core.blocks import (
 )
 from portal.core.models import Sector, Topic
 from portal.core.privacy import visible_pages
+from portal.pages.serializers import country_field, taxonomy_field
 
 WORDS_PER_MINUTE = 200
 INDEX_PAGE_SIZE = 12
@@ -235,6 +237,16 @@ class ArticlePage(BasePage):
         index.FilterField("date"),
     ]
 
+    api_fields = [
+        APIField("summary"),
+        APIField("date"),
+        APIField("author_organisation"),
+        APIField("topics", serializer=taxonomy_field()),
+        APIField("sectors", serializer=taxonomy_field()),
+        APIField("reading_time"),
+        APIField("body"),
+    ]
+
     parent_page_types = ["pages.ArticleIndexPage"]
     subpage_types: list[str] = []
     template = "pages/article_page.html"
@@ -335,6 +347,23 @@ class ConferenceNotesPage(BasePage):
         index.FilterField("start_date"),
     ]
 
+    api_fields = [
+        APIField("event_name"),
+        APIField("start_date"),
+        APIField("end_date"),
+        APIField("city"),
+        APIField("country", serializer=country_field()),
+        APIField("organisers"),
+        APIField("partners"),
+        APIField("summary"),
+        APIField("topics", serializer=taxonomy_field()),
+        APIField("sectors", serializer=taxonomy_field()),
+        APIField("key_takeaways"),
+        APIField("sessions"),
+        APIField("body"),
+        APIField("attachments"),
+    ]
+
     parent_page_types = ["pages.ConferenceIndexPage"]
     subpage_types: list[str] = []
     template = "pages/conference_notes_page.html"
@@ -370,6 +399,7 @@ class StandardPage(BasePage):
 
     content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
     search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
+    api_fields = [APIField("intro"), APIField("body")]
 
     parent_page_types = ["pages.HomePage", "pages.StandardPage"]
     subpage_types = ["pages.StandardPage"]

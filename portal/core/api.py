@@ -1,0 +1,69 @@
+"""The read-only API (Wagtail API v2 at /api/v2/): pages, images and documents, behind the privacy gate.
+
+Wagtail's stock endpoints decide visibility with their own request checks; ours ask the portal's gate
+(`portal.core.privacy`) so the API can never show more than the site does to the same viewer.
+"""
+
+from django.db.models import Prefetch
+
+from wagtail.api.v2.router import WagtailAPIRouter
+from wagtail.api.v2.utils import BadRequestError
+from wagtail.api.v2.views import PagesAPIViewSet
+from wagtail.api.validators import SiteFilterValidator
+from wagtail.documents.api.v2.views import DocumentsAPIViewSet
+from wagtail.images.api.v2.views import ImagesAPIViewSet
+from wagtail.models import Page
+
+from portal.core.models import Sector, Topic
+from portal.core.privacy import Viewer, visible_documents, visible_pages
+
+# Many-to-many fields exposed through `api_fields`; prefetched so a listing costs a fixed number of queries.
+_TAXONOMY_PREFETCH = {"topics": Topic, "sectors": Sector}
+
+
+class GatedPagesAPIViewSet(PagesAPIViewSet):
+    """Pages endpoint listing only the live pages the requesting user may read (detail 404s otherwise)."""
+
+    def get_base_queryset(self):
+        """Pages visible to this user on the requested site (or the site serving the request)."""
+        queryset = visible_pages(Page.objects.all(), Viewer.for_user(self.request.user))
+        try:
+            site = SiteFilterValidator(site=self.request.GET.get("site"), request=self.request).site_obj
+        except ValueError as exc:
+            raise BadRequestError(str(exc)) from exc
+        if site is None:
+            return queryset.none()
+        return queryset.descendant_of(site.root_page, inclusive=True)
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        model = queryset.model
+        # Only a single-type listing (`?type=pages.ArticlePage`) has the specific model's relations at hand.
+        lookups = [
+            Prefetch(name, queryset=term_model.objects.only("id", "name", "slug"))
+            for name, term_model in _TAXONOMY_PREFETCH.items()
+            if any(getattr(field, "name", None) == name for field in model._meta.get_fields())
+        ]
+        return queryset.prefetch_related(*lookups) if lookups else queryset
+
+
+class GatedDocumentsAPIViewSet(DocumentsAPIViewSet):
+    """Documents endpoint listing only documents outside collections the requesting user may not open."""
+
+    def get_queryset(self):
+        queryset = self.model.objects.all().order_by("id")
+        return visible_documents(queryset, Viewer.for_user(self.request.user))
+
+
+class GatedImagesAPIViewSet(ImagesAPIViewSet):
+    """Images endpoint with the same collection rule as documents."""
+
+    def get_queryset(self):
+        queryset = self.model.objects.all().order_by("id")
+        return visible_documents(queryset, Viewer.for_user(self.request.user))
+
+
+api_router = WagtailAPIRouter("wagtailapi")
+api_router.register_endpoint("pages", GatedPagesAPIViewSet)
+api_router.register_endpoint("images", GatedImagesAPIViewSet)
+api_router.register_endpoint("documents", GatedDocumentsAPIViewSet)

@@ -1,0 +1,146 @@
+"""RSS and Atom feeds of the latest public articles and conference notes, overall and per topic.
+
+Feeds are public and cacheable, so they are always built for the anonymous viewer: members-only pages
+never appear in them, whoever requests the feed.
+"""
+
+from __future__ import annotations
+
+import datetime
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+
+from wagtail.models import Page
+
+from portal.core.models import Topic
+from portal.core.privacy import Viewer, visible_pages
+from portal.pages.models import ArticlePage, ConferenceNotesPage
+
+FEED_LENGTH = 20
+FEED_MAX_AGE = 900  # seconds a proxy may keep a feed
+
+
+def absolute_page_url(page: Page, request=None) -> str | None:
+    """The page's canonical absolute URL on SITE_URL (None for a page outside every site)."""
+    parts = page.get_url_parts(request)
+    if parts is None:
+        return None
+    return settings.SITE_URL + parts[2]
+
+
+def latest_public_items(limit: int = FEED_LENGTH, topic: Topic | None = None) -> list[Page]:
+    """The newest public articles and conference notes together, newest first by their date.
+
+    A fixed number of queries whatever the limit: the gate, then one query and one topic prefetch per type.
+    """
+    public_ids = visible_pages(Page.objects.all(), Viewer.anonymous()).values("id")
+    items: list[Page] = []
+    for model, date_field in ((ArticlePage, "date"), (ConferenceNotesPage, "start_date")):
+        queryset = model.objects.filter(id__in=public_ids)
+        if topic is not None:
+            queryset = queryset.filter(topics=topic)
+        items.extend(queryset.defer_streamfields().order_by(f"-{date_field}", "-id").prefetch_related("topics")[:limit])
+    items.sort(key=lambda page: (page.date, page.id), reverse=True)
+    return items[:limit]
+
+
+def _tag_authority() -> str:
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
+class LatestFeed(Feed):
+    """RSS 2.0 feed of the latest public best-practice articles and conference notes."""
+
+    feed_type = Rss201rev2Feed
+    url_name = "feeds:latest-rss"
+
+    def __call__(self, request, *args, **kwargs):
+        response = super().__call__(request, *args, **kwargs)
+        patch_cache_control(response, public=True, max_age=FEED_MAX_AGE)
+        return response
+
+    def title(self, obj=None) -> str:
+        return f"{settings.WAGTAIL_SITE_NAME}: latest best practice and conference notes"
+
+    def link(self, obj=None) -> str:
+        return settings.SITE_URL + "/"
+
+    def description(self, obj=None) -> str:
+        return "New best-practice articles and conference notes from the network's members."
+
+    def subtitle(self, obj=None) -> str:
+        return self.description(obj)
+
+    def feed_url(self, obj=None) -> str:
+        return settings.SITE_URL + reverse(self.url_name)
+
+    def items(self, obj=None):
+        return latest_public_items()
+
+    def item_title(self, item) -> str:
+        return item.title
+
+    def item_description(self, item) -> str:
+        return item.get_summary()
+
+    def item_link(self, item) -> str:
+        return absolute_page_url(item) or settings.SITE_URL + "/"
+
+    def item_guid(self, item) -> str:
+        # Stable across slug changes and moves: a tag URI built from the page's id.
+        return f"tag:{_tag_authority()},2024:page-{item.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item) -> datetime.datetime:
+        return datetime.datetime.combine(item.date, datetime.time.min, tzinfo=datetime.UTC)
+
+    def item_updateddate(self, item) -> datetime.datetime | None:
+        return item.last_published_at or self.item_pubdate(item)
+
+    def item_categories(self, item) -> list[str]:
+        return [topic.name for topic in item.topics.all()]
+
+    def item_author_name(self, item) -> str | None:
+        return getattr(item, "author_organisation", "") or None
+
+
+class LatestAtomFeed(LatestFeed):
+    """The latest feed as Atom 1.0."""
+
+    feed_type = Atom1Feed
+    url_name = "feeds:latest-atom"
+
+
+class TopicFeed(LatestFeed):
+    """RSS 2.0 feed of the latest public articles and conference notes on one topic (404 for an unknown topic)."""
+
+    url_name = "feeds:topic-rss"
+
+    def get_object(self, request, slug: str) -> Topic:
+        return get_object_or_404(Topic, slug=slug)
+
+    def title(self, obj=None) -> str:
+        return f"{settings.WAGTAIL_SITE_NAME}: {obj.name}"
+
+    def description(self, obj=None) -> str:
+        return f"New best-practice articles and conference notes on {obj.name}."
+
+    def feed_url(self, obj=None) -> str:
+        return settings.SITE_URL + reverse(self.url_name, args=[obj.slug])
+
+    def items(self, obj=None):
+        return latest_public_items(topic=obj)
+
+
+class TopicAtomFeed(TopicFeed):
+    """The per-topic feed as Atom 1.0."""
+
+    feed_type = Atom1Feed
+    url_name = "feeds:topic-atom"

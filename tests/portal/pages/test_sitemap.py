@@ -1,0 +1,77 @@
+"""sitemap.xml lists live public pages with absolute URLs; robots.txt points crawlers at it."""
+
+import xml.etree.ElementTree as ET
+
+from django.test import override_settings
+
+from wagtail.models import PageViewRestriction
+
+import pytest
+
+from tests.factories import ArticlePageFactory, StandardPageFactory, UserFactory, paragraph
+
+pytestmark = pytest.mark.django_db
+
+NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def sitemap_entries(client) -> dict[str, str | None]:
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200
+    root = ET.fromstring(response.content)
+    return {url.findtext(f"{NS}loc"): url.findtext(f"{NS}lastmod") for url in root.findall(f"{NS}url")}
+
+
+def test_sitemap_lists_live_public_pages_with_absolute_urls_and_lastmod(client, home, article_index):
+    article = ArticlePageFactory(parent=article_index, slug="takedown")
+    article.save_revision().publish()
+
+    entries = sitemap_entries(client)
+
+    assert "http://testserver/" in entries
+    assert "http://testserver/best-practices/" in entries
+    assert entries["http://testserver/best-practices/takedown/"] is not None  # lastmod from the publish
+
+
+def test_sitemap_leaves_out_restricted_subtrees_and_drafts_even_for_members(client, home):
+    members_area = StandardPageFactory(parent=home, slug="members-area")
+    StandardPageFactory(parent=members_area, slug="inner-briefing", body=paragraph("secret"))
+    PageViewRestriction.objects.create(page=members_area, restriction_type=PageViewRestriction.LOGIN)
+    draft = StandardPageFactory(parent=home, slug="draft-page")
+    draft.unpublish()
+    StandardPageFactory(parent=home, slug="about")
+
+    client.force_login(UserFactory())
+    locations = set(sitemap_entries(client))
+
+    assert "http://testserver/about/" in locations
+    assert not any("members-area" in loc or "inner-briefing" in loc or "draft-page" in loc for loc in locations)
+
+
+@override_settings(SITE_URL="https://portal.example.org")
+def test_sitemap_urls_use_site_url_whatever_the_host(client, home):
+    StandardPageFactory(parent=home, slug="about")
+
+    locations = set(sitemap_entries(client))
+
+    assert "https://portal.example.org/about/" in locations
+
+
+@override_settings(SITE_URL="https://portal.example.org")
+def test_robots_txt(client, db):
+    response = client.get("/robots.txt")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    lines = response.content.decode().splitlines()
+    for path in (
+        "/admin/",
+        "/members/",
+        "/newsletter/preferences/",
+        "/newsletter/unsubscribe/",
+        "/newsletter/confirm/",
+        "/search/",
+    ):
+        assert f"Disallow: {path}" in lines
+    assert "Disallow: /" not in lines
+    assert "Sitemap: https://portal.example.org/sitemap.xml" in lines
