@@ -6,11 +6,19 @@ from django.db import connection
 from django.template import Context, Template
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 import pytest
 from bs4 import BeautifulSoup
 
-from portal.core.blocks import RelatedPageBlock
+from portal.core.blocks import (
+    HeadlineStatBlock,
+    KeyFactBlock,
+    QuoteBlock,
+    RelatedPageBlock,
+    SessionBlock,
+    TableBlock,
+)
 from portal.pages.models import HomeFeaturedPage
 from tests.factories import (
     ArticlePageFactory,
@@ -444,3 +452,26 @@ def test_index_page_queries_do_not_grow_with_children(
     with django_assert_max_num_queries(baseline):
         response = client.get(index.url + "?topic=prevention")
     assert len(BeautifulSoup(response.content, "html.parser").select(".card")) == 12
+
+
+# ---- Admin block previews ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "block_class,expected",
+    [
+        (KeyFactBlock, "of reported illegal content removed within three days"),
+        (QuoteBlock, "not re-victimised by another view"),
+        (TableBlock, "Reports processed by member hotlines"),
+        (SessionBlock, "Reaching people at risk of offending"),
+        (HeadlineStatBlock, "91%"),
+    ],
+)
+def test_admin_block_previews_use_the_site_theme(client, home, block_class, expected):
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    block = block_class()
+    block.set_name("preview_me")
+    response = client.get(reverse("wagtailadmin_block_preview"), {"id": block.definition_prefix})
+    soup = soup_of(response)
+    assert soup.select_one("link[rel=stylesheet]")["href"].endswith("css/portal.css")
+    assert expected in text_of(soup.select_one("main"))
