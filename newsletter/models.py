@@ -107,6 +107,10 @@ class Subscriber(models.Model):
     def is_active(self) -> bool:
         return self.status == self.Status.SUBSCRIBED
 
+    def topic_list(self) -> str:
+        """Topic names separated by semicolons (for exports; uses prefetched topics when present)."""
+        return "; ".join(sorted(topic.name for topic in self.topics.all()))
+
 
 class ConsentRecord(models.Model):
     """Proof of consent: what text (and version) a person agreed to, when, through which form.
