@@ -1,0 +1,74 @@
+"""`python manage.py seed_demo`: demo content and a demo editor account, safe to run again and again."""
+
+import importlib
+import importlib.util
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+# Each step is a module with ``seed(stdout) -> None`` that creates what is missing and leaves what exists.
+# Apps add their own step here; steps whose module is not installed are skipped.
+DEMO_STEPS = [
+    "portal.pages.demo",
+]
+
+EDITOR_USERNAME = "editor"
+EDITOR_PASSWORD = "demo-editor-2015"  # noqa: S105 - a published demo credential, refused in production
+EDITOR_EMAIL = "editor@example.org"
+
+
+def step_installed(path: str) -> bool:
+    """True when the step's module can be imported (its app may not exist yet)."""
+    try:
+        return importlib.util.find_spec(path) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+class Command(BaseCommand):
+    help = "Load the demo content (idempotent) and create the demo editor account."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Seed even with production settings (creates a superuser with a published password).",
+        )
+
+    def handle(self, *args, **options):
+        if settings.SETTINGS_MODULE.endswith(".production") and not options["allow_production"]:
+            raise CommandError("Refusing to load demo content and a demo superuser with production settings.")
+
+        for path in DEMO_STEPS:
+            if not step_installed(path):
+                self.stdout.write(f"Step {path}: not installed, skipped")
+                continue
+            self.stdout.write(f"Step {path}:")
+            module = importlib.import_module(path)
+            with transaction.atomic():
+                module.seed(self.stdout)
+
+        created = self.ensure_editor()
+        site_url = settings.SITE_URL.rstrip("/")
+        self.stdout.write(self.style.SUCCESS("\nDemo content is ready."))
+        self.stdout.write(f"  Site:     {site_url}/")
+        self.stdout.write(f"  Admin:    {site_url}/admin/")
+        self.stdout.write(f"  Username: {EDITOR_USERNAME}")
+        if created:
+            self.stdout.write(f"  Password: {EDITOR_PASSWORD}")
+        else:
+            self.stdout.write(f"  Password: {EDITOR_PASSWORD} (unless you changed it; the account already existed)")
+        self.stdout.write("  Email is printed to this console, not sent.")
+
+    def ensure_editor(self) -> bool:
+        """Create the demo editor superuser if missing; never touch an existing account's password."""
+        User = get_user_model()
+        if User.objects.filter(username=EDITOR_USERNAME).exists():
+            return False
+        User.objects.create_superuser(
+            username=EDITOR_USERNAME, email=EDITOR_EMAIL, password=EDITOR_PASSWORD,
+            first_name="Demo", last_name="Editor",
+        )
+        return True
