@@ -10,6 +10,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-pyproject
 PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
+# Links printed by seed_demo and used in admin emails point at the port the demo really runs on.
+DEMO_ENV := SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}
 
 .PHONY: help install demo run migrate seed test lint check worker beat clean-venv
 
@@ -38,13 +40,13 @@ migrate: install
 	$(MANAGE) migrate --noinput
 
 seed: migrate
-	$(MANAGE) seed_demo
+	$(DEMO_ENV) $(MANAGE) seed_demo
 
 demo: seed
-	$(MANAGE) runserver 127.0.0.1:$(PORT)
+	$(DEMO_ENV) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 run: install
-	$(MANAGE) runserver 127.0.0.1:$(PORT)
+	$(DEMO_ENV) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # pytest exits 5 when it collected no tests: that is a failure, not a pass.
 test: install
