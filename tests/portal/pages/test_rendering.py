@@ -8,7 +8,9 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+import factory
 import pytest
+import wagtail_factories
 from bs4 import BeautifulSoup
 
 from portal.core.blocks import (
@@ -370,6 +372,37 @@ def test_standard_page_shows_intro_and_body(client, home):
     assert table.select_one("caption").get_text(strip=True) == "Reports per year"
     assert [th.get_text(strip=True) for th in table.select("thead th")] == ["Year", "Reports"]
     assert [td.get_text(strip=True) for td in table.select("tbody td")] == ["2014", "89,758"]
+
+
+def test_image_and_document_blocks(client, home):
+    image = wagtail_factories.ImageFactory(title="Generated shapes")
+    document = wagtail_factories.DocumentFactory(
+        title="Annual report", file=factory.django.FileField(filename="annual-report.pdf", data=b"x" * 2048)
+    )
+    page = StandardPageFactory(
+        parent=home,
+        body=json.dumps(
+            [
+                {"type": "image", "value": {"image": image.pk, "alt_text": "Circles joined by lines",
+                                            "decorative": False, "caption": "The network as shapes"}},
+                {"type": "image", "value": {"image": image.pk, "alt_text": "ignored", "decorative": True,
+                                            "caption": ""}},
+                {"type": "document", "value": {"document": document.pk, "title": "", "description": "Our year."}},
+            ]
+        ),
+    )
+
+    main = soup_of(client.get(page.url)).select_one("main")
+
+    figures = main.select("figure.figure")
+    assert figures[0].select_one("img")["alt"] == "Circles joined by lines"
+    assert figures[0].select_one("figcaption").get_text(strip=True) == "The network as shapes"
+    assert figures[1].select_one("img")["alt"] == ""  # decorative: screen readers skip it
+    assert figures[1].select_one("figcaption") is None
+    link = main.select_one(".document-link a")
+    assert link["href"] == document.url
+    assert text_of(link) == "Annual report (PDF, 2.0 KB)"
+    assert "Our year." in text_of(main.select_one(".document-link"))
 
 
 # ---- Error pages ---------------------------------------------------------------------------------------
