@@ -1,7 +1,6 @@
 """URL configuration. Machine endpoints (API, health, feeds) come before Wagtail's catch-all page serving."""
 
 from django.conf import settings
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from wagtail import urls as wagtail_urls
@@ -12,7 +11,7 @@ from portal.core.api import api_router
 from portal.core.views import health, robots_txt
 from portal.pages import views as pages_views
 from portal.pages.feeds import LatestAtomFeed, LatestFeed, TopicAtomFeed, TopicFeed
-from portal.pages.sitemaps import SITEMAPS
+from portal.pages.sitemaps import sitemap_view
 
 feed_patterns = [
     path("latest/rss/", LatestFeed(), name="latest-rss"),
@@ -27,7 +26,7 @@ urlpatterns = [
     path("api/v2/", api_router.urls),
     path("health/", health, name="health"),
     path("robots.txt", robots_txt, name="robots_txt"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", sitemap_view, name="sitemap"),
     path("feeds/", include((feed_patterns, "feeds"))),
     path("search/", pages_views.search, name="search"),
     path("members/", include("portal.members.urls")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
@@ -33,8 +34,13 @@ SEARCH_TYPES_BY_KEY = {search_type.key: search_type for search_type in SEARCH_TY
 
 
 def clean_query(raw: str | None) -> str:
-    """The query as searched: trimmed, inner whitespace collapsed, at most 200 characters."""
-    return " ".join((raw or "").split())[:MAX_QUERY_LENGTH]
+    """The query as searched: trimmed, inner whitespace collapsed, at most 200 characters.
+
+    Control characters (PostgreSQL rejects NUL) and double quotes (SQLite's full-text syntax does not
+    escape them) become spaces, so no typed query can turn into a server error.
+    """
+    text = "".join(" " if char == '"' or unicodedata.category(char) == "Cc" else char for char in raw or "")
+    return " ".join(text.split())[:MAX_QUERY_LENGTH]
 
 
 def search_pages(query: str, viewer, type_key: str | None = None):

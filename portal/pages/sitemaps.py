@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps.views import sitemap
+from django.views.decorators.cache import cache_control
 
 from wagtail.models import Page, Site
 
@@ -41,3 +43,10 @@ class PublicPagesSitemap(Sitemap):
 
 
 SITEMAPS = {"pages": PublicPagesSitemap}
+SITEMAP_MAX_AGE = 3600  # seconds a proxy may keep the sitemap; it only ever holds public pages
+
+
+@cache_control(public=True, max_age=SITEMAP_MAX_AGE)
+def sitemap_view(request):
+    """`/sitemap.xml`: the same for every visitor, so proxies may cache it."""
+    return sitemap(request, sitemaps=SITEMAPS)

@@ -148,3 +148,18 @@ def test_group_restricted_collection_is_listed_only_to_that_group(client, db, dj
 def test_the_api_is_read_only(client, articles):
     response = client.post("/api/v2/pages/", {"title": "New"})
     assert response.status_code == 405
+
+
+def test_images_in_a_restricted_collection_are_listed_to_members_only(client, db):
+    import wagtail_factories
+
+    root = Collection.get_first_root_node()
+    restricted = root.add_child(name="Members' charts")
+    CollectionViewRestriction.objects.create(collection=restricted, restriction_type=CollectionViewRestriction.LOGIN)
+    wagtail_factories.ImageFactory(title="Public chart", collection=root)
+    wagtail_factories.ImageFactory(title="Members chart", collection=restricted)
+
+    assert listed_titles(client.get("/api/v2/images/")) == ["Public chart"]
+
+    client.force_login(UserFactory())
+    assert listed_titles(client.get("/api/v2/images/")) == ["Public chart", "Members chart"]

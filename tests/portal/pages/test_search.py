@@ -138,3 +138,20 @@ def test_results_page_makes_a_bounded_number_of_queries(
     with django_assert_max_num_queries(25):
         response = client.get("/search/", {"q": "quenchmoor"})
     assert len(result_titles(response)) == 12
+
+
+@pytest.mark.parametrize(
+    "hostile", ['"', 'quenchmoor"', "'", "\\", "NEAR(", "a OR", "(((", "*", "nul\x00byte", "x" * 500]
+)
+def test_odd_queries_never_break_the_page(client, article_index, hostile):
+    ArticlePageFactory(parent=article_index, title="Quotes", body=paragraph("quenchmoor"))
+
+    response = client.get("/search/", {"q": hostile})
+
+    assert response.status_code == 200
+
+
+def test_a_stray_quote_does_not_hide_matches(client, article_index):
+    ArticlePageFactory(parent=article_index, title="Quoted", body=paragraph("thistlegrove"))
+
+    assert result_titles(client.get("/search/", {"q": '"thistlegrove'})) == ["Quoted"]

@@ -75,3 +75,7 @@ def test_robots_txt(client, db):
         assert f"Disallow: {path}" in lines
     assert "Disallow: /" not in lines
     assert "Sitemap: https://portal.example.org/sitemap.xml" in lines
+
+
+def test_sitemap_is_publicly_cacheable(client, home):
+    assert "public" in client.get("/sitemap.xml")["Cache-Control"]
