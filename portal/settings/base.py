@@ -219,7 +219,28 @@ CELERY_BEAT_SCHEDULE: dict = {
     "newsletter-delete-stale-pending": {
         "task": "newsletter.tasks.delete_stale_pending_subscribers", "schedule": 6 * 3600.0,
     },
+    # Starts scheduled sends at their time and resumes sends whose workers died (after their lease expired).
+    "newsletter-tick-sends": {
+        "task": "newsletter.tasks.tick_sends", "schedule": float(env_int("NEWSLETTER_TICK_SECONDS", 15)),
+    },
 }
+
+# Newsletter delivery: batch size, worker leases, retries, throttling (across all workers), error threshold.
+NEWSLETTER_BACKEND = os.environ.get("NEWSLETTER_BACKEND", "smtp")
+NEWSLETTER_EMAIL_BACKEND = os.environ.get("NEWSLETTER_EMAIL_BACKEND") or None
+NEWSLETTER_BATCH_SIZE = env_int("NEWSLETTER_BATCH_SIZE", 100)
+NEWSLETTER_PARALLEL_BATCHES = env_int("NEWSLETTER_PARALLEL_BATCHES", 2)
+NEWSLETTER_LEASE_SECONDS = env_int("NEWSLETTER_LEASE_SECONDS", 120)
+NEWSLETTER_TASK_BUDGET = env_int("NEWSLETTER_TASK_BUDGET", 60)
+NEWSLETTER_MAX_ATTEMPTS = env_int("NEWSLETTER_MAX_ATTEMPTS", 5)
+NEWSLETTER_RETRY_BASE_SECONDS = env_int("NEWSLETTER_RETRY_BASE_SECONDS", 30)
+NEWSLETTER_RETRY_MAX_SECONDS = env_int("NEWSLETTER_RETRY_MAX_SECONDS", 3600)
+NEWSLETTER_RATE_PER_SECOND = float(os.environ["NEWSLETTER_RATE_PER_SECOND"]) if os.environ.get(
+    "NEWSLETTER_RATE_PER_SECOND") else None
+NEWSLETTER_WINDOW_CAP = env_int("NEWSLETTER_WINDOW_CAP", 0) or None
+NEWSLETTER_WINDOW_SECONDS = env_int("NEWSLETTER_WINDOW_SECONDS", 3600)
+NEWSLETTER_ERROR_THRESHOLD = float(os.environ.get("NEWSLETTER_ERROR_THRESHOLD") or 0.2)
+NEWSLETTER_ERROR_MIN_ATTEMPTS = env_int("NEWSLETTER_ERROR_MIN_ATTEMPTS", 50)
 
 # Wagtail
 WAGTAIL_SITE_NAME = "Hotline Network Portal"
@@ -234,8 +255,8 @@ WAGTAILAPI_BASE_URL = SITE_URL
 WAGTAILAPI_LIMIT_MAX = 100
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 # Shared-password privacy stores passwords in plain text: only login and group restrictions are offered.
-WAGTAIL_PRIVATE_PAGE_OPTIONS = {"password": False}
-WAGTAILDOCS_PRIVATE_COLLECTION_OPTIONS = {"password": False}
+WAGTAIL_PRIVATE_PAGE_OPTIONS = {"SHARED_PASSWORD": False}
+WAGTAILDOCS_PRIVATE_COLLECTION_OPTIONS = {"SHARED_PASSWORD": False}
 WAGTAIL_FRONTEND_LOGIN_URL = "/members/login/"
 
 # Members and accounts (portal.members)
