@@ -13,10 +13,18 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from modelcluster.fields import ParentalManyToManyField
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from newsletter.email_blocks import NewsletterBodyBlock
 from portal.core.models import Topic
 
 # =============================================================================================================
@@ -75,6 +83,11 @@ class Subscriber(models.Model):
         help_text="Topics this person wants to hear about (none: everything).",
     )
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.SIGNUP_PAGE)
+    public_list = models.BooleanField(
+        default=True,
+        help_text="On the public newsletter list. Off for records created only so a member can receive (and "
+        "unsubscribe from) members' issues.",
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="newsletter_subscriptions", help_text="The member account that subscribed, if any.",
@@ -173,3 +186,190 @@ class SuppressedAddress(models.Model):
 # =============================================================================================================
 # 2. Issues and sending (added by the sending work)
 # =============================================================================================================
+
+
+class Audience(models.TextChoices):
+    """Who an issue is for; each audience reads the site as a particular kind of viewer."""
+
+    PUBLIC = "public", "Public subscribers (by topic)"
+    MEMBERS = "members", "All members"
+    SECTORS = "sectors", "Members of chosen sectors"
+    PUBLIC_AND_MEMBERS = "public_and_members", "Public subscribers and all members"
+
+
+class NewsletterIndexPage(Page):
+    """The newsletter archive: past issues, each visible to the same audience as its email."""
+
+    intro = RichTextField(features=["bold", "italic", "link"], blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    parent_page_types = ["pages.HomePage"]
+    subpage_types = ["newsletter.NewsletterIssue"]
+    max_count = 1
+    template = "newsletter/newsletter_index_page.html"
+
+    class Meta:
+        verbose_name = "newsletter archive"
+
+    def get_context(self, request, *args, **kwargs):
+        from django.core.paginator import Paginator
+
+        from portal.core.privacy import visible_pages
+
+        context = super().get_context(request, *args, **kwargs)
+        issues = visible_pages(NewsletterIssue.objects.child_of(self), request.user).order_by("-first_published_at")
+        context["page_obj"] = Paginator(issues, 12).get_page(request.GET.get("page"))
+        context["issues"] = context["page_obj"].object_list
+        context["filter_query"] = ""
+        return context
+
+
+class NewsletterIssue(Page):
+    """One issue of the newsletter: composed from portal content, sent by Celery, archived on the site.
+
+    The audience decides who receives it and, through a view restriction kept in step on every full save,
+    who may read its archive page. An issue may only reference pages its whole audience may read.
+    """
+
+    subject = models.CharField(max_length=200, help_text="The email's subject line.")
+    preheader = models.CharField(
+        max_length=200, blank=True, help_text="The short preview text inboxes show after the subject."
+    )
+    intro = RichTextField(features=["bold", "italic", "link"], blank=True)
+    body = StreamField(NewsletterBodyBlock(), blank=True)
+    audience = models.CharField(max_length=20, choices=Audience.choices, default=Audience.PUBLIC)
+    audience_topics = ParentalManyToManyField(
+        Topic, blank=True, related_name="+",
+        help_text="Public subscribers who chose any of these topics (or chose none: everything). Empty: all.",
+    )
+    audience_sectors = ParentalManyToManyField(
+        "core.Sector", blank=True, related_name="+", help_text="For a sector audience: which sectors' members."
+    )
+    digest_month = models.DateField(
+        null=True, blank=True, editable=False,
+        help_text="Set on monthly digests: the first day of the month they cover.",
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("subject"),
+        FieldPanel("preheader"),
+        MultiFieldPanel(
+            [FieldPanel("audience"), FieldPanel("audience_topics"), FieldPanel("audience_sectors")],
+            heading="Audience",
+        ),
+        FieldPanel("intro"),
+        FieldPanel("body"),
+    ]
+    search_fields = [*Page.search_fields, index.SearchField("subject"), index.SearchField("intro"),
+                     index.SearchField("body")]
+
+    parent_page_types = ["newsletter.NewsletterIndexPage"]
+    subpage_types: list[str] = []
+    template = "newsletter/newsletter_issue.html"
+
+    class Meta:
+        verbose_name = "newsletter issue"
+
+    def clean(self):
+        super().clean()
+        from newsletter.services.gate import audience_problems, gate_violations
+
+        problems = audience_problems(self)
+        if problems:
+            raise ValidationError({"audience_sectors" if self.audience == Audience.SECTORS else "audience": problems})
+        violations = gate_violations(self)
+        if violations:
+            raise ValidationError({"body": [violation.message for violation in violations]})
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            result = super().save(*args, **kwargs)
+            # Full saves (create, publish, move) carry the audience that goes live; draft revisions save only
+            # a few fields and must not change who may read the live archive page.
+            if kwargs.get("update_fields") is None:
+                from newsletter.services.audience import sync_archive_restriction
+
+                sync_archive_restriction(self)
+        return result
+
+    def get_context(self, request, *args, **kwargs):
+        from newsletter.services.rendering import issue_context
+
+        from newsletter.services.gate import audience_description
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(issue_context(self, web=True))
+        context["audience_description"] = audience_description(self)
+        return context
+
+
+class Send(models.Model):
+    """One dispatch of an issue to an audience. Created once: pressing send twice finds the same row."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        PREPARING = "preparing", "Preparing the recipient list"
+        SENDING = "sending", "Sending"
+        PAUSED = "paused", "Paused"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    issue = models.ForeignKey(NewsletterIssue, on_delete=models.PROTECT, related_name="sends")
+    audience_key = models.CharField(max_length=200, help_text="Canonical description of the audience.")
+    audience_label = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PREPARING, db_index=True)
+    backend = models.CharField(max_length=40, default="smtp")
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    frozen_at = models.DateTimeField(null=True, blank=True, help_text="When the recipient list was frozen.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    paused_reason = models.TextField(blank=True)
+    # The shared part of every message, rendered once per send; only personal links vary per recipient.
+    rendered_subject = models.CharField(max_length=250, blank=True)
+    rendered_html = models.TextField(blank=True)
+    rendered_text = models.TextField(blank=True)
+    provider_reference = models.CharField(max_length=100, blank=True, help_text="e.g. the Mailchimp campaign id.")
+    provider_report = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issue", "audience_key"], name="newsletter_send_once")]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.issue.title} → {self.audience_label or self.audience_key}"
+
+
+class Delivery(models.Model):
+    """One recipient of one send: the ledger that makes a crashed send resume without losing anyone."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SUPPRESSED = "suppressed", "Suppressed"
+        BOUNCED = "bounced", "Bounced"
+
+    send = models.ForeignKey(Send, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.ForeignKey(Subscriber, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    email = models.EmailField(max_length=254)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    not_before = models.DateTimeField(null=True, blank=True, help_text="Retry not before this time (backoff).")
+    lease_until = models.DateTimeField(null=True, blank=True, help_text="A worker holds this row until then.")
+    claim = models.CharField(max_length=32, blank=True, help_text="The batch that holds this row.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [models.UniqueConstraint(fields=["send", "email"], name="newsletter_delivery_once")]
+        indexes = [models.Index(fields=["send", "status", "id"], name="newsletter_delivery_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.get_status_display()}"

@@ -41,3 +41,56 @@ def delete_stale_pending_subscribers() -> dict:
     """Periodic (beat): discard signups never confirmed within NEWSLETTER_PENDING_MAX_AGE_DAYS."""
     deleted, restored = delete_stale_pending()
     return {"deleted": deleted, "restored": restored}
+
+
+# --- Sending issues (thin: ids in, services do the work) ----------------------------------------------------------
+
+
+def _parallel_workers() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "NEWSLETTER_PARALLEL_BATCHES", 2))
+
+
+@shared_task(acks_late=True)
+def start_send(send_id: int) -> str:
+    """Freeze the recipient list (once) and start parallel batch workers on it."""
+    from newsletter.services import dispatch
+
+    send = dispatch.prepare_send(send_id)
+    if send is None:
+        return "not sendable"
+    for _ in range(_parallel_workers()):
+        process_send.delay(send_id)
+    return "started"
+
+
+@shared_task(bind=True, acks_late=True)
+def process_send(self, send_id: int) -> str:
+    """Work batches of a send for a while, then hand over to a fresh task (short tasks survive restarts)."""
+    from django.conf import settings
+
+    from newsletter.services import dispatch
+
+    budget = None if settings.CELERY_TASK_ALWAYS_EAGER else float(getattr(settings, "NEWSLETTER_TASK_BUDGET", 60))
+    outcome = dispatch.run_send(send_id, time_budget=budget)
+    if outcome.state == "more":
+        process_send.delay(send_id)
+    elif outcome.state == "wait" and not settings.CELERY_TASK_ALWAYS_EAGER:
+        process_send.apply_async((send_id,), countdown=outcome.wait_seconds)
+    return outcome.state
+
+
+@shared_task
+def tick_sends() -> dict:
+    """Periodic (beat): start due scheduled sends, release batches of dead workers, restart stalled sends."""
+    from newsletter.services import dispatch
+
+    released = dispatch.release_expired_leases()
+    due = dispatch.due_scheduled_sends()
+    stalled = [send_id for send_id in dispatch.stalled_sends() if send_id not in due]
+    for send_id in due:
+        start_send.delay(send_id)
+    for send_id in stalled:
+        start_send.delay(send_id)
+    return {"released": released, "started": due, "resumed": stalled}

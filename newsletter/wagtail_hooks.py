@@ -219,3 +219,7 @@ class SubscriberSummaryPanel(Component):
 def add_subscriber_panel(request, panels):
     if subscriber_viewset.permission_policy.user_has_any_permission(request.user, ["change", "view", "delete"]):
         panels.append(SubscriberSummaryPanel())
+
+
+# Sending issues (preview, test send, send/schedule, progress, reports) lives in its own module.
+from newsletter import admin_sending  # noqa: E402, F401

@@ -92,7 +92,13 @@ class HomePage(BasePage):
     ]
 
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["pages.ArticleIndexPage", "pages.ConferenceIndexPage", "pages.StandardPage"]
+    subpage_types = [
+        "pages.ArticleIndexPage",
+        "pages.ConferenceIndexPage",
+        "pages.StandardPage",
+        "stats.StatisticsPage",
+        "newsletter.NewsletterIndexPage",
+    ]
     max_count = 1
     template = "pages/home_page.html"
 
@@ -103,7 +109,9 @@ class HomePage(BasePage):
         context = super().get_context(request, *args, **kwargs)
         user = request.user
         # A list of {"value", "label", "source"}; the statistics app may feed it from the latest dataset.
-        context["headline_stats"] = [dict(block.value) for block in self.headline_stats]
+        from portal.stats.services.headline import latest_headline_stats  # the stats app imports this module
+
+        context["headline_stats"] = latest_headline_stats() or [dict(block.value) for block in self.headline_stats]
         featured_ids = [item.page_id for item in self.featured_pages.all()]
         featured = visible_pages(Page.objects.filter(id__in=featured_ids), user).specific()
         by_id = {page.id: page for page in featured}

@@ -1,0 +1,236 @@
+"""Newsletter audiences: who receives an issue, which viewer that audience is, and its archive restriction.
+
+An audience is read through the privacy gate as one or more viewers: the public as an anonymous visitor,
+"all members" as a member with only the Members group, and each chosen sector as a member of that sector.
+An issue may include a page only if *every* one of these viewers may read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from wagtail.models import PageViewRestriction
+
+from portal.core.privacy import Viewer
+
+CHUNK_SIZE = 2000
+
+
+def members_group() -> Group | None:
+    from portal.members.models import MEMBERS_GROUP_NAME
+
+    return Group.objects.filter(name=MEMBERS_GROUP_NAME).first()
+
+
+def sector_groups(issue) -> list[Group]:
+    """The Django groups of the sectors an issue is addressed to."""
+    from portal.members.models import SectorGroup
+
+    slugs = [sector.slug for sector in issue.audience_sectors.all()]
+    mappings = SectorGroup.objects.filter(sector_slug__in=slugs).select_related("group")
+    return [mapping.group for mapping in mappings]
+
+
+def includes_public(issue) -> bool:
+    from newsletter.models import Audience
+
+    return issue.audience in {Audience.PUBLIC, Audience.PUBLIC_AND_MEMBERS}
+
+
+def includes_members(issue) -> bool:
+    from newsletter.models import Audience
+
+    return issue.audience in {Audience.MEMBERS, Audience.SECTORS, Audience.PUBLIC_AND_MEMBERS}
+
+
+def audience_viewers(issue) -> list[Viewer]:
+    """The viewers whose permissions bound what this issue may contain (every one must be able to read it)."""
+    from newsletter.models import Audience
+
+    if includes_public(issue):
+        return [Viewer.anonymous()]
+    members = members_group()
+    base = {members.id} if members else set()
+    if issue.audience == Audience.MEMBERS:
+        return [Viewer.members_of(base)]
+    return [Viewer.members_of(base | {group.id}) for group in sector_groups(issue)] or [Viewer.members_of(base)]
+
+
+def audience_key(issue) -> str:
+    """A canonical description of the audience, so one issue is sent to one audience once."""
+    from newsletter.models import Audience
+
+    parts = [issue.audience]
+    if includes_public(issue):
+        topic_ids = sorted(topic.pk for topic in issue.audience_topics.all())
+        parts.append("topics=" + (",".join(map(str, topic_ids)) or "all"))
+    if issue.audience == Audience.SECTORS:
+        parts.append("sectors=" + ",".join(sorted(sector.slug for sector in issue.audience_sectors.all())))
+    if issue.digest_month:
+        parts.append("digest")
+    return "|".join(parts)
+
+
+def audience_label(issue) -> str:
+    """The audience in words, for editors."""
+    from newsletter.models import Audience
+
+    label = Audience(issue.audience).label
+    if includes_public(issue):
+        topics = [topic.name for topic in issue.audience_topics.all()]
+        label += f" — topics: {', '.join(topics)}" if topics else " — all topics"
+    if issue.audience == Audience.SECTORS:
+        label += ": " + ", ".join(sector.name for sector in issue.audience_sectors.all())
+    return label
+
+
+def sync_archive_restriction(issue) -> None:
+    """Make the issue's archive page readable by exactly its audience (a Wagtail view restriction)."""
+    from newsletter.models import Audience
+
+    restrictions = PageViewRestriction.objects.filter(page=issue)
+    if includes_public(issue):
+        restrictions.delete()
+        return
+    groups = [members_group()] if issue.audience == Audience.MEMBERS else sector_groups(issue)
+    groups = [group for group in groups if group is not None]
+    existing = restrictions.first()
+    if existing is None:
+        existing = PageViewRestriction.objects.create(page=issue, restriction_type=PageViewRestriction.GROUPS)
+    elif existing.restriction_type != PageViewRestriction.GROUPS:
+        existing.restriction_type = PageViewRestriction.GROUPS
+        existing.password = ""
+        existing.save()
+    restrictions.exclude(pk=existing.pk).delete()
+    if groups:
+        existing.groups.set(groups)
+    else:  # no group to name yet: members only, never public
+        existing.restriction_type = PageViewRestriction.LOGIN
+        existing.save()
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone an issue will be delivered to (``subscriber_id`` None only for suppressed members)."""
+
+    email: str
+    subscriber_id: int | None
+    suppressed: bool = False
+    reason: str = ""
+
+
+def public_subscribers(issue):
+    """Subscribers of the public list who should get this issue (by status, frequency and topic)."""
+    from newsletter.models import Subscriber
+
+    frequency = Subscriber.Frequency.MONTHLY_DIGEST if issue.digest_month else Subscriber.Frequency.EVERY_ISSUE
+    queryset = Subscriber.objects.filter(status=Subscriber.Status.SUBSCRIBED, public_list=True, frequency=frequency)
+    topic_ids = [topic.pk for topic in issue.audience_topics.all()]
+    if topic_ids:
+        # Chose one of the issue's topics, or chose no topic at all (meaning "everything").
+        queryset = queryset.filter(Q(topics__in=topic_ids) | Q(topics__isnull=True)).distinct()
+    return queryset
+
+
+def member_users(issue):
+    """Active member accounts in the issue's audience."""
+    from newsletter.models import Audience
+
+    members = members_group()
+    if members is None:
+        return get_user_model().objects.none()
+    users = get_user_model().objects.filter(is_active=True, groups=members).exclude(email="")
+    if issue.audience == Audience.SECTORS:
+        users = users.filter(groups__in=sector_groups(issue))
+    return users.distinct()
+
+
+def iter_recipients(issue) -> Iterator[list[Recipient]]:
+    """The issue's recipients in chunks (memory stays flat for 100k+), public subscribers first.
+
+    Members without a newsletter record get one (off the public list) so their emails carry working
+    unsubscribe links; members who unsubscribed, bounced, complained or were erased come back suppressed.
+    """
+    if includes_public(issue):
+        rows = public_subscribers(issue).order_by("id").values_list("id", "email")
+        chunk: list[Recipient] = []
+        for subscriber_id, email in rows.iterator(chunk_size=CHUNK_SIZE):
+            chunk.append(Recipient(email.strip().lower(), subscriber_id))
+            if len(chunk) >= CHUNK_SIZE:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+    if includes_members(issue):
+        users = member_users(issue).order_by("id").values_list("id", "email")
+        batch: list[tuple[int, str]] = []
+        for user_id, email in users.iterator(chunk_size=CHUNK_SIZE):
+            batch.append((user_id, email.strip().lower()))
+            if len(batch) >= CHUNK_SIZE:
+                yield _member_recipients(batch)
+                batch = []
+        if batch:
+            yield _member_recipients(batch)
+
+
+def _member_recipients(users: list[tuple[int, str]]) -> list[Recipient]:
+    """Map member accounts to newsletter records in a constant number of queries."""
+    from newsletter.models import Subscriber, SuppressedAddress
+    from newsletter.services.privacy import hash_email
+
+    emails = [email for _user_id, email in users]
+    hashes = {hash_email(email): email for email in emails}
+    suppressed = {
+        hashes[h] for h in SuppressedAddress.objects.filter(email_hash__in=hashes).values_list("email_hash", flat=True)
+    }
+    existing = _subscribers_by_email(emails)
+    missing = [(user_id, email) for user_id, email in users if email not in existing and email not in suppressed]
+    if missing:
+        now = timezone.now()
+        Subscriber.objects.bulk_create(
+            [
+                Subscriber(email=email, user_id=user_id, status=Subscriber.Status.SUBSCRIBED, public_list=False,
+                           source=Subscriber.Source.MEMBER, confirmed_at=now)
+                for user_id, email in missing
+            ],
+            ignore_conflicts=True,
+        )
+        existing.update(_subscribers_by_email([email for _user_id, email in missing]))
+    blocked = {Subscriber.Status.UNSUBSCRIBED, Subscriber.Status.CLEANED, Subscriber.Status.COMPLAINED}
+    recipients = []
+    for _user_id, email in users:
+        if email in suppressed:
+            recipients.append(Recipient(email, None, suppressed=True, reason="address erased or blocked"))
+            continue
+        subscriber_id, status = existing.get(email, (None, None))
+        if status in blocked:
+            recipients.append(Recipient(email, subscriber_id, suppressed=True, reason=f"subscriber {status}"))
+        else:
+            recipients.append(Recipient(email, subscriber_id))
+    return recipients
+
+
+def _subscribers_by_email(emails: list[str]) -> dict[str, tuple[int, str]]:
+    """Newsletter records by lowercased address (uses the case-insensitive unique index)."""
+    from newsletter.models import Subscriber
+
+    rows = (
+        Subscriber.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=emails)
+        .values_list("email_lower", "id", "status")
+    )
+    return {email: (pk, status) for email, pk, status in rows}
+
+
+def audience_size(issue) -> int:
+    """How many people the issue would reach now (before suppression), for the confirmation step."""
+    public = public_subscribers(issue).count() if includes_public(issue) else 0
+    members = member_users(issue).count() if includes_members(issue) else 0
+    return public + members

@@ -1,0 +1,418 @@
+"""Sending an issue: create the Send once, freeze recipients into Delivery rows, work batches, resume crashes.
+
+The Delivery rows are the ledger. A worker claims a batch with row locks (``SKIP LOCKED``) and a lease,
+hands each message to the backend and marks its row the moment the provider answers. A worker that dies
+leaves rows claimed; once their lease expires ``release_expired_leases`` puts them back in the queue, so
+only the messages in flight at the moment of the crash can arrive twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from wagtail.log_actions import log
+
+from newsletter.backends import BatchInterrupted, DeliveryResult, Outcome, get_backend
+from newsletter.models import Delivery, NewsletterIssue, Send, Subscriber
+from newsletter.services import gate, rendering
+from newsletter.services.audience import audience_key, audience_label, iter_recipients
+from newsletter.services.throttle import Throttle
+
+logger = logging.getLogger(__name__)
+
+ACTIVE = (Send.Status.PREPARING, Send.Status.SENDING)
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def batch_size() -> int:
+    return int(_setting("NEWSLETTER_BATCH_SIZE", 100))
+
+
+def lease_seconds() -> int:
+    return int(_setting("NEWSLETTER_LEASE_SECONDS", 120))
+
+
+def max_attempts() -> int:
+    return int(_setting("NEWSLETTER_MAX_ATTEMPTS", 5))
+
+
+def throttle_for(send: Send) -> Throttle:
+    """The global (all workers) rate limit for newsletter mail."""
+    return Throttle(
+        "newsletter",
+        rate_per_second=_setting("NEWSLETTER_RATE_PER_SECOND", None),
+        window_cap=_setting("NEWSLETTER_WINDOW_CAP", None),
+        window_seconds=int(_setting("NEWSLETTER_WINDOW_SECONDS", 3600)),
+    )
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with jitter: base · 2^(attempt-1), capped, times a random factor in [0.5, 1.5)."""
+    base = float(_setting("NEWSLETTER_RETRY_BASE_SECONDS", 30))
+    cap = float(_setting("NEWSLETTER_RETRY_MAX_SECONDS", 3600))
+    return min(cap, base * 2 ** max(0, attempt - 1)) * (0.5 + random.random())  # noqa: S311 - jitter, not crypto
+
+
+# --- Creating and starting a send -------------------------------------------------------------------------------
+
+
+def create_send(issue: NewsletterIssue, *, user=None, scheduled_at=None) -> tuple[Send, bool]:
+    """The Send for this issue and its audience: created the first time, found again after that.
+
+    Refuses (``GateError``) an issue that references a page its audience may not read.
+    """
+    issue = issue.specific if hasattr(issue, "specific") else issue
+    gate.check_issue(issue)
+    key = audience_key(issue)
+    defaults = {
+        "audience_label": audience_label(issue),
+        "backend": _setting("NEWSLETTER_BACKEND", "smtp"),
+        "created_by": user,
+        "status": Send.Status.SCHEDULED if scheduled_at else Send.Status.PREPARING,
+        "scheduled_at": scheduled_at,
+    }
+    try:
+        with transaction.atomic():
+            send, created = Send.objects.get_or_create(issue=issue, audience_key=key, defaults=defaults)
+    except IntegrityError:  # a concurrent click won the race
+        send, created = Send.objects.get(issue=issue, audience_key=key), False
+    if created:
+        action = "newsletter.schedule" if scheduled_at else "newsletter.send"
+        log(instance=issue, action=action, user=user,
+            data={"send_id": send.pk, "audience": send.audience_label,
+                  "scheduled_at": scheduled_at.isoformat() if scheduled_at else None})
+    return send, created
+
+
+def prepare_send(send_id: int) -> Send | None:
+    """Render the shared content and freeze the recipient list (both only once). Returns None if not sendable."""
+    send = Send.objects.select_related("issue").filter(pk=send_id).first()
+    if send is None or send.status not in ACTIVE:
+        return None
+    issue = send.issue.specific
+    if send.frozen_at is None:
+        try:
+            gate.check_issue(issue)  # pages may have been restricted since the editor pressed send
+        except gate.GateError as exc:
+            pause_send(send, f"Access gate: {exc}")
+            return None
+        if not send.rendered_html:
+            rendered = rendering.render_issue(issue)
+            Send.objects.filter(pk=send.pk).update(
+                rendered_subject=rendered.subject, rendered_html=rendered.html, rendered_text=rendered.text
+            )
+        freeze_recipients(send, issue)
+        now = timezone.now()
+        Send.objects.filter(pk=send.pk, frozen_at__isnull=True).update(
+            frozen_at=now, status=Send.Status.SENDING, started_at=now, last_activity_at=now
+        )
+        send.refresh_from_db()
+        get_backend(send.backend).prepare(send)
+    return send
+
+
+def freeze_recipients(send: Send, issue) -> int:
+    """Write one Delivery row per recipient in bulk, chunk by chunk; safe to run again after a crash."""
+    total = 0
+    for chunk in iter_recipients(issue):
+        rows = [
+            Delivery(
+                send=send,
+                email=recipient.email,
+                subscriber_id=recipient.subscriber_id,
+                status=Delivery.Status.SUPPRESSED if recipient.suppressed else Delivery.Status.QUEUED,
+                error=recipient.reason,
+            )
+            for recipient in chunk
+        ]
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+        total += len(rows)
+    return total
+
+
+# --- Working batches --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchOutcome:
+    """What a worker should do next for a send."""
+
+    state: str  # "more", "done", "idle", "paused", "wait"
+    wait_seconds: float = 0.0
+    sent: int = 0
+
+
+def claim_batch(send: Send, size: int | None = None) -> tuple[str, list[Delivery]]:
+    """Take up to ``size`` queued deliveries for this worker (rows locked with SKIP LOCKED, then leased)."""
+    size = size or batch_size()
+    now = timezone.now()
+    claim = uuid.uuid4().hex
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(send=send, status=Delivery.Status.QUEUED)
+            .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+            .order_by("id")
+            .values_list("id", flat=True)[:size]
+        )
+        if ids:
+            Delivery.objects.filter(id__in=ids).update(
+                status=Delivery.Status.SENDING, claim=claim, lease_until=now + timedelta(seconds=lease_seconds())
+            )
+    if not ids:
+        return claim, []
+    return claim, list(Delivery.objects.filter(id__in=ids).order_by("id"))
+
+
+def _record(claim: str, result: DeliveryResult, attempts: dict[int, int]) -> None:
+    """Write one message's fate to its Delivery row (only while this batch still holds it)."""
+    now = timezone.now()
+    rows = Delivery.objects.filter(pk=result.delivery_id, claim=claim, status=Delivery.Status.SENDING)
+    attempt = attempts.get(result.delivery_id, 0) + 1
+    if result.outcome == Outcome.SENT:
+        rows.update(status=Delivery.Status.SENT, sent_at=now, attempts=attempt, error="", lease_until=None)
+    elif result.outcome == Outcome.PERMANENT or attempt >= max_attempts():
+        rows.update(status=Delivery.Status.FAILED, attempts=attempt, error=result.detail[:1000], lease_until=None)
+    else:
+        rows.update(status=Delivery.Status.QUEUED, attempts=attempt, error=result.detail[:1000], lease_until=None,
+                    not_before=now + timedelta(seconds=backoff_seconds(attempt)))
+
+
+def _suppress_changed(deliveries: list[Delivery], claim: str) -> list[Delivery]:
+    """Drop (and mark suppressed) recipients who unsubscribed or bounced after the list was frozen."""
+    subscriber_ids = [d.subscriber_id for d in deliveries if d.subscriber_id]
+    blocked = dict(
+        Subscriber.objects.filter(pk__in=subscriber_ids)
+        .exclude(status__in=[Subscriber.Status.SUBSCRIBED, Subscriber.Status.PENDING])
+        .values_list("id", "status")
+    )
+    existing = set(Subscriber.objects.filter(pk__in=subscriber_ids).values_list("id", flat=True))
+    keep, gone = [], []
+    for delivery in deliveries:
+        if delivery.subscriber_id is None or delivery.subscriber_id not in existing:
+            gone.append((delivery, "subscriber erased"))
+        elif delivery.subscriber_id in blocked:
+            gone.append((delivery, f"subscriber {blocked[delivery.subscriber_id]}"))
+        else:
+            keep.append(delivery)
+    for delivery, reason in gone:
+        Delivery.objects.filter(pk=delivery.pk, claim=claim).update(
+            status=Delivery.Status.SUPPRESSED, error=reason, lease_until=None
+        )
+    return keep
+
+
+def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None) -> BatchOutcome:
+    """Claim one batch of this send and deliver it. The caller loops until the outcome is not "more"."""
+    send.refresh_from_db(fields=["status"])
+    if send.status != Send.Status.SENDING:
+        return BatchOutcome("paused" if send.status == Send.Status.PAUSED else "idle")
+    claim, deliveries = claim_batch(send)
+    if not deliveries:
+        return _finish_or_wait(send)
+    backend = backend or get_backend(send.backend)
+    throttle = throttle or throttle_for(send)
+    deliveries = _suppress_changed(deliveries, claim)
+    subscribers = Subscriber.objects.in_bulk([d.subscriber_id for d in deliveries], field_name="pk")
+    attempts = {d.pk: d.attempts for d in deliveries}
+    sent = 0
+    wait = 0.0
+
+    def messages():
+        nonlocal wait
+        for delivery in deliveries:
+            wait = throttle.acquire(max_wait=5.0)
+            if wait:
+                return  # a long wait (window cap): hand the rest back instead of sleeping on a worker
+            yield rendering.personalise(send, delivery_id=delivery.pk, email=delivery.email,
+                                        subscriber=subscribers[delivery.subscriber_id])
+
+    def on_result(result: DeliveryResult) -> None:
+        nonlocal sent
+        _record(claim, result, attempts)
+        sent += result.outcome == Outcome.SENT
+
+    interrupted = None
+    try:
+        backend.deliver_batch(messages(), on_result)
+    except BatchInterrupted as exc:
+        interrupted = exc
+        logger.warning("Send %s: batch interrupted (%s); unsent messages will be retried", send.pk, exc.detail)
+    # Whatever this batch still holds was not handed over: back to the queue (with backoff after a failure).
+    unsent = Delivery.objects.filter(claim=claim, status=Delivery.Status.SENDING)
+    if interrupted:
+        for delivery in unsent:
+            _record(claim, DeliveryResult(delivery.pk, Outcome.TEMPORARY, interrupted.detail), attempts)
+    else:
+        unsent.update(status=Delivery.Status.QUEUED, lease_until=None)
+    Send.objects.filter(pk=send.pk).update(last_activity_at=timezone.now())
+    if _error_threshold_exceeded(send):
+        pause_send(send, "Too many failed deliveries: check the mail server, then resume.")
+        return BatchOutcome("paused", sent=sent)
+    if interrupted:
+        return BatchOutcome("wait", wait_seconds=backoff_seconds(1), sent=sent)
+    if wait:
+        return BatchOutcome("wait", wait_seconds=wait, sent=sent)
+    return BatchOutcome("more", sent=sent)
+
+
+def _finish_or_wait(send: Send) -> BatchOutcome:
+    """No batch to claim: done, or waiting for retries (backoff) or for other workers' batches."""
+    pending = Delivery.objects.filter(send=send, status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING])
+    next_retry = (
+        pending.filter(status=Delivery.Status.QUEUED, not_before__isnull=False)
+        .order_by("not_before")
+        .values_list("not_before", flat=True)
+        .first()
+    )
+    if next_retry is not None:
+        return BatchOutcome("wait", wait_seconds=max(0.5, (next_retry - timezone.now()).total_seconds()))
+    if pending.exists():
+        return BatchOutcome("idle")  # other workers hold the last batches; stalled ones are released later
+    now = timezone.now()
+    if Send.objects.filter(pk=send.pk, status=Send.Status.SENDING).update(status=Send.Status.DONE, finished_at=now):
+        logger.info("Send %s finished", send.pk)
+    return BatchOutcome("done")
+
+
+def _error_threshold_exceeded(send: Send) -> bool:
+    threshold = float(_setting("NEWSLETTER_ERROR_THRESHOLD", 0.2))
+    minimum = int(_setting("NEWSLETTER_ERROR_MIN_ATTEMPTS", 50))
+    counts = Delivery.objects.filter(send=send).aggregate(
+        failed=Count("id", filter=Q(status=Delivery.Status.FAILED)),
+        sent=Count("id", filter=Q(status=Delivery.Status.SENT)),
+    )
+    attempted = counts["failed"] + counts["sent"]
+    return attempted >= minimum and counts["failed"] / attempted > threshold
+
+
+def run_send(send_id: int, *, time_budget: float | None = None, backend=None) -> BatchOutcome:
+    """Work batches of one send until it is done, paused, waiting, or the time budget is used up."""
+    send = prepare_send(send_id)
+    if send is None:
+        return BatchOutcome("idle")
+    started = time.monotonic()
+    total = 0
+    while True:
+        outcome = process_batch(send, backend=backend)
+        total += outcome.sent
+        if outcome.state != "more":
+            outcome.sent = total
+            return outcome
+        if time_budget is not None and time.monotonic() - started > time_budget:
+            return BatchOutcome("more", sent=total)
+
+
+# --- Control: pause, resume, cancel, crash recovery ---------------------------------------------------------------
+
+
+def pause_send(send: Send, reason: str, user=None) -> bool:
+    changed = Send.objects.filter(pk=send.pk, status__in=ACTIVE).update(status=Send.Status.PAUSED,
+                                                                         paused_reason=reason)
+    if changed:
+        log(instance=send.issue, action="newsletter.pause", user=user, data={"send_id": send.pk, "reason": reason})
+    return bool(changed)
+
+
+def resume_send(send: Send, user=None) -> bool:
+    """Let a paused send continue (retrying its temporary failures now)."""
+    target = Send.Status.SENDING if send.frozen_at else Send.Status.PREPARING
+    changed = Send.objects.filter(pk=send.pk, status=Send.Status.PAUSED).update(status=target, paused_reason="")
+    if changed:
+        Delivery.objects.filter(send=send, status=Delivery.Status.QUEUED).update(not_before=None)
+        log(instance=send.issue, action="newsletter.resume", user=user, data={"send_id": send.pk})
+    return bool(changed)
+
+
+def cancel_send(send: Send, user=None) -> bool:
+    """Cancel a scheduled (or paused) send before it goes out."""
+    changed = Send.objects.filter(pk=send.pk, status__in=[Send.Status.SCHEDULED, Send.Status.PAUSED]).update(
+        status=Send.Status.CANCELLED, finished_at=timezone.now()
+    )
+    if changed:
+        log(instance=send.issue, action="newsletter.cancel", user=user, data={"send_id": send.pk})
+    return bool(changed)
+
+
+def release_expired_leases(now=None) -> int:
+    """Put deliveries held by dead workers (lease expired) back in the queue."""
+    now = now or timezone.now()
+    return Delivery.objects.filter(status=Delivery.Status.SENDING, lease_until__lt=now).update(
+        status=Delivery.Status.QUEUED, lease_until=None, claim=""
+    )
+
+
+def due_scheduled_sends(now=None) -> list[int]:
+    """Scheduled sends whose time has come, switched to preparing (each returned once)."""
+    now = now or timezone.now()
+    due = []
+    for send_id in Send.objects.filter(status=Send.Status.SCHEDULED, scheduled_at__lte=now).values_list("id",
+                                                                                                         flat=True):
+        if Send.objects.filter(pk=send_id, status=Send.Status.SCHEDULED).update(status=Send.Status.PREPARING):
+            due.append(send_id)
+    return due
+
+
+def stalled_sends(now=None) -> list[int]:
+    """Active sends with work left and no progress for a lease period (their workers died)."""
+    now = now or timezone.now()
+    quiet_since = now - timedelta(seconds=lease_seconds())
+    sends = Send.objects.filter(status__in=ACTIVE).filter(
+        Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=quiet_since)
+    )
+    return [send.pk for send in sends if send.status == Send.Status.PREPARING or send.deliveries.filter(
+        status=Delivery.Status.QUEUED).exists()]
+
+
+# --- Progress -----------------------------------------------------------------------------------------------------
+
+
+def progress(send: Send) -> dict:
+    """Counts per state, rate and ETA for the progress view and the status command."""
+    send.refresh_from_db()
+    counts = dict(Delivery.objects.filter(send=send).values_list("status").annotate(n=Count("id")).values_list(
+        "status", "n"))
+    total = sum(counts.values())
+    sent = counts.get(Delivery.Status.SENT, 0)
+    failed = counts.get(Delivery.Status.FAILED, 0)
+    suppressed = counts.get(Delivery.Status.SUPPRESSED, 0)
+    bounced = counts.get(Delivery.Status.BOUNCED, 0)
+    queued = counts.get(Delivery.Status.QUEUED, 0) + counts.get(Delivery.Status.SENDING, 0)
+    finished = total - queued
+    rate = eta = None
+    if send.started_at and sent:
+        end = send.finished_at or timezone.now()
+        elapsed = max((end - send.started_at).total_seconds(), 0.001)
+        rate = round(sent / elapsed, 2)
+        eta = round(queued / rate) if rate and queued else 0
+    return {
+        "send_id": send.pk,
+        "issue": send.issue.title,
+        "audience": send.audience_label,
+        "status": send.status,
+        "paused_reason": send.paused_reason,
+        "total": total,
+        "queued": queued,
+        "sent": sent,
+        "failed": failed,
+        "suppressed": suppressed,
+        "bounced": bounced,
+        "percent": round(100 * finished / total, 1) if total else (100.0 if send.status == Send.Status.DONE else 0.0),
+        "rate_per_second": rate,
+        "eta_seconds": eta,
+        "started_at": send.started_at.isoformat() if send.started_at else None,
+        "finished_at": send.finished_at.isoformat() if send.finished_at else None,
+    }
