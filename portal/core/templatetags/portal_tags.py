@@ -12,6 +12,7 @@ from django import template
 from django.apps import apps
 from django.conf import settings
 from django.core.paginator import Page as PaginatorPage
+from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
@@ -26,7 +27,7 @@ register = template.Library()
 
 # Attributes used to cache per-request results on the request object.
 _RESTRICTED_PATHS_ATTR = "_portal_restricted_paths"
-_REPORT_URL_ATTR = "_portal_report_url"
+_SITE_PAGES_ATTR = "_portal_site_pages"
 
 REPORT_PAGE_SLUG = "how-to-report"
 REPORT_FALLBACK_URL = "/how-to-report/"
@@ -52,17 +53,42 @@ def _site_for(request) -> Site | None:
     return site
 
 
+def site_pages(request, user=None) -> tuple[Page | None, list[Page]]:
+    """The site's home page and, in one query, the pages the header and footer link to: the home page's
+    visible children and any visible how-to-report page. Cached on the request, so the menu, the report
+    link and "see all" links together ask the privacy gate once per request."""
+    cached = getattr(request, _SITE_PAGES_ATTR, None) if request is not None else None
+    if cached is not None:
+        return cached
+    site = _site_for(request)
+    root = site.root_page if site is not None else None
+    condition = Q(slug=REPORT_PAGE_SLUG)
+    if root is not None:
+        condition |= Q(path__startswith=root.path, depth=root.depth + 1)
+    if user is None:
+        user = getattr(request, "user", None)
+    pages = list(privacy.visible_pages(Page.objects.filter(condition), user).order_by("path"))
+    result = (root, pages)
+    if request is not None:
+        setattr(request, _SITE_PAGES_ATTR, result)
+    return result
+
+
+def _is_child_of(page: Page, parent: Page) -> bool:
+    return page.depth == parent.depth + 1 and page.path.startswith(parent.path)
+
+
 def menu_items(request) -> list[dict]:
     """The main navigation: live children of the site's home page that are shown in menus and visible
     to the viewer, in tree order, each with its URL and whether it is the current section."""
-    site = _site_for(request)
-    if site is None:
+    root, pages = site_pages(request)
+    if root is None:
         return []
-    user = getattr(request, "user", None)
-    children = Page.objects.child_of(site.root_page).filter(show_in_menus=True).order_by("path")
     current_path = getattr(request, "path", "") or ""
     items = []
-    for page in privacy.visible_pages(children, user):
+    for page in pages:
+        if not (page.show_in_menus and _is_child_of(page, root)):
+            continue
         url = page.get_url(request=request)
         if not url:
             continue
@@ -139,6 +165,11 @@ def child_of_type(context, parent, model_label: str):
     if parent is None:
         return None
     model = apps.get_model(model_label)
+    request = _request(context)
+    root, pages = site_pages(request, _user(context))
+    if root is not None and parent.pk == root.pk:
+        # Use the children already read for the menu (the content type cache makes this query-free).
+        return next((p for p in pages if _is_child_of(p, root) and issubclass(p.specific_class or Page, model)), None)
     return privacy.visible_pages(model.objects.child_of(parent), _user(context)).order_by("path").first()
 
 
@@ -202,17 +233,11 @@ def page_query(filter_query: str, number) -> str:
 def report_url(context) -> str:
     """Where "Report illegal content" points: the live how-to-report page if the viewer may see it."""
     request = _request(context)
-    cached = getattr(request, _REPORT_URL_ATTR, None) if request is not None else None
-    if cached:
-        return cached
-    url = REPORT_FALLBACK_URL
-    candidates = Page.objects.filter(slug=REPORT_PAGE_SLUG).order_by("depth")
-    page = privacy.visible_pages(candidates, _user(context)).first()
-    if page is not None:
-        url = page.get_url(request=request) or url
-    if request is not None:
-        setattr(request, _REPORT_URL_ATTR, url)
-    return url
+    _root, pages = site_pages(request, _user(context))
+    candidates = sorted((p for p in pages if p.slug == REPORT_PAGE_SLUG), key=lambda p: (p.depth, p.path))
+    if candidates:
+        return candidates[0].get_url(request=request) or REPORT_FALLBACK_URL
+    return REPORT_FALLBACK_URL
 
 
 def json_ld(data: dict) -> str:
