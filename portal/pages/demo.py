@@ -615,32 +615,35 @@ def seed(stdout=None) -> None:
         home = _home_page(images, out)
         _default_site(home, out)
 
-        about = _page(home, StandardPage, out, slug="about", title="About the network",
-                      intro="An international network of internet hotlines and partners working together against "
-                            "child sexual abuse material online.",
-                      body=ABOUT_BODY)
-        report = _page(home, StandardPage, out, slug="how-to-report", title="How to report illegal content",
-                       intro=HOW_TO_REPORT_INTRO, body=HOW_TO_REPORT_BODY)
-
-        best_practice = _page(home, ArticleIndexPage, out, slug="best-practices", title="Best practices",
-                              intro="<p>What member hotlines and partners have learned about removal, "
-                                    "prevention and cooperation.</p>")
+        # Top-level pages in menu order (Wagtail orders siblings by creation).
+        menu = {"show_in_menus": True}
+        best_practice = _page(
+            home, ArticleIndexPage, out, slug="best-practices", title="Best practices", **menu,
+            intro="<p>What member hotlines and partners have learned about removal, prevention and cooperation.</p>",
+        )
         for index, article in enumerate(ARTICLES):
             fields = {key: value for key, value in article.items() if key not in {"topics", "sectors"}}
             _page(best_practice, ArticlePage, out, social_image=images[index % len(images)] if images else None,
                   topics=[topics[slug] for slug in article["topics"]],
                   sectors=[sectors[slug] for slug in article["sectors"]], **fields)
 
-        conferences = _page(home, ConferenceIndexPage, out, slug="conference-notes", title="Conference notes",
-                            intro="<p>Notes from conferences and network meetings: sessions, speakers and what "
-                                  "to take away.</p>")
+        conferences = _page(
+            home, ConferenceIndexPage, out, slug="conference-notes", title="Conference notes", **menu,
+            intro="<p>Notes from conferences and network meetings: sessions, speakers and what to take away.</p>",
+        )
         conference = {key: value for key, value in CONFERENCE.items() if key not in {"topics", "sectors"}}
         conference["key_takeaways"] = [{"type": "takeaway", "value": item} for item in CONFERENCE["key_takeaways"]]
         _page(conferences, ConferenceNotesPage, out,
               topics=[topics[slug] for slug in CONFERENCE["topics"]],
               sectors=[sectors[slug] for slug in CONFERENCE["sectors"]], **conference)
 
-        _page(home, StandardPage, out, slug="contact", title="Contact",
+        report = _page(home, StandardPage, out, slug="how-to-report", title="How to report illegal content", **menu,
+                       intro=HOW_TO_REPORT_INTRO, body=HOW_TO_REPORT_BODY)
+        about = _page(home, StandardPage, out, slug="about", title="About the network", **menu,
+                      intro="An international network of internet hotlines and partners working together against "
+                            "child sexual abuse material online.",
+                      body=ABOUT_BODY)
+        _page(home, StandardPage, out, slug="contact", title="Contact", **menu,
               intro="How to reach the network's secretariat.", body=CONTACT_BODY)
 
         if not home.featured_pages.exists():
