@@ -294,9 +294,8 @@ class NewsletterIssue(Page):
         return result
 
     def get_context(self, request, *args, **kwargs):
-        from newsletter.services.rendering import issue_context
-
         from newsletter.services.gate import audience_description
+        from newsletter.services.rendering import issue_context
 
         context = super().get_context(request, *args, **kwargs)
         context.update(issue_context(self, web=True))
@@ -329,6 +328,9 @@ class Send(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
     paused_reason = models.TextField(blank=True)
+    # Failures counted before the latest resume: the error threshold looks only at what happened since.
+    failures_before_resume = models.PositiveIntegerField(default=0)
+    attempts_before_resume = models.PositiveIntegerField(default=0)
     # The shared part of every message, rendered once per send; only personal links vary per recipient.
     rendered_subject = models.CharField(max_length=250, blank=True)
     rendered_html = models.TextField(blank=True)

@@ -295,8 +295,10 @@ def _error_threshold_exceeded(send: Send) -> bool:
         failed=Count("id", filter=Q(status=Delivery.Status.FAILED)),
         sent=Count("id", filter=Q(status=Delivery.Status.SENT)),
     )
-    attempted = counts["failed"] + counts["sent"]
-    return attempted >= minimum and counts["failed"] / attempted > threshold
+    send.refresh_from_db(fields=["failures_before_resume", "attempts_before_resume"])
+    failed = counts["failed"] - send.failures_before_resume
+    attempted = counts["failed"] + counts["sent"] - send.attempts_before_resume
+    return attempted >= minimum and failed / attempted > threshold
 
 
 def run_send(send_id: int, *, time_budget: float | None = None, backend=None) -> BatchOutcome:
@@ -332,6 +334,12 @@ def resume_send(send: Send, user=None) -> bool:
     target = Send.Status.SENDING if send.frozen_at else Send.Status.PREPARING
     changed = Send.objects.filter(pk=send.pk, status=Send.Status.PAUSED).update(status=target, paused_reason="")
     if changed:
+        counts = Delivery.objects.filter(send=send).aggregate(
+            failed=Count("id", filter=Q(status=Delivery.Status.FAILED)),
+            sent=Count("id", filter=Q(status=Delivery.Status.SENT)),
+        )
+        Send.objects.filter(pk=send.pk).update(failures_before_resume=counts["failed"],
+                                               attempts_before_resume=counts["failed"] + counts["sent"])
         Delivery.objects.filter(send=send, status=Delivery.Status.QUEUED).update(not_before=None)
         log(instance=send.issue, action="newsletter.resume", user=user, data={"send_id": send.pk})
     return bool(changed)
