@@ -1,8 +1,8 @@
 """Fixtures for the members tests."""
 
-import pytest
-
 from django.contrib.auth.models import Group
+
+import pytest
 
 from tests.portal.members.factories import member_of
 

@@ -55,6 +55,7 @@ class MembershipRequestFactory(factory.django.DjangoModelFactory):
 
 def member_of(slug: str, **user_kwargs):
     """A user who is a member of an active organisation in this sector (groups synced)."""
-    membership = MembershipFactory(organisation=OrganisationFactory(sector=sector(slug)), user=UserFactory(**user_kwargs))
+    organisation = OrganisationFactory(sector=sector(slug))
+    membership = MembershipFactory(organisation=organisation, user=UserFactory(**user_kwargs))
     membership.user.refresh_from_db()
     return membership.user

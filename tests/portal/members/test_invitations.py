@@ -3,13 +3,13 @@
 import datetime
 import re
 
-import pytest
-
 from django.contrib.auth import get_user_model
 from django.core import mail, signing
 from django.urls import reverse
 
 from wagtail.models import ModelLogEntry
+
+import pytest
 
 from portal.members import services
 from portal.members.models import Invitation

@@ -1,4 +1,4 @@
-"""THE privacy matrix: every channel × every kind of viewer, for a restricted page and a restricted document.
+"""THE privacy matrix: every channel by every kind of viewer, for a restricted page and a restricted document.
 
 Each restricted item carries a unique word (in its title, slug, summary and body, or the document's title and
 file). The word must reach exactly the viewers allowed to read the item, on every channel: the channels that
@@ -8,13 +8,13 @@ every channel for every viewer, so a channel that shows nothing at all cannot pa
 
 from dataclasses import dataclass
 
-import pytest
-
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 
 from wagtail.documents import get_document_model
 from wagtail.models import Collection, CollectionViewRestriction, PageViewRestriction
+
+import pytest
 
 from portal.members.services import set_organisation_active
 from tests.factories import ArticleIndexPageFactory, ArticlePageFactory, paragraph
@@ -54,7 +54,8 @@ def build_world(home, scenario: str) -> World:
     )
     restricted_page = ArticlePageFactory(
         parent=index, title=f"Closed {RESTRICTED_WORD} practice", slug=RESTRICTED_WORD.lower(),
-        summary=f"{RESTRICTED_WORD} summary.", body=paragraph(f"{RESTRICTED_WORD} operational detail about {SEARCH_WORD}."),
+        summary=f"{RESTRICTED_WORD} summary.",
+        body=paragraph(f"{RESTRICTED_WORD} operational detail about {SEARCH_WORD}."),
     )
     document_model = get_document_model()
     root = Collection.get_first_root_node()

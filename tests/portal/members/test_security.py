@@ -1,9 +1,8 @@
 """Login throttling, staff two-factor authentication, security headers and shared-password privacy."""
 
-import pytest
-
 from django.urls import reverse
 
+import pytest
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
