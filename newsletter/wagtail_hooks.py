@@ -206,7 +206,8 @@ class SubscriberSummaryPanel(Component):
     order = 160
 
     def get_context_data(self, parent_context=None):
-        counts = dict(Subscriber.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+        per_status = Subscriber.objects.order_by().values_list("status").annotate(n=Count("id"))
+        counts = dict(per_status.values_list("status", "n"))
         statuses = [(label, counts.get(value, 0)) for value, label in Subscriber.Status.choices]
         topics = Topic.objects.annotate(
             subscribed=Count("newsletter_subscribers",

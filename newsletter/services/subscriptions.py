@@ -121,13 +121,15 @@ def _claim_confirmation(subscriber_id: int, now) -> bool:
 def _queue_confirmation(subscriber_id: int) -> None:
     from newsletter.tasks import send_confirmation_email
 
-    transaction.on_commit(lambda: send_confirmation_email.delay(subscriber_id))
+    # robust: a broker (or, in eager mode, SMTP) failure is logged, never turned into an error page that
+    # would differ from the normal answer.
+    transaction.on_commit(lambda: send_confirmation_email.delay(subscriber_id), robust=True)
 
 
 def _queue_welcome(subscriber_id: int) -> None:
     from newsletter.tasks import send_welcome_email
 
-    transaction.on_commit(lambda: send_welcome_email.delay(subscriber_id))
+    transaction.on_commit(lambda: send_welcome_email.delay(subscriber_id), robust=True)
 
 
 def request_subscription(

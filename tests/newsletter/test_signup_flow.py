@@ -213,3 +213,16 @@ def test_signup_block_renders_a_working_form(rf, topics):
     assert "Prevention" in html
     hidden = block.render(block.to_python({"heading": "Stay informed", "show_topics": False}))
     assert "Prevention" not in hidden
+
+
+def test_mail_server_outage_does_not_change_the_answer(signup, settings):
+    from tests.smtp_sink import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+
+    response = signup("unlucky@example.org")
+
+    assert response.status_code == 200
+    assert "Check your inbox" in response.content.decode()
+    assert Subscriber.objects.get().status == Subscriber.Status.PENDING
