@@ -2,6 +2,7 @@
 
 import json
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.template import Context, Template
 from django.test import RequestFactory
@@ -128,6 +129,36 @@ def test_report_link_points_to_the_how_to_report_page_when_it_exists(client, hom
     page = StandardPageFactory(parent=home, title="Another page")
     soup = soup_of(client.get(page.url))
     assert {a["href"] for a in soup.select("a.button--report")} == {"/how-to-report/"}
+
+
+def test_social_image_feeds_and_messages_in_the_head_and_main(client, home, member):
+    image = wagtail_factories.ImageFactory(title="Network shapes")
+    page = StandardPageFactory(parent=home, title="About", social_image=image, seo_title="About the network")
+
+    soup = soup_of(client.get(page.url))
+
+    assert soup.select_one("title").get_text().startswith("About the network |")
+    og_image = soup.select_one("meta[property='og:image']")["content"]
+    assert og_image.startswith("http://testserver/media/") and "fill-1200x630" in og_image
+    assert soup.select_one("meta[name='twitter:card']")["content"] == "summary_large_image"
+    assert soup.select_one("meta[name='twitter:image']")["content"] == og_image
+    feeds = {link["type"]: link["href"] for link in soup.select("link[rel=alternate]")}
+    assert feeds["application/rss+xml"] == "/feeds/latest/rss/"
+    assert feeds["application/atom+xml"] == "/feeds/latest/atom/"
+
+
+def test_flash_messages_are_announced_as_status(rf, home):
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.base import Message
+    from django.template.loader import render_to_string
+
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    html = render_to_string(
+        "base.html", {"messages": [Message(constants.SUCCESS, "Thanks, please check your inbox.")]}, request=request
+    )
+    status = BeautifulSoup(html, "html.parser").select_one("main [role=status]")
+    assert "Thanks, please check your inbox." in text_of(status)
 
 
 # ---- Index pages ---------------------------------------------------------------------------------------
@@ -280,8 +311,6 @@ def test_related_page_block_renders_nothing_for_a_page_the_viewer_may_not_see(ar
         request.user = user
         value = block.to_python({"page": page.pk, "title": ""})
         return template.render(Context({"request": request, "value": block.bind(value)}))
-
-    from django.contrib.auth.models import AnonymousUser
 
     assert "Open practice" in render(public, AnonymousUser())
     assert render(secret, AnonymousUser()).strip() == ""
