@@ -274,3 +274,38 @@ def article_data(page, request=None) -> dict:
 def article_json_ld(context, page) -> str:
     """JSON-LD describing an article for search engines (``{% article_json_ld page %}``)."""
     return json_ld(article_data(page, _request(context)))
+
+
+def conference_data(page, request=None) -> dict:
+    """Schema.org ``Event`` data for conference notes: name, dates and place."""
+    url = page.get_url(request=request) or ""
+    if not url.startswith(("http://", "https://")):
+        url = settings.SITE_URL + url
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": page.event_name,
+        "description": page_summary(page),
+        "startDate": page.start_date.isoformat() if page.start_date else None,
+        "endDate": page.end_date.isoformat() if page.end_date else None,
+        "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
+        "eventStatus": "https://schema.org/EventScheduled",
+        "location": {
+            "@type": "Place",
+            "name": page.city,
+            "address": {
+                "@type": "PostalAddress",
+                "addressLocality": page.city,
+                "addressCountry": str(getattr(page.country, "code", page.country) or ""),
+            },
+        },
+        "organizer": [{"@type": "Organization", "name": name} for name in page.organiser_list],
+        "url": url,
+    }
+    return {key: value for key, value in data.items() if value is not None}
+
+
+@register.simple_tag(takes_context=True)
+def conference_json_ld(context, page) -> str:
+    """JSON-LD describing the conference behind a set of notes (``{% conference_json_ld page %}``)."""
+    return json_ld(conference_data(page, _request(context)))

@@ -366,6 +366,13 @@ def test_conference_notes_page_shows_event_sessions_and_takeaways(client, confer
         assert expected in main, expected
     organisers = [li.get_text(strip=True) for li in soup.select(".event-facts ul")[0].select("li")]
     assert organisers == ["Hotline Network", "European police cooperation"]
+    event = json.loads(soup.select_one("script[type='application/ld+json']").string)
+    assert event["@type"] == "Event"
+    assert event["name"] == "Joint prevention and awareness conference"
+    assert (event["startDate"], event["endDate"]) == ("2015-06-01", "2015-06-02")
+    assert event["location"]["address"] == {
+        "@type": "PostalAddress", "addressLocality": "The Hague", "addressCountry": "NL"
+    }
 
 
 def test_standard_page_shows_intro_and_body(client, home):
