@@ -12,6 +12,8 @@ fails with a message saying what is missing. Typical use in a test module::
     @pytest.mark.django_db(transaction=True)   # the worker only sees committed rows
     def test_something_real():
         require_postgres()                     # SQLite test databases live in memory: a worker cannot see them
+        restore_wagtail_base_data()            # an earlier transactional test's flush removed the root page
+        home = make_site_home()                # (use plain functions, not fixtures that ran before this line)
         broker = require_redis(5)              # your own Redis database number
         with celery_worker_process(broker), celery_producer(broker):
             my_task.delay(obj.id)              # goes to Redis, runs in the worker process
@@ -75,6 +77,25 @@ def postgres_available() -> bool:
 def require_postgres() -> None:
     """Skip (or fail under REQUIRE_SERVICES=1) unless the tests run on PostgreSQL."""
     require_service("PostgreSQL (DATABASE_URL=postgres://...)", postgres_available())
+
+
+def restore_wagtail_base_data() -> None:
+    """Recreate the rows Wagtail's migrations insert (default locale, root page, root collection) if missing.
+
+    A transactional test (``django_db(transaction=True)``) ends by flushing every table, which also removes this
+    migration data; any later transactional test that builds pages must call this first. (Django's
+    ``serialized_rollback`` is no cure: it collides with the content types a plain flush re-creates.)
+    """
+    from django.conf import settings
+
+    from wagtail.coreutils import get_supported_content_language_variant
+    from wagtail.models import Collection, Locale, Page
+
+    Locale.objects.get_or_create(language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE))
+    if not Page.objects.filter(depth=1).exists():
+        Page.add_root(instance=Page(title="Root", slug="root"))
+    if not Collection.objects.filter(depth=1).exists():
+        Collection.add_root(name="Root")
 
 
 def database_url_for_worker() -> str:
@@ -218,18 +239,21 @@ def celery_worker_process(
     purge: bool = True,
     database_url: str | None = None,
     extra_env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
     ready_timeout: float = 60.0,
     stop_timeout: float = 15.0,
 ) -> Iterator[subprocess.Popen]:
     """Run a real ``celery -A portal worker`` subprocess against ``broker_url`` and the test database.
 
     The worker uses ``portal.settings.worker_test`` (not eager, broker from the environment), the same database
-    as the calling test (pytest-django's test database, so call this inside a
-    ``@pytest.mark.django_db(transaction=True)`` test on PostgreSQL), and its own process group. Waits until the
-    worker answers a ping, yields the ``Popen`` (with ``.node_name`` and ``.log_path`` attributes), then stops
-    it with SIGTERM and, after ``stop_timeout`` seconds, SIGKILL. ``purge`` drops messages already waiting in
-    ``queues`` before start: pass ``purge=False`` for a second worker that joins a running test.
+    as the calling test (pytest-django's test database: call this inside a
+    ``@pytest.mark.django_db(transaction=True)`` test on PostgreSQL), and its own process group. Waits until
+    the worker answers a ping, yields the ``Popen`` (with ``.node_name`` and ``.log_path`` attributes), then
+    stops it with SIGTERM and, after ``stop_timeout`` seconds, SIGKILL. ``purge`` drops messages already
+    waiting in ``queues`` before start: pass ``purge=False`` for a second worker that joins a running test.
     """
+    from django.conf import settings as django_settings
+
     database_url = database_url or database_url_for_worker()
     if purge:
         purge_broker(broker_url, tuple(queues))
@@ -239,6 +263,8 @@ def celery_worker_process(
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": WORKER_SETTINGS,
+        # Tokens signed by the worker (links in emails) must verify in the test process, and vice versa.
+        "SECRET_KEY": django_settings.SECRET_KEY,
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": broker_url,
         "PYTHONUNBUFFERED": "1",
@@ -247,7 +273,7 @@ def celery_worker_process(
     command = [
         sys.executable, "-m", "celery", "-A", "portal", "worker",
         "--loglevel=INFO", f"--pool={pool}", f"--concurrency={concurrency}",
-        "-Q", ",".join(queues), "-n", node_name, "--without-gossip", "--without-mingle",
+        "-Q", ",".join(queues), "-n", node_name, "--without-gossip", "--without-mingle", *extra_args,
     ]
     proc = subprocess.Popen(
         command, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log_file,

@@ -9,8 +9,15 @@ import pytest
 
 from portal.core.tasks import publish_scheduled_pages
 from portal.pages.models import StandardPage
-from tests.factories import StandardPageFactory
-from tests.services import celery_producer, celery_worker_process, require_postgres, require_redis, wait_for
+from tests.factories import StandardPageFactory, make_site_home
+from tests.services import (
+    celery_producer,
+    celery_worker_process,
+    require_postgres,
+    require_redis,
+    restore_wagtail_base_data,
+    wait_for,
+)
 
 pytestmark = pytest.mark.services
 
@@ -76,9 +83,11 @@ def test_task_unpublishes_expired_page(home):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_real_worker_on_redis_publishes_due_page(home, client):
+def test_real_worker_on_redis_publishes_due_page(client):
     require_postgres()
     broker = require_redis(INFRA_REDIS_DB)
+    restore_wagtail_base_data()
+    home = make_site_home()
     page = schedule_page(home, datetime.timedelta(hours=1))
     assert client.get(page.url).status_code == 404
     let_time_pass(page)
