@@ -5,7 +5,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env_bool, env_int, env_list
+from .base import MIDDLEWARE, env_bool, env_int, env_list
 
 DEBUG = False
 
@@ -38,3 +38,10 @@ SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy and Permissions-Policy (portal.members.security); override with CSP_SITE_POLICY etc.
+MIDDLEWARE = [*MIDDLEWARE]
+MIDDLEWARE.insert(1, "portal.members.security.SecurityHeadersMiddleware")
+# Staff must use two-factor authentication in production unless explicitly switched off.
+STAFF_2FA_REQUIRED = env_bool("STAFF_2FA_REQUIRED", True)
