@@ -56,6 +56,21 @@ def parse_country_list(text: str) -> list[str]:
     return [part.strip().upper() for part in (text or "").split(",") if part.strip()]
 
 
+class StringChoiceBlock(blocks.ChoiceBlock):
+    """A choice block whose keys are strings: values need no lookup in the (database-backed) choices when
+    a page is loaded, so rendering costs no query per block."""
+
+    def normalize_choice(self, value):
+        return value
+
+
+class StringMultipleChoiceBlock(blocks.MultipleChoiceBlock):
+    """The multiple-choice version of ``StringChoiceBlock``."""
+
+    def normalize_choice(self, value):
+        return value
+
+
 class ChartBlock(blocks.StructBlock):
     """Shared behaviour: build the table, draw the SVG, link the CSV."""
 
@@ -107,7 +122,7 @@ class KPITilesBlock(ChartBlock):
 
     heading = blocks.CharBlock(max_length=200, required=False, default="Key figures")
     period = blocks.CharBlock(max_length=7, required=False, help_text="e.g. 2014 or 2014-Q2; blank: the latest year")
-    country = blocks.ChoiceBlock(choices=country_choices, required=False, help_text="Blank: the network total")
+    country = StringChoiceBlock(choices=country_choices, required=False, help_text="Blank: the network total")
 
     class Meta:
         template = "stats/blocks/kpi_tiles.html"
@@ -152,7 +167,7 @@ class TimeSeriesBlock(ChartBlock):
     """One measure (or the share removed within 3 days) over time, as a line or bar chart."""
 
     heading = blocks.CharBlock(max_length=200)
-    measure = blocks.ChoiceBlock(choices=series_choices, default="reports_received")
+    measure = StringChoiceBlock(choices=series_choices, default="reports_received")
     chart_type = blocks.ChoiceBlock(choices=[("line", "Line"), ("bar", "Bars")], default="line")
     countries = blocks.CharBlock(
         max_length=200, required=False,
@@ -183,16 +198,14 @@ class TimeSeriesBlock(ChartBlock):
         label = "Share removed within 3 days" if code == SHARE_WITHIN_3_DAYS else data.measure_label(code)
         return ChartTable(
             title=value.get("heading") or label, row_header="Period", columns=columns, rows=rows, kind=kind,
-            description=value.get("description") or "",
+            description=value.get("description") or "", value_label=label,
         )
 
     def chart_svg(self, value, table, uid):
         from portal.stats.services.charts import bar_chart_svg, line_chart_svg
 
         code = value.get("measure") or ""
-        y_label = dict(series_choices()).get(code, code)
-        if code == SHARE_WITHIN_3_DAYS:
-            y_label = "Share removed within 3 days"
+        y_label = table.value_label or code
         draw = bar_chart_svg if value.get("chart_type") == "bar" else line_chart_svg
         return draw(table, uid, y_label=y_label, x_label="Period")
 
@@ -201,7 +214,7 @@ class RemovalTimeBlock(ChartBlock):
     """How fast removed items came down: shares within 3 days, 4-7 days and over 7 days, per period."""
 
     heading = blocks.CharBlock(max_length=200, default="How fast content was removed")
-    country = blocks.ChoiceBlock(choices=country_choices, required=False, help_text="Blank: the network total")
+    country = StringChoiceBlock(choices=country_choices, required=False, help_text="Blank: the network total")
     granularity = blocks.ChoiceBlock(choices=[("year", "Years"), ("quarter", "Quarters")], default="year")
 
     class Meta:
@@ -241,7 +254,7 @@ class CountryTableBlock(ChartBlock):
 
     heading = blocks.CharBlock(max_length=200, default="Figures by country")
     period = blocks.CharBlock(max_length=7, required=False, help_text="e.g. 2014; blank: the latest year")
-    measures = blocks.MultipleChoiceBlock(
+    measures = StringMultipleChoiceBlock(
         choices=measure_choices, default=["reports_received", "items_removed"], required=False
     )
     show_share = blocks.BooleanBlock(required=False, default=True, help_text="Add the share removed within 3 days.")

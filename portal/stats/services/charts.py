@@ -29,6 +29,7 @@ class ChartTable:
     rows: list[tuple[str, list[float | int | None]]]
     kind: str = "count"  # "count", "percent" (values are shares 0-1) or "change" (relative, 0.1 = +10%)
     description: str = ""
+    value_label: str = ""  # what the values are, for the value axis
     notes: list[str] = field(default_factory=list)
     column_kinds: list[str] | None = None  # per-column kinds for mixed tables
     row_kinds: list[str] | None = None  # per-row kinds (KPI tiles)
