@@ -24,6 +24,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v2/", api_router.urls),
+    path("api/stats/", include("portal.stats.api_urls")),
     path("health/", health, name="health"),
     path("robots.txt", robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap_view, name="sitemap"),
