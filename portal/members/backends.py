@@ -11,7 +11,15 @@ from django.core.exceptions import ObjectDoesNotExist
 
 
 class MemberBackend(ModelBackend):
-    """ModelBackend that also refuses users whose organisation is inactive."""
+    """ModelBackend that also refuses users whose organisation is inactive, and accepts an email address."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None and username and "@" in username:
+            match = get_user_model()._default_manager.filter(email__iexact=username.strip()).order_by("pk")
+            if len(found := list(match[:2])) == 1:  # an ambiguous address signs nobody in
+                user = super().authenticate(request, username=found[0].get_username(), password=password)
+        return user
 
     def user_can_authenticate(self, user) -> bool:
         if not super().user_can_authenticate(user):

@@ -242,6 +242,14 @@ DASHBOARD_UPDATES = 10
 DASHBOARD_RESOURCES = 20
 
 
+def restriction_label(restriction) -> str:
+    """A short label for a lock badge: who may read the restricted page."""
+    if restriction.restriction_type == restriction.GROUPS:
+        names = sorted(group.name for group in restriction.groups.all())
+        return f"{', '.join(names)} only" if names else "Restricted"
+    return "Members only"
+
+
 def dashboard_for(user) -> Dashboard:
     """What the member dashboard shows: updates they may read for their sector and topics, and resources.
 
@@ -270,10 +278,9 @@ def dashboard_for(user) -> Dashboard:
         .prefetch_related("topics", "sectors")[:DASHBOARD_UPDATES]
     )
 
-    restricted_roots = PageViewRestriction.objects.values("page_id")
-    restricted_pages = list(
-        visible_pages(Page.objects.filter(id__in=restricted_roots), user).order_by("title")[:DASHBOARD_RESOURCES]
-    )
+    restrictions = {r.page_id: r for r in PageViewRestriction.objects.prefetch_related("groups")}
+    pages = visible_pages(Page.objects.filter(id__in=list(restrictions)), user).order_by("title")
+    restricted_pages = [(page, restriction_label(restrictions[page.id])) for page in pages[:DASHBOARD_RESOURCES]]
     documents = list(
         visible_documents(
             get_document_model().objects.filter(collection__name=settings.MEMBERS_DOCUMENTS_COLLECTION), user

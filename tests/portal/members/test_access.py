@@ -61,3 +61,11 @@ def test_restricted_page_sends_anonymous_visitor_to_styled_login(client, home):
     assert response.redirect_chain[0][0].startswith("/members/login/?next=")
     assert "Sign in" in body and "members of the network only" in body
     assert "Quartzlogin" not in body
+
+
+def test_members_can_sign_in_with_their_email_address(client, home):
+    member_of("ngo", username="ngo-user", email="Someone@NGO.example")
+    response = client.post(reverse("members:login"), {"username": "someone@ngo.example",
+                                                      "password": "correct-horse-battery"})
+    assert response.status_code == 302
+    assert response["Location"] == "/members/"
