@@ -66,7 +66,7 @@ def page_body() -> str:
         {"type": "text", "value": "<p>These figures are <b>illustrative</b>: they show how the network reports "
                                   "on its work, not real measurements.</p>"},
         {"type": "kpi_tiles", "value": {"heading": "Key figures", "period": "2014", "country": ""}},
-        {"type": "time_series", "value": {"heading": "Reports received and confirmed illegal", "measure":
+        {"type": "time_series", "value": {"heading": "Reports received", "measure":
                                           "reports_received", "chart_type": "line", "countries": "DE, NL, GB",
                                           "include_network": True, "granularity": "year", "description": ""}},
         {"type": "time_series", "value": {"heading": "Share removed within three days", "measure":
@@ -120,6 +120,7 @@ def seed(stdout=None) -> None:
         dataset=dataset,
         body=page_body(),
         listing_summary="Illustrative figures on reports, illegal content and removal times across the network.",
+        show_in_menus=True,
     )
     home.add_child(instance=page)
     page.save_revision().publish()

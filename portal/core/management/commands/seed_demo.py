@@ -12,6 +12,7 @@ from django.db import transaction
 # Apps add their own step here; steps whose module is not installed are skipped.
 DEMO_STEPS = [
     "portal.pages.demo",
+    "portal.stats.demo",
     "portal.members.demo",
     "newsletter.demo",
 ]
