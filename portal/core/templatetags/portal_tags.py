@@ -13,6 +13,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.paginator import Page as PaginatorPage
 from django.db.models import Q
+from django.shortcuts import resolve_url
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
@@ -171,6 +172,12 @@ def child_of_type(context, parent, model_label: str):
         # Use the children already read for the menu (the content type cache makes this query-free).
         return next((p for p in pages if _is_child_of(p, root) and issubclass(p.specific_class or Page, model)), None)
     return privacy.visible_pages(model.objects.child_of(parent), _user(context)).order_by("path").first()
+
+
+@register.simple_tag
+def login_url() -> str:
+    """Where members sign in (``settings.LOGIN_URL``, a path or a URL name)."""
+    return resolve_url(settings.LOGIN_URL)
 
 
 @register.filter

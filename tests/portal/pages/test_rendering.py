@@ -116,6 +116,19 @@ def test_main_menu_lists_only_pages_in_menus_the_viewer_may_see(client, home, me
     assert "Members area" in member_menu
 
 
+def test_header_offers_sign_in_to_visitors_and_sign_out_to_members(client, home, member):
+    page = StandardPageFactory(parent=home, slug="about")
+    header = soup_of(client.get(page.url)).select_one("header")
+    assert header.find("a", string="Member sign-in")["href"] == "/members/login/?next=/about/"
+    assert header.select_one("form[action='/members/logout/']") is None
+
+    client.force_login(member)
+    header = soup_of(client.get(page.url)).select_one("header")
+    assert header.find("a", string="Members\u2019 area")["href"] == "/members/"
+    logout = header.select_one("form[action='/members/logout/']")
+    assert logout["method"] == "post" and logout.select_one("input[name=csrfmiddlewaretoken]") is not None
+
+
 def test_current_section_is_marked_in_the_menu(client, home):
     about = StandardPageFactory(parent=home, title="About us", slug="about", show_in_menus=True)
     soup = soup_of(client.get(about.url))
