@@ -174,6 +174,11 @@ def _reset_producer_pools(app) -> None:
     amqp = app.__dict__.get("amqp")
     if amqp is not None:
         amqp._producer_pool = None
+    # kombu also caches producer pools globally, keyed by broker URL: drop those too, or the next block
+    # that talks to the same broker would get a pool closed above.
+    from kombu import pools
+
+    pools.reset()
 
 
 @contextlib.contextmanager

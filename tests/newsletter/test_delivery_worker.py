@@ -1,0 +1,132 @@
+"""Real Celery workers on Redis deliver an issue to a real SMTP server, and survive a hard kill mid-send.
+
+Needs PostgreSQL (the worker is another process) and Redis: skipped without them unless REQUIRE_SERVICES=1.
+"""
+
+import collections
+import re
+import tempfile
+import time
+from pathlib import Path
+
+from django.contrib.auth.models import Group
+
+from wagtail.models import Locale, Page, Site
+
+import pytest
+
+from newsletter.models import Audience, Delivery, Send, Subscriber
+from newsletter.services import dispatch, tokens
+from newsletter.tasks import start_send
+from tests.factories import make_site_home
+from tests.newsletter.factories import SubscriberFactory
+from tests.newsletter.issue_factories import NewsletterIndexPageFactory, make_issue
+from tests.services import (
+    celery_producer,
+    celery_worker_process,
+    kill_worker,
+    require_postgres,
+    require_redis,
+    wait_for,
+    worker_log,
+)
+from tests.smtp_sink import SMTPSink
+
+pytestmark = pytest.mark.services
+
+DELIVERY_REDIS_DB = 6
+UNSUBSCRIBE_LINK = re.compile(r"<(https?://[^>]+/newsletter/unsubscribe/([^/>]+)/)>")
+
+
+def worker_env(sink: SMTPSink, **extra) -> dict[str, str]:
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": sink.host,
+        "EMAIL_PORT": str(sink.port),
+        "NEWSLETTER_BACKEND": "smtp",
+        **{key: str(value) for key, value in extra.items()},
+    }
+
+
+@pytest.fixture
+def services():
+    require_postgres()
+    return require_redis(DELIVERY_REDIS_DB)
+
+
+@pytest.fixture
+def archive(services):
+    assert Page.objects.filter(depth=1).exists() and Locale.objects.exists() and Group.objects.exists()
+    home = make_site_home()
+    assert Site.objects.get(is_default_site=True).root_page_id == home.pk
+    return NewsletterIndexPageFactory(parent=home)
+
+
+@pytest.fixture
+def sink():
+    with SMTPSink() as running:
+        yield running
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_real_worker_delivers_topic_issue_to_exactly_its_subscribers(services, archive, sink, topics):
+    takedown, prevention = topics
+    wanted = []
+    for n in range(30):
+        subscriber = SubscriberFactory(email=f"worker{n}@example.org")
+        subscriber.topics.set([takedown])
+        wanted.append(subscriber.email)
+    SubscriberFactory(email="other-topic@example.org").topics.set([prevention])
+    SubscriberFactory(email="pending@example.org", status=Subscriber.Status.PENDING)
+    issue = make_issue(archive, topics=[takedown], audience=Audience.PUBLIC, subject="Real worker issue")
+    send, _ = dispatch.create_send(issue)
+
+    env = worker_env(sink, NEWSLETTER_BATCH_SIZE=8)
+    with celery_worker_process(services, concurrency=2, extra_env=env) as worker, celery_producer(services):
+        start_send.delay(send.pk)
+        wait_for(lambda: Send.objects.get(pk=send.pk).status == Send.Status.DONE, timeout=60,
+                 message=f"send did not finish:\n{worker_log(worker)}")
+
+    assert sorted(sink.recipients) == sorted(wanted)
+    for message in sink.messages:
+        _url, token = UNSUBSCRIBE_LINK.search(message["List-Unsubscribe"]).groups()
+        assert tokens.read_token(token, tokens.UNSUBSCRIBE).email == message["To"]
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert message["Subject"] == "Real worker issue"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_sigkilled_worker_loses_nobody_and_repeats_at_most_the_batch_in_flight(services, archive, sink):
+    recipients = 2000
+    batch = 50
+    Subscriber.objects.bulk_create(
+        [Subscriber(email=f"crash{n:05d}@example.org", status=Subscriber.Status.SUBSCRIBED) for n in range(recipients)]
+    )
+    issue = make_issue(archive, audience=Audience.PUBLIC, subject="Crash test")
+    send, _ = dispatch.create_send(issue)
+    schedule = Path(tempfile.mkdtemp()) / "beat-schedule"
+    env = worker_env(sink, NEWSLETTER_BATCH_SIZE=batch, NEWSLETTER_LEASE_SECONDS=4, NEWSLETTER_TICK_SECONDS=1,
+                     NEWSLETTER_RATE_PER_SECOND=400, NEWSLETTER_PARALLEL_BATCHES=1)
+
+    with celery_producer(services):
+        with celery_worker_process(services, extra_env=env) as doomed:
+            start_send.delay(send.pk)
+            wait_for(lambda: len(sink.messages) >= recipients // 3, timeout=60,
+                     message=f"worker sent too little:\n{worker_log(doomed)}")
+            kill_worker(doomed)  # SIGKILL mid-send: its claimed batch stays leased
+        received_at_kill = len(sink.messages)
+        assert received_at_kill < recipients, "the send finished before the kill; slow it down"
+        assert Delivery.objects.filter(send=send, status=Delivery.Status.SENDING).exists()
+
+        # A new worker (with beat) resumes by itself once the dead worker's lease has expired.
+        with celery_worker_process(services, extra_env=env, purge=False,
+                                   extra_args=("-B", "-s", str(schedule))) as survivor:
+            wait_for(lambda: Send.objects.get(pk=send.pk).status == Send.Status.DONE, timeout=90,
+                     message=f"send did not resume:\n{worker_log(survivor)}")
+            time.sleep(0.5)
+
+    counts = collections.Counter(sink.recipients)
+    assert len(counts) == recipients, "somebody never received the issue"
+    duplicates = sum(count - 1 for count in counts.values())
+    assert duplicates <= batch, f"{duplicates} duplicates: more than the batch in flight"
+    assert Delivery.objects.filter(send=send, status=Delivery.Status.SENT).count() == recipients
