@@ -126,6 +126,12 @@ class Dataset(index.Indexed, models.Model):
     def __str__(self) -> str:
         return f"{self.title} (illustrative)" if self.illustrative and "illustrative" not in self.title else self.title
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        if not self.is_public:
+            for page in StatisticsPage.objects.filter(dataset=self):
+                page.sync_view_restriction()
+
     @property
     def is_public(self) -> bool:
         return self.restriction == self.PUBLIC
@@ -225,7 +231,9 @@ class StatisticsPage(BasePage):
     """A page of charts about one dataset: KPI tiles, time series, removal times and a country table.
 
     Every chart is drawn on the server as SVG with a data table beside it, so it needs no JavaScript and
-    prints. If the dataset is restricted, viewers who may not read it get a 404, as in the API and CSV.
+    prints. If the dataset is restricted, the page gets the same view restriction (so menus, search and the
+    sitemap skip it) and viewers who may not read the dataset get a 404, as in the API and CSV (see the
+    ``before_serve_page`` hook in ``wagtail_hooks``).
     """
 
     intro = RichTextField(features=["bold", "italic", "link"], blank=True)
@@ -242,10 +250,22 @@ class StatisticsPage(BasePage):
     class Meta:
         verbose_name = "statistics page"
 
-    def serve(self, request, *args, **kwargs):
-        if not self.dataset.is_visible_to(request.user):
-            raise Http404("No such page")
-        return super().serve(request, *args, **kwargs)
+    def save(self, *args, **kwargs):
+        result = super().save(*args, **kwargs)
+        self.sync_view_restriction()
+        return result
+
+    def sync_view_restriction(self) -> None:
+        """Give the page the same view restriction as its restricted dataset, so the privacy gate hides it
+        from menus, listings, search and the sitemap as well (not only its content). Restrictions that
+        editors set themselves are left alone, and a public dataset never removes one."""
+        if self.pk is None or self.dataset_id is None or self.dataset.is_public:
+            return
+        if PageViewRestriction.objects.filter(page=self).exists():
+            return
+        restriction = PageViewRestriction.objects.create(page=self, restriction_type=self.dataset.restriction)
+        if self.dataset.restriction == Dataset.GROUPS:
+            restriction.groups.set(self.dataset.groups.all())
 
     def get_context(self, request, *args, **kwargs):
         from portal.stats.services.data import load_dataset_data

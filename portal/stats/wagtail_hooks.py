@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
@@ -19,10 +20,18 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from portal.stats.forms import ImportUploadForm
-from portal.stats.models import Dataset, ImportRun, Measure
+from portal.stats.models import Dataset, ImportRun, Measure, StatisticsPage
 from portal.stats.services.importer import import_csv
 
 IMPORT_PERMISSION = "stats.add_importrun"
+
+
+@hooks.register("before_serve_page", order=-100)
+def hide_restricted_statistics(page, request, serve_args, serve_kwargs):
+    """A statistics page whose dataset the viewer may not read does not exist for them (404), before
+    Wagtail's own view-restriction check would redirect to the login form and so reveal it."""
+    if isinstance(page, StatisticsPage) and not page.dataset.is_visible_to(request.user):
+        raise Http404("No such page")
 
 
 class DatasetViewSet(SnippetViewSet):

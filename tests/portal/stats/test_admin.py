@@ -64,3 +64,12 @@ def test_upload_with_problems_lists_them_and_cannot_be_confirmed(client, editor)
 def test_upload_form_needs_permission(client, db):
     client.force_login(UserFactory(is_staff=True))
     assert client.get("/admin/stats/import/").status_code in (302, 403)
+
+
+def test_admin_screens_render_for_editors(client, editor, home, dataset):
+    assert "Check file (dry run)" in client.get("/admin/stats/import/").content.decode()
+    assert client.get("/admin/snippets/stats/dataset/").status_code == 200
+    assert client.get("/admin/snippets/stats/measure/").status_code == 200
+    response = client.get(f"/admin/pages/add/stats/statisticspage/{home.pk}/")
+    assert response.status_code == 200
+    assert "Time series chart" in response.content.decode()

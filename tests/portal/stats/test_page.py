@@ -122,3 +122,25 @@ def test_home_falls_back_to_editable_figures_without_a_public_dataset(client, db
     )
     html = client.get(home.url).content.decode()
     assert "typed by editors" in html and "777,777" not in html
+
+
+def test_page_of_a_restricted_dataset_is_restricted_too_so_sitemap_and_search_skip_it(client, home, dataset,
+                                                                                      members_only):
+    from wagtail.models import PageViewRestriction
+
+    make_stats_page(home, dataset, slug="public-statistics")
+    page = make_stats_page(home, members_only, slug="members-statistics")
+    assert PageViewRestriction.objects.get(page=page).restriction_type == PageViewRestriction.LOGIN
+    sitemap = client.get("/sitemap.xml").content.decode()
+    assert "/public-statistics/" in sitemap
+    assert "/members-statistics/" not in sitemap
+
+
+def test_restricting_a_dataset_later_restricts_its_pages(home, dataset):
+    from wagtail.models import PageViewRestriction
+
+    page = make_stats_page(home, dataset)
+    assert not PageViewRestriction.objects.filter(page=page).exists()
+    dataset.restriction = Dataset.LOGIN
+    dataset.save()
+    assert PageViewRestriction.objects.filter(page=page, restriction_type="login").exists()
