@@ -14,8 +14,14 @@ from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 from wagtail.images.api.v2.views import ImagesAPIViewSet
 from wagtail.models import Page
 
+from rest_framework.authentication import SessionAuthentication
+
 from portal.core.models import Sector, Topic
 from portal.core.privacy import Viewer, visible_documents, visible_pages
+
+# Only the site's own login session counts: HTTP Basic credentials would let anyone try passwords here,
+# around the login form's throttling and second factor.
+API_AUTHENTICATION = [SessionAuthentication]
 
 # Many-to-many fields exposed through `api_fields`; prefetched so a listing costs a fixed number of queries.
 _TAXONOMY_PREFETCH = {"topics": Topic, "sectors": Sector}
@@ -23,6 +29,8 @@ _TAXONOMY_PREFETCH = {"topics": Topic, "sectors": Sector}
 
 class GatedPagesAPIViewSet(PagesAPIViewSet):
     """Pages endpoint listing only the live pages the requesting user may read (detail 404s otherwise)."""
+
+    authentication_classes = API_AUTHENTICATION
 
     def get_base_queryset(self):
         """Pages visible to this user on the requested site (or the site serving the request)."""
@@ -50,6 +58,8 @@ class GatedPagesAPIViewSet(PagesAPIViewSet):
 class GatedDocumentsAPIViewSet(DocumentsAPIViewSet):
     """Documents endpoint listing only documents outside collections the requesting user may not open."""
 
+    authentication_classes = API_AUTHENTICATION
+
     def get_queryset(self):
         queryset = self.model.objects.all().order_by("id")
         return visible_documents(queryset, Viewer.for_user(self.request.user))
@@ -57,6 +67,8 @@ class GatedDocumentsAPIViewSet(DocumentsAPIViewSet):
 
 class GatedImagesAPIViewSet(ImagesAPIViewSet):
     """Images endpoint with the same collection rule as documents."""
+
+    authentication_classes = API_AUTHENTICATION
 
     def get_queryset(self):
         queryset = self.model.objects.all().order_by("id")

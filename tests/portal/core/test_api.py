@@ -163,3 +163,14 @@ def test_images_in_a_restricted_collection_are_listed_to_members_only(client, db
 
     client.force_login(UserFactory())
     assert listed_titles(client.get("/api/v2/images/")) == ["Public chart", "Members chart"]
+
+
+def test_http_basic_credentials_do_not_unlock_restricted_pages(client, articles):
+    import base64
+
+    UserFactory(username="basic-member")  # password "correct-horse-battery" from the factory
+    token = base64.b64encode(b"basic-member:correct-horse-battery").decode()
+
+    response = client.get("/api/v2/pages/", HTTP_AUTHORIZATION=f"Basic {token}")
+
+    assert "Restricted practice" not in listed_titles(response)
