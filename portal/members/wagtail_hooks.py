@@ -8,6 +8,7 @@ from django.urls import path, reverse
 
 from wagtail import hooks
 from wagtail.admin.ui.menus import MenuItem
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -108,7 +109,8 @@ class MembershipRequestViewSet(ModelViewSet):
     index_view_class = MembershipRequestIndexView
     icon = "form"
     menu_label = "Membership requests"
-    list_display = ["name", "organisation_name", "sector", "country", "status", "created_at"]
+    list_display = [Column("name", label="Name"), Column("organisation_name", label="Organisation"), "sector",
+                    "country", "status", Column("created_at", label="Received")]
     list_filter = ["status", "sector"]
     search_fields = ["name", "email", "organisation_name"]
     inspect_view_enabled = True
