@@ -7,8 +7,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.validators import validate_email
+from django.db import transaction
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
 from wagtail import hooks
-from wagtail.log_actions import LogFormatter
+from wagtail.admin.widgets import Button
+from wagtail.log_actions import LogFormatter, log
 
 SEND_LOG_ACTIONS = {
     "newsletter.send": ("Send newsletter", "Sent to {audience} (send {send_id})"),
@@ -34,3 +47,236 @@ def register_send_log_actions(actions):
     for action, (label, template) in SEND_LOG_ACTIONS.items():
         formatter = type("SendLogFormatter", (SendLogFormatter,), {"label": label, "template": template})
         actions.register_action(action)(formatter)
+
+
+# --- Views -------------------------------------------------------------------------------------------------------
+
+MAX_TEST_RECIPIENTS = 5
+
+
+class TestSendForm(forms.Form):
+    recipients = forms.CharField(
+        label="Send a test to",
+        help_text=f"Up to {MAX_TEST_RECIPIENTS} addresses, separated by commas. Test emails say so in the subject.",
+    )
+
+    def clean_recipients(self):
+        addresses = [part.strip() for part in self.cleaned_data["recipients"].replace(";", ",").split(",")]
+        addresses = [address for address in addresses if address]
+        if not addresses:
+            raise forms.ValidationError("Enter at least one address.")
+        if len(addresses) > MAX_TEST_RECIPIENTS:
+            raise forms.ValidationError(f"At most {MAX_TEST_RECIPIENTS} addresses for a test.")
+        for address in addresses:
+            try:
+                validate_email(address)
+            except forms.ValidationError as exc:
+                raise forms.ValidationError(f"“{address}” is not an email address.") from exc
+        return addresses
+
+
+class SendForm(forms.Form):
+    when = forms.ChoiceField(choices=[("now", "Send now"), ("schedule", "Schedule for later")],
+                             widget=forms.RadioSelect, initial="now")
+    scheduled_at = forms.DateTimeField(
+        required=False, label="Send at", help_text="Your local time, e.g. 2026-12-01 09:00",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("when") == "schedule":
+            at = data.get("scheduled_at")
+            if not at:
+                self.add_error("scheduled_at", "Choose when to send.")
+            elif at <= timezone.now():
+                self.add_error("scheduled_at", "Choose a time in the future.")
+        return data
+
+
+def _issue_for(request, page_id: int, *, publish: bool = False):
+    from newsletter.models import NewsletterIssue
+
+    issue = get_object_or_404(NewsletterIssue, pk=page_id)
+    permissions = issue.permissions_for_user(request.user)
+    if not (permissions.can_publish() if publish else permissions.can_edit()):
+        raise PermissionDenied
+    return issue
+
+
+def _draft(issue):
+    """The issue as the editor last saved it (previews and tests show the draft)."""
+    return issue.get_latest_revision_as_object() if issue.has_unpublished_changes else issue
+
+
+def _preview_html(issue) -> str:
+    from newsletter.services import rendering
+
+    html = rendering.render_issue(issue).html
+    for placeholder in (rendering.UNSUBSCRIBE, rendering.PREFERENCES):
+        html = html.replace(placeholder, "#")
+    return html.replace(rendering.EMAIL, "reader@example.org")
+
+
+def issue_send_view(request, page_id: int):
+    """Overview of an issue's sending: audience and size, gate check, previews, test send, send or schedule."""
+    from newsletter.models import Send
+    from newsletter.services import dispatch, gate
+    from newsletter.services.audience import audience_label, audience_size
+    from newsletter.tasks import start_send
+
+    issue = _issue_for(request, page_id)
+    can_send = issue.permissions_for_user(request.user).can_publish()
+    test_form = TestSendForm(prefix="test")
+    send_form = SendForm(prefix="send")
+    confirm = False
+    if request.method == "POST" and "test-recipients" in request.POST:
+        test_form = TestSendForm(request.POST, prefix="test")
+        if test_form.is_valid():
+            send_test(_draft(issue), test_form.cleaned_data["recipients"], request.user)
+            messages.success(request, f"Test sent to {', '.join(test_form.cleaned_data['recipients'])}.")
+            return redirect("newsletter_sending:issue", page_id=issue.pk)
+    elif request.method == "POST":
+        if not can_send:
+            raise PermissionDenied
+        send_form = SendForm(request.POST, prefix="send")
+        if not issue.live or issue.has_unpublished_changes:
+            messages.error(request, "Publish the latest version of the issue before sending it.")
+        elif send_form.is_valid():
+            if not send_form.cleaned_data.get("confirmed"):
+                confirm = True  # show the audience size and ask once more
+            else:
+                scheduled_at = send_form.cleaned_data["scheduled_at"] if send_form.cleaned_data[
+                    "when"] == "schedule" else None
+                try:
+                    with transaction.atomic():
+                        send, created = dispatch.create_send(issue, user=request.user, scheduled_at=scheduled_at)
+                        if created and not scheduled_at:
+                            transaction.on_commit(lambda: start_send.delay(send.pk))
+                except gate.GateError as exc:
+                    for violation in exc.violations:
+                        messages.error(request, violation.message)
+                    return redirect("newsletter_sending:issue", page_id=issue.pk)
+                if not created:
+                    messages.warning(request, "This issue was already sent (or scheduled) to this audience.")
+                return redirect("newsletter_sending:progress", send_id=send.pk)
+    context = {
+        "issue": issue,
+        "audience": audience_label(issue),
+        "audience_size": audience_size(issue),
+        "violations": gate.gate_violations(issue),
+        "sends": Send.objects.filter(issue=issue).order_by("-created_at"),
+        "test_form": test_form,
+        "send_form": send_form,
+        "confirm": confirm,
+        "scheduled_raw": request.POST.get("send-scheduled_at", ""),
+        "can_send": can_send,
+        "draft_url": reverse("wagtailadmin_pages:view_draft", args=[issue.pk]),
+        "email_preview_url": reverse("newsletter_sending:email_preview", args=[issue.pk]),
+        "edit_url": reverse("wagtailadmin_pages:edit", args=[issue.pk]),
+    }
+    return TemplateResponse(request, "newsletter/admin/issue_send.html", context)
+
+
+def send_test(issue, recipients: list[str], user) -> None:
+    """Email the issue to a few addresses, marked as a test, without touching subscribers or sends."""
+    from newsletter.backends import OutgoingMessage, get_backend
+    from newsletter.services import emails
+    from newsletter.services.rendering import html_to_text
+
+    html = _preview_html(issue)
+
+    messages_ = [
+        OutgoingMessage(delivery_id=0, to=address, subject=f"[Test] {issue.subject}", text=html_to_text(html),
+                        html=html, from_email=emails.sender())
+        for address in recipients
+    ]
+    get_backend("smtp").deliver_batch(messages_, lambda result: None)
+    log(instance=issue, action="newsletter.test_send", user=user, data={"recipients": ", ".join(recipients)})
+
+
+def email_preview_view(request, page_id: int):
+    """The draft issue exactly as the email's HTML (personal links disabled)."""
+    issue = _draft(_issue_for(request, page_id))
+    response = HttpResponse(_preview_html(issue))
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+def progress_view(request, send_id: int):
+    from newsletter.models import Delivery, Send
+    from newsletter.services import dispatch
+
+    send = get_object_or_404(Send.objects.select_related("issue"), pk=send_id)
+    _issue_for(request, send.issue_id)
+    failures = Delivery.objects.filter(send=send, status__in=[Delivery.Status.FAILED, Delivery.Status.BOUNCED]).only(
+        "email", "status", "error", "attempts")[:200]
+    context = {
+        "send": send,
+        "progress": dispatch.progress(send),
+        "failures": failures,
+        "progress_url": reverse("newsletter_sending:progress_json", args=[send.pk]),
+        "issue_url": reverse("newsletter_sending:issue", args=[send.issue_id]),
+        "can_send": send.issue.permissions_for_user(request.user).can_publish(),
+    }
+    return TemplateResponse(request, "newsletter/admin/send_progress.html", context)
+
+
+def progress_json_view(request, send_id: int):
+    from newsletter.models import Send
+    from newsletter.services import dispatch
+
+    send = get_object_or_404(Send.objects.select_related("issue"), pk=send_id)
+    _issue_for(request, send.issue_id)
+    return JsonResponse(dispatch.progress(send), headers={"Cache-Control": "no-store"})
+
+
+@require_POST
+def send_action_view(request, send_id: int, action: str):
+    """Pause, resume or cancel a send (publishers only); every action is audit-logged."""
+    from newsletter.models import Send
+    from newsletter.services import dispatch
+    from newsletter.tasks import start_send
+
+    send = get_object_or_404(Send, pk=send_id)
+    _issue_for(request, send.issue_id, publish=True)
+    if action == "pause":
+        done = dispatch.pause_send(send, f"Paused by {request.user.get_username()}", user=request.user)
+    elif action == "resume":
+        with transaction.atomic():
+            done = dispatch.resume_send(send, user=request.user)
+            if done:
+                transaction.on_commit(lambda: start_send.delay(send.pk))
+    elif action == "cancel":
+        done = dispatch.cancel_send(send, user=request.user)
+    else:
+        raise PermissionDenied
+    if done:
+        messages.success(request, f"Send {action}d." if action != "pause" else "Send paused.")
+    else:
+        messages.warning(request, f"The send could not be {action}d in its current state.")
+    return redirect("newsletter_sending:progress", send_id=send.pk)
+
+
+@hooks.register("register_admin_urls")
+def register_sending_urls():
+    from django.urls import include
+
+    urls = [
+        path("issues/<int:page_id>/", issue_send_view, name="issue"),
+        path("issues/<int:page_id>/email-preview/", email_preview_view, name="email_preview"),
+        path("sends/<int:send_id>/", progress_view, name="progress"),
+        path("sends/<int:send_id>/progress.json", progress_json_view, name="progress_json"),
+        path("sends/<int:send_id>/<str:action>/", send_action_view, name="action"),
+    ]
+    return [path("newsletter-sending/", include((urls, "newsletter_sending")))]
+
+
+@hooks.register("register_page_header_buttons")
+def issue_send_button(page, user, view_name, next_url=None):
+    from newsletter.models import NewsletterIssue
+
+    if isinstance(page.specific_deferred, NewsletterIssue) and page.permissions_for_user(user).can_edit():
+        yield Button("Preview, test and send", reverse("newsletter_sending:issue", args=[page.pk]), icon_name="mail",
+                     priority=5)

@@ -411,6 +411,7 @@ def progress(send: Send) -> dict:
         "issue": send.issue.title,
         "audience": send.audience_label,
         "status": send.status,
+        "status_label": send.get_status_display(),
         "paused_reason": send.paused_reason,
         "total": total,
         "queued": queued,
