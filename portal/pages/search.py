@@ -49,7 +49,8 @@ def search_pages(query: str, viewer, type_key: str | None = None):
     Returns ``(results, counts)``: lazy search results (narrowed to ``type_key`` when it names a
     ``SEARCH_TYPES`` entry) and the number of matches per type key (and under ``"all"``) before that narrowing.
     """
-    base = visible_pages(Page.objects.all(), viewer)
+    # depth > 1 leaves out the tree's root node, which is no page anyone can visit.
+    base = visible_pages(Page.objects.filter(depth__gt=1), viewer)
     all_results = base.search(query)
     by_content_type = all_results.facet("content_type_id")
     counts = {

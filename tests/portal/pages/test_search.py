@@ -155,3 +155,11 @@ def test_a_stray_quote_does_not_hide_matches(client, article_index):
     ArticlePageFactory(parent=article_index, title="Quoted", body=paragraph("thistlegrove"))
 
     assert result_titles(client.get("/search/", {"q": '"thistlegrove'})) == ["Quoted"]
+
+
+def test_the_tree_root_is_never_a_result(client, article_index):
+    from django.core.management import call_command
+
+    call_command("update_index", verbosity=0)  # indexes every page, the tree's root node included
+
+    assert result_titles(client.get("/search/", {"q": "Root"})) == []
