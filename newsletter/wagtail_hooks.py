@@ -16,6 +16,7 @@ from django.utils.functional import cached_property
 from django.views.generic import FormView
 
 from wagtail import hooks
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.components import Component
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -23,6 +24,8 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import HeaderButton, MenuItem
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
+
+import django_filters
 
 from newsletter.forms import ImportForm
 from newsletter.models import Subscriber
@@ -53,6 +56,16 @@ class SubscriberPermissionPolicy(ModelPermissionPolicy):
 # Registered before the viewset so that every admin view (and menu item) uses it.
 subscriber_permission_policy = SubscriberPermissionPolicy(Subscriber)
 register_permission_policy(Subscriber, subscriber_permission_policy, exact_class=True)
+
+
+class SubscriberFilterSet(WagtailFilterSet):
+    """Filter by status, topic, source and signup date range."""
+
+    created_at = django_filters.DateFromToRangeFilter(label="Signed up", widget=DateRangePickerWidget)
+
+    class Meta:
+        model = Subscriber
+        fields = ["status", "topics", "source"]
 
 
 class SubscriberIndexView(generic.IndexView):
@@ -113,7 +126,7 @@ class SubscriberViewSet(ModelViewSet):
     inspect_view_fields = ["email", "status", "language", "frequency", "topics", "source", "created_at",
                            "requested_at", "confirmation_sent_at", "confirmed_at", "unsubscribed_at"]
     list_display = ["email", "status", "language", "frequency", "source", "created_at", "confirmed_at"]
-    list_filter = ["status", "topics", "source", "created_at"]
+    filterset_class = SubscriberFilterSet
     search_fields = ["email"]
     search_backend_name = None
     list_per_page = 50

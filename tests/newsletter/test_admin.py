@@ -54,6 +54,22 @@ def test_index_lists_searches_and_filters(admin_client, listing, django_assert_m
     assert reverse("newsletter_subscribers:add") not in body
 
 
+def test_index_filters_by_signup_date(admin_client, listing):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    SubscriberFactory(email="veteran@example.org", created_at=timezone.now() - timedelta(days=400))
+    cutoff = (timezone.now() - timedelta(days=30)).date().isoformat()
+    url = reverse("newsletter_subscribers:index")
+
+    recent = admin_client.get(url, {"created_at_from": cutoff}).content.decode()
+    older = admin_client.get(url, {"created_at_to": cutoff}).content.decode()
+
+    assert "alice@example.org" in recent and "veteran@example.org" not in recent
+    assert "veteran@example.org" in older and "alice@example.org" not in older
+
+
 def test_nobody_can_add_subscribers_by_hand(admin_client):
     response = admin_client.get(reverse("newsletter_subscribers:add"))
     assert response.status_code in (302, 403)
