@@ -94,3 +94,31 @@ def tick_sends() -> dict:
     for send_id in stalled:
         start_send.delay(send_id)
     return {"released": released, "started": due, "resumed": stalled}
+
+
+@shared_task(acks_late=True)
+def send_monthly_digest(month: str | None = None) -> str:
+    """Periodic (beat, 1st of the month): assemble last month's digest and send it to digest subscribers.
+
+    Idempotent: the digest issue and its Send are each created once.
+    """
+    import datetime
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from newsletter.services import dispatch
+    from newsletter.services.digest import assemble_monthly_digest
+
+    if month:
+        target = datetime.date.fromisoformat(month)
+    else:
+        target = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    issue = assemble_monthly_digest(target)
+    if issue is None:
+        return "nothing published"
+    with transaction.atomic():
+        send, created = dispatch.create_send(issue)
+        if created:
+            transaction.on_commit(lambda: start_send.delay(send.pk))
+    return f"send {send.pk}"

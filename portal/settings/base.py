@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 import dj_database_url
+from celery.schedules import crontab
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
@@ -220,6 +221,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "newsletter.tasks.delete_stale_pending_subscribers", "schedule": 6 * 3600.0,
     },
     # Starts scheduled sends at their time and resumes sends whose workers died (after their lease expired).
+    # The monthly digest of the previous month, on the first of each month at 07:00.
+    "newsletter-monthly-digest": {
+        "task": "newsletter.tasks.send_monthly_digest", "schedule": crontab(day_of_month="1", hour="7", minute="0"),
+    },
     "newsletter-tick-sends": {
         "task": "newsletter.tasks.tick_sends", "schedule": float(env_int("NEWSLETTER_TICK_SECONDS", 15)),
     },
