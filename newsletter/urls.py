@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from newsletter import views
+from newsletter import views, webhooks
 
 app_name = "newsletter"
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("preferences/<str:token>/export/", views.preferences_export, name="preferences_export"),
     path("preferences/<str:token>/erase/", views.preferences_erase, name="preferences_erase"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("webhooks/bounces/<str:secret>/", webhooks.bounce_webhook, name="bounce_webhook"),
 ]

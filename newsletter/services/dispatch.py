@@ -24,7 +24,7 @@ from wagtail.log_actions import log
 
 from newsletter.backends import BatchInterrupted, DeliveryResult, Outcome, get_backend
 from newsletter.models import Delivery, NewsletterIssue, Send, Subscriber
-from newsletter.services import gate, rendering
+from newsletter.services import bounces, gate, rendering
 from newsletter.services.audience import audience_key, audience_label, iter_recipients
 from newsletter.services.throttle import Throttle
 
@@ -186,6 +186,12 @@ def _record(claim: str, result: DeliveryResult, attempts: dict[int, int]) -> Non
         rows.update(status=Delivery.Status.SENT, sent_at=now, attempts=attempt, error="", lease_until=None)
     elif result.outcome == Outcome.PERMANENT or attempt >= max_attempts():
         rows.update(status=Delivery.Status.FAILED, attempts=attempt, error=result.detail[:1000], lease_until=None)
+        if result.outcome == Outcome.PERMANENT and bounces.is_hard_bounce(result.detail):
+            # The mailbox does not exist: never try this address again.
+            email = Delivery.objects.filter(pk=result.delivery_id).values_list("email", flat=True).first()
+            if email:
+                Subscriber.objects.filter(email__iexact=email, status=Subscriber.Status.SUBSCRIBED).update(
+                    status=Subscriber.Status.CLEANED, unsubscribed_at=now)
     else:
         rows.update(status=Delivery.Status.QUEUED, attempts=attempt, error=result.detail[:1000], lease_until=None,
                     not_before=now + timedelta(seconds=backoff_seconds(attempt)))
@@ -400,6 +406,12 @@ def progress(send: Send) -> dict:
     bounced = counts.get(Delivery.Status.BOUNCED, 0)
     queued = counts.get(Delivery.Status.QUEUED, 0) + counts.get(Delivery.Status.SENDING, 0)
     finished = total - queued
+    unsubscribed_after = 0
+    if send.started_at:
+        unsubscribed_after = Delivery.objects.filter(
+            send=send, status=Delivery.Status.SENT, subscriber__unsubscribed_at__gte=send.started_at,
+            subscriber__status__in=[Subscriber.Status.UNSUBSCRIBED, Subscriber.Status.COMPLAINED],
+        ).count()
     rate = eta = None
     if send.started_at and sent:
         end = send.finished_at or timezone.now()
@@ -419,6 +431,7 @@ def progress(send: Send) -> dict:
         "failed": failed,
         "suppressed": suppressed,
         "bounced": bounced,
+        "unsubscribed_after": unsubscribed_after,
         "percent": round(100 * finished / total, 1) if total else (100.0 if send.status == Send.Status.DONE else 0.0),
         "rate_per_second": rate,
         "eta_seconds": eta,

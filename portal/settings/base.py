@@ -246,6 +246,8 @@ NEWSLETTER_WINDOW_CAP = env_int("NEWSLETTER_WINDOW_CAP", 0) or None
 NEWSLETTER_WINDOW_SECONDS = env_int("NEWSLETTER_WINDOW_SECONDS", 3600)
 NEWSLETTER_ERROR_THRESHOLD = float(os.environ.get("NEWSLETTER_ERROR_THRESHOLD") or 0.2)
 NEWSLETTER_ERROR_MIN_ATTEMPTS = env_int("NEWSLETTER_ERROR_MIN_ATTEMPTS", 50)
+# The secret part of the bounce/complaint webhook URL (/newsletter/webhooks/bounces/<secret>/); unset: no webhook.
+NEWSLETTER_WEBHOOK_SECRET = os.environ.get("NEWSLETTER_WEBHOOK_SECRET", "")
 
 # Wagtail
 WAGTAIL_SITE_NAME = "Hotline Network Portal"
