@@ -10,7 +10,7 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control, never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def check_cache() -> str:
 
 
 @never_cache
-@require_GET
+@require_safe
 def health(request):
     """JSON status of the database, broker and cache: 200 when every configured part works, else 503."""
     checks = {"database": check_database(), "broker": check_broker(), "cache": check_cache()}
@@ -78,7 +78,7 @@ def health(request):
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
 
 
-@require_GET
+@require_safe
 @cache_control(public=True, max_age=86400)
 def robots_txt(request) -> HttpResponse:
     """robots.txt: crawl the public site, not the admin, members' area, personal newsletter links or search."""

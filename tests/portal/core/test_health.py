@@ -21,6 +21,10 @@ def test_healthy_without_a_broker(client):
     assert "no-store" in response["Cache-Control"]
 
 
+def test_load_balancer_head_request_is_answered(client):
+    assert client.head("/health/").status_code == 200
+
+
 def test_database_unreachable_is_503(client):
     with mock.patch.object(BaseDatabaseWrapper, "cursor", side_effect=OperationalError("connection refused")):
         response = client.get("/health/")
