@@ -73,7 +73,7 @@ def throttled_response(request, throttled: ratelimit.Throttled) -> HttpResponse:
 def _signup_context(request, form) -> dict:
     user = request.user
     member_email = user.email if user.is_authenticated and getattr(user, "email", "") else ""
-    return {"form": form, "member_email": member_email, "member_form": MemberSignupForm()}
+    return {"form": form, "member_email": member_email}
 
 
 @require_http_methods(["GET", "POST"])
