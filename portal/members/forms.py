@@ -18,6 +18,7 @@ class MembershipRequestForm(forms.ModelForm):
         model = MembershipRequest
         fields = ["name", "email", "organisation_name", "sector", "country", "website", "message"]
         widgets = {"message": forms.Textarea(attrs={"rows": 5})}
+        labels = {"name": "Your name"}
         help_texts = {
             "email": "We send the invitation to this address if your request is approved.",
             "message": "Tell us what your organisation does and how it works against CSAM online.",

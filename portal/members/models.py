@@ -111,7 +111,7 @@ class MembershipRequest(models.Model):
     REJECTED = "rejected"
     STATUS_CHOICES = [(PENDING, "Pending"), (APPROVED, "Approved"), (REJECTED, "Rejected")]
 
-    name = models.CharField("your name", max_length=150)
+    name = models.CharField(max_length=150)
     email = models.EmailField("work email")
     organisation_name = models.CharField("organisation", max_length=200)
     sector = models.ForeignKey(Sector, on_delete=models.PROTECT, related_name="+")

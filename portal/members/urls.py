@@ -13,7 +13,8 @@ urlpatterns = [
     path("request/", views.request_membership, name="request"),
     path("request/thanks/", views.request_thanks, name="request_thanks"),
     path("join/<str:token>/", views.join, name="join"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    # Not redirect_authenticated_user: a member sent here by a page of another sector would loop back and forth.
+    path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/change/",

@@ -109,7 +109,8 @@ class MembershipRequestViewSet(ModelViewSet):
     index_view_class = MembershipRequestIndexView
     icon = "form"
     menu_label = "Membership requests"
-    list_display = [Column("name", label="Name"), Column("organisation_name", label="Organisation"), "sector",
+    # The first column stays a plain field name: Wagtail attaches the row's action menu to it.
+    list_display = ["name", Column("organisation_name", label="Organisation"), "sector",
                     "country", "status", Column("created_at", label="Received")]
     list_filter = ["status", "sector"]
     search_fields = ["name", "email", "organisation_name"]

@@ -69,3 +69,14 @@ def test_members_can_sign_in_with_their_email_address(client, home):
                                                       "password": "correct-horse-battery"})
     assert response.status_code == 302
     assert response["Location"] == "/members/"
+
+
+def test_member_of_another_sector_sees_a_clear_refusal_not_a_redirect_loop(client, home, law_enforcement_group):
+    page = restricted_page(home, "Quartzsector", groups=[law_enforcement_group])
+    client.force_login(member_of("hotline"))
+    response = client.get(page.url, follow=True)
+    assert response.status_code == 200
+    assert len(response.redirect_chain) == 1
+    body = response.content.decode()
+    assert "Your account cannot open that page" in body
+    assert "Quartzsector" not in body  # title and body text; only the lower-case slug is in ?next=
