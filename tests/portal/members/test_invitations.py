@@ -126,3 +126,11 @@ def test_weak_or_mismatched_passwords_are_explained_and_the_link_stays_usable(cl
     invitation.refresh_from_db()
     assert invitation.used_at is None
     assert client.post(url, form_data()).status_code == 302
+
+
+def test_sending_task_is_idempotent(invitation):
+    from portal.members.tasks import send_invitation
+
+    assert len(mail.outbox) == 1
+    assert send_invitation(invitation.pk) is False  # already sent: a retried or duplicated task sends nothing
+    assert len(mail.outbox) == 1

@@ -115,6 +115,11 @@ def test_shared_password_privacy_is_not_offered(client, home):
     assert "password" not in choices
     assert "login" in choices and "groups" in choices
 
+    from wagtail.admin.forms.collections import CollectionViewRestrictionForm
+
+    collection_choices = [value for value, _label in CollectionViewRestrictionForm().fields["restriction_type"].choices]
+    assert "password" not in collection_choices
+
 
 def test_production_security_headers(client, home, settings):
     settings.MIDDLEWARE = ["portal.members.security.SecurityHeadersMiddleware", *settings.MIDDLEWARE]
@@ -122,3 +127,5 @@ def test_production_security_headers(client, home, settings):
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     assert "camera=()" in response["Permissions-Policy"]
+    admin_login = client.get("/admin/login/")
+    assert "frame-ancestors 'self'" in admin_login["Content-Security-Policy"]
