@@ -87,10 +87,13 @@ def restore_wagtail_base_data() -> None:
     ``serialized_rollback`` is no cure: it collides with the content types a plain flush re-creates.)
     """
     from django.conf import settings
+    from django.contrib.contenttypes.models import ContentType
 
     from wagtail.coreutils import get_supported_content_language_variant
     from wagtail.models import Collection, Locale, Page
 
+    # The flush re-created content types under new ids; cached ones would point at rows that no longer exist.
+    ContentType.objects.clear_cache()
     Locale.objects.get_or_create(language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE))
     if not Page.objects.filter(depth=1).exists():
         Page.add_root(instance=Page(title="Root", slug="root"))
