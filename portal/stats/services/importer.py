@@ -270,10 +270,10 @@ def import_csv(
             if found is None:
                 to_create.append(
                     (dataset.pk, parsed.year, parsed.quarter, parsed.key[0], parsed.country, parsed.organisation,
-                     json.dumps(merged))
+                     merged)
                 )
             elif merged != found[1]:
-                to_update.append((json.dumps(merged), found[0]))
+                to_update.append((found[0], merged))
             else:
                 result.unchanged += 1
         result.created, result.updated = len(to_create), len(to_update)
@@ -305,27 +305,27 @@ def _write(to_create: list[tuple], to_update: list[tuple], progress: Progress, e
     with connection.cursor() as cursor:
         for start in range(0, len(to_create), BATCH_SIZE):
             batch = to_create[start : start + BATCH_SIZE]
-            if postgres:  # one array per column: 7 parameters per statement, however many rows
-                sql = (f"INSERT INTO {table} ({columns}) SELECT * FROM unnest(%s::bigint[], %s::int[], %s::int[], "  # noqa: S608
-                       "%s::int[], %s::text[], %s::text[], %s::jsonb[])")
-                params = [list(column) for column in zip(*batch, strict=True)]
+            if postgres:  # the whole batch as one JSON parameter, unpacked by the database
+                sql = (f"INSERT INTO {table} ({columns}) SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r("  # noqa: S608
+                       "d bigint, y int, q int, k int, c text, o text, v jsonb)")
+                params = [json.dumps([dict(zip("dyqkcov", row, strict=True)) for row in batch])]
             else:
                 rows_sql = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(batch))
                 sql = f"INSERT INTO {table} ({columns}) VALUES {rows_sql}"  # noqa: S608
-                params = [param for row in batch for param in row]
+                params = [param for row in batch for param in (*row[:6], json.dumps(row[6]))]
             cursor.execute(sql, params)
             done += len(batch)
             _report(progress, "writing", done, total, every, len(batch))
         for start in range(0, len(to_update), BATCH_SIZE):
-            batch = [(pk, data) for data, pk in to_update[start : start + BATCH_SIZE]]
+            batch = to_update[start : start + BATCH_SIZE]
             if postgres:
-                sql = (f"UPDATE {table} SET {_q('values')} = v.data FROM unnest(%s::bigint[], %s::jsonb[]) "  # noqa: S608
-                       f"AS v(id, data) WHERE {table}.id = v.id")
-                params = [list(column) for column in zip(*batch, strict=True)]
+                sql = (f"UPDATE {table} SET {_q('values')} = v.data FROM jsonb_to_recordset(%s::jsonb) "  # noqa: S608
+                       f"AS v(id bigint, data jsonb) WHERE {table}.id = v.id")
+                params = [json.dumps([{"id": pk, "data": data} for pk, data in batch])]
             else:
                 sql = (f"UPDATE {table} SET {_q('values')} = v.column2 FROM (VALUES "  # noqa: S608
                        + ", ".join(["(%s, %s)"] * len(batch)) + f") AS v WHERE {table}.id = v.column1")
-                params = [param for row in batch for param in row]
+                params = [param for pk, data in batch for param in (pk, json.dumps(data))]
             cursor.execute(sql, params)
             done += len(batch)
             _report(progress, "writing", done, total, every, len(batch))
