@@ -93,7 +93,7 @@ def setup(request):
     qr = segno.make(device.config_url, error="m")
     context = {
         "form": form,
-        "qr_svg": qr.svg_inline(scale=5, dark="#000000", light="#ffffff", omitsize=False),
+        "qr_svg": qr.svg_inline(scale=4, dark="#000000", light="#ffffff", omitsize=False),
         "secret": base64.b32encode(device.bin_key).decode(),
         "next": _next_url(request),
     }
