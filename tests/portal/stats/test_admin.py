@@ -73,3 +73,16 @@ def test_admin_screens_render_for_editors(client, editor, home, dataset):
     response = client.get(f"/admin/pages/add/stats/statisticspage/{home.pk}/")
     assert response.status_code == 200
     assert "Time series chart" in response.content.decode()
+
+
+def test_import_task_runs_a_confirmed_upload_once(db):
+    from portal.stats.tasks import run_import
+
+    ds = make_dataset("task")
+    run = ImportRun.objects.create(dataset=ds, filename="f.csv", content=CSV.decode(), status=ImportRun.RUNNING)
+    assert run_import(run.pk) == ImportRun.DONE
+    assert Observation.objects.filter(dataset=ds).count() == 2
+    # A redelivered message finds the run done and imports nothing twice.
+    assert run_import(run.pk) == "skipped"
+    pending = ImportRun.objects.create(dataset=ds, filename="g.csv", content=CSV.decode())
+    assert run_import(pending.pk) == "skipped"  # not confirmed yet
