@@ -2,16 +2,28 @@
 
 One connection is opened per batch and reused for every message in it. smtplib resets the SMTP
 transaction after a refusal, so one refused recipient does not spoil the rest of the batch.
+
+With Django's own SMTP backend, messages are assembled directly as MIME bytes (headers that are the same
+for the whole batch encoded once, bodies quoted-printable) and handed to its smtplib connection: building a
+``email.message`` tree per recipient would cost more than sending it. Any other email backend (anymail,
+console, locmem) gets ordinary Django email objects.
 """
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import smtplib
+import time
+import uuid
 from collections.abc import Iterable
+from email.header import Header
+from email.utils import formataddr, formatdate, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as DjangoSMTPBackend
+from django.core.mail.utils import DNS_NAME
 
 from .base import BatchInterrupted, DeliveryBackend, DeliveryResult, Outcome, OutgoingMessage, ResultCallback
 
@@ -65,10 +77,17 @@ class SMTPBackend(DeliveryBackend):
             connection.open()
         except (OSError, smtplib.SMTPException) as exc:
             raise BatchInterrupted(f"cannot connect: {exc}") from exc
+        raw_smtp = isinstance(connection, DjangoSMTPBackend) and connection.connection is not None
+        assembler = MimeAssembler()
         try:
             for message in messages:
                 try:
-                    connection.send_messages([self.build_email(message, connection)])
+                    if raw_smtp and assembler.can_assemble(message):
+                        connection.connection.sendmail(
+                            assembler.envelope_sender(message), [message.to], assembler.assemble(message)
+                        )
+                    else:
+                        connection.send_messages([self.build_email(message, connection)])
                 except smtplib.SMTPException as exc:
                     classified = classify_smtp_error(exc, message.to)
                     if classified is None:
@@ -83,3 +102,75 @@ class SMTPBackend(DeliveryBackend):
             # The server may already have dropped us; nothing is left to send on this connection.
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 connection.close()
+
+
+class MimeAssembler:
+    """Builds multipart/alternative MIME bytes for newsletter messages, caching what a batch shares."""
+
+    def __init__(self):
+        self._header_cache: dict[tuple, bytes] = {}
+        self._date = ("", 0)
+
+    @staticmethod
+    def can_assemble(message: OutgoingMessage) -> bool:
+        """Plain ASCII recipient and header values (anything else goes through Django's email classes)."""
+        values = [message.to, *message.headers.values()]
+        return all(value.isascii() and "\n" not in value and "\r" not in value for value in values)
+
+    @staticmethod
+    def envelope_sender(message: OutgoingMessage) -> str:
+        return parseaddr(message.from_email)[1]
+
+    def _shared_headers(self, message: OutgoingMessage) -> bytes:
+        key = (message.from_email, message.subject, message.reply_to)
+        cached = self._header_cache.get(key)
+        if cached is None:
+            name, address = parseaddr(message.from_email)
+            if not name:
+                sender = address
+            elif name.isascii():
+                sender = formataddr((name, address))
+            else:
+                sender = f"{Header(name, 'utf-8').encode()} <{address}>"
+            subject = message.subject if message.subject.isascii() else Header(message.subject, "utf-8").encode()
+            lines = [f"From: {sender}", f"Subject: {subject}", "MIME-Version: 1.0"]
+            if message.reply_to:
+                lines.append(f"Reply-To: {', '.join(message.reply_to)}")
+            cached = ("\r\n".join(lines) + "\r\n").encode("ascii")
+            self._header_cache[key] = cached
+        return cached
+
+    def _now(self) -> str:
+        second = int(time.time())
+        if self._date[1] != second:
+            self._date = (formatdate(second, localtime=False), second)
+        return self._date[0]
+
+    def assemble(self, message: OutgoingMessage) -> bytes:
+        """The full message as bytes with CRLF line endings, ready for smtplib.sendmail."""
+        boundary = f"=_portal_{uuid.uuid4().hex}"
+        personal = [
+            f"To: {message.to}",
+            f"Date: {self._now()}",
+            f"Message-ID: <{uuid.uuid4().hex}@{DNS_NAME}>",
+            *(f"{name}: {value}" for name, value in message.headers.items()),
+            f'Content-Type: multipart/alternative; boundary="{boundary}"',
+        ]
+        parts = [self._shared_headers(message), ("\r\n".join(personal) + "\r\n\r\n").encode("ascii")]
+        for subtype, body in (("plain", message.text), ("html", message.html)):
+            if subtype == "html" and not body:
+                continue
+            parts.append(
+                f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
+                f"Content-Transfer-Encoding: quoted-printable\r\n\r\n".encode("ascii")
+            )
+            parts.append(_quoted_printable(body))
+            parts.append(b"\r\n")
+        parts.append(f"--{boundary}--\r\n".encode("ascii"))
+        return b"".join(parts)
+
+
+def _quoted_printable(text: str) -> bytes:
+    """UTF-8 text as quoted-printable with CRLF line endings (lines stay under SMTP's length limit)."""
+    encoded = binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), istext=True)
+    return encoded.replace(b"\n", b"\r\n")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -229,6 +229,7 @@ def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None)
     claim, deliveries = claim_batch(send)
     if not deliveries:
         return _finish_or_wait(send)
+    _relax_commit_durability()
     backend = backend or get_backend(send.backend)
     throttle = throttle or throttle_for(send)
     deliveries = _suppress_changed(deliveries, claim)
@@ -273,6 +274,18 @@ def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None)
     if wait:
         return BatchOutcome("wait", wait_seconds=wait, sent=sent)
     return BatchOutcome("more", sent=sent)
+
+
+def _relax_commit_durability() -> None:
+    """Let PostgreSQL acknowledge this worker's per-message "sent" marks without waiting for the disk.
+
+    A commit per accepted message is what keeps a killed worker from losing its place; waiting for an fsync
+    on each would make the database the bottleneck. If PostgreSQL itself crashed, the last few marks could be
+    lost and those messages sent again, which is the same promise as for a killed worker.
+    """
+    if connection.vendor == "postgresql" and getattr(settings, "NEWSLETTER_ASYNC_COMMIT", True):
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO OFF")
 
 
 def _finish_or_wait(send: Send) -> BatchOutcome:

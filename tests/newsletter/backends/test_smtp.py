@@ -77,3 +77,27 @@ def test_unreachable_server_interrupts_the_batch_before_anything_is_reported(set
 def test_backend_is_selected_by_setting(settings):
     settings.NEWSLETTER_BACKEND = "smtp"
     assert isinstance(get_backend(), SMTPBackend)
+
+
+def test_non_ascii_subject_and_sender_are_encoded(settings, sink):
+    settings.EMAIL_HOST, settings.EMAIL_PORT = sink.host, sink.port
+    special = OutgoingMessage(
+        delivery_id=9, to="lecteur@example.org", subject="Réseau : 91 % retiré en trois jours",
+        text="Résumé — ça marche.\n" + "x" * 2000, html="<p>Résumé — ça marche.</p>",
+        from_email="Réseau des hotlines <news@example.org>",
+    )
+    [result] = deliver(SMTPBackend(SMTP_BACKEND), [special])
+    assert result.outcome == Outcome.SENT
+    received = sink.wait_for(1)[0]
+    assert received["Subject"] == "Réseau : 91 % retiré en trois jours"
+    assert received["From"].addresses[0].display_name == "Réseau des hotlines"
+    text = received.get_body(("plain",)).get_content()
+    assert text.startswith("Résumé — ça marche.") and "x" * 2000 in text  # long lines survive intact
+    assert received.get_body(("html",)).get_content().strip() == "<p>Résumé — ça marche.</p>"
+
+
+def test_other_email_backends_get_django_email_objects(settings, mailoutbox):
+    results = deliver(SMTPBackend("django.core.mail.backends.locmem.EmailBackend"), [message(1), message(2)])
+    assert [r.outcome for r in results] == [Outcome.SENT, Outcome.SENT]
+    assert [m.to for m in mailoutbox] == [["reader1@example.org"], ["reader2@example.org"]]
+    assert mailoutbox[0].extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
