@@ -113,6 +113,18 @@ def is_restricted(page: Page, restricted_paths: Iterable[str] | None = None) -> 
     return any(page.path.startswith(path) for path in restricted_paths)
 
 
+def closed_collection_paths(viewer) -> list[str]:
+    """Tree paths of the restricted collections this viewer may not open (documents and images)."""
+    viewer = as_viewer(viewer)
+    restrictions = CollectionViewRestriction.objects.select_related("collection").prefetch_related("groups")
+    closed = []
+    for restriction in restrictions:
+        group_ids = [group.id for group in restriction.groups.all()]
+        if not viewer.passes(restriction, group_ids):
+            closed.append(restriction.collection.path)
+    return closed
+
+
 def visible_documents(queryset: QuerySet, viewer) -> QuerySet:
     """Narrow a document queryset to those outside collections this viewer may not open.
 
@@ -120,13 +132,17 @@ def visible_documents(queryset: QuerySet, viewer) -> QuerySet:
     and every collection below it, as a page restriction covers its subtree; password restrictions stay
     closed here, as for pages.
     """
-    viewer = as_viewer(viewer)
-    restrictions = CollectionViewRestriction.objects.select_related("collection").prefetch_related("groups")
     condition = Q()
-    for restriction in restrictions:
-        group_ids = [group.id for group in restriction.groups.all()]
-        if not viewer.passes(restriction, group_ids):
-            condition |= Q(collection__path__startswith=restriction.collection.path)
+    for path in closed_collection_paths(viewer):
+        condition |= Q(collection__path__startswith=path)
     if not condition:
         return queryset
     return queryset.exclude(condition)
+
+
+def can_view_document(document, viewer, closed: list[str] | None = None) -> bool:
+    """Whether this viewer may open this document (or image): its collection is not closed to them."""
+    if closed is None:
+        closed = closed_collection_paths(viewer)
+    path = document.collection.path
+    return not any(path.startswith(prefix) for prefix in closed)

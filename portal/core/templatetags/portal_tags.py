@@ -115,6 +115,23 @@ def can_view(context, page) -> bool:
     return privacy.can_view(page, _user(context))
 
 
+@register.simple_tag(takes_context=True)
+def can_view_document(context, document) -> bool:
+    """Whether the viewer may open ``document``: a link to a restricted document is not even shown.
+
+    The closed collections are read once per request (``{% can_view_document doc as visible %}``).
+    """
+    if document is None:
+        return False
+    request = _request(context)
+    closed = getattr(request, "_portal_closed_collections", None) if request is not None else None
+    if closed is None:
+        closed = privacy.closed_collection_paths(_user(context))
+        if request is not None:
+            request._portal_closed_collections = closed
+    return privacy.can_view_document(document, _user(context), closed)
+
+
 def restricted_paths(context) -> list[str]:
     """Paths of every restricted subtree, read at most once per request (or per render without one)."""
     request = _request(context)
