@@ -10,6 +10,8 @@ from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.embeds.blocks import EmbedBlock as WagtailEmbedBlock
 from wagtail.images.blocks import ImageChooserBlock
 
+from newsletter.blocks import NewsletterSignupBlock
+
 RICH_TEXT_FEATURES = ["h2", "h3", "h4", "bold", "italic", "ol", "ul", "link", "document-link", "blockquote"]
 
 
@@ -173,22 +175,6 @@ class TableBlock(blocks.StructBlock):
         }
 
 
-class CommonContentBlock(blocks.StreamBlock):
-    """The body of every content page: one shared list of blocks."""
-
-    heading = HeadingBlock()
-    paragraph = RichTextBlock()
-    image = ImageBlock()
-    quote = QuoteBlock()
-    key_fact = KeyFactBlock()
-    document = DocumentLinkBlock()
-    embed = EmbedBlock()
-    table = TableBlock()
-
-    class Meta:
-        template = "components/blocks/stream.html"
-
-
 class SessionBlock(blocks.StructBlock):
     """One conference session: who spoke, what was said and what to take away."""
 
@@ -237,3 +223,21 @@ class RelatedPageBlock(blocks.StructBlock):
         template = "components/blocks/related_page.html"
         icon = "link"
         label = "Related page"
+
+
+class CommonContentBlock(blocks.StreamBlock):
+    """The body of every content page: one shared list of blocks."""
+
+    heading = HeadingBlock()
+    paragraph = RichTextBlock()
+    image = ImageBlock()
+    quote = QuoteBlock()
+    key_fact = KeyFactBlock()
+    document = DocumentLinkBlock()
+    embed = EmbedBlock()
+    table = TableBlock()
+    related_page = RelatedPageBlock()
+    newsletter_signup = NewsletterSignupBlock()
+
+    class Meta:
+        template = "components/blocks/stream.html"
