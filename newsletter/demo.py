@@ -50,3 +50,44 @@ def seed(stdout) -> None:
                                              created_at=subscriber.unsubscribed_at, form="demo")
             created += 1
     stdout.write(f"Newsletter: {created} demo subscribers created ({len(DEMO_SUBSCRIBERS) - created} already there).\n")
+    seed_archive(stdout)
+
+
+def seed_archive(stdout) -> None:
+    """The newsletter archive under the home page and one published (not sent) issue. Idempotent."""
+    import json
+
+    from newsletter.models import Audience, NewsletterIndexPage, NewsletterIssue
+    from portal.pages.models import ArticlePage, HomePage
+
+    home = HomePage.objects.first()
+    if home is None:
+        return
+    archive = NewsletterIndexPage.objects.first()
+    if archive is None:
+        archive = NewsletterIndexPage(
+            title="Newsletter", slug="newsletter", show_in_menus=False,
+            intro="<p>Past issues of the network's newsletter. Subscribe to receive the next one.</p>",
+        )
+        home.add_child(instance=archive)
+        archive.save_revision().publish()
+    if NewsletterIssue.objects.filter(slug="prevention-and-takedown-2015").exists():
+        stdout.write("Newsletter: archive and sample issue already there.\n")
+        return
+    articles = list(ArticlePage.objects.live().public().order_by("-date")[:2])
+    blocks = [{"type": "text", "value": "<p>This issue brings together what the network learned about "
+                                        "prevention and fast removal of reported content.</p>"}]
+    blocks += [{"type": "featured_page", "value": {"page": article.pk, "summary": "",
+                                                    "button_label": "Read on the portal"}} for article in articles]
+    blocks.append({"type": "call_to_action", "value": {
+        "text": "Does your hotline have a practice worth sharing with the network?",
+        "button_label": "Tell the editors", "page": None, "url": "mailto:editors@example.org"}})
+    issue = NewsletterIssue(
+        title="Prevention and takedown: what worked in 2015", slug="prevention-and-takedown-2015",
+        subject="Prevention and takedown: what worked in 2015",
+        preheader="Lessons from The Hague and from hotlines' work with industry.",
+        intro="<p>Welcome to the network's newsletter.</p>", audience=Audience.PUBLIC, body=json.dumps(blocks),
+    )
+    archive.add_child(instance=issue)
+    issue.save_revision().publish()
+    stdout.write("Newsletter: archive and a sample issue created (send it from the admin).\n")
