@@ -75,16 +75,20 @@ def as_viewer(user_or_viewer) -> Viewer:
     return Viewer.for_user(user_or_viewer)
 
 
+def _failed_restrictions(restrictions, viewer) -> list:
+    """The view restrictions (page or collection) this viewer does not pass."""
+    viewer = as_viewer(viewer)
+    return [
+        restriction
+        for restriction in restrictions.prefetch_related("groups")
+        if not viewer.passes(restriction, [group.id for group in restriction.groups.all()])
+    ]
+
+
 def closed_paths(viewer) -> list[str]:
     """Tree paths of the restricted subtrees this viewer may not enter (one query, two with groups)."""
-    viewer = as_viewer(viewer)
-    restrictions = PageViewRestriction.objects.select_related("page").prefetch_related("groups")
-    closed = []
-    for restriction in restrictions:
-        group_ids = [group.id for group in restriction.groups.all()]
-        if not viewer.passes(restriction, group_ids):
-            closed.append(restriction.page.path)
-    return closed
+    restrictions = PageViewRestriction.objects.select_related("page")
+    return [restriction.page.path for restriction in _failed_restrictions(restrictions, viewer)]
 
 
 def visible_pages(queryset: QuerySet, viewer) -> QuerySet:
@@ -115,14 +119,8 @@ def is_restricted(page: Page, restricted_paths: Iterable[str] | None = None) -> 
 
 def closed_collection_paths(viewer) -> list[str]:
     """Tree paths of the restricted collections this viewer may not open (documents and images)."""
-    viewer = as_viewer(viewer)
-    restrictions = CollectionViewRestriction.objects.select_related("collection").prefetch_related("groups")
-    closed = []
-    for restriction in restrictions:
-        group_ids = [group.id for group in restriction.groups.all()]
-        if not viewer.passes(restriction, group_ids):
-            closed.append(restriction.collection.path)
-    return closed
+    restrictions = CollectionViewRestriction.objects.select_related("collection")
+    return [restriction.collection.path for restriction in _failed_restrictions(restrictions, viewer)]
 
 
 def visible_documents(queryset: QuerySet, viewer) -> QuerySet:
