@@ -46,6 +46,7 @@ class _Handler:
             for recipient in envelope.rcpt_tos:
                 self.sink.envelopes.append((recipient, message))
             self.sink.messages.append(message)
+            self.sink.arrival_times.append(time.monotonic())
         return "250 Message accepted"
 
 
@@ -58,6 +59,7 @@ class SMTPSink:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, EmailMessage]] = []
         self.refuse: dict[str, tuple[int, str]] = {}
+        self.arrival_times: list[float] = []  # time.monotonic() of each accepted message
         self.lock = threading.Lock()
         self._controller: Controller | None = None
 

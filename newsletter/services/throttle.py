@@ -8,6 +8,7 @@ weighted by how far into the current window we are (the usual two-window estimat
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -50,12 +51,14 @@ class Throttle:
                 return wait
             time.sleep(wait)
 
-    # Steady rate: each slot of ``slot_seconds`` admits ``rate * slot_seconds`` messages.
+    # Steady rate: time is cut into short slots of ``k / rate`` seconds that admit ``k`` messages each, with
+    # k chosen so a slot lasts about a tenth of a second. Short slots keep bursts small: no one-second
+    # window ever holds much more than the rate, not even across a slot boundary.
     def _slot(self, now: float) -> tuple[float, int, str]:
-        slot_seconds = max(1.0, 1.0 / self.rate_per_second)
-        capacity = max(1, int(self.rate_per_second * slot_seconds))
+        per_slot = max(1, math.ceil(self.rate_per_second / 10))
+        slot_seconds = per_slot / self.rate_per_second
         index = int(now // slot_seconds)
-        return slot_seconds, capacity, f"throttle:{self.key}:rate:{index}"
+        return slot_seconds, per_slot, f"throttle:{self.key}:rate:{index}"
 
     def _try_rate(self, now: float) -> float:
         if not self.rate_per_second:

@@ -9,20 +9,29 @@ def setup_function():
     cache.clear()
 
 
-def test_steady_rate_admits_rate_per_second_then_asks_to_wait():
-    throttle = Throttle("rate-test", rate_per_second=5)
-    now = 1_000_000.25
+def test_steady_rate_spreads_a_second_into_short_slots():
+    throttle = Throttle("rate-test", rate_per_second=50)  # slots of 0.1 s admitting 5 each
+    now = 1_000_000.02
     granted = [throttle.try_acquire(now) for _ in range(7)]
     assert granted[:5] == [0.0] * 5
-    assert all(0.7 < wait <= 0.75 for wait in granted[5:])  # until the next second starts
-    assert throttle.try_acquire(now + 0.8) == 0.0  # a new second, a new allowance
+    assert all(0.07 < wait < 0.09 for wait in granted[5:])  # until the next slot starts
+    assert throttle.try_acquire(now + 0.09) == 0.0  # a new slot, a new allowance
+
+
+def test_no_one_second_window_holds_much_more_than_the_rate():
+    throttle = Throttle("window-test", rate_per_second=10)
+    moments = [1_000_000 + step / 100 for step in range(300)]  # try every 10 ms for 3 s
+    admitted = [t for t in moments if throttle.try_acquire(t) == 0.0]
+    assert 29 <= len(admitted) <= 31
+    busiest = max(sum(1 for t in admitted if start <= t < start + 1.0) for start in admitted)
+    assert busiest <= 11
 
 
 def test_two_workers_share_one_allowance():
-    first, second = Throttle("shared", rate_per_second=3), Throttle("shared", rate_per_second=3)
+    first, second = Throttle("shared", rate_per_second=30), Throttle("shared", rate_per_second=30)
     now = 2_000_000.0
     results = [first.try_acquire(now), second.try_acquire(now), first.try_acquire(now), second.try_acquire(now)]
-    assert results.count(0.0) == 3
+    assert results.count(0.0) == 3  # 30 per second: 3 per 0.1 s slot, whoever asks
 
 
 def test_fractional_rate_spreads_messages_over_seconds():
@@ -49,4 +58,4 @@ def test_refused_window_does_not_consume_rate():
     now = 5_000_000.0
     assert throttle.try_acquire(now) == 0.0
     assert throttle.try_acquire(now) > 0
-    assert cache.get(f"throttle:both:rate:{int(now)}") == 1
+    assert cache.get(f"throttle:both:rate:{int(now // 0.1)}") == 1
