@@ -101,6 +101,11 @@ class ChartBlock(blocks.StructBlock):
         return context
 
 
+def _chosen_period(value, data):
+    """The period an editor typed in the block (e.g. "2014"), or the dataset's latest year when blank."""
+    return data.find_period(value["period"]) if value.get("period") else data.latest_period()
+
+
 def _values_series(data, country: str, code: str, periods):
     from portal.stats.services.kpis import share_removed_within_three_days
 
@@ -134,7 +139,7 @@ class KPITilesBlock(ChartBlock):
         from portal.stats.services.charts import ChartTable
         from portal.stats.services.kpis import share_removed_within_three_days, year_on_year_change
 
-        period = data.find_period(value.get("period") or "") if value.get("period") else data.latest_period()
+        period = _chosen_period(value, data)
         country = value.get("country") or ""
         where = _country_label(country)
         if period is None:
@@ -269,7 +274,7 @@ class CountryTableBlock(ChartBlock):
         from portal.stats.services.charts import ChartTable
         from portal.stats.services.kpis import share_removed_within_three_days
 
-        period = data.find_period(value.get("period") or "") if value.get("period") else data.latest_period()
+        period = _chosen_period(value, data)
         codes = list(value.get("measures") or ["reports_received", "items_removed"])
         columns = [data.measure_label(code) for code in codes]
         kinds = ["count"] * len(codes)
