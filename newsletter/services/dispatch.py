@@ -325,6 +325,12 @@ def run_send(send_id: int, *, time_budget: float | None = None, backend=None) ->
     send = prepare_send(send_id)
     if send is None:
         return BatchOutcome("idle")
+    backend = backend or get_backend(send.backend)
+    if not backend.per_recipient:
+        # A campaign backend (Mailchimp) sends the frozen list itself, in one campaign per Send.
+        from newsletter.services import campaigns
+
+        return campaigns.run_campaign_send(send, backend)
     started = time.monotonic()
     total = 0
     while True:
