@@ -1,0 +1,224 @@
+"""The official ``mailchimp-marketing`` client, configured from settings and wrapped for safe use.
+
+* Configuration: ``MAILCHIMP_API_KEY``, ``MAILCHIMP_SERVER_PREFIX`` (e.g. ``us21``), ``MAILCHIMP_AUDIENCE_ID`` and an
+  optional ``MAILCHIMP_API_BASE`` that replaces ``client.api_client.host`` (tests, proxies). The client replaces
+  the word "server" anywhere in a URL with the prefix, so the base must not contain that word.
+* Timeouts: 10 s to connect, ``MAILCHIMP_TIMEOUT`` (120 s, Mailchimp's own limit) to read.
+* Errors become our own exceptions (:class:`MailchimpError` and subclasses). The client returns a raw
+  ``requests.Response`` instead of raising when an error answer has an empty body; that is handled too.
+* 429 and 5xx answers, timeouts and dropped connections are retried with exponential backoff and jitter; when
+  they persist, :class:`MailchimpUnavailable` tells the caller to wait and try again later (nothing is lost).
+* At most ``MAILCHIMP_MAX_CONNECTIONS`` (10, Mailchimp's limit per key) requests run at once: a semaphore in the
+  process plus slots in the shared cache across processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+import mailchimp_marketing
+import requests
+from mailchimp_marketing.api_client import ApiClientError
+
+logger = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 10
+
+
+class MailchimpError(Exception):
+    """An error answer from Mailchimp (RFC 7807 problem document) or a failure to reach it."""
+
+    def __init__(self, detail: str, *, status: int | None = None, title: str = "", request_id: str = "",
+                 errors: list | None = None):
+        super().__init__(f"{status or 'no answer'} {title}: {detail}".strip())
+        self.status, self.title, self.detail = status, title, detail
+        self.request_id, self.errors = request_id, errors or []
+
+
+class MailchimpNotConfigured(MailchimpError):
+    """API key or audience missing from the settings."""
+
+
+class MailchimpUnavailable(MailchimpError):
+    """Temporary trouble (429, 5xx, timeout, connection): try again later."""
+
+
+class MailchimpNotFound(MailchimpError):
+    """404: the list, member or campaign does not exist."""
+
+
+class MailchimpRejected(MailchimpError):
+    """Any other 4xx: the request itself is wrong and retrying will not help."""
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def subscriber_hash(email: str) -> str:
+    """Mailchimp's member id: md5 of the lowercased address."""
+    return hashlib.md5(email.strip().lower().encode()).hexdigest()  # noqa: S324 - Mailchimp's scheme, not security
+
+
+def audience_id() -> str:
+    value = _setting("MAILCHIMP_AUDIENCE_ID", "")
+    if not value:
+        raise MailchimpNotConfigured("MAILCHIMP_AUDIENCE_ID is not set.")
+    return value
+
+
+def is_configured() -> bool:
+    return bool(_setting("MAILCHIMP_API_KEY", "") and _setting("MAILCHIMP_AUDIENCE_ID", ""))
+
+
+def _error_from(exc: ApiClientError | None = None, response: requests.Response | None = None) -> MailchimpError:
+    """Map the client's error (or a raw response with an empty body) to one of our exceptions."""
+    status = response.status_code if response is not None else exc.status_code
+    body = exc.text if exc is not None else None
+    if status is None:  # the request never got an answer: timeout, refused or dropped connection
+        return MailchimpUnavailable(str(body) or "no answer", status=None, title="Connection failed")
+    problem = body if isinstance(body, dict) else {}
+    if not problem and isinstance(body, str):
+        try:
+            import json
+
+            problem = json.loads(body) if body.strip().startswith("{") else {}
+        except ValueError:
+            problem = {}
+    detail = problem.get("detail") or (body if isinstance(body, str) else "") or (
+        response.reason if response is not None else "")
+    kwargs = {"status": status, "title": problem.get("title", ""), "errors": problem.get("errors"),
+              "request_id": problem.get("instance") or (response.headers.get("X-Request-Id", "") if response is not None
+                                                        else "")}
+    if status == 429 or status >= 500:
+        return MailchimpUnavailable(detail or "temporary error", **kwargs)
+    if status == 404:
+        return MailchimpNotFound(detail, **kwargs)
+    return MailchimpRejected(detail, **kwargs)
+
+
+# --- Concurrency limit ----------------------------------------------------------------------------------------------
+
+_local_slots: dict[str, threading.BoundedSemaphore] = {}
+_local_lock = threading.Lock()
+
+
+class _Slot:
+    """One of the ``MAILCHIMP_MAX_CONNECTIONS`` connections allowed per API key (process and shared cache)."""
+
+    def __init__(self, key: str):
+        self.limit = int(_setting("MAILCHIMP_MAX_CONNECTIONS", 10))
+        self.key = hashlib.sha256(key.encode()).hexdigest()[:16]
+        with _local_lock:
+            self.semaphore = _local_slots.setdefault(self.key, threading.BoundedSemaphore(self.limit))
+        self.cache_key = ""
+
+    def __enter__(self):
+        self.semaphore.acquire()
+        ttl = int(_setting("MAILCHIMP_TIMEOUT", 120)) + CONNECT_TIMEOUT + 5
+        deadline = time.monotonic() + ttl
+        while True:
+            for number in range(self.limit):
+                candidate = f"mailchimp:slot:{self.key}:{number}"
+                try:
+                    if cache.add(candidate, 1, timeout=ttl):
+                        self.cache_key = candidate
+                        return self
+                except Exception:
+                    return self
+            if time.monotonic() > deadline:
+                return self  # slots held by dead processes expire; do not wait forever
+            time.sleep(0.02)
+
+    def __exit__(self, *exc):
+        if self.cache_key:
+            try:
+                cache.delete(self.cache_key)
+            except Exception:
+                logger.warning("Could not release a Mailchimp connection slot")
+        self.semaphore.release()
+
+
+# --- The wrapper ----------------------------------------------------------------------------------------------------
+
+
+class Mailchimp:
+    """The configured official client plus retries, the connection limit and error mapping.
+
+    ``api.call(lambda c: c.lists.get_list(list_id))`` runs one request; ``calls`` counts HTTP requests made.
+    """
+
+    def __init__(self, *, api_key: str | None = None, server: str | None = None, base: str | None = None,
+                 max_retries: int | None = None):
+        api_key = api_key if api_key is not None else _setting("MAILCHIMP_API_KEY", "")
+        if not api_key:
+            raise MailchimpNotConfigured("MAILCHIMP_API_KEY is not set.")
+        server = server or _setting("MAILCHIMP_SERVER_PREFIX", "") or (
+            api_key.rsplit("-", 1)[1] if "-" in api_key else "")
+        self.client = mailchimp_marketing.Client({"api_key": api_key, "server": server})
+        base = base if base is not None else _setting("MAILCHIMP_API_BASE", "")
+        if base:
+            if "server" in base:
+                raise MailchimpNotConfigured(
+                    "MAILCHIMP_API_BASE must not contain the word 'server' (the client rewrites it).")
+            self.client.api_client.host = base.rstrip("/")
+        self.client.api_client.timeout = (CONNECT_TIMEOUT, float(_setting("MAILCHIMP_TIMEOUT", 120)))
+        self.api_key = api_key
+        self.max_retries = int(max_retries if max_retries is not None else _setting("MAILCHIMP_MAX_RETRIES", 4))
+        self.calls = 0
+
+    def backoff(self, attempt: int) -> float:
+        """base · 2^attempt, capped, times a random factor in [0.5, 1.5)."""
+        base = float(_setting("MAILCHIMP_RETRY_BASE_SECONDS", 1.0))
+        cap = float(_setting("MAILCHIMP_RETRY_MAX_SECONDS", 60.0))
+        return min(cap, base * 2 ** attempt) * (0.5 + random.random())  # noqa: S311 - jitter, not crypto
+
+    def call(self, operation: Callable[[mailchimp_marketing.Client], Any], *, retry: bool = True) -> Any:
+        """Run one API call; returns the decoded JSON body, or None for an empty success (204).
+
+        ``retry=False`` retries only 429 (the request was not processed); use it for creations that must not
+        happen twice when a connection drops after Mailchimp acted.
+        """
+        attempt = 0
+        while True:
+            try:
+                return self._once(operation)
+            except MailchimpUnavailable as exc:
+                retriable = retry or exc.status == 429
+                if not retriable or attempt >= self.max_retries:
+                    raise
+                delay = self.backoff(attempt)
+                logger.info("Mailchimp: %s; retrying in %.2fs", exc, delay)
+                time.sleep(delay)
+                attempt += 1
+
+    def _once(self, operation):
+        with _Slot(self.api_key):
+            self.calls += 1
+            try:
+                result = operation(self.client)
+            except ApiClientError as exc:
+                raise _error_from(exc) from None
+        if isinstance(result, requests.Response):  # the client's answer to an empty body
+            if result.ok:
+                return None
+            raise _error_from(response=result)
+        return result
+
+    # Convenience shortcuts used across the package.
+
+    def ping(self) -> dict:
+        return self.call(lambda c: c.ping.get())
+
+
+def get_client(**kwargs) -> Mailchimp:
+    return Mailchimp(**kwargs)
