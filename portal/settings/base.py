@@ -84,6 +84,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Anonymous page cache (portal.core.cache): before sessions, so a hit skips everything below.
+    "portal.core.cache.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -113,6 +115,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
                 "portal.core.context_processors.portal",
+                # Last: pages that may be cached hold a CSRF placeholder, filled per visitor (portal.core.cache).
+                "portal.core.cache.csrf_placeholder",
             ],
         },
     },
@@ -141,6 +145,11 @@ if CACHE_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}}
+# Anonymous page cache (portal.core.cache): whole public pages and feeds, invalidated on every content change.
+# On by default only with a shared cache (CACHE_URL), so every web and worker process sees the same invalidation.
+PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE_ENABLED", bool(CACHE_URL))
+PAGE_CACHE_TIMEOUT = env_int("PAGE_CACHE_TIMEOUT", 300)  # seconds an entry is kept at most
+PAGE_CACHE_MAX_AGE = env_int("PAGE_CACHE_MAX_AGE", 60)  # browser/proxy max-age of token-free public responses
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,0 +1,409 @@
+"""The anonymous page cache: whole public responses kept in the Django cache (Redis in production).
+
+What is cached
+    GET responses for anonymous visitors from Wagtail page serving and from views that opt in with
+    ``mark_cacheable``, and syndication feeds, when the response is a 200, sets no cookie (except the language
+    cookie, which names the language of the URL and is set again on every response, never stored), says nothing
+    against caching (``private``, ``no-store``, ``no-cache``) and varies on nothing but ``Cookie`` (so the
+    unprefixed feeds, which vary on ``Accept-Language``, are not stored). A page is stored only if
+    the privacy gate (``portal.core.privacy``) says an anonymous viewer may read it, so a members-only page
+    is never stored, whoever asked for it.
+
+What is never served from the cache
+    Anything for a request that carries a session cookie, a messages cookie or an ``Authorization`` header
+    (every logged-in member has a session cookie), previews and the admin, POSTs, and paths outside pages
+    and feeds (members' area, newsletter links, API, documents).
+
+Forms and CSRF ("hole punching")
+    Every page carries the newsletter signup form in its footer (and sometimes a signup block), so every
+    page holds a CSRF token. A cached copy with the first visitor's token would make every later visitor's
+    signup fail (their browser has no matching cookie). So, for a request that may be cached, the template
+    context's ``csrf_token`` is a fixed placeholder (``csrf_placeholder`` context processor): the stored body
+    holds the placeholder, never a token. Each response, fresh or from the cache, gets the visitor's own
+    token put in place of the placeholder, and the CSRF cookie set by Django's own ``CsrfViewMiddleware``
+    code when the visitor has none. CSRF protection of the subscribe view is unchanged and the forms work
+    without JavaScript. Such responses are ``Cache-Control: private, no-cache`` (a shared proxy must not keep
+    a token-bearing body), with an ETag that includes a hash of the visitor's CSRF secret, so a browser
+    revalidating gets a 304 while its token is still good and a fresh body once its cookie changed.
+
+Invalidation
+    One generation number for the whole site, stored in the cache and incremented (after the transaction
+    commits) whenever content any page may show changes: publishing, unpublishing, moving, deleting pages,
+    view restrictions, snippets (topics, sectors), statistics, images, documents and collections. Each entry
+    records the generation read *before* its page was rendered, so a page rendered while an editor publishes
+    is never served after the publish. Coarse, but pages show each other everywhere (menus, latest lists,
+    related cards, feeds): one counter cannot miss a dependency.
+
+Settings (environment): ``PAGE_CACHE_ENABLED`` (default: on when ``CACHE_URL`` is set), ``PAGE_CACHE_TIMEOUT``
+(seconds an entry lives, 300) and ``PAGE_CACHE_MAX_AGE`` (browser/proxy max-age of token-free public
+responses such as feeds that set none themselves, 60).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpResponse, HttpResponseNotModified
+from django.middleware.csrf import CsrfViewMiddleware, get_token
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.http import parse_etags
+
+from wagtail import hooks
+from wagtail.models import Page
+from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
+
+logger = logging.getLogger(__name__)
+
+GENERATION_KEY = "portal:page-cache:generation"
+ENTRY_PREFIX = "portal:page-cache:entry:"
+# Stands in for the CSRF token in stored bodies; letters and digits only, so no escaping changes it.
+CSRF_PLACEHOLDER = "portalcsrfplaceholder7c1e4a9f0b3d"
+_PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
+
+# Requests under these paths are never looked up nor stored (personal, machine or admin endpoints).
+EXCLUDED_PREFIXES = (
+    "/admin/", "/members/", "/newsletter/", "/api/", "/documents/", "/static/", "/media/", "/health/",
+    "/language/", "/statistics-data/", "/django-admin/",
+)
+# Response headers never copied into an entry (recomputed, or personal).
+_SKIP_HEADERS = {"content-length", "set-cookie", "etag", "date"}
+
+_STATE_ATTR = "_portal_page_cache"
+_SERVED_PAGE_ATTR = "_portal_served_page"
+_CACHEABLE_VIEW_ATTR = "_portal_cacheable_view"
+
+
+def enabled() -> bool:
+    return bool(getattr(settings, "PAGE_CACHE_ENABLED", False))
+
+
+# --- Which requests and responses ------------------------------------------------------------------------
+
+
+def is_personal_request(request) -> bool:
+    """Whether this request may carry someone's identity or pending messages (then: never cached)."""
+    cookies = request.COOKIES
+    if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
+        return True
+    return "HTTP_AUTHORIZATION" in request.META
+
+
+def is_candidate(request) -> bool:
+    """Whether this request may be answered from, or stored in, the page cache."""
+    if request.method not in ("GET", "HEAD") or is_personal_request(request):
+        return False
+    if getattr(request, "is_preview", False):
+        return False
+    return not request.path_info.startswith(EXCLUDED_PREFIXES)
+
+
+def mark_cacheable(request) -> None:
+    """Let a public view's anonymous responses be stored (pages are marked by a hook, feeds recognised)."""
+    setattr(request, _CACHEABLE_VIEW_ATTR, True)
+
+
+def entry_key(request) -> str:
+    """One entry per full URL: scheme, host, path (with its language prefix) and query string."""
+    return ENTRY_PREFIX + hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+
+
+@hooks.register("before_serve_page")
+def _remember_served_page(page, request, serve_args, serve_kwargs):
+    """Note which page a request serves; the response phase asks the privacy gate about it."""
+    setattr(request, _SERVED_PAGE_ATTR, page)
+
+
+def _publicly_readable(request) -> bool:
+    """Whether what this request served is public: a page the privacy gate opens to anonymous viewers, or a
+    view that marked itself cacheable."""
+    if getattr(request, _CACHEABLE_VIEW_ATTR, False) or _is_feed(request):
+        return True
+    page = getattr(request, _SERVED_PAGE_ATTR, None)
+    if page is None:
+        return False
+    from portal.core import privacy
+
+    return privacy.can_view(page, privacy.Viewer.anonymous())
+
+
+def _only_replayable_cookies(request, response) -> bool:
+    """Whether the response sets no cookie other than the language cookie naming the language of its URL.
+
+    That one cookie is a function of the URL alone (``portal.core.i18n``); it is never stored but set again
+    on each response by ``_remember_language``. Any other cookie (session, CSRF, messages) forbids storing.
+    """
+    names = set(response.cookies.keys())
+    if not names:
+        return True
+    language_cookie = getattr(settings, "LANGUAGE_COOKIE_NAME", None)
+    if names != {language_cookie}:
+        return False
+    return response.cookies[language_cookie].value == _language_of_path(request.path_info)
+
+
+def _language_of_path(path: str) -> str | None:
+    try:
+        from portal.core import i18n
+    except ImportError:  # pragma: no cover - translations not installed
+        return None
+    return i18n.language_of_path(path)
+
+
+def _is_feed(request) -> bool:
+    """Syndication feeds are built for the anonymous viewer whoever asks (``portal.pages.feeds``)."""
+    from django.contrib.syndication.views import Feed
+
+    match = getattr(request, "resolver_match", None)
+    return match is not None and isinstance(match.func, Feed)
+
+
+def _vary_headers(response) -> set[str]:
+    return {part.strip().lower() for part in response.get("Vary", "").split(",") if part.strip()}
+
+
+def storable(request, response) -> bool:
+    """Whether a response may be kept for other anonymous visitors."""
+    if request.method != "GET" or response.status_code != 200 or response.streaming:
+        return False
+    if not _only_replayable_cookies(request, response):
+        return False
+    cache_control = response.get("Cache-Control", "").lower()
+    if any(word in cache_control for word in ("private", "no-store", "no-cache")):
+        return False
+    if not _vary_headers(response) <= {"cookie"}:
+        return False
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return False
+    return _publicly_readable(request)
+
+
+# --- Generation (invalidation) ---------------------------------------------------------------------------
+
+
+def current_generation() -> int | None:
+    """The site's content generation, created if missing (a fresh, never reused value)."""
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
+        generation = cache.get(GENERATION_KEY)
+    return generation
+
+
+def bump_generation() -> None:
+    """Make every stored page stale at once. Never raises: a cache outage must not break publishing."""
+    try:
+        try:
+            cache.incr(GENERATION_KEY)
+        except ValueError:  # missing: start a fresh generation nobody used before
+            cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
+    except Exception:
+        logger.exception("Could not invalidate the page cache; stored pages expire after PAGE_CACHE_TIMEOUT")
+
+
+def invalidate() -> None:
+    """Invalidate the page cache once the current transaction commits (now, outside a transaction).
+
+    After the commit, so no request can render the old content under the new generation (a rolled-back
+    change invalidates nothing). Each change schedules its own increment: a few cheap cache operations per
+    publish, and no bookkeeping that could lose one.
+    """
+    transaction.on_commit(bump_generation)
+
+
+# Apps whose rows pages show: pages and their revisions, restrictions, sites, taxonomy snippets, statistics,
+# images, documents and collections. Page types of other apps (newsletter issues) are caught as pages.
+WATCHED_APPS = {"wagtailcore", "pages", "core", "stats", "wagtailimages", "wagtaildocs", "taggit"}
+
+
+def _watched(instance) -> bool:
+    return isinstance(instance, Page) or instance._meta.app_label in WATCHED_APPS
+
+
+def _on_save_or_delete(sender, instance, **kwargs):
+    if _watched(instance):
+        invalidate()
+
+
+def _on_m2m_changed(sender, instance, action, **kwargs):
+    if action in {"post_add", "post_remove", "post_clear"} and _watched(instance):
+        invalidate()
+
+
+def _on_page_event(sender, **kwargs):
+    invalidate()
+
+
+def connect_signals() -> None:
+    """Invalidate on every change pages may show (called from the core app's ready())."""
+    post_save.connect(_on_save_or_delete, dispatch_uid="portal_page_cache_save")
+    post_delete.connect(_on_save_or_delete, dispatch_uid="portal_page_cache_delete")
+    m2m_changed.connect(_on_m2m_changed, dispatch_uid="portal_page_cache_m2m")
+    for signal, uid in ((page_published, "publish"), (page_unpublished, "unpublish"), (post_page_move, "move"),
+                        (page_slug_changed, "slug")):
+        signal.connect(_on_page_event, dispatch_uid=f"portal_page_cache_{uid}")
+
+
+# --- Entries ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    """A stored response: status, headers, body with the CSRF placeholder, and the generation it belongs to."""
+
+    generation: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    etag: str
+    has_csrf_hole: bool
+    path: str
+
+
+def csrf_placeholder(request) -> dict:
+    """Context processor: a placeholder CSRF token for requests that may be stored (see the module doc)."""
+    if getattr(request, _STATE_ATTR, None) is not None:
+        return {"csrf_token": CSRF_PLACEHOLDER}
+    return {}
+
+
+class AnonymousPageCacheMiddleware:
+    """Serves and stores anonymous page responses (place it right after WhiteNoise, before sessions).
+
+    A middleware rather than a Wagtail serve hook, so that a hit costs one cache round trip and none of the
+    session, authentication or template work, and so that the stored headers are the final ones (those
+    added by every inner middleware, such as ``X-Frame-Options`` and ``Content-Language``).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        # Django's own code reads and sets the CSRF cookie for responses this middleware completes.
+        self.csrf = CsrfViewMiddleware(get_response)
+
+    def __call__(self, request):
+        if not enabled() or not is_candidate(request):
+            response = self.get_response(request)
+            if enabled():
+                self._mark_private(request, response)
+            return response
+
+        key = entry_key(request)
+        try:
+            found = cache.get_many([GENERATION_KEY, key])
+            generation = found.get(GENERATION_KEY)
+            if generation is None:
+                generation = current_generation()
+            entry = found.get(key)
+        except Exception:
+            logger.exception("Page cache unavailable; serving without it")
+            return self.get_response(request)
+        if entry is not None and entry.generation == generation:
+            return self._respond(request, entry, hit=True)
+
+        setattr(request, _STATE_ATTR, key)
+        response = self.get_response(request)
+        if not storable(request, response):
+            self._fill_csrf_hole(request, response)
+            self._mark_private(request, response)
+            return response
+
+        body = response.content
+        headers = [(name, value) for name, value in response.items() if name.lower() not in _SKIP_HEADERS]
+        has_hole = _PLACEHOLDER_BYTES in body
+        if not any(name.lower() == "cache-control" for name, _ in headers):
+            if has_hole:
+                headers.append(("Cache-Control", "private, no-cache"))
+            else:
+                headers.append(("Cache-Control", f"public, max-age={settings.PAGE_CACHE_MAX_AGE}"))
+        entry = Entry(
+            generation=generation,
+            headers=headers,
+            body=body,
+            etag=hashlib.sha256(body).hexdigest()[:20],
+            has_csrf_hole=has_hole,
+            path=request.path_info,
+        )
+        try:
+            cache.set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
+        except Exception:
+            logger.exception("Could not store a page in the cache")
+        return self._respond(request, entry, hit=False)
+
+    # Responses ------------------------------------------------------------------------------------------
+
+    def _respond(self, request, entry: Entry, *, hit: bool) -> HttpResponse:
+        """The entry as this visitor's response: their CSRF token and cookie, ETag, 304 when unchanged."""
+        etag = entry.etag
+        token = None
+        if entry.has_csrf_hole:
+            self.csrf.process_request(request)  # reads the visitor's CSRF cookie, if any
+            token = get_token(request)
+            secret = request.META.get("CSRF_COOKIE", "")
+            etag = f"{etag}-{hashlib.sha256(secret.encode()).hexdigest()[:12]}"
+        etag = f'W/"{etag}"'
+
+        if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
+        if if_none_match and _etag_matches(etag, if_none_match):
+            response = HttpResponseNotModified()
+        else:
+            body = entry.body
+            if token is not None:
+                body = body.replace(_PLACEHOLDER_BYTES, token.encode())
+            response = HttpResponse(body, status=200)
+        for name, value in entry.headers:
+            if not isinstance(response, HttpResponseNotModified) or name.lower() in (
+                "cache-control", "vary", "content-location", "expires",
+            ):
+                response[name] = value
+        response["ETag"] = etag
+        response["X-Page-Cache"] = "hit" if hit else "miss"
+        if entry.has_csrf_hole:
+            self.csrf.process_response(request, response)  # sets the CSRF cookie if the visitor had none
+        _remember_language(request, response, entry.path)
+        return response
+
+    def _fill_csrf_hole(self, request, response) -> None:
+        """A response that is not stored still gets the visitor's real token in place of the placeholder."""
+        if response.streaming or _PLACEHOLDER_BYTES not in response.content:
+            return
+        self.csrf.process_request(request)
+        response.content = response.content.replace(_PLACEHOLDER_BYTES, get_token(request).encode())
+        self.csrf.process_response(request, response)
+        patch_cache_control(response, private=True)
+
+    @staticmethod
+    def _mark_private(request, response) -> None:
+        """Pages and feeds answered for a logged-in (or otherwise personal) request: no shared caching."""
+        served = getattr(request, _SERVED_PAGE_ATTR, None) or getattr(request, _CACHEABLE_VIEW_ATTR, False)
+        if not served or response.has_header("Cache-Control"):
+            return
+        user = getattr(request, "user", None)
+        if is_personal_request(request) or (user is not None and user.is_authenticated):
+            add_never_cache_headers(response)
+
+
+def _etag_matches(etag: str, if_none_match: str) -> bool:
+    if if_none_match.strip() == "*":
+        return True
+    wanted = etag.removeprefix("W/")
+    return any(candidate.removeprefix("W/") == wanted for candidate in parse_etags(if_none_match))
+
+
+def _remember_language(request, response, path: str) -> None:
+    """Set the language cookie the locale middleware sets on pages under /fr/ etc. (derived from the URL)."""
+    language = _language_of_path(path)
+    if (
+        language
+        and response.status_code == 200
+        and response.get("Content-Type", "").startswith("text/html")
+        and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language
+    ):
+        from portal.core import i18n
+
+        i18n.remember_language(response, language)
