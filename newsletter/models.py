@@ -103,6 +103,9 @@ class Subscriber(models.Model):
     # The status a returning address had before its new (still unconfirmed) signup, restored if it never confirms.
     status_before_signup = models.CharField(max_length=20, choices=Status.choices, blank=True)
     token_key = models.CharField(max_length=32, default=new_token_key, editable=False)
+    # Change cursor for the Mailchimp sync: set on save and, by database triggers (migration 0003), on every
+    # queryset update of a synced column and every change of topics.
+    updated_at = models.DateTimeField(auto_now=True, db_index=True, editable=False)
 
     objects = SubscriberQuerySet.as_manager()
 
@@ -337,6 +340,12 @@ class Send(models.Model):
     rendered_text = models.TextField(blank=True)
     provider_reference = models.CharField(max_length=100, blank=True, help_text="e.g. the Mailchimp campaign id.")
     provider_report = models.JSONField(default=dict, blank=True)
+    # Campaign backends (Mailchimp): the last step completed, so a retried task resumes after it.
+    campaign_step = models.CharField(max_length=20, blank=True)
+    campaign_segment_id = models.CharField(max_length=40, blank=True)
+    campaign_send_time = models.DateTimeField(null=True, blank=True,
+                                              help_text="When the provider sends (scheduled on a quarter hour).")
+    provider_report_at = models.DateTimeField(null=True, blank=True, help_text="When the report was last pulled.")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["issue", "audience_key"], name="newsletter_send_once")]
@@ -375,3 +384,50 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email}: {self.get_status_display()}"
+
+
+# =============================================================================================================
+# 3. Mailchimp mirror (added by the Mailchimp work)
+# =============================================================================================================
+
+
+class MailchimpMember(models.Model):
+    """What Mailchimp knows about one subscriber: the state last pushed and the status Mailchimp reported."""
+
+    subscriber = models.OneToOneField(Subscriber, on_delete=models.CASCADE, related_name="mailchimp")
+    email = models.EmailField(max_length=254, help_text="The address as Mailchimp knows it.")
+    digest = models.CharField(max_length=32, blank=True, help_text="Fingerprint of the state last pushed.")
+    remote_status = models.CharField(max_length=20, blank=True)
+    remote_changed_at = models.DateTimeField(null=True, blank=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "Mailchimp member"
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.remote_status or 'not pushed'})"
+
+
+class MailchimpSyncState(models.Model):
+    """Cursors and progress of the audience sync (one row per Mailchimp audience)."""
+
+    audience_id = models.CharField(max_length=40, unique=True)
+    push_cursor = models.DateTimeField(null=True, blank=True, help_text="Local changes up to here are pushed.")
+    pull_cursor = models.CharField(max_length=40, blank=True, help_text="Mailchimp's last_changed already pulled.")
+    topic_category_id = models.CharField(max_length=40, blank=True)
+    topic_interests = models.JSONField(default=dict, blank=True, help_text="Topic id → Mailchimp interest id.")
+    merge_fields_ready = models.BooleanField(default=False)
+    phase = models.CharField(max_length=20, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "Mailchimp sync state"
+
+    def __str__(self) -> str:
+        return f"Mailchimp audience {self.audience_id}"
