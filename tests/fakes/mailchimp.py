@@ -48,6 +48,11 @@ def stamp(moment: datetime | None = None) -> str:
     return (moment or datetime.now(UTC)).replace(microsecond=0).isoformat()
 
 
+def now_seconds() -> datetime:
+    """Mailchimp keeps last_changed to the second."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
 def parse_stamp(value: str) -> datetime:
     value = value.strip().replace("Z", "+00:00")
     moment = datetime.fromisoformat(value)
@@ -82,7 +87,7 @@ class Member:
     interests: dict = field(default_factory=dict)
     tags: set = field(default_factory=set)
     language: str = ""
-    last_changed: datetime = field(default_factory=lambda: datetime.now(UTC))
+    last_changed: datetime = field(default_factory=lambda: now_seconds())
     timestamp_signup: str = ""
     unsubscribe_reason: str = ""
     web_id: int = 0
@@ -171,7 +176,8 @@ class FakeMailchimp:
         self.latency = latency
         self.calls: list[tuple[str, str, dict]] = []
         self.lock = threading.RLock()
-        self._faults: list[tuple[int, str | None]] = []  # (status or 0 for a dropped connection, path filter)
+        self._faults: list[dict] = []  # status (0: drop the connection), path regex, requests to let through
+        self.batches: list[list[str]] = []  # addresses of every batch-subscribe request that succeeded
         self._web_ids = itertools.count(1001)
         self.in_flight = 0
         self.max_in_flight = 0
@@ -216,21 +222,38 @@ class FakeMailchimp:
 
     # --- Switches and inspection ---------------------------------------------------------------------------------
 
-    def fail_next(self, status: int = 500, times: int = 1, *, path_contains: str | None = None) -> None:
-        """Answer the next ``times`` matching requests with ``status`` (429, 500, 503...)."""
-        with self.lock:
-            self._faults.extend([(status, path_contains)] * times)
+    def fail_next(self, status: int = 500, times: int = 1, *, path: str | None = None, method: str | None = None,
+                  after: int = 0) -> None:
+        """Answer ``times`` matching requests with ``status`` (429, 500, 503...), after letting ``after`` through.
 
-    def drop_next(self, times: int = 1, *, path_contains: str | None = None) -> None:
-        """Close the connection without answering the next ``times`` matching requests."""
-        self.fail_next(0, times, path_contains=path_contains)
-
-    def _take_fault(self, path: str) -> int | None:
+        ``path`` is a regular expression the request path (after ``/3.0``) must match in full.
+        """
         with self.lock:
-            for index, (status, needle) in enumerate(self._faults):
-                if needle is None or needle in path:
-                    del self._faults[index]
-                    return status
+            self._faults.append({"status": status, "times": times, "path": path, "method": method, "after": after})
+
+    def drop_next(self, times: int = 1, **kwargs) -> None:
+        """Close the connection without answering ``times`` matching requests."""
+        self.fail_next(0, times, **kwargs)
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            self._faults.clear()
+
+    def _take_fault(self, method: str, path: str) -> int | None:
+        path = path[len("/3.0"):] if path.startswith("/3.0") else path
+        with self.lock:
+            for fault in self._faults:
+                if fault["path"] and not re.fullmatch(fault["path"], path.rstrip("/") or "/"):
+                    continue
+                if fault["method"] and fault["method"] != method:
+                    continue
+                if fault["after"]:
+                    fault["after"] -= 1
+                    return None
+                fault["times"] -= 1
+                if fault["times"] <= 0:
+                    self._faults.remove(fault)
+                return fault["status"]
         return None
 
     def calls_to(self, method: str, pattern: str) -> list:
@@ -388,7 +411,7 @@ class FakeMailchimp:
         status = data.get(status_key)
         if status:
             self._set_status(member, status)
-        member.last_changed = datetime.now(UTC)
+        member.last_changed = now_seconds()
 
     def _set_status(self, member: Member, status: str) -> None:
         if status not in MEMBER_STATUSES:
@@ -509,7 +532,7 @@ class FakeMailchimp:
             raise Problem(405, "Method Not Allowed", "This list member cannot be removed. Can not archive a contact "
                           "that is bounced, pending or archived", headers={"Allow": "GET, PUT"})
         member.status = "archived"
-        member.last_changed = datetime.now(UTC)
+        member.last_changed = now_seconds()
         return 204, None, {}
 
     def post_tags(self, query, body, list_id, member_hash):
@@ -555,6 +578,7 @@ class FakeMailchimp:
                 code = "ERROR_CONTACT_EXISTS" if problem.title == "Member Exists" else "ERROR_GENERIC"
                 errors.append({"email_address": email, "error": problem.detail, "error_code": code,
                                "field": "", "field_message": ""})
+        self.batches.append([entry.get("email_address", "") for entry in entries])
         return 200, {
             "new_members": [m.as_json(list_id, self.base) for m in created],
             "updated_members": [m.as_json(list_id, self.base) for m in updated],
@@ -569,6 +593,17 @@ class FakeMailchimp:
                       options={"size": 25, "default_country": 0}, help_text="", _links=self.links)
                  for n, f in enumerate(audience.merge_fields)]
         return 200, {"merge_fields": items, "list_id": list_id, "total_items": len(items), "_links": self.links}, {}
+
+    def post_merge_field(self, query, body, list_id):
+        audience = self._list(list_id)
+        tag = (body.get("tag") or "").upper()
+        if not tag or any(f["tag"] == tag for f in audience.merge_fields):
+            raise Problem(400, "Invalid Resource", f'A Merge Field with the tag "{tag}" already exists for this list.')
+        field_ = {"merge_id": len(audience.merge_fields) + 1, "tag": tag, "name": body.get("name", tag),
+                  "type": body.get("type", "text")}
+        audience.merge_fields.append(field_)
+        return 200, dict(field_, list_id=list_id, required=False, default_value="", public=True, display_order=0,
+                         options={"size": 25}, help_text="", _links=self.links), {}
 
     # Interests
 
@@ -875,6 +910,7 @@ ROUTES = [
     ("GET", M + "/tags", FakeMailchimp.get_tags),
     ("POST", M + "/events", FakeMailchimp.post_event),
     ("GET", L + "/merge-fields", FakeMailchimp.get_merge_fields),
+    ("POST", L + "/merge-fields", FakeMailchimp.post_merge_field),
     ("GET", L + "/interest-categories", FakeMailchimp.get_categories),
     ("POST", L + "/interest-categories", FakeMailchimp.post_category),
     ("DELETE", L + "/interest-categories/([^/]+)", FakeMailchimp.delete_category),
@@ -930,7 +966,7 @@ class _Handler(BaseHTTPRequestHandler):
             api.calls.append((method, parts.path, query))
         if api.latency:
             time.sleep(api.latency)
-        fault = api._take_fault(parts.path)
+        fault = api._take_fault(method, parts.path)
         request_id = str(uuid.uuid4())
         if fault == 0:
             self.close_connection = True
