@@ -149,3 +149,11 @@ def mailchimp_sync(self, full: bool = False) -> dict:
         raise self.retry(exc=exc, countdown=min(3600, 60 * 2 ** min(self.request.retries, 6))) from exc
     finally:
         cache.delete(lock)
+
+
+@shared_task(acks_late=True)
+def process_mailchimp_webhook(payload: dict) -> str:
+    """Apply one Mailchimp list event (subscribe, unsubscribe, profile, upemail, cleaned); idempotent."""
+    from newsletter.mailchimp.webhooks import handle_event
+
+    return handle_event(payload)

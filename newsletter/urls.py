@@ -3,6 +3,7 @@
 from django.urls import path
 
 from newsletter import views, webhooks
+from newsletter.mailchimp import webhooks as mailchimp_webhooks
 
 app_name = "newsletter"
 
@@ -18,4 +19,5 @@ urlpatterns = [
     path("preferences/<str:token>/erase/", views.preferences_erase, name="preferences_erase"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("webhooks/bounces/<str:secret>/", webhooks.bounce_webhook, name="bounce_webhook"),
+    path("webhooks/mailchimp/<str:secret>/", mailchimp_webhooks.mailchimp_webhook, name="mailchimp_webhook"),
 ]

@@ -26,7 +26,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -88,7 +88,7 @@ def _stamp_to_datetime(value: str | None) -> datetime | None:
         return None
     moment = parse_datetime(value.replace("Z", "+00:00"))
     if moment is not None and timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.utc)
+        moment = timezone.make_aware(moment, UTC)
     return moment
 
 

@@ -1,0 +1,156 @@
+"""Mailchimp's list webhooks: ``/newsletter/webhooks/mailchimp/<MAILCHIMP_WEBHOOK_SECRET>/``.
+
+Mailchimp does not sign its webhooks, so the secret in the URL is the only proof of origin: it is compared
+in constant time, a wrong one gets 403 and changes nothing, and without a configured secret the endpoint
+does not exist. Mailchimp checks the URL with a GET when the webhook is registered: that answers 200.
+
+A POST (form-encoded: ``type``, ``fired_at``, ``data[email]``, ``data[merges][...]``...) is only checked and
+queued; a Celery task applies it through the subscription services, so consent records and the audit trail
+stay right, and the answer goes back at once. Every event is idempotent: replaying one changes nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from newsletter.models import MailchimpMember, Subscriber
+from newsletter.services import bounces, subscriptions
+
+logger = logging.getLogger(__name__)
+
+EVENTS = {"subscribe", "unsubscribe", "profile", "upemail", "cleaned"}
+MAX_FIELDS = 200
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def mailchimp_webhook(request, secret: str):
+    expected = getattr(settings, "MAILCHIMP_WEBHOOK_SECRET", "")
+    if not expected:
+        raise Http404
+    if not constant_time_compare(secret, expected):
+        return HttpResponseForbidden("Wrong secret.")
+    if request.method in {"GET", "HEAD"}:
+        return HttpResponse("OK", content_type="text/plain")
+    payload = {key: request.POST.get(key, "")[:1000] for key in list(request.POST.keys())[:MAX_FIELDS]}
+    kind = payload.get("type", "")
+    if kind not in EVENTS:
+        # Campaign events and anything new: acknowledged so Mailchimp does not retry or disable the hook.
+        return JsonResponse({"ignored": kind or "no type"})
+    if not payload.get("data[email]") and not payload.get("data[old_email]"):
+        return JsonResponse({"error": "No address in the event."}, status=400)
+    from newsletter.tasks import process_mailchimp_webhook
+
+    process_mailchimp_webhook.delay(payload)
+    return JsonResponse({"queued": kind})
+
+
+# --- Processing (in the Celery task) ----------------------------------------------------------------------------
+
+
+def _find(email: str) -> Subscriber | None:
+    if not email:
+        return None
+    return Subscriber.objects.annotate(lower=Lower("email")).filter(lower=email.strip().lower()).first()
+
+
+def _fired_at(payload: dict) -> datetime:
+    moment = parse_datetime(payload.get("fired_at", "") or "")
+    if moment is None:
+        return timezone.now()
+    return timezone.make_aware(moment, UTC) if timezone.is_naive(moment) else moment
+
+
+def _remember(subscriber: Subscriber, email: str, status: str, when: datetime) -> None:
+    """Record Mailchimp's view of this member so the next push neither echoes nor contradicts it."""
+    MailchimpMember.objects.update_or_create(
+        subscriber=subscriber, defaults={"email": email, "remote_status": status, "remote_changed_at": when})
+
+
+def handle_event(payload: dict) -> str:
+    """Apply one Mailchimp webhook event. Returns what was done (for logs and tests)."""
+    from newsletter.mailchimp.sync import apply_remote_status
+
+    audience = getattr(settings, "MAILCHIMP_AUDIENCE_ID", "")
+    if audience and payload.get("data[list_id]") and payload["data[list_id]"] != audience:
+        return "other audience"
+    kind = payload.get("type", "")
+    when = _fired_at(payload)
+    email = (payload.get("data[email]") or "").strip()
+    with transaction.atomic():
+        if kind == "upemail":
+            return _change_email(payload.get("data[old_email]", ""), payload.get("data[new_email]", ""), when)
+        subscriber = _find(email)
+        if kind == "subscribe":
+            if subscriber is None:
+                report = subscriptions.import_subscribers(
+                    [(0, email)], basis="Subscribed through Mailchimp (list webhook).", actor=None)
+                subscriber = _find(email)
+                if subscriber is None:
+                    return f"not added: {report.skipped[0][2] if report.skipped else 'invalid'}"
+                _remember(subscriber, email, "subscribed", when)
+                return "added"
+            changed = apply_remote_status(subscriber, "subscribed", when)
+            _remember(subscriber, email, "subscribed", when)
+            return "subscribed" if changed else "unchanged"
+        if subscriber is None:
+            return "unknown address"
+        if kind == "unsubscribe":
+            changed = apply_remote_status(subscriber, "unsubscribed", when)
+            _remember(subscriber, email, "unsubscribed", when)
+            return "unsubscribed" if changed else "unchanged"
+        if kind == "cleaned":
+            if payload.get("data[reason]") == "abuse":
+                changed = subscriber.status != Subscriber.Status.COMPLAINED
+                bounces.record_bounce(email, bounces.COMPLAINT, detail="Mailchimp: abuse report")
+            else:
+                changed = apply_remote_status(subscriber, "cleaned", when)
+            _remember(subscriber, email, "cleaned", when)
+            return "cleaned" if changed else "unchanged"
+        if kind == "profile":
+            return _update_profile(subscriber, payload)
+    return "ignored"
+
+
+def _update_profile(subscriber: Subscriber, payload: dict) -> str:
+    """Topics (Mailchimp interests, by name) and frequency from a profile update made in Mailchimp."""
+    from portal.core.models import Topic
+
+    topics = list(subscriber.topics.all())
+    interests = payload.get("data[merges][INTERESTS]")
+    if interests is not None:
+        names = {name.strip() for name in interests.split(",") if name.strip()}
+        topics = list(Topic.objects.filter(name__in=names))
+    frequency = payload.get("data[merges][FREQUENCY]") or subscriber.frequency
+    if frequency not in Subscriber.Frequency.values:
+        frequency = subscriber.frequency
+    if {t.pk for t in topics} == set(subscriber.topics.values_list("pk", flat=True)) and (
+            frequency == subscriber.frequency):
+        return "unchanged"
+    subscriptions.update_preferences(subscriber, topics=topics, frequency=frequency, language=subscriber.language)
+    return "profile updated"
+
+
+def _change_email(old: str, new: str, when: datetime) -> str:
+    """Mailchimp changed a member's address: follow it, unless the new address is already someone else here."""
+    subscriber = _find(old)
+    if subscriber is None:
+        return "unchanged" if _find(new) else "unknown address"
+    if not new or _find(new) is not None:
+        return "new address already known"
+    new = subscriptions.normalize_email(new)
+    Subscriber.objects.filter(pk=subscriber.pk).update(email=new)
+    MailchimpMember.objects.filter(subscriber=subscriber).update(email=new, remote_changed_at=when)
+    logger.info("Mailchimp changed subscriber %s's address", subscriber.pk)
+    return "email changed"
