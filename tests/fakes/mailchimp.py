@@ -232,8 +232,17 @@ class FakeMailchimp:
             self._faults.append({"status": status, "times": times, "path": path, "method": method, "after": after})
 
     def drop_next(self, times: int = 1, **kwargs) -> None:
-        """Close the connection without answering ``times`` matching requests."""
+        """Close the connection without answering ``times`` matching requests (they are not processed)."""
         self.fail_next(0, times, **kwargs)
+
+    def lose_answer(self, times: int = 1, **kwargs) -> None:
+        """Process ``times`` matching requests, then close the connection before answering (a crash after the
+        provider acted: the caller cannot know it succeeded)."""
+        self.fail_next(-1, times, **kwargs)
+
+    def pending_faults(self) -> int:
+        with self.lock:
+            return sum(fault["times"] for fault in self._faults)
 
     def clear_faults(self) -> None:
         with self.lock:
@@ -968,6 +977,11 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(api.latency)
         fault = api._take_fault(method, parts.path)
         request_id = str(uuid.uuid4())
+        if fault == -1:
+            with contextlib.suppress(Problem):
+                api.handle(method, parts.path, query, json.loads(raw) if raw.strip() else {},
+                           self.headers.get("Authorization"))
+            fault = 0
         if fault == 0:
             self.close_connection = True
             with contextlib.suppress(OSError):

@@ -1,0 +1,291 @@
+"""Sending a Send as one Mailchimp campaign, step by step, so a retried task resumes and never sends twice.
+
+``run_send`` hands a Send here when its backend sends whole campaigns (``per_recipient = False``). By then the
+access gate has been checked again, the content rendered once and the recipients frozen into Delivery rows.
+The steps, each recorded on the Send (``campaign_step``) before the next begins:
+
+1. **create** the campaign; its id is stored on the Send before anything else happens. A create whose answer
+   was lost is found again by its title instead of being repeated.
+2. **sync** the audience (pull opt-outs made in Mailchimp, push anyone missing), so the segment can hold
+   every recipient.
+3. **segment**: a static segment named after the Send, filled in batches of 500 from the frozen Delivery rows
+   (suppressed ones left out). Adding a member twice is harmless, so a retry simply adds again.
+4. **configure** the campaign: the segment as recipients, subject, sender.
+5. **content**: our rendered HTML and text with Mailchimp's merge tags (``*|UNSUB|*``...) in place of our
+   personal-link placeholders.
+6. **check** Mailchimp's send checklist; a campaign that is not ready pauses the Send with Mailchimp's reasons.
+7. **send** now, or **schedule** for the Send's time rounded up to a quarter hour (Mailchimp schedules only
+   on :00, :15, :30, :45; the progress page says so). Before repeating an interrupted send the campaign's
+   status is read back, so it is never sent twice.
+8. **done**: the Delivery rows are marked sent (handed to Mailchimp) and the Send finished.
+
+When Mailchimp is unreachable the outcome is "wait" and the task comes back later; nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from newsletter.mailchimp import sync
+from newsletter.mailchimp.client import (
+    Mailchimp,
+    MailchimpError,
+    MailchimpNotFound,
+    MailchimpRejected,
+    MailchimpUnavailable,
+    get_client,
+)
+from newsletter.models import Audience, Delivery, Send
+from newsletter.services import emails, rendering
+from newsletter.services.dispatch import BatchOutcome, backoff_seconds, pause_send
+
+logger = logging.getLogger(__name__)
+
+STEPS = ["creating", "created", "synced", "segmenting", "segment", "members", "configured", "content", "checked",
+         "sending", "sent", "done"]
+SEGMENT_BATCH = 500
+#: Mailchimp's merge tags replacing our per-recipient placeholders.
+MERGE_TAGS = {rendering.UNSUBSCRIBE: "*|UNSUB|*", rendering.PREFERENCES: "*|UPDATE_PROFILE|*",
+              rendering.EMAIL: "*|EMAIL|*"}
+
+
+class CampaignPaused(Exception):
+    """The campaign cannot go out as it is; the Send is paused with this reason."""
+
+
+def quarter_hour(moment: datetime) -> datetime:
+    """The first quarter hour (:00, :15, :30, :45) at or after ``moment``, in UTC."""
+    moment = moment.astimezone(UTC)
+    floor = moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
+    return floor if floor == moment else floor + timedelta(minutes=15)
+
+
+def planned_send_time(send: Send, now: datetime | None = None) -> datetime | None:
+    """When Mailchimp will send a scheduled Send (rounded up to a quarter hour), or None to send at once."""
+    now = now or timezone.now()
+    if not send.scheduled_at:
+        return None
+    rounded = quarter_hour(send.scheduled_at)
+    return rounded if rounded > now + timedelta(minutes=2) else None
+
+
+def campaign_title(send: Send) -> str:
+    """Unique per Send: how an interrupted create is recognised."""
+    return f"Portal send {send.pk}: {send.issue.title}"[:100]
+
+
+def segment_name(send: Send) -> str:
+    return f"Portal send {send.pk}"
+
+
+def campaign_content(send: Send) -> tuple[str, str]:
+    """Our rendered HTML and text with Mailchimp merge tags in place of our personal placeholders."""
+    html, text = send.rendered_html, send.rendered_text
+    for placeholder, tag in MERGE_TAGS.items():
+        html, text = html.replace(placeholder, tag), text.replace(placeholder, tag)
+    if "*|UNSUB|*" not in html:
+        html += '<p style="font-size:12px"><a href="*|UNSUB|*">Unsubscribe</a></p>'
+    if "*|UNSUB|*" not in text:
+        text += "\n\nUnsubscribe: *|UNSUB|*\n"
+    return html, text
+
+
+def _step_index(step: str) -> int:
+    return STEPS.index(step) if step in STEPS else -1
+
+
+def _reached(send: Send, step: str) -> bool:
+    return _step_index(send.campaign_step) >= _step_index(step)
+
+
+def _save(send: Send, **fields) -> None:
+    """Record progress on the Send at once (each step is committed before the next begins)."""
+    fields.setdefault("last_activity_at", timezone.now())
+    Send.objects.filter(pk=send.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(send, name, value)
+
+
+def run_campaign_send(send: Send, backend=None, *, api: Mailchimp | None = None) -> BatchOutcome:
+    """Work one Send through the campaign steps (see the module docstring). Safe to call again at any point."""
+    lock = f"mailchimp:campaign:{send.pk}"
+    if not cache.add(lock, 1, timeout=int(getattr(settings, "MAILCHIMP_CAMPAIGN_LOCK_SECONDS", 900))):
+        return BatchOutcome("idle")  # another worker is on it
+    try:
+        send.refresh_from_db()
+        if send.status != Send.Status.SENDING:
+            return BatchOutcome("paused" if send.status == Send.Status.PAUSED else "idle")
+        try:
+            _run_steps(send, api or get_client())
+        except CampaignPaused as exc:
+            pause_send(send, f"Mailchimp: {exc}")
+            return BatchOutcome("paused")
+        except MailchimpUnavailable as exc:
+            logger.warning("Send %s: Mailchimp unavailable at step %r (%s); will retry", send.pk,
+                           send.campaign_step, exc)
+            _save(send, paused_reason="")
+            return BatchOutcome("wait", wait_seconds=backoff_seconds(1))
+        except MailchimpError as exc:
+            pause_send(send, f"Mailchimp refused step “{send.campaign_step or 'start'}”: {exc}")
+            return BatchOutcome("paused")
+        sent = _finish(send)
+        return BatchOutcome("done", sent=sent)
+    finally:
+        cache.delete(lock)
+
+
+def _run_steps(send: Send, api: Mailchimp) -> None:
+    issue = send.issue.specific
+    if issue.audience != Audience.PUBLIC:
+        raise CampaignPaused(
+            "only public issues are sent through Mailchimp (its audience holds the public list, and campaign "
+            "archive pages are public). Send members' issues by SMTP.")
+    list_id = sync.state_for().audience_id
+    if not _reached(send, "created"):
+        _create_campaign(send, api, list_id)
+    if not _reached(send, "synced"):
+        sync.run_sync(api=api)
+        _save(send, campaign_step="synced")
+    if not _reached(send, "segment"):
+        _create_segment(send, api, list_id)
+    if not _reached(send, "members"):
+        _fill_segment(send, api, list_id)
+    if not _reached(send, "configured"):
+        name, address = parseaddr(emails.sender())
+        body = {"recipients": {"list_id": list_id, "segment_opts": {"saved_segment_id": int(send.campaign_segment_id)}},
+                "settings": {"subject_line": send.rendered_subject[:150], "title": campaign_title(send),
+                             "from_name": (name or "Newsletter")[:100], "reply_to": address,
+                             "preview_text": (getattr(issue, "preheader", "") or "")[:150]}}
+        api.call(lambda c: c.campaigns.update(send.provider_reference, body))
+        _save(send, campaign_step="configured")
+    if not _reached(send, "content"):
+        html, text = campaign_content(send)
+        api.call(lambda c: c.campaigns.set_content(send.provider_reference, {"html": html, "plain_text": text}))
+        _save(send, campaign_step="content")
+    if not _reached(send, "checked"):
+        checklist = api.call(lambda c: c.campaigns.get_send_checklist(send.provider_reference))
+        if not checklist.get("is_ready"):
+            problems = [f"{item.get('heading')}: {item.get('details')}" for item in checklist.get("items", [])
+                        if item.get("type") == "error"]
+            raise CampaignPaused("the send checklist is not complete: " + "; ".join(problems))
+        _save(send, campaign_step="checked")
+    if not _reached(send, "sent"):
+        _send_or_schedule(send, api)
+
+
+def _create_campaign(send: Send, api: Mailchimp, list_id: str) -> None:
+    title = campaign_title(send)
+    if send.campaign_step == "creating":  # a create may have succeeded without us hearing the answer
+        existing = _find_campaign(api, list_id, title)
+        if existing:
+            _save(send, provider_reference=existing, campaign_step="created")
+            return
+    _save(send, campaign_step="creating")
+    body = {"type": "regular", "recipients": {"list_id": list_id}, "settings": {"title": title}}
+    try:
+        campaign = api.call(lambda c: c.campaigns.create(body), retry=False)
+    except MailchimpUnavailable:
+        existing = _find_campaign(api, list_id, title)
+        if not existing:
+            raise
+        campaign = {"id": existing}
+    _save(send, provider_reference=campaign["id"], campaign_step="created")
+
+
+def _find_campaign(api: Mailchimp, list_id: str, title: str) -> str:
+    page = api.call(lambda c: c.campaigns.list(list_id=list_id, count=1000, sort_field="create_time",
+                                               sort_dir="DESC"))
+    for campaign in page.get("campaigns", []):
+        if (campaign.get("settings") or {}).get("title") == title:
+            return campaign["id"]
+    return ""
+
+
+def _create_segment(send: Send, api: Mailchimp, list_id: str) -> None:
+    name = segment_name(send)
+    if send.campaign_step == "segmenting":
+        page = api.call(lambda c: c.lists.list_segments(list_id, type="static", count=1000))
+        found = [s for s in page.get("segments", []) if s.get("name") == name]
+        if found:
+            _save(send, campaign_segment_id=str(found[0]["id"]), campaign_step="segment")
+            return
+    _save(send, campaign_step="segmenting")
+    segment = api.call(lambda c: c.lists.create_segment(list_id, {"name": name, "static_segment": []}),
+                       retry=False)
+    _save(send, campaign_segment_id=str(segment["id"]), campaign_step="segment")
+
+
+def _fill_segment(send: Send, api: Mailchimp, list_id: str) -> None:
+    emails_ = list(Delivery.objects.filter(send=send).exclude(status=Delivery.Status.SUPPRESSED)
+                   .order_by("id").values_list("email", flat=True))
+    segment_id = send.campaign_segment_id
+    missing = []
+    for start in range(0, len(emails_), SEGMENT_BATCH):
+        chunk = emails_[start:start + SEGMENT_BATCH]
+        answer = api.call(lambda c, chunk=chunk: c.lists.batch_segment_members(
+            {"members_to_add": chunk}, list_id, segment_id))
+        missing += [address for error in answer.get("errors", []) for address in error.get("email_addresses", [])]
+    if missing:
+        logger.warning("Send %s: %s recipients are not in the Mailchimp audience", send.pk, len(missing))
+        Delivery.objects.filter(send=send, email__in=missing, status=Delivery.Status.QUEUED).update(
+            status=Delivery.Status.FAILED, error="Not in the Mailchimp audience (not synced or refused there).")
+    _save(send, campaign_step="members")
+
+
+def _send_or_schedule(send: Send, api: Mailchimp) -> None:
+    campaign_id = send.provider_reference
+    if send.campaign_step == "sending":  # interrupted: did Mailchimp act on it?
+        status = api.call(lambda c: c.campaigns.get(campaign_id)).get("status")
+        if status in {"sent", "sending", "schedule"}:
+            _save(send, campaign_step="sent")
+            return
+    when = planned_send_time(send)
+    _save(send, campaign_step="sending", campaign_send_time=when or timezone.now())
+    try:
+        if when:
+            stamp = when.isoformat()
+            api.call(lambda c: c.campaigns.schedule(campaign_id, {"schedule_time": stamp}), retry=False)
+        else:
+            api.call(lambda c: c.campaigns.send(campaign_id), retry=False)
+    except (MailchimpRejected, MailchimpNotFound):
+        status = api.call(lambda c: c.campaigns.get(campaign_id)).get("status")
+        if status not in {"sent", "sending", "schedule"}:
+            raise
+    _save(send, campaign_step="sent")
+
+
+def _finish(send: Send) -> int:
+    """Mark the frozen recipients as handed to Mailchimp and the Send as done."""
+    handed_at = send.campaign_send_time or timezone.now()
+    count = Delivery.objects.filter(send=send, status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING]).update(
+        status=Delivery.Status.SENT, sent_at=handed_at, lease_until=None, claim="")
+    now = timezone.now()
+    Send.objects.filter(pk=send.pk, status=Send.Status.SENDING).update(
+        status=Send.Status.DONE, finished_at=now, campaign_step="done", last_activity_at=now)
+    logger.info("Send %s handed to Mailchimp as campaign %s (%s recipients)", send.pk, send.provider_reference,
+                count)
+    return count
+
+
+def hand_over_scheduled(now: datetime | None = None) -> list[int]:
+    """Scheduled Mailchimp sends, started early so Mailchimp holds the campaign until its (rounded) time.
+
+    Each id is returned once; the caller starts them (``start_send``). The recipient list is frozen now;
+    anyone who unsubscribes before the send time is unsubscribed in Mailchimp by the sync, so Mailchimp
+    skips them.
+    """
+    now = now or timezone.now()
+    started = []
+    candidates = Send.objects.filter(status=Send.Status.SCHEDULED, backend="mailchimp", scheduled_at__isnull=False)
+    for send in candidates:
+        if planned_send_time(send, now) is None:
+            continue  # due within minutes: tick_sends starts it at its time and it goes out at once
+        if Send.objects.filter(pk=send.pk, status=Send.Status.SCHEDULED).update(status=Send.Status.PREPARING):
+            started.append(send.pk)
+    return started
