@@ -160,6 +160,13 @@ def issue_send_view(request, page_id: int):
                     return redirect("newsletter_sending:issue", page_id=issue.pk)
                 if not created:
                     messages.warning(request, "This issue was already sent (or scheduled) to this audience.")
+                elif scheduled_at and send.backend == "mailchimp":
+                    from newsletter.services.campaigns import quarter_hour
+
+                    rounded = quarter_hour(scheduled_at)
+                    if rounded != scheduled_at:
+                        messages.info(request, "Mailchimp schedules only on the quarter hour: this issue will go "
+                                      f"out at {rounded:%Y-%m-%d %H:%M} UTC.")
                 return redirect("newsletter_sending:progress", send_id=send.pk)
     context = {
         "issue": issue,
@@ -215,12 +222,31 @@ def progress_view(request, send_id: int):
     context = {
         "send": send,
         "progress": dispatch.progress(send),
+        "campaign": _campaign_context(send),
         "failures": failures,
         "progress_url": reverse("newsletter_sending:progress_json", args=[send.pk]),
         "issue_url": reverse("newsletter_sending:issue", args=[send.issue_id]),
         "can_send": send.issue.permissions_for_user(request.user).can_publish(),
     }
     return TemplateResponse(request, "newsletter/admin/send_progress.html", context)
+
+
+def _campaign_context(send) -> dict | None:
+    """The Mailchimp side of a send (campaign, schedule, report) for the progress page; None for SMTP sends."""
+    if send.backend != "mailchimp":
+        return None
+    from newsletter.services.campaigns import quarter_hour
+
+    rounded = bool(send.scheduled_at and send.campaign_send_time and send.campaign_send_time != send.scheduled_at)
+    planned = quarter_hour(send.scheduled_at) if send.scheduled_at else None
+    return {
+        "campaign_id": send.provider_reference,
+        "step": send.campaign_step,
+        "send_time": send.campaign_send_time or planned,
+        "rounded": rounded or bool(planned and planned != send.scheduled_at),
+        "report": send.provider_report or {},
+        "report_at": send.provider_report_at,
+    }
 
 
 def progress_json_view(request, send_id: int):

@@ -157,3 +157,24 @@ def process_mailchimp_webhook(payload: dict) -> str:
     from newsletter.mailchimp.webhooks import handle_event
 
     return handle_event(payload)
+
+
+@shared_task
+def mailchimp_reports() -> dict:
+    """Periodic (beat, hourly): refresh the Mailchimp reports of sends from the last few days."""
+    from newsletter.mailchimp import client, reports
+
+    if not client.is_configured():
+        return {"skipped": "Mailchimp is not configured"}
+    return reports.pull_due_reports()
+
+
+@shared_task
+def mailchimp_hand_over_scheduled() -> list[int]:
+    """Periodic (beat): give scheduled Mailchimp sends to Mailchimp early, so it sends on the (rounded) time."""
+    from newsletter.services.campaigns import hand_over_scheduled
+
+    started = hand_over_scheduled()
+    for send_id in started:
+        start_send.delay(send_id)
+    return started

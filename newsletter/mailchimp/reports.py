@@ -1,0 +1,75 @@
+"""Campaign reports: Mailchimp's figures for a Send, pulled for a few days after it goes out.
+
+``pull_due_reports`` (beat, hourly) refreshes every Mailchimp Send that went out within
+``MAILCHIMP_REPORT_DAYS`` (5); the figures are kept on the Send (``provider_report``) and shown beside the
+SMTP figures on the send's progress page.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from newsletter.mailchimp.client import Mailchimp, MailchimpError, MailchimpNotFound, get_client
+from newsletter.models import Send
+
+logger = logging.getLogger(__name__)
+
+
+def summarise(report: dict) -> dict:
+    """The figures we show, from Mailchimp's report document."""
+    bounces = report.get("bounces") or {}
+    opens = report.get("opens") or {}
+    clicks = report.get("clicks") or {}
+    return {
+        "emails_sent": report.get("emails_sent", 0),
+        "hard_bounces": bounces.get("hard_bounces", 0),
+        "soft_bounces": bounces.get("soft_bounces", 0),
+        "unique_opens": opens.get("unique_opens", 0),
+        "open_rate": round(100 * float(opens.get("open_rate") or 0), 1),
+        "unique_clicks": clicks.get("unique_subscriber_clicks", clicks.get("unique_clicks", 0)),
+        "click_rate": round(100 * float(clicks.get("click_rate") or 0), 1),
+        "unsubscribed": report.get("unsubscribed", 0),
+        "abuse_reports": report.get("abuse_reports", 0),
+        "send_time": report.get("send_time", ""),
+    }
+
+
+def pull_report(send: Send, api: Mailchimp | None = None) -> dict | None:
+    """Fetch and store the report of one Send's campaign. None while Mailchimp has no report yet."""
+    if not send.provider_reference:
+        return None
+    api = api or get_client()
+    try:
+        report = api.call(lambda c: c.reports.get_campaign_report(send.provider_reference))
+    except MailchimpNotFound:
+        return None  # scheduled, not sent yet
+    figures = summarise(report)
+    Send.objects.filter(pk=send.pk).update(provider_report=figures, provider_report_at=timezone.now())
+    send.provider_report = figures
+    return figures
+
+
+def due_sends(now=None):
+    """Mailchimp sends that went out within the last MAILCHIMP_REPORT_DAYS days (or are due to)."""
+    now = now or timezone.now()
+    days = int(getattr(settings, "MAILCHIMP_REPORT_DAYS", 5))
+    return Send.objects.filter(backend="mailchimp", status=Send.Status.DONE).exclude(provider_reference="").filter(
+        campaign_send_time__gte=now - timedelta(days=days), campaign_send_time__lte=now)
+
+
+def pull_due_reports(now=None) -> dict:
+    """Refresh the reports of recent Mailchimp sends; a Mailchimp outage only delays them to the next run."""
+    api = None
+    pulled, failed = 0, 0
+    for send in due_sends(now):
+        api = api or get_client()
+        try:
+            pulled += pull_report(send, api) is not None
+        except MailchimpError as exc:
+            failed += 1
+            logger.warning("Mailchimp report for send %s not pulled: %s", send.pk, exc)
+    return {"pulled": pulled, "failed": failed}
