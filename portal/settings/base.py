@@ -237,6 +237,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     "newsletter-tick-sends": {
         "task": "newsletter.tasks.tick_sends", "schedule": float(env_int("NEWSLETTER_TICK_SECONDS", 15)),
     },
+    # Mailchimp (each does nothing unless MAILCHIMP_API_KEY and MAILCHIMP_AUDIENCE_ID are set).
+    "mailchimp-sync": {"task": "newsletter.tasks.mailchimp_sync",
+                       "schedule": float(env_int("MAILCHIMP_SYNC_SECONDS", 900))},
+    "mailchimp-full-sync": {"task": "newsletter.tasks.mailchimp_sync", "kwargs": {"full": True},
+                            "schedule": crontab(day_of_week="sun", hour="3", minute="30")},
+    "mailchimp-reports": {"task": "newsletter.tasks.mailchimp_reports", "schedule": 3600.0},
+    "mailchimp-hand-over-scheduled": {"task": "newsletter.tasks.mailchimp_hand_over_scheduled", "schedule": 60.0},
 }
 
 # Newsletter delivery: batch size, worker leases, retries, throttling (across all workers), error threshold.
@@ -257,6 +264,21 @@ NEWSLETTER_ERROR_THRESHOLD = float(os.environ.get("NEWSLETTER_ERROR_THRESHOLD") 
 NEWSLETTER_ERROR_MIN_ATTEMPTS = env_int("NEWSLETTER_ERROR_MIN_ATTEMPTS", 50)
 # The secret part of the bounce/complaint webhook URL (/newsletter/webhooks/bounces/<secret>/); unset: no webhook.
 NEWSLETTER_WEBHOOK_SECRET = os.environ.get("NEWSLETTER_WEBHOOK_SECRET", "")
+
+# Mailchimp (newsletter.mailchimp): delivery backend (NEWSLETTER_BACKEND=mailchimp) and audience sync.
+MAILCHIMP_API_KEY = os.environ.get("MAILCHIMP_API_KEY", "")
+MAILCHIMP_SERVER_PREFIX = os.environ.get("MAILCHIMP_SERVER_PREFIX", "")  # e.g. us21; default: from the key
+MAILCHIMP_AUDIENCE_ID = os.environ.get("MAILCHIMP_AUDIENCE_ID", "")
+# Replaces the client's base URL (tests, proxies). Must not contain the word "server": the client rewrites it.
+MAILCHIMP_API_BASE = os.environ.get("MAILCHIMP_API_BASE", "")
+MAILCHIMP_WEBHOOK_SECRET = os.environ.get("MAILCHIMP_WEBHOOK_SECRET", "")
+MAILCHIMP_TIMEOUT = env_int("MAILCHIMP_TIMEOUT", 120)  # seconds to wait for an answer (Mailchimp's own limit)
+MAILCHIMP_MAX_CONNECTIONS = env_int("MAILCHIMP_MAX_CONNECTIONS", 10)  # Mailchimp allows 10 per API key
+MAILCHIMP_MAX_RETRIES = env_int("MAILCHIMP_MAX_RETRIES", 4)  # per request, on 429/5xx/timeouts
+MAILCHIMP_RETRY_BASE_SECONDS = float(os.environ.get("MAILCHIMP_RETRY_BASE_SECONDS") or 1)
+MAILCHIMP_RETRY_MAX_SECONDS = float(os.environ.get("MAILCHIMP_RETRY_MAX_SECONDS") or 60)
+MAILCHIMP_REPORT_DAYS = env_int("MAILCHIMP_REPORT_DAYS", 5)
+MAILCHIMP_SYNC_SECONDS = env_int("MAILCHIMP_SYNC_SECONDS", 900)
 
 # Wagtail
 WAGTAIL_SITE_NAME = "Hotline Network Portal"
