@@ -246,29 +246,40 @@ def push(api: Mailchimp, state: MailchimpSyncState, summary: SyncSummary, *, ful
 
 
 def _record_batch(batch, answer: dict, summary: SyncSummary) -> None:
-    """Store the fingerprint of every member Mailchimp took, and what it refused (compliance, invalid)."""
+    """Store the fingerprint of every member Mailchimp took, and what it refused (compliance, invalid).
+
+    One transaction and two bulk statements per batch, so a run that stops later keeps this batch's work.
+    """
     now = timezone.now()
     accepted = {m["email_address"].lower(): m for key in ("new_members", "updated_members")
                 for m in answer.get(key, [])}
     refused = {e.get("email_address", "").lower(): e.get("error", "") for e in answer.get("errors", [])}
-    with transaction.atomic():
-        for subscriber, payload, digest in batch:
-            address = subscriber.email.lower()
-            values = {"email": subscriber.email, "pushed_at": now}
-            if address in refused:
-                error = refused[address]
-                values["error"] = error[:1000]
-                if "compliance state" in error.lower():
-                    values.update(remote_status="unsubscribed", remote_changed_at=now, digest="")
-                    summary.skipped_compliance += 1
-                else:
-                    values["digest"] = digest  # do not retry an invalid address until it changes
-                    summary.errors.append(f"{subscriber.email}: {error}")
+    existing = {m.subscriber_id: m for m in MailchimpMember.objects.filter(
+        subscriber_id__in=[subscriber.pk for subscriber, _, _ in batch])}
+    to_create, to_update = [], []
+    for subscriber, payload, digest in batch:
+        address = subscriber.email.lower()
+        mirror = existing.get(subscriber.pk) or MailchimpMember(subscriber=subscriber)
+        mirror.email, mirror.pushed_at = subscriber.email, now
+        if address in refused:
+            mirror.error = refused[address][:1000]
+            if "compliance state" in mirror.error.lower():
+                mirror.remote_status, mirror.remote_changed_at, mirror.digest = "unsubscribed", now, ""
+                summary.skipped_compliance += 1
             else:
-                member = accepted.get(address, {})
-                values.update(digest=digest, error="", remote_status=member.get("status", payload["status"]),
-                              remote_changed_at=_stamp_to_datetime(member.get("last_changed")) or now)
-            MailchimpMember.objects.update_or_create(subscriber=subscriber, defaults=values)
+                mirror.digest = digest  # do not retry an invalid address until it changes
+                summary.errors.append(f"{subscriber.email}: {mirror.error}")
+        else:
+            member = accepted.get(address, {})
+            mirror.digest, mirror.error = digest, ""
+            mirror.remote_status = member.get("status", payload["status"])
+            mirror.remote_changed_at = _stamp_to_datetime(member.get("last_changed")) or now
+        (to_update if mirror.pk else to_create).append(mirror)
+    with transaction.atomic():
+        MailchimpMember.objects.bulk_create(to_create, batch_size=BATCH_LIMIT)
+        MailchimpMember.objects.bulk_update(
+            to_update, ["email", "pushed_at", "error", "digest", "remote_status", "remote_changed_at"],
+            batch_size=BATCH_LIMIT)
 
 
 # --- Pull -------------------------------------------------------------------------------------------------------
