@@ -223,13 +223,15 @@ class FakeMailchimp:
     # --- Switches and inspection ---------------------------------------------------------------------------------
 
     def fail_next(self, status: int = 500, times: int = 1, *, path: str | None = None, method: str | None = None,
-                  after: int = 0) -> None:
+                  after: int = 0, empty: bool = False) -> None:
         """Answer ``times`` matching requests with ``status`` (429, 500, 503...), after letting ``after`` through.
 
-        ``path`` is a regular expression the request path (after ``/3.0``) must match in full.
+        ``path`` is a regular expression the request path (after ``/3.0``) must match in full; ``empty`` sends
+        the error with an empty body (as gateways in front of Mailchimp sometimes do).
         """
         with self.lock:
-            self._faults.append({"status": status, "times": times, "path": path, "method": method, "after": after})
+            self._faults.append({"status": status, "times": times, "path": path, "method": method, "after": after,
+                                 "empty": empty})
 
     def drop_next(self, times: int = 1, **kwargs) -> None:
         """Close the connection without answering ``times`` matching requests (they are not processed)."""
@@ -262,7 +264,7 @@ class FakeMailchimp:
                 fault["times"] -= 1
                 if fault["times"] <= 0:
                     self._faults.remove(fault)
-                return fault["status"]
+                return -fault["status"] - 1000 if fault["empty"] else fault["status"]
         return None
 
     def calls_to(self, method: str, pattern: str) -> list:
@@ -977,6 +979,12 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(api.latency)
         fault = api._take_fault(method, parts.path)
         request_id = str(uuid.uuid4())
+        if fault is not None and fault <= -1000:  # an error status with an empty body
+            self.send_response(-fault - 1000)
+            self.send_header("Content-Length", "0")
+            self.send_header("X-Request-Id", request_id)
+            self.end_headers()
+            return
         if fault == -1:
             with contextlib.suppress(Problem):
                 api.handle(method, parts.path, query, json.loads(raw) if raw.strip() else {},
