@@ -1,6 +1,12 @@
-"""URL configuration. Machine endpoints (API, health, feeds) come before Wagtail's catch-all page serving."""
+"""URL configuration. Machine endpoints (API, health, feeds) come before Wagtail's catch-all page serving.
+
+Pages, search and the per-language feeds sit under a language prefix (``/en/``, ``/fr/``: ``i18n_patterns``);
+machine endpoints and every URL ever sent in an email (newsletter confirm, preferences and one-click
+unsubscribe, member invitations and password resets) stay unprefixed and never redirect.
+"""
 
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path
 
 from wagtail import urls as wagtail_urls
@@ -8,6 +14,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from portal.core.api import api_router
+from portal.core.i18n import switch_language
 from portal.core.views import health, robots_txt
 from portal.pages import views as pages_views
 from portal.pages.feeds import LatestAtomFeed, LatestFeed, TopicAtomFeed, TopicFeed
@@ -28,8 +35,9 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("robots.txt", robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap_view, name="sitemap"),
-    path("feeds/", include((feed_patterns, "feeds"))),
-    path("search/", pages_views.search, name="search"),
+    # Feed readers keep the unprefixed feeds they subscribed to: those stay in the default language.
+    path("feeds/", include((feed_patterns, "feeds_default"))),
+    path("language/<str:language>/", switch_language, name="switch_language"),
     path("members/", include("portal.members.urls")),
     path("newsletter/", include("newsletter.urls")),
     path("statistics-data/", include("portal.stats.urls")),
@@ -42,4 +50,9 @@ if settings.DEBUG:
     for folder in ("original_images", "images"):
         urlpatterns += static(f"{settings.MEDIA_URL}{folder}/", document_root=settings.MEDIA_ROOT / folder)
 
-urlpatterns += [path("", include(wagtail_urls))]
+urlpatterns += i18n_patterns(
+    path("search/", pages_views.search, name="search"),
+    path("feeds/", include((feed_patterns, "feeds"))),
+    path("", include(wagtail_urls)),
+    prefix_default_language=True,
+)

@@ -1,10 +1,13 @@
 """The read-only API (Wagtail API v2 at /api/v2/): pages, images and documents, behind the privacy gate.
 
+Pages in every language are listed; Wagtail's own ``?locale=fr`` and ``?translation_of=<id>`` filters narrow
+them (each item carries ``meta.locale``).
+
 Wagtail's stock endpoints decide visibility with their own request checks; ours ask the portal's gate
 (`portal.core.privacy`) so the API can never show more than the site does to the same viewer.
 """
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from wagtail.api.v2.router import WagtailAPIRouter
 from wagtail.api.v2.utils import BadRequestError
@@ -41,10 +44,15 @@ class GatedPagesAPIViewSet(PagesAPIViewSet):
             raise BadRequestError(str(exc)) from exc
         if site is None:
             return queryset.none()
-        return queryset.descendant_of(site.root_page, inclusive=True)
+        # Every language version of the site's home heads a tree of that site (`?locale=fr` narrows to one).
+        homes = Page.objects.filter(translation_key=site.root_page.translation_key).values_list("path", flat=True)
+        condition = Q()
+        for path in homes:
+            condition |= Q(path__startswith=path)
+        return queryset.filter(condition)
 
     def get_queryset(self):
-        queryset = super().get_queryset()
+        queryset = super().get_queryset().select_related("locale")  # every item shows its meta.locale
         model = queryset.model
         # Only a single-type listing (`?type=pages.ArticlePage`) has the specific model's relations at hand.
         lookups = [

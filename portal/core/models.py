@@ -4,22 +4,29 @@ from django.db import models
 from django.utils.text import slugify
 
 from wagtail.admin.panels import FieldPanel
+from wagtail.models import TranslatableMixin
 from wagtail.search import index
 
 
-class TaxonomyBase(index.Indexed, models.Model):
-    """A named, slugged term used to filter listings (`?topic=slug`, `?sector=slug`)."""
+class TaxonomyBase(TranslatableMixin, index.Indexed, models.Model):
+    """A named, slugged term used to filter listings (`?topic=slug`, `?sector=slug`).
 
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True, help_text="Used in URLs, e.g. ?topic=prevention")
+    Translatable: each language version is a row with the same ``translation_key``. Pages, subscriptions
+    and organisations point at the default-language row; translations give the term's name in other
+    languages. Names and slugs are unique within a language.
+    """
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, help_text="Used in URLs, e.g. ?topic=prevention")
     description = models.TextField(blank=True)
 
     panels = [FieldPanel("name"), FieldPanel("slug"), FieldPanel("description")]
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 
-    class Meta:
+    class Meta(TranslatableMixin.Meta):
         abstract = True
         ordering = ["name"]
+        unique_together = [("translation_key", "locale"), ("slug", "locale"), ("name", "locale")]
 
     def __str__(self) -> str:
         return self.name

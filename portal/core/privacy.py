@@ -86,9 +86,37 @@ def _failed_restrictions(restrictions, viewer) -> list:
 
 
 def closed_paths(viewer) -> list[str]:
-    """Tree paths of the restricted subtrees this viewer may not enter (one query, two with groups)."""
+    """Tree paths of the restricted subtrees this viewer may not enter (one query, two with groups, and
+    one more when some are closed).
+
+    Every language version counts: a page is closed if it, or any language version of it or of one of
+    its ancestors, is in a restricted subtree the viewer fails. So the paths also cover the translations
+    of every page inside a closed subtree (normally the translated section itself, which holds them all).
+    """
     restrictions = PageViewRestriction.objects.select_related("page")
-    return [restriction.page.path for restriction in _failed_restrictions(restrictions, viewer)]
+    paths = [restriction.page.path for restriction in _failed_restrictions(restrictions, viewer)]
+    if not paths:
+        return paths
+    return paths + list(translated_paths(paths))
+
+
+def translated_paths(paths: list[str]) -> list[str]:
+    """Paths of the other language versions of every page inside these subtrees, outside them (one query)."""
+    inside = _under(paths)
+    keys = Page.objects.filter(inside).values("translation_key")
+    candidates = Page.objects.filter(translation_key__in=keys).exclude(inside).order_by("path")
+    kept: list[str] = []
+    for path in candidates.values_list("path", flat=True):
+        if not any(path.startswith(prefix) for prefix in kept):  # a translated section covers its children
+            kept.append(path)
+    return kept
+
+
+def _under(paths: Iterable[str]) -> Q:
+    condition = Q()
+    for path in paths:
+        condition |= Q(path__startswith=path)
+    return condition
 
 
 def visible_pages(queryset: QuerySet, viewer) -> QuerySet:
@@ -110,10 +138,18 @@ def can_view(page: Page, viewer) -> bool:
     return not any(page.path.startswith(path) for path in closed_paths(viewer))
 
 
+def all_restricted_paths() -> list[str]:
+    """Paths of every restricted subtree, with the other language versions of the pages inside them."""
+    paths = list(PageViewRestriction.objects.values_list("page__path", flat=True))
+    if not paths:
+        return paths
+    return paths + translated_paths(paths)
+
+
 def is_restricted(page: Page, restricted_paths: Iterable[str] | None = None) -> bool:
     """Whether a page sits in any restricted subtree (used to show a lock badge to those who may see it)."""
     if restricted_paths is None:
-        restricted_paths = PageViewRestriction.objects.values_list("page__path", flat=True)
+        restricted_paths = all_restricted_paths()
     return any(page.path.startswith(path) for path in restricted_paths)
 
 

@@ -1,8 +1,10 @@
 """Admin registration of the shared taxonomy."""
 
+from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from .i18n import check_translation_restrictions
 from .models import Sector, Topic
 
 
@@ -28,3 +30,7 @@ class TaxonomyGroup(SnippetViewSetGroup):
 
 
 register_snippet(TaxonomyGroup)
+
+
+# A translation is another page: serve it only to those who pass the restrictions of every language version.
+hooks.register("on_serve_page", check_translation_restrictions)

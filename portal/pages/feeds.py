@@ -2,6 +2,10 @@
 
 Feeds are public and cacheable, so they are always built for the anonymous viewer: members-only pages
 never appear in them, whoever requests the feed.
+
+There is one feed per language: ``/fr/feeds/latest/rss/`` lists the French pages. The unprefixed
+``/feeds/...`` URLs that feed readers already know keep serving the default language, whatever the
+reader's browser asks for (they are cached publicly).
 """
 
 from __future__ import annotations
@@ -11,10 +15,12 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.translation import gettext as _
 
 from wagtail.models import Page
 
@@ -34,17 +40,26 @@ def absolute_page_url(page: Page, request=None) -> str | None:
     return settings.SITE_URL + parts[2]
 
 
-def latest_public_items(limit: int = FEED_LENGTH, topic: Topic | None = None) -> list[Page]:
-    """The newest public articles and conference notes together, newest first by their date.
+def feed_language(request) -> str:
+    """The feed's language: its URL prefix, or the default language for the unprefixed feeds."""
+    return translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+
+
+def latest_public_items(
+    limit: int = FEED_LENGTH, topic: Topic | None = None, language: str | None = None
+) -> list[Page]:
+    """The newest public articles and conference notes in one language together, newest first by their date.
 
     A fixed number of queries whatever the limit: the gate, then one query and one topic prefetch per type.
+    A topic matches pages tagged with it in any language (translated pages may keep the source's topics).
     """
-    public_ids = visible_pages(Page.objects.all(), Viewer.anonymous()).values("id")
+    language = language or settings.LANGUAGE_CODE
+    public_ids = visible_pages(Page.objects.filter(locale__language_code=language), Viewer.anonymous()).values("id")
     items: list[Page] = []
     for model, date_field in ((ArticlePage, "date"), (ConferenceNotesPage, "start_date")):
         queryset = model.objects.filter(id__in=public_ids)
         if topic is not None:
-            queryset = queryset.filter(topics=topic)
+            queryset = queryset.filter(topics__translation_key=topic.translation_key).distinct()
         items.extend(queryset.defer_streamfields().order_by(f"-{date_field}", "-id").prefetch_related("topics")[:limit])
     items.sort(key=lambda page: (page.date, page.id), reverse=True)
     return items[:limit]
@@ -61,18 +76,23 @@ class LatestFeed(Feed):
     url_name = "feeds:latest-rss"
 
     def __call__(self, request, *args, **kwargs):
-        response = super().__call__(request, *args, **kwargs)
+        self.feed_language = feed_language(request)
+        with translation.override(self.feed_language):
+            response = super().__call__(request, *args, **kwargs)
         patch_cache_control(response, public=True, max_age=FEED_MAX_AGE)
         return response
 
+    def language(self, obj=None) -> str:
+        return self.feed_language
+
     def title(self, obj=None) -> str:
-        return f"{settings.WAGTAIL_SITE_NAME}: latest best practice and conference notes"
+        return _("%(site)s: latest best practice and conference notes") % {"site": settings.WAGTAIL_SITE_NAME}
 
     def link(self, obj=None) -> str:
-        return settings.SITE_URL + "/"
+        return settings.SITE_URL + f"/{self.feed_language}/"
 
     def description(self, obj=None) -> str:
-        return "New best-practice articles and conference notes from the network's members."
+        return _("New best-practice articles and conference notes from the network's members.")
 
     def subtitle(self, obj=None) -> str:
         return self.description(obj)
@@ -81,7 +101,7 @@ class LatestFeed(Feed):
         return settings.SITE_URL + reverse(self.url_name)
 
     def items(self, obj=None):
-        return latest_public_items()
+        return latest_public_items(language=self.feed_language)
 
     def item_title(self, item) -> str:
         return item.title
@@ -124,19 +144,28 @@ class TopicFeed(LatestFeed):
     url_name = "feeds:topic-rss"
 
     def get_object(self, request, slug: str) -> Topic:
-        return get_object_or_404(Topic, slug=slug)
+        """The topic with this slug, named in the feed's language when translated (404 if unknown)."""
+        language = feed_language(request)
+        topics = Topic.objects.filter(slug=slug)
+        topic = topics.filter(locale__language_code=language).first()
+        if topic is None:
+            topic = topics.order_by("id").first()
+        if topic is None:
+            raise Http404("No such topic")
+        return Topic.objects.filter(translation_key=topic.translation_key, locale__language_code=language).first() \
+            or topic
 
     def title(self, obj=None) -> str:
         return f"{settings.WAGTAIL_SITE_NAME}: {obj.name}"
 
     def description(self, obj=None) -> str:
-        return f"New best-practice articles and conference notes on {obj.name}."
+        return _("New best-practice articles and conference notes on %(topic)s.") % {"topic": obj.name}
 
     def feed_url(self, obj=None) -> str:
         return settings.SITE_URL + reverse(self.url_name, args=[obj.slug])
 
     def items(self, obj=None):
-        return latest_public_items(topic=obj)
+        return latest_public_items(topic=obj, language=self.feed_language)
 
 
 class TopicAtomFeed(TopicFeed):

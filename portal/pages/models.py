@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
@@ -153,20 +154,21 @@ class FilterableIndexMixin:
         topic = sector = None
         topic_slug = request.GET.get("topic", "").strip()
         if topic_slug:
-            topic = Topic.objects.filter(slug=topic_slug).first()
+            topic = _term_in_page_language(Topic, topic_slug, self)
         sector_slug = request.GET.get("sector", "").strip()
         if sector_slug and self.filter_by_sector:
-            sector = Sector.objects.filter(slug=sector_slug).first()
+            sector = _term_in_page_language(Sector, sector_slug, self)
         return topic, sector
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         children = self.get_children_queryset(request)
         topic, sector = self.get_filters(request)
+        # Pages may be tagged with any language version of a term (translations keep their source's tags).
         if topic:
-            children = children.filter(topics=topic)
+            children = children.filter(topics__translation_key=topic.translation_key).distinct()
         if sector:
-            children = children.filter(sectors=sector)
+            children = children.filter(sectors__translation_key=sector.translation_key).distinct()
         paginator = Paginator(children, INDEX_PAGE_SIZE)
         try:
             page_obj = paginator.page(request.GET.get("page", 1))
@@ -183,12 +185,28 @@ class FilterableIndexMixin:
                 "paginator": paginator,
                 "active_topic": topic,
                 "active_sector": sector,
-                "topics": Topic.objects.all(),
-                "sectors": Sector.objects.all() if self.filter_by_sector else [],
+                "topics": _terms_in_page_language(Topic, self),
+                "sectors": _terms_in_page_language(Sector, self) if self.filter_by_sector else [],
                 "filter_query": query.urlencode(),
             }
         )
         return context
+
+
+def _terms_in_page_language(model, page) -> list:
+    """Every term once, in the page's language when translated, else in the default language."""
+    terms = {term.translation_key: term for term in model.objects.filter(locale__language_code=settings.LANGUAGE_CODE)}
+    if page.locale.language_code != settings.LANGUAGE_CODE:
+        for term in model.objects.filter(locale_id=page.locale_id, translation_key__in=list(terms)):
+            terms[term.translation_key] = term
+    return sorted(terms.values(), key=lambda term: term.name.lower())
+
+
+def _term_in_page_language(model, slug: str, page):
+    """The term with this slug in the page's language, else in the default language (None if unknown)."""
+    terms = model.objects.filter(slug=slug)
+    return terms.filter(locale_id=page.locale_id).first() or terms.filter(
+        locale__language_code=settings.LANGUAGE_CODE).first()
 
 
 class ArticleIndexPage(FilterableIndexMixin, BasePage):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import prefetch_related_objects
+from django.utils.translation import get_language
 
-from wagtail.models import Page
+from wagtail.models import Locale, Page
 
 from portal.core.privacy import visible_pages
 from portal.pages.models import ArticleIndexPage, ArticlePage, ConferenceIndexPage, ConferenceNotesPage, StandardPage
@@ -43,25 +45,86 @@ def clean_query(raw: str | None) -> str:
     return " ".join(text.split())[:MAX_QUERY_LENGTH]
 
 
-def search_pages(query: str, viewer, type_key: str | None = None):
-    """Search the pages this viewer may read.
+class ChainedResults:
+    """Two lazy search result sets read as one: the reader's language first, then the fallback.
+
+    Supports what the paginator needs (``count()``, ``len()`` and slicing), querying each part only for
+    the slice asked for.
+    """
+
+    def __init__(self, *parts):
+        self.parts = parts
+        self._counts = None
+
+    def _part_counts(self) -> list[int]:
+        if self._counts is None:
+            self._counts = [part.count() for part in self.parts]
+        return self._counts
+
+    def count(self) -> int:
+        return sum(self._part_counts())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self):
+        for part in self.parts:
+            yield from part
+
+    def __getitem__(self, key):
+        if isinstance(key, int):
+            items = self[key:key + 1]
+            if not items:
+                raise IndexError(key)
+            return items[0]
+        start, stop = key.start or 0, key.stop
+        items: list = []
+        offset = 0
+        for part, size in zip(self.parts, self._part_counts(), strict=True):
+            part_start = max(start - offset, 0)
+            part_stop = size if stop is None else min(stop - offset, size)
+            if part_start < part_stop:
+                items.extend(part[part_start:part_stop])
+            offset += size
+        return items
+
+
+def search_pages(query: str, viewer, type_key: str | None = None, language: str | None = None):
+    """Search the pages this viewer may read, in the reader's language first.
+
+    Pages in ``language`` (the active language by default) come first; then, as a fallback, pages in the
+    default language (English) that have no live translation in ``language``. A reader of the default
+    language sees its pages only.
 
     Returns ``(results, counts)``: lazy search results (narrowed to ``type_key`` when it names a
     ``SEARCH_TYPES`` entry) and the number of matches per type key (and under ``"all"``) before that narrowing.
     """
+    language = language or get_language() or settings.LANGUAGE_CODE
     # depth > 1 leaves out the tree's root node, which is no page anyone can visit.
     base = visible_pages(Page.objects.filter(depth__gt=1), viewer)
-    all_results = base.search(query)
-    by_content_type = all_results.facet("content_type_id")
+    locales = dict(Locale.objects.filter(language_code__in={language, settings.LANGUAGE_CODE}).values_list(
+        "language_code", "id"))
+    # The search backend filters on the locale's id (an indexed filter field), not on its language code.
+    parts = [base.filter(locale_id=locales.get(language))]
+    if language != settings.LANGUAGE_CODE:
+        translated = list(
+            Page.objects.live().filter(locale_id=locales.get(language)).values_list("translation_key", flat=True)
+        )
+        parts.append(base.filter(locale_id=locales.get(settings.LANGUAGE_CODE)).exclude(translation_key__in=translated))
+    by_content_type: dict[int, int] = {}
+    for part in parts:
+        for content_type_id, count in part.search(query).facet("content_type_id").items():
+            by_content_type[content_type_id] = by_content_type.get(content_type_id, 0) + count
     counts = {
         search_type.key: by_content_type.get(ContentType.objects.get_for_model(search_type.model).id, 0)
         for search_type in SEARCH_TYPES
     }
     counts["all"] = sum(by_content_type.values())
     search_type = SEARCH_TYPES_BY_KEY.get(type_key or "")
-    if search_type is None:
-        return all_results, counts
-    return base.type(search_type.model).search(query), counts
+    if search_type is not None:
+        parts = [part.type(search_type.model) for part in parts]
+    results = [part.search(query) for part in parts]
+    return (results[0] if len(results) == 1 else ChainedResults(*results)), counts
 
 
 def with_specific(pages) -> list[Page]:
@@ -85,4 +148,7 @@ def with_specific(pages) -> list[Page]:
 def browse_sections(viewer) -> list[Page]:
     """Index pages to suggest when a search finds nothing (only those the viewer may read)."""
     indexes = visible_pages(Page.objects.type(ArticleIndexPage, ConferenceIndexPage), viewer)
-    return list(indexes.order_by("path")[:4])
+    in_language = indexes.filter(locale__language_code=get_language() or settings.LANGUAGE_CODE)
+    return list(in_language.order_by("path")[:4]) or list(
+        indexes.filter(locale__language_code=settings.LANGUAGE_CODE).order_by("path")[:4]
+    )

@@ -1,4 +1,5 @@
-"""The XML sitemap: every live public page of the default site, with absolute URLs on SITE_URL."""
+"""The XML sitemap: every live public page of the default site in every language, with absolute URLs on
+SITE_URL and ``hreflang`` alternates linking each page's public language versions."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps.views import sitemap
+from django.db.models import Q
 from django.views.decorators.cache import cache_control
 
 from wagtail.models import Page, Site
@@ -30,13 +32,39 @@ class PublicPagesSitemap(Sitemap):
         site = Site.objects.select_related("root_page").filter(is_default_site=True).first()
         if site is None:
             return Page.objects.none()
-        queryset = Page.objects.descendant_of(site.root_page, inclusive=True)
-        return visible_pages(queryset, Viewer.anonymous()).order_by("path")
+        # The home page in every language heads its own tree.
+        homes = Page.objects.filter(translation_key=site.root_page.translation_key).values_list("path", flat=True)
+        condition = Q()
+        for path in homes:
+            condition |= Q(path__startswith=path)
+        return visible_pages(Page.objects.filter(condition), Viewer.anonymous()).order_by("path")
 
     def location(self, page: Page) -> str:
         # Path below SITE_URL's root (SITE_URL may itself carry a path prefix).
         prefix = urlsplit(settings.SITE_URL).path.rstrip("/")
         return prefix + page.get_url_parts()[2]
+
+    def _urls(self, page, protocol, domain):
+        """Django's entries, each with its page's public language versions as ``hreflang`` alternates
+        (one query per sitemap page), plus ``x-default`` for the default language's version."""
+        urls = super()._urls(page, protocol, domain)
+        keys = {url["item"].translation_key for url in urls}
+        versions: dict = {}
+        public = visible_pages(Page.objects.filter(translation_key__in=keys), Viewer.anonymous())
+        for version in public.select_related("locale").order_by("path"):
+            versions.setdefault(version.translation_key, []).append(version)
+        for url in urls:
+            group = versions.get(url["item"].translation_key, [])
+            if len(group) < 2:
+                continue
+            alternates = []
+            for version in group:
+                location = f"{protocol}://{domain}{self.location(version)}"
+                alternates.append({"location": location, "lang_code": version.locale.language_code})
+                if version.locale.language_code == settings.LANGUAGE_CODE:
+                    alternates.append({"location": location, "lang_code": "x-default"})
+            url["alternates"] = alternates
+        return urls
 
     def lastmod(self, page: Page):
         return page.last_published_at or page.latest_revision_created_at

@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "portal.members",
     "portal.stats",
     "newsletter",
+    # Translation workflow for editors (replaces "wagtail.locales"); 1.14.5 supports Wagtail 8 and Django 5.2.
+    "wagtail_localize",
+    "wagtail_localize.locales",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.sitemaps",
@@ -87,6 +90,9 @@ MIDDLEWARE = [
     # Anonymous page cache (portal.core.cache): before sessions, so a hit skips everything below.
     "portal.core.cache.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Language from the URL prefix (/fr/...), else the remembered choice, else Accept-Language; never redirects
+    # machine endpoints (portal.core.i18n).
+    "portal.core.i18n.PortalLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -158,7 +164,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en"
+# Languages: the interface and the content languages editors may translate pages into (WAGTAIL_I18N_ENABLED).
+# PORTAL_LANGUAGES lists language codes; the first one is the default (and the language of untranslated pages).
+PORTAL_LANGUAGE_NAMES = {
+    "en": "English", "fr": "Français", "de": "Deutsch", "es": "Español", "nl": "Nederlands", "it": "Italiano",
+    "pl": "Polski", "pt": "Português", "sv": "Svenska", "da": "Dansk", "fi": "Suomi", "cs": "Čeština",
+    "el": "Ελληνικά", "hu": "Magyar", "ro": "Română", "bg": "Български", "hr": "Hrvatski", "sk": "Slovenčina",
+    "sl": "Slovenščina", "lt": "Lietuvių", "lv": "Latviešu", "et": "Eesti",
+}
+_portal_languages = env_list("PORTAL_LANGUAGES", "en,fr,de,es,nl,it,pl")
+LANGUAGES = [(code, PORTAL_LANGUAGE_NAMES.get(code, code)) for code in _portal_languages]
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
+WAGTAIL_I18N_ENABLED = True
+LANGUAGE_CODE = _portal_languages[0] if _portal_languages else "en"
+LANGUAGE_COOKIE_NAME = "portal_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -17,12 +17,13 @@ from django.shortcuts import resolve_url
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import get_language
 
-from wagtail.models import Page, PageViewRestriction, Site
+from wagtail.models import Page, Site
 
 from django_countries import countries
 
-from portal.core import privacy
+from portal.core import i18n, privacy
 
 register = template.Library()
 
@@ -62,7 +63,10 @@ def site_pages(request, user=None) -> tuple[Page | None, list[Page]]:
     if cached is not None:
         return cached
     site = _site_for(request)
-    root = site.root_page if site is not None else None
+    # The home page in the language being read (its translation when it exists and is live).
+    root = i18n.site_homes(request).get(get_language()) if site is not None else None
+    if root is None and site is not None:
+        root = site.root_page
     condition = Q(slug=REPORT_PAGE_SLUG)
     if root is not None:
         condition |= Q(path__startswith=root.path, depth=root.depth + 1)
@@ -139,13 +143,11 @@ def restricted_paths(context) -> list[str]:
     if isinstance(holder, template.context.RenderContext):
         paths = holder.get(_RESTRICTED_PATHS_ATTR)
         if paths is None:
-            paths = holder[_RESTRICTED_PATHS_ATTR] = list(
-                PageViewRestriction.objects.values_list("page__path", flat=True)
-            )
+            paths = holder[_RESTRICTED_PATHS_ATTR] = privacy.all_restricted_paths()
         return paths
     paths = getattr(holder, _RESTRICTED_PATHS_ATTR, None)
     if paths is None:
-        paths = list(PageViewRestriction.objects.values_list("page__path", flat=True))
+        paths = privacy.all_restricted_paths()
         setattr(holder, _RESTRICTED_PATHS_ATTR, paths)
     return paths
 
@@ -257,8 +259,12 @@ def page_query(filter_query: str, number) -> str:
 def report_url(context) -> str:
     """Where "Report illegal content" points: the live how-to-report page if the viewer may see it."""
     request = _request(context)
-    _root, pages = site_pages(request, _user(context))
-    candidates = sorted((p for p in pages if p.slug == REPORT_PAGE_SLUG), key=lambda p: (p.depth, p.path))
+    root, pages = site_pages(request, _user(context))
+    in_language = root.locale_id if root is not None else None
+    candidates = sorted(
+        (p for p in pages if p.slug == REPORT_PAGE_SLUG),
+        key=lambda p: (p.locale_id != in_language, p.depth, p.path),
+    )
     if candidates:
         return candidates[0].get_url(request=request) or REPORT_FALLBACK_URL
     return REPORT_FALLBACK_URL

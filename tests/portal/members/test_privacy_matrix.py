@@ -97,8 +97,8 @@ def document_of(world: World, restricted: bool):
 CHANNELS = {
     "page view": lambda c, w, r: c.get(page_of(w, r).url),
     "index listing": lambda c, w, r: c.get(w.index.url),
-    "home": lambda c, w, r: c.get("/"),
-    "search": lambda c, w, r: c.get("/search/", {"q": SEARCH_WORD}),
+    "home": lambda c, w, r: c.get("/en/"),
+    "search": lambda c, w, r: c.get("/en/search/", {"q": SEARCH_WORD}),
     "rss": lambda c, w, r: c.get("/feeds/latest/rss/"),
     "atom": lambda c, w, r: c.get("/feeds/latest/atom/"),
     "sitemap": lambda c, w, r: c.get("/sitemap.xml"),

@@ -43,7 +43,7 @@ def test_editor_submission_waits_for_moderator_approval(client, home):
     assert not page.live
     state = WorkflowState.objects.get(base_content_type__isnull=False, object_id=str(page.pk))
     assert state.status == WorkflowState.STATUS_IN_PROGRESS
-    assert client.get("/response-times/").status_code == 404
+    assert client.get("/en/response-times/").status_code == 404
 
     # The editor cannot publish, nor approve their own submission.
     assert not page.permissions_for_user(editor).can_publish()
@@ -61,7 +61,7 @@ def test_editor_submission_waits_for_moderator_approval(client, home):
     state.refresh_from_db()
     assert state.status == WorkflowState.STATUS_APPROVED
     client.logout()
-    assert "Hotline response times 2025" in client.get("/response-times/").content.decode()
+    assert "Hotline response times 2025" in client.get("/en/response-times/").content.decode()
     assert PageLogEntry.objects.filter(page=page, action="wagtail.workflow.approve", user=moderator).exists()
 
 

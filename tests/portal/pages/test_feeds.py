@@ -54,7 +54,7 @@ def test_latest_rss_lists_articles_and_conference_notes_newest_first(client, mix
 
     assert [item.findtext("title") for item in items] == ["New article", "Spring conference", "Old article"]
     newest = items[0]
-    assert newest.findtext("link") == f"http://testserver/best-practices/{mixed_content['new'].slug}/"
+    assert newest.findtext("link") == f"http://testserver/en/best-practices/{mixed_content['new'].slug}/"
     assert newest.findtext("description") == "Fresh lessons."
     assert [category.text for category in newest.findall("category")] == ["Prevention"]
     assert newest.findtext("pubDate").startswith("Thu, 05 May 2022")
@@ -67,7 +67,7 @@ def test_latest_atom_has_the_same_entries(client, mixed_content):
     entries = atom_entries(client.get("/feeds/latest/atom/"))
 
     assert [entry.findtext(f"{ATOM}title") for entry in entries] == ["New article", "Spring conference", "Old article"]
-    assert entries[1].find(f"{ATOM}link").get("href").startswith("http://testserver/conferences/")
+    assert entries[1].find(f"{ATOM}link").get("href").startswith("http://testserver/en/conferences/")
     assert entries[1].findtext(f"{ATOM}summary") == "What the spring conference agreed."
     assert entries[0].findtext(f"{ATOM}id").startswith("tag:testserver,")
 

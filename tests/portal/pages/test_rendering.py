@@ -51,7 +51,7 @@ def assert_site_chrome(soup: BeautifulSoup):
     assert soup.select_one("main#main") is not None
     assert soup.select_one("footer") is not None
     search = soup.select_one("form[role=search]")
-    assert search["action"] == "/search/" and search.get("method", "get").lower() == "get"
+    assert search["action"] == "/en/search/" and search.get("method", "get").lower() == "get"
     search_input = search.select_one("input[name=q]")
     assert soup.select_one(f"label[for={search_input['id']}]") is not None
     newsletter = soup.select_one("form[action='/newsletter/subscribe/']")
@@ -88,7 +88,7 @@ def test_home_page_shows_hero_figures_featured_and_latest(client, home, article_
     ArticlePageFactory(parent=article_index, title="Fast takedown with hosting providers")
     ConferenceNotesPageFactory(parent=conference_index, title="Prevention conference 2015")
 
-    soup = soup_of(client.get("/"))
+    soup = soup_of(client.get("/en/"))
 
     assert_site_chrome(soup)
     assert soup.select_one("h1").get_text(strip=True) == "Together against abuse material online"
@@ -98,7 +98,7 @@ def test_home_page_shows_hero_figures_featured_and_latest(client, home, article_
     assert any("About the network" in card and "Who we are." in card for card in cards)
     assert any("Fast takedown with hosting providers" in card for card in cards)
     assert any("Prevention conference 2015" in card and "Netherlands" in card for card in cards)
-    assert soup.select_one("link[rel=canonical]")["href"] == "http://testserver/"
+    assert soup.select_one("link[rel=canonical]")["href"] == "http://testserver/en/"
 
 
 def test_main_menu_lists_only_pages_in_menus_the_viewer_may_see(client, home, member, restrict):
@@ -106,20 +106,20 @@ def test_main_menu_lists_only_pages_in_menus_the_viewer_may_see(client, home, me
     StandardPageFactory(parent=home, title="Imprint", show_in_menus=False)
     restrict(StandardPageFactory(parent=home, title="Members area", show_in_menus=True))
 
-    anonymous_menu = text_of(soup_of(client.get("/")).select_one("nav[aria-label=Main]"))
+    anonymous_menu = text_of(soup_of(client.get("/en/")).select_one("nav[aria-label=Main]"))
     assert "About us" in anonymous_menu
     assert "Imprint" not in anonymous_menu
     assert "Members area" not in anonymous_menu
 
     client.force_login(member)
-    member_menu = text_of(soup_of(client.get("/")).select_one("nav[aria-label=Main]"))
+    member_menu = text_of(soup_of(client.get("/en/")).select_one("nav[aria-label=Main]"))
     assert "Members area" in member_menu
 
 
 def test_header_offers_sign_in_to_visitors_and_sign_out_to_members(client, home, member):
     page = StandardPageFactory(parent=home, slug="about")
     header = soup_of(client.get(page.url)).select_one("header")
-    assert header.find("a", string="Member sign-in")["href"] == "/members/login/?next=/about/"
+    assert header.find("a", string="Member sign-in")["href"] == "/members/login/?next=/en/about/"
     assert header.select_one("form[action='/members/logout/']") is None
 
     client.force_login(member)
@@ -137,11 +137,11 @@ def test_current_section_is_marked_in_the_menu(client, home):
 
 
 def test_report_link_points_to_the_how_to_report_page_when_it_exists(client, home):
-    assert soup_of(client.get("/")).select_one("a.button--report")["href"] == "/how-to-report/"
+    assert soup_of(client.get("/en/")).select_one("a.button--report")["href"] == "/how-to-report/"
     StandardPageFactory(parent=home, title="Report illegal content", slug="how-to-report")
     page = StandardPageFactory(parent=home, title="Another page")
     soup = soup_of(client.get(page.url))
-    assert {a["href"] for a in soup.select("a.button--report")} == {"/how-to-report/"}
+    assert {a["href"] for a in soup.select("a.button--report")} == {"/en/how-to-report/"}
 
 
 def test_social_image_feeds_and_messages_in_the_head_and_main(client, home, member):
@@ -156,8 +156,8 @@ def test_social_image_feeds_and_messages_in_the_head_and_main(client, home, memb
     assert soup.select_one("meta[name='twitter:card']")["content"] == "summary_large_image"
     assert soup.select_one("meta[name='twitter:image']")["content"] == og_image
     feeds = {link["type"]: link["href"] for link in soup.select("link[rel=alternate]")}
-    assert feeds["application/rss+xml"] == "/feeds/latest/rss/"
-    assert feeds["application/atom+xml"] == "/feeds/latest/atom/"
+    assert feeds["application/rss+xml"] == "/en/feeds/latest/rss/"
+    assert feeds["application/atom+xml"] == "/en/feeds/latest/atom/"
 
 
 def test_flash_messages_are_announced_as_status(rf, home):
@@ -458,7 +458,7 @@ def test_image_and_document_blocks(client, home):
 
 
 def test_missing_page_gets_the_themed_404(client, home):
-    response = client.get("/no-such-page/")
+    response = client.get("/en/no-such-page/")
     assert response.status_code == 404
     soup = BeautifulSoup(response.content, "html.parser")
     assert soup.select_one("h1").get_text(strip=True) == "Page not found"
@@ -501,12 +501,12 @@ def test_home_page_queries_do_not_grow_with_content(
 
     add(5)
     restrict(ArticlePageFactory(parent=article_index))
-    client.get("/")  # warm per-process caches (content types, site root paths)
-    baseline = count_queries(client, "/")
-    assert baseline <= 30
+    client.get("/en/")  # warm per-process caches (content types, site root paths)
+    baseline = count_queries(client, "/en/")
+    assert baseline <= 40  # the language switcher, hreflang links and translation-aware gate add a few
     add(45)
     with django_assert_max_num_queries(baseline):
-        client.get("/")
+        client.get("/en/")
 
 
 @pytest.mark.parametrize("index_fixture,factory", [
@@ -529,7 +529,7 @@ def test_index_page_queries_do_not_grow_with_children(
     restrict(factory(parent=index))  # a members-only card with a lock badge
     client.get(index.url)
     baseline = count_queries(client, index.url + "?topic=prevention")
-    assert baseline <= 30
+    assert baseline <= 40  # the language switcher, hreflang links and translation-aware gate add a few
     add(45)
     with django_assert_max_num_queries(baseline):
         response = client.get(index.url + "?topic=prevention")

@@ -28,9 +28,9 @@ def test_sitemap_lists_live_public_pages_with_absolute_urls_and_lastmod(client, 
 
     entries = sitemap_entries(client)
 
-    assert "http://testserver/" in entries
-    assert "http://testserver/best-practices/" in entries
-    assert entries["http://testserver/best-practices/takedown/"] is not None  # lastmod from the publish
+    assert "http://testserver/en/" in entries
+    assert "http://testserver/en/best-practices/" in entries
+    assert entries["http://testserver/en/best-practices/takedown/"] is not None  # lastmod from the publish
 
 
 def test_sitemap_leaves_out_restricted_subtrees_and_drafts_even_for_members(client, home):
@@ -44,7 +44,7 @@ def test_sitemap_leaves_out_restricted_subtrees_and_drafts_even_for_members(clie
     client.force_login(UserFactory())
     locations = set(sitemap_entries(client))
 
-    assert "http://testserver/about/" in locations
+    assert "http://testserver/en/about/" in locations
     assert not any("members-area" in loc or "inner-briefing" in loc or "draft-page" in loc for loc in locations)
 
 
@@ -54,7 +54,7 @@ def test_sitemap_urls_use_site_url_whatever_the_host(client, home):
 
     locations = set(sitemap_entries(client))
 
-    assert "https://portal.example.org/about/" in locations
+    assert "https://portal.example.org/en/about/" in locations
 
 
 @override_settings(SITE_URL="https://portal.example.org")

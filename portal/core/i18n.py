@@ -1,0 +1,427 @@
+"""Languages: which language a request is in, the language switcher, hreflang alternates, and view
+restrictions kept identical across the language versions of a page.
+
+Pages and site views live under a language prefix (``/fr/...``, ``i18n_patterns``). Machine endpoints
+(API, health, robots.txt, sitemap, webhooks, newsletter links already sent in emails, documents) stay
+unprefixed and are never redirected. The unprefixed root redirects to the remembered language (a cookie
+set whenever a visitor reads a page in a language) or else the browser's ``Accept-Language``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.middleware.locale import LocaleMiddleware
+from django.urls import translate_url
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from wagtail.models import Locale, Page, PageViewRestriction, Site
+
+# Unprefixed paths that must answer as they are: a 404 there stays a 404 instead of becoming a redirect
+# to a language-prefixed URL (RFC 8058 forbids redirecting the one-click unsubscribe POST, and machines
+# should never be bounced around).
+UNPREFIXED_PATHS = (
+    "/api/", "/health/", "/robots.txt", "/sitemap.xml", "/newsletter/", "/documents/", "/admin/", "/static/",
+    "/media/", "/feeds/", "/statistics-data/", "/members/", "/language/",
+)
+
+
+def content_languages() -> list[tuple[str, str]]:
+    """(code, name in its own language) for every configured content language, default first."""
+    return [(code, name) for code, name in settings.LANGUAGES]
+
+
+def default_language() -> str:
+    return settings.LANGUAGE_CODE
+
+
+def language_of_path(path: str) -> str | None:
+    """The language prefix of a path (``/fr/...`` gives ``fr``), or None for an unprefixed path."""
+    return translation.get_language_from_path(path)
+
+
+def is_unprefixed_endpoint(path: str) -> bool:
+    return path.startswith(UNPREFIXED_PATHS)
+
+
+class PortalLocaleMiddleware(LocaleMiddleware):
+    """Django's LocaleMiddleware, with two portal rules.
+
+    - Machine endpoints and links already sent in emails (``UNPREFIXED_PATHS``) are never redirected,
+      even when they answer 404.
+    - Reading a page under a language prefix remembers that language in a cookie, so the next visit to
+      ``/`` lands there. The cookie always names the language of the URL it comes with, so a cache that
+      replays the response replays a correct cookie.
+    """
+
+    def process_response(self, request, response):
+        if is_unprefixed_endpoint(request.path_info):
+            language = translation.get_language()
+            from django.utils.cache import patch_vary_headers
+
+            patch_vary_headers(response, ("Accept-Language",))
+            response.headers.setdefault("Content-Language", language)
+            return response
+        response = super().process_response(request, response)
+        language = language_of_path(request.path_info)
+        if (
+            language
+            and request.method == "GET"
+            and response.status_code == 200
+            and response.get("Content-Type", "").startswith("text/html")
+            and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language
+        ):
+            remember_language(response, language)
+        return response
+
+
+def remember_language(response, language: str) -> None:
+    """Set the language cookie (a choice, not tracking: it holds only a language code)."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path="/",
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        secure=getattr(settings, "SESSION_COOKIE_SECURE", False),
+        httponly=True,
+    )
+
+
+@never_cache
+@require_safe
+def switch_language(request, language: str):
+    """`/language/<code>/?next=<path>`: remember a language chosen on an unprefixed page and go back there.
+
+    Used by the switcher on views that have no language prefix (newsletter and members' pages), which
+    render in the remembered language. An unknown language or an unsafe ``next`` goes to that language's home.
+    """
+    codes = {code for code, _name in settings.LANGUAGES}
+    if language not in codes:
+        language = default_language()
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = ""
+    if not target:
+        target = home_url(language)
+    elif language_of_path(target):
+        target = translate_url(target, language)
+    response = HttpResponseRedirect(target)
+    remember_language(response, language)
+    return response
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Locales, homes and translations
+
+
+def ensure_locales(**kwargs) -> None:
+    """Create a Wagtail Locale for every configured content language that has none (after migrate)."""
+    try:
+        existing = set(Locale.objects.values_list("language_code", flat=True))
+    except Exception:  # the table does not exist yet (an app migrated before wagtailcore)
+        return
+    for code, _name in settings.LANGUAGES:
+        if code not in existing:
+            Locale.objects.create(language_code=code)
+
+
+def _default_site(request=None) -> Site | None:
+    site = Site.find_for_request(request) if request is not None else None
+    if site is None:
+        site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
+    return site
+
+
+_HOMES_ATTR = "_portal_homes"
+_TRANSLATIONS_ATTR = "_portal_translations"
+
+
+def site_homes(request=None) -> dict[str, Page]:
+    """The site's live home page in each language that has one, by language code (one query, cached on
+    the request)."""
+    cached = getattr(request, _HOMES_ATTR, None) if request is not None else None
+    if cached is not None:
+        return cached
+    site = _default_site(request)
+    homes: dict[str, Page] = {}
+    if site is not None:
+        pages = Page.objects.filter(translation_key=site.root_page.translation_key, live=True).select_related(
+            "locale")
+        homes = {page.locale.language_code: page for page in pages}
+    if request is not None:
+        setattr(request, _HOMES_ATTR, homes)
+    return homes
+
+
+def localized_home(language: str, request=None) -> Page | None:
+    """The site's home page in this language when it exists and is live, else None."""
+    return site_homes(request).get(language)
+
+
+def home_url(language: str, request=None) -> str:
+    """The URL of this language's home page (``/fr/``), whether or not it has been translated yet."""
+    home = localized_home(language, request)
+    if home is not None:
+        url = home.get_url(request=request)
+        if url:
+            return url
+    return f"/{language}/"
+
+
+def page_translations(page: Page, viewer=None, request=None) -> dict[str, Page]:
+    """Live translations of a page (itself included) the viewer may read, by language code.
+
+    With a request, the result for each (page, viewer) is kept on it, so the switcher and the hreflang
+    links of one page view share their queries.
+    """
+    from portal.core.privacy import as_viewer, visible_pages
+
+    key = (page.pk, as_viewer(viewer) if viewer is not None else None)
+    cache = getattr(request, _TRANSLATIONS_ATTR, None) if request is not None else None
+    if cache is not None and key in cache:
+        return cache[key]
+    queryset = Page.objects.filter(translation_key=page.translation_key).select_related("locale")
+    queryset = visible_pages(queryset, viewer) if viewer is not None else queryset.live()
+    result = {translation.locale.language_code: translation for translation in queryset}
+    if request is not None:
+        if cache is None:
+            cache = {}
+            setattr(request, _TRANSLATIONS_ATTR, cache)
+        cache[key] = result
+    return result
+
+
+@dataclass(frozen=True)
+class LanguageLink:
+    """One entry of the language switcher."""
+
+    code: str
+    name: str
+    url: str
+    current: bool
+    translated: bool  # False: the link goes to that language's home, the page has no translation there
+
+
+def switcher_links(request, page: Page | None = None) -> list[LanguageLink]:
+    """The switcher's links: the page's translation in each language when it exists (and the viewer may
+    read it), else that language's home; on views without a language prefix, a link that remembers the
+    choice and comes back to the same view."""
+    current = translation.get_language() or default_language()
+    path = request.get_full_path() if request is not None else "/"
+    prefixed = request is not None and language_of_path(request.path_info) is not None
+    viewer = getattr(request, "user", None)
+    translations = page_translations(page, viewer, request) if page is not None else {}
+    links = []
+    for code, name in content_languages():
+        translated = False
+        if code in translations:
+            url = translations[code].get_url(request=request) or home_url(code, request)
+            translated = True
+        elif page is None and prefixed:
+            url = translate_url(path, code)
+            translated = url != path or code == current
+        elif page is None:
+            from django.urls import reverse
+            from django.utils.http import urlencode
+
+            url = reverse("switch_language", args=[code]) + "?" + urlencode({"next": path})
+            translated = True
+        else:
+            url = home_url(code, request)
+        links.append(LanguageLink(code, name, url, code == current, translated))
+    return links
+
+
+def hreflang_alternates(page: Page, request=None) -> list[tuple[str, str]]:
+    """(hreflang, absolute URL) for every public live language version of a page, plus ``x-default``.
+
+    Only pages an anonymous visitor may read are listed: alternates are for search engines.
+    """
+    from portal.core.privacy import Viewer
+
+    versions = page_translations(page, Viewer.anonymous(), request)
+    if len(versions) < 2:
+        return []
+    alternates = []
+    for code, _name in content_languages():
+        version = versions.get(code)
+        if version is None:
+            continue
+        url = absolute_page_url(version)
+        if url:
+            alternates.append((code, url))
+    default = versions.get(default_language())
+    if default is not None:
+        url = absolute_page_url(default)
+        if url:
+            alternates.append(("x-default", url))
+    return alternates
+
+
+def absolute_page_url(page: Page) -> str | None:
+    """The page's canonical absolute URL on SITE_URL, with its language prefix."""
+    parts = page.get_url_parts()
+    if parts is None:
+        return None
+    return settings.SITE_URL + parts[2]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# View restrictions: every language version of a page carries the same restriction.
+
+_syncing = threading.local()
+
+
+def restriction_sources(page: Page) -> list[PageViewRestriction]:
+    """Restrictions on any other language version of this page or of its ancestors.
+
+    Wagtail checks only the restrictions on a page's own ancestors; a translation is another page. The
+    portal treats a restriction on any language version as covering all of them, so a translation made
+    before a restriction was set (or moved out of its translated section) is never more open.
+    """
+    ancestors = Page.objects.ancestor_of(page, inclusive=True).values("translation_key")
+    own = Page.objects.ancestor_of(page, inclusive=True).values("id")
+    return list(
+        PageViewRestriction.objects.filter(page__translation_key__in=ancestors)
+        .exclude(page_id__in=own)
+        .prefetch_related("groups")
+    )
+
+
+def _copy_restriction(source: PageViewRestriction, target_page: Page) -> None:
+    target = PageViewRestriction.objects.filter(page=target_page).first()
+    if target is None:
+        target = PageViewRestriction(page=target_page)
+    target.restriction_type = source.restriction_type
+    target.password = source.password
+    target.save()
+    target.groups.set(source.groups.all())
+
+
+def sync_restriction_to_translations(page: Page) -> int:
+    """Make every other language version of ``page`` carry the same view restriction (or none).
+
+    Returns how many translations were changed. Called when a restriction is saved, changed or deleted,
+    and when a translation is created.
+    """
+    if getattr(_syncing, "active", False):
+        return 0
+    source = PageViewRestriction.objects.filter(page=page).prefetch_related("groups").first()
+    others = Page.objects.filter(translation_key=page.translation_key).exclude(pk=page.pk)
+    changed = 0
+    _syncing.active = True
+    try:
+        with transaction.atomic():
+            for other in others:
+                if source is None:
+                    deleted, _ = PageViewRestriction.objects.filter(page=other).delete()
+                    changed += bool(deleted)
+                else:
+                    _copy_restriction(source, other)
+                    changed += 1
+    finally:
+        _syncing.active = False
+    return changed
+
+
+def adopt_restrictions(translation_page: Page) -> None:
+    """Give a new translation the restriction of its source (any other language version that has one)."""
+    if PageViewRestriction.objects.filter(page=translation_page).exists():
+        return
+    source = (
+        PageViewRestriction.objects.filter(page__translation_key=translation_page.translation_key)
+        .exclude(page=translation_page)
+        .prefetch_related("groups")
+        .first()
+    )
+    if source is not None:
+        _syncing.active = True
+        try:
+            _copy_restriction(source, translation_page)
+        finally:
+            _syncing.active = False
+
+
+def check_translation_restrictions(callback):
+    """``on_serve_page`` hook: serve a page only if the request passes the restrictions of its other language
+    versions and theirs ancestors too (Wagtail itself already checks the page's own ancestors)."""
+
+    def inner(page, request, serve_args, serve_kwargs):
+        from django.utils.cache import add_never_cache_headers
+
+        from wagtail.wagtail_hooks import require_wagtail_login
+
+        restrictions = restriction_sources(page)
+        for restriction in restrictions:
+            if not restriction.accept_request(request):
+                if restriction.restriction_type == PageViewRestriction.PASSWORD:
+                    from django.core.exceptions import PermissionDenied
+
+                    raise PermissionDenied  # shared passwords are disabled on this portal
+                response = require_wagtail_login(next=request.get_full_path())
+                add_never_cache_headers(response)
+                return response
+        response = callback(page, request, serve_args, serve_kwargs)
+        if restrictions:
+            add_never_cache_headers(response)
+        return response
+
+    return inner
+
+
+def _restriction_changed(sender, instance, **kwargs):
+    if getattr(_syncing, "active", False) or kwargs.get("raw"):
+        return
+    _sync_page(instance.page_id)
+
+
+def _restriction_groups_changed(sender, instance, action, **kwargs):
+    # Saving a restriction sets its groups afterwards: copy again once they are known.
+    if action in {"post_add", "post_remove", "post_clear"}:
+        _restriction_changed(sender, instance)
+
+
+def _restriction_deleted(sender, instance, origin=None, **kwargs):
+    """An editor removed a restriction: remove it from the other language versions too. A restriction
+    deleted because its page is being deleted changes nothing elsewhere (``origin`` is then the page)."""
+    if getattr(_syncing, "active", False):
+        return
+    origin_model = getattr(origin, "model", None) or type(origin)
+    if origin is not None and not issubclass(origin_model, PageViewRestriction):
+        return
+    _sync_page(instance.page_id)
+
+
+def _sync_page(page_id: int) -> None:
+    page = Page.objects.filter(pk=page_id).first()
+    if page is not None:
+        sync_restriction_to_translations(page)
+
+
+def _translation_created(sender, source_obj, target_obj, **kwargs):
+    if isinstance(target_obj, Page):
+        adopt_restrictions(target_obj)
+
+
+def connect_signals() -> None:
+    """Keep restrictions identical across language versions (called from the core app's ready())."""
+    from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+
+    from wagtail.signals import copy_for_translation_done
+
+    post_save.connect(_restriction_changed, sender=PageViewRestriction, dispatch_uid="portal_i18n_restriction_save")
+    post_delete.connect(_restriction_deleted, sender=PageViewRestriction,
+                        dispatch_uid="portal_i18n_restriction_delete")
+    m2m_changed.connect(_restriction_groups_changed, sender=PageViewRestriction.groups.through,
+                        dispatch_uid="portal_i18n_restriction_groups")
+    copy_for_translation_done.connect(_translation_created, dispatch_uid="portal_i18n_translation_created")
+    post_migrate.connect(ensure_locales, dispatch_uid="portal_i18n_ensure_locales")

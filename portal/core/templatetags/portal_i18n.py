@@ -1,0 +1,30 @@
+"""Template tags for languages: the language switcher and ``<link rel="alternate" hreflang>`` elements."""
+
+from __future__ import annotations
+
+from django import template
+
+from wagtail.models import Page
+
+from portal.core import i18n
+
+register = template.Library()
+
+
+def _page(context):
+    page = context.get("page")
+    return page if isinstance(page, Page) else None
+
+
+@register.inclusion_tag("components/i18n/language_switcher.html", takes_context=True)
+def language_switcher(context):
+    """The switcher: each language links to this page's translation, or to that language's home."""
+    request = context.get("request")
+    return {"links": i18n.switcher_links(request, _page(context)) if request is not None else []}
+
+
+@register.inclusion_tag("components/i18n/hreflang.html", takes_context=True)
+def hreflang_links(context):
+    """``<link rel="alternate" hreflang>`` for every public language version of the current page."""
+    page = _page(context)
+    return {"alternates": i18n.hreflang_alternates(page, context.get("request")) if page is not None else []}
