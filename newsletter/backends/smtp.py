@@ -109,6 +109,11 @@ class MimeAssembler:
 
     def __init__(self):
         self._header_cache: dict[tuple, bytes] = {}
+        self._senders: dict[str, str] = {}
+        # Message-IDs and boundaries: one random prefix per batch and a counter (reading the system's random
+        # source twice per message costs more than assembling the message).
+        self._prefix = uuid.uuid4().hex
+        self._count = 0
         self._date = ("", 0)
 
     @staticmethod
@@ -117,9 +122,11 @@ class MimeAssembler:
         values = [message.to, *message.headers.values()]
         return all(value.isascii() and "\n" not in value and "\r" not in value for value in values)
 
-    @staticmethod
-    def envelope_sender(message: OutgoingMessage) -> str:
-        return parseaddr(message.from_email)[1]
+    def envelope_sender(self, message: OutgoingMessage) -> str:
+        sender = self._senders.get(message.from_email)
+        if sender is None:
+            sender = self._senders[message.from_email] = parseaddr(message.from_email)[1]
+        return sender
 
     def _shared_headers(self, message: OutgoingMessage) -> bytes:
         key = (message.from_email, message.subject, message.reply_to)
@@ -148,11 +155,13 @@ class MimeAssembler:
 
     def assemble(self, message: OutgoingMessage) -> bytes:
         """The full message as bytes with CRLF line endings, ready for smtplib.sendmail."""
-        boundary = f"=_portal_{uuid.uuid4().hex}"
+        self._count += 1
+        unique = f"{self._prefix}.{self._count}"
+        boundary = f"=_portal_{unique}"
         personal = [
             f"To: {message.to}",
             f"Date: {self._now()}",
-            f"Message-ID: <{uuid.uuid4().hex}@{DNS_NAME}>",
+            f"Message-ID: <{unique}@{DNS_NAME}>",
             *(f"{name}: {value}" for name, value in message.headers.items()),
             f'Content-Type: multipart/alternative; boundary="{boundary}"',
         ]

@@ -12,11 +12,12 @@ import logging
 import random
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -24,7 +25,7 @@ from wagtail.log_actions import log
 
 from newsletter.backends import BatchInterrupted, DeliveryResult, Outcome, get_backend
 from newsletter.models import Delivery, NewsletterIssue, Send, Subscriber
-from newsletter.services import bounces, gate, rendering
+from newsletter.services import bounces, gate, ledger, rendering
 from newsletter.services.audience import audience_key, audience_label, iter_recipients
 from newsletter.services.throttle import Throttle
 
@@ -221,21 +222,25 @@ def _suppress_changed(deliveries: list[Delivery], claim: str) -> list[Delivery]:
     return keep
 
 
-def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None) -> BatchOutcome:
-    """Claim one batch of this send and deliver it. The caller loops until the outcome is not "more"."""
+def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None,
+                  writer: ledger.MarkWriter | None = None) -> BatchOutcome:
+    """Claim one batch of this send and deliver it. The caller loops until the outcome is not "more".
+
+    With a ``writer``, "sent" marks are written by its background thread; without one, synchronously.
+    """
     send.refresh_from_db(fields=["status"])
     if send.status != Send.Status.SENDING:
         return BatchOutcome("paused" if send.status == Send.Status.PAUSED else "idle")
     claim, deliveries = claim_batch(send)
     if not deliveries:
         return _finish_or_wait(send)
-    _relax_commit_durability()
+    ledger.relax_commit_durability()
     backend = backend or get_backend(send.backend)
     throttle = throttle or throttle_for(send)
     deliveries = _suppress_changed(deliveries, claim)
     subscribers = Subscriber.objects.in_bulk([d.subscriber_id for d in deliveries], field_name="pk")
     attempts = {d.pk: d.attempts for d in deliveries}
-    sent = 0
+    sent = failed = 0
     wait = 0.0
 
     def messages():
@@ -248,9 +253,15 @@ def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None)
                                         subscriber=subscribers[delivery.subscriber_id])
 
     def on_result(result: DeliveryResult) -> None:
-        nonlocal sent
+        nonlocal sent, failed
+        if result.outcome == Outcome.SENT:
+            sent += 1
+            if writer is not None:
+                writer.submit(claim, result.delivery_id)  # written in the background; raises if the DB is gone
+                return
+        else:
+            failed += 1
         _record(claim, result, attempts)
-        sent += result.outcome == Outcome.SENT
 
     interrupted = None
     try:
@@ -258,6 +269,11 @@ def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None)
     except BatchInterrupted as exc:
         interrupted = exc
         logger.warning("Send %s: batch interrupted (%s); unsent messages will be retried", send.pk, exc.detail)
+    finally:
+        if writer is not None:
+            # Every "sent" mark must be in before unsent rows go back to the queue. If marks were lost, the
+            # rows stay leased and are released (and those messages resent) when the lease expires.
+            writer.flush()
     # Whatever this batch still holds was not handed over: back to the queue (with backoff after a failure).
     unsent = Delivery.objects.filter(claim=claim, status=Delivery.Status.SENDING)
     if interrupted:
@@ -266,7 +282,8 @@ def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None)
     else:
         unsent.update(status=Delivery.Status.QUEUED, lease_until=None)
     Send.objects.filter(pk=send.pk).update(last_activity_at=timezone.now())
-    if _error_threshold_exceeded(send):
+    # The failure rate can only have risen if this batch failed somewhere (counting is a scan of the send).
+    if (failed or interrupted) and _error_threshold_exceeded(send):
         pause_send(send, "Too many failed deliveries: check the mail server, then resume.")
         return BatchOutcome("paused", sent=sent)
     if interrupted:
@@ -274,18 +291,6 @@ def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None)
     if wait:
         return BatchOutcome("wait", wait_seconds=wait, sent=sent)
     return BatchOutcome("more", sent=sent)
-
-
-def _relax_commit_durability() -> None:
-    """Let PostgreSQL acknowledge this worker's per-message "sent" marks without waiting for the disk.
-
-    A commit per accepted message is what keeps a killed worker from losing its place; waiting for an fsync
-    on each would make the database the bottleneck. If PostgreSQL itself crashed, the last few marks could be
-    lost and those messages sent again, which is the same promise as for a killed worker.
-    """
-    if connection.vendor == "postgresql" and getattr(settings, "NEWSLETTER_ASYNC_COMMIT", True):
-        with connection.cursor() as cursor:
-            cursor.execute("SET synchronous_commit TO OFF")
 
 
 def _finish_or_wait(send: Send) -> BatchOutcome:
@@ -320,8 +325,18 @@ def _error_threshold_exceeded(send: Send) -> bool:
     return attempted >= minimum and failed / attempted > threshold
 
 
-def run_send(send_id: int, *, time_budget: float | None = None, backend=None) -> BatchOutcome:
-    """Work batches of one send until it is done, paused, waiting, or the time budget is used up."""
+def lanes_per_task() -> int:
+    """How many batches one task works at once, each over its own SMTP connection (setting, default 4)."""
+    return max(1, int(_setting("NEWSLETTER_CONNECTIONS_PER_TASK", 4)))
+
+
+def run_send(send_id: int, *, time_budget: float | None = None, backend=None, lanes: int | None = None) -> BatchOutcome:
+    """Work batches of one send until it is done, paused, waiting, or the time budget is used up.
+
+    Sending is mostly waiting for the mail server, so a task keeps several batches going at once, each in
+    its own thread with its own SMTP and database connection (``NEWSLETTER_CONNECTIONS_PER_TASK``). Inside a
+    transaction (tests) other connections could not see the rows, so then it works one batch at a time.
+    """
     send = prepare_send(send_id)
     if send is None:
         return BatchOutcome("idle")
@@ -331,16 +346,43 @@ def run_send(send_id: int, *, time_budget: float | None = None, backend=None) ->
         from newsletter.services import campaigns
 
         return campaigns.run_campaign_send(send, backend)
+    lanes = lanes or lanes_per_task()
+    if lanes == 1 or connection.in_atomic_block:
+        return _work_lane(send, backend, time_budget)
+    with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="newsletter-lane") as pool:
+        outcomes = list(pool.map(lambda _: _lane_in_thread(send.pk, backend, time_budget), range(lanes)))
+    return combine_outcomes(outcomes)
+
+
+def _work_lane(send: Send, backend, time_budget: float | None) -> BatchOutcome:
     started = time.monotonic()
     total = 0
-    while True:
-        outcome = process_batch(send, backend=backend)
-        total += outcome.sent
-        if outcome.state != "more":
-            outcome.sent = total
-            return outcome
-        if time_budget is not None and time.monotonic() - started > time_budget:
-            return BatchOutcome("more", sent=total)
+    with ledger.lane_writer() as writer:
+        while True:
+            outcome = process_batch(send, backend=backend, writer=writer)
+            total += outcome.sent
+            if outcome.state != "more":
+                outcome.sent = total
+                return outcome
+            if time_budget is not None and time.monotonic() - started > time_budget:
+                return BatchOutcome("more", sent=total)
+
+
+def _lane_in_thread(send_id: int, backend, time_budget: float | None) -> BatchOutcome:
+    try:
+        return _work_lane(Send.objects.get(pk=send_id), backend, time_budget)
+    finally:
+        connections.close_all()  # this thread's own connections; the pool's threads end with the task
+
+
+#: When lanes end differently, the one that matters most for what the task does next.
+_OUTCOME_PRIORITY = {"paused": 0, "more": 1, "wait": 2, "done": 3, "idle": 4}
+
+
+def combine_outcomes(outcomes: list[BatchOutcome]) -> BatchOutcome:
+    """One outcome for a task from its lanes': paused wins, then more work, then the shortest wait."""
+    first = min(outcomes, key=lambda o: (_OUTCOME_PRIORITY[o.state], o.wait_seconds))
+    return BatchOutcome(first.state, wait_seconds=first.wait_seconds, sent=sum(o.sent for o in outcomes))
 
 
 # --- Control: pause, resume, cancel, crash recovery ---------------------------------------------------------------

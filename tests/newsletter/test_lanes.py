@@ -1,0 +1,73 @@
+"""Several batches at once in one task, with "sent" marks written in the background, on PostgreSQL.
+
+Outside a transaction (as in a real worker) ``run_send`` keeps several batches going in threads, each with
+its own SMTP and database connection, and a writer thread records each accepted message. These tests run
+the way a worker does (committed rows, real SMTP server on loopback) and check what a subscriber would
+notice: everybody gets the issue, nobody gets it twice.
+"""
+
+from django.db import connection
+
+import pytest
+
+from newsletter.models import Audience, Delivery, Send, Subscriber
+from newsletter.services import dispatch, ledger
+from newsletter.services.dispatch import BatchOutcome, combine_outcomes
+from tests.factories import make_site_home
+from tests.newsletter.issue_factories import NewsletterIndexPageFactory, make_issue
+from tests.services import restore_wagtail_base_data, services_required
+
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql" and not services_required(),
+        reason="PostgreSQL not in use (DATABASE_URL=postgres://...); REQUIRE_SERVICES=1 makes this a failure",
+    ),
+]
+
+
+@pytest.fixture
+def committed_issue(transactional_db, settings, smtp):
+    settings.NEWSLETTER_BACKEND = "smtp"
+    settings.NEWSLETTER_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.NEWSLETTER_BATCH_SIZE = 20
+    settings.NEWSLETTER_RATE_PER_SECOND = None
+    settings.NEWSLETTER_WINDOW_CAP = None
+    restore_wagtail_base_data()
+    archive = NewsletterIndexPageFactory(parent=make_site_home())
+    return make_issue(archive, audience=Audience.PUBLIC, subject="Lanes")
+
+
+def test_four_lanes_deliver_every_recipient_exactly_once(committed_issue, smtp):
+    assert not connection.in_atomic_block  # the threaded path, as in a worker
+    emails = {f"lane{n:03d}@example.org" for n in range(300)}
+    Subscriber.objects.bulk_create([Subscriber(email=email, status=Subscriber.Status.SUBSCRIBED) for email in emails])
+    send, _ = dispatch.create_send(committed_issue)
+
+    outcome = dispatch.run_send(send.pk, lanes=4)
+
+    assert outcome.state == "done"
+    smtp.wait_for(len(emails))
+    assert sorted(smtp.recipients) == sorted(emails)  # everybody, once
+    assert set(Delivery.objects.filter(send=send).values_list("status", flat=True)) == {Delivery.Status.SENT}
+    assert Send.objects.get(pk=send.pk).status == Send.Status.DONE
+    assert dispatch.progress(send)["sent"] == len(emails)
+
+
+def test_a_failed_mark_stops_the_batch_instead_of_sending_without_a_ledger(transactional_db):
+    writer = ledger.MarkWriter()
+    writer.submit("some-claim", "not a delivery id")  # the UPDATE fails in the writer thread
+    with pytest.raises(ledger.LedgerUnavailable):
+        writer.flush()
+    # Reported once; the writer reconnects and goes on working.
+    writer.submit("some-claim", 0)
+    writer.flush()
+    writer.close()
+
+
+def test_lane_outcomes_combine_into_what_the_task_must_do_next():
+    assert combine_outcomes([BatchOutcome("done", sent=5), BatchOutcome("idle", sent=3)]) == BatchOutcome(
+        "done", sent=8)
+    assert combine_outcomes([BatchOutcome("more", sent=1), BatchOutcome("done")]).state == "more"
+    assert combine_outcomes([BatchOutcome("wait", 9.0), BatchOutcome("wait", 2.0)]).wait_seconds == 2.0
+    assert combine_outcomes([BatchOutcome("more"), BatchOutcome("paused")]).state == "paused"
