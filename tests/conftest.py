@@ -23,3 +23,22 @@ def article_index(home):
 @pytest.fixture
 def conference_index(home):
     return ConferenceIndexPageFactory(parent=home, title="Conference notes", slug="conferences")
+
+
+# --- Hypothesis profiles (property and fuzz tests under tests/fuzz/) ---------------------------------------------
+# "ci" (the default): no per-example deadline (two shared cores make timings noisy) and a bounded number of examples,
+# so the fuzz tests cost seconds, not minutes. HYPOTHESIS_PROFILE=thorough runs many more examples locally.
+import os as _os  # noqa: E402
+
+from hypothesis import HealthCheck as _HealthCheck  # noqa: E402
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile(
+    "ci", deadline=None, max_examples=60, derandomize=False, print_blob=True,
+    suppress_health_check=[_HealthCheck.too_slow, _HealthCheck.function_scoped_fixture],
+)
+_hypothesis_settings.register_profile(
+    "thorough", deadline=None, max_examples=1000, print_blob=True,
+    suppress_health_check=[_HealthCheck.too_slow, _HealthCheck.function_scoped_fixture],
+)
+_hypothesis_settings.load_profile(_os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -11,7 +11,8 @@ import re
 
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Count, Max, Min
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from django_countries import countries
@@ -22,7 +23,9 @@ from portal.stats.services.kpis import share_removed_within_three_days
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
-PERIOD_RE = re.compile(r"^(\d{4})(?:-?Q([1-4]))?$", re.IGNORECASE)
+PERIOD_RE = re.compile(r"^([0-9]{4})(?:-?Q([1-4]))?$", re.IGNORECASE)  # as documented: ASCII digits
+SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+\Z")
+WHOLE_NUMBER_RE = re.compile(r"-?[0-9]{1,100}")  # int() of thousands of digits would raise
 
 
 def _error(message: str, status: int = 400) -> JsonResponse:
@@ -33,6 +36,7 @@ def _label(key: int | None) -> str | None:
     return period_label(key // 10, key % 10 or None) if key is not None else None
 
 
+@csrf_exempt  # read-only: any other method gets 405 (the CSRF check would answer 403)
 @require_GET
 def dataset_list(request):
     """Every dataset the viewer may read, with its period range and links (one query)."""
@@ -62,8 +66,12 @@ def dataset_list(request):
     return JsonResponse({"count": len(results), "results": results})
 
 
+def _whole_number(raw: str) -> int | None:
+    return int(raw) if WHOLE_NUMBER_RE.fullmatch(raw) else None
+
+
 def _parse_period(raw: str, end: bool) -> int | None:
-    match = PERIOD_RE.match(raw.strip())
+    match = PERIOD_RE.fullmatch(raw)
     if not match:
         return None
     year = int(match.group(1))
@@ -72,33 +80,41 @@ def _parse_period(raw: str, end: bool) -> int | None:
     return year * 10 + (9 if end else 0)  # a year includes its quarters
 
 
+@csrf_exempt  # read-only: any other method gets 405 (the CSRF check would answer 403)
 @require_GET
 def observation_list(request, slug: str):
     """A dataset's observations, filtered by ``country`` and ``period_from``/``period_to``, paged."""
-    dataset = get_visible_dataset_or_404(slug, request.user)
+    try:
+        if not SLUG_RE.match(slug):
+            raise Http404("Not a slug")  # never hand arbitrary path text (NUL bytes...) to the database
+        dataset = get_visible_dataset_or_404(slug, request.user)
+    except Http404:
+        return _error(f'No dataset "{slug}" (or it is not visible to you).', status=404)
     queryset = Observation.objects.filter(dataset=dataset).order_by("period_key", "country", "organisation")
 
-    country = request.GET.get("country", "").strip()
+    # Filters are read exactly as the OpenAPI document describes them (no trimming, ASCII digits only).
+    country = request.GET.get("country", "")
     if country:
-        if country.lower() == "network":
+        if country == "network":
             queryset = queryset.filter(country="")
-        elif country.upper() in dict(countries):
+        elif len(country) == 2 and country.upper() in dict(countries):
             queryset = queryset.filter(country=country.upper())
         else:
             return _error(f'Unknown country "{country}": use a two-letter ISO 3166 code or "network".')
     for name, end in (("period_from", False), ("period_to", True)):
-        raw = request.GET.get(name, "").strip()
+        raw = request.GET.get(name, "")
         if raw:
             key = _parse_period(raw, end)
             if key is None:
                 return _error(f'Bad {name} "{raw}": use a year such as 2014 or a quarter such as 2014-Q2.')
             queryset = queryset.filter(**{"period_key__gte" if not end else "period_key__lte": key})
 
-    try:
-        page_size = min(max(int(request.GET.get("page_size", DEFAULT_PAGE_SIZE)), 1), MAX_PAGE_SIZE)
-        page_number = int(request.GET.get("page", 1))
-    except ValueError:
+    page_size = _whole_number(request.GET.get("page_size", str(DEFAULT_PAGE_SIZE)))
+    page_number = _whole_number(request.GET.get("page", "1"))
+    if page_size is None or page_number is None:
         return _error("page and page_size must be whole numbers.")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:  # as the OpenAPI document says (a silent clamp would surprise clients)
+        return _error(f"page_size must be between 1 and {MAX_PAGE_SIZE}.")
     paginator = Paginator(queryset, page_size)
     try:
         page = paginator.page(page_number)
@@ -143,6 +159,7 @@ def observation_list(request, slug: str):
     )
 
 
+@csrf_exempt  # read-only: any other method gets 405 (the CSRF check would answer 403)
 @require_GET
 def openapi_json(request):
     """The OpenAPI 3 description of this API."""

@@ -8,6 +8,6 @@ app_name = "stats_api"
 
 urlpatterns = [
     path("datasets/", api.dataset_list, name="datasets"),
-    path("datasets/<slug:slug>/observations/", api.observation_list, name="observations"),
+    path("datasets/<str:slug>/observations/", api.observation_list, name="observations"),
     path("openapi.json", api.openapi_json, name="openapi"),
 ]

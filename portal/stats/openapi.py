@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django_countries import countries
+
 _error = {"$ref": "#/components/schemas/Error"}
 
 
 def openapi_document(server_url: str = "/") -> dict:
     """The OpenAPI document; ``server_url`` is the site's root URL."""
+    country_codes = sorted(code for code, _name in countries)  # the list the observations filter checks
     return {
         "openapi": "3.0.3",
         "info": {
@@ -37,24 +40,27 @@ def openapi_document(server_url: str = "/") -> dict:
                     "operationId": "listObservations",
                     "summary": "Observations of one dataset, filtered and paged",
                     "parameters": [
-                        {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {"name": "slug", "in": "path", "required": True,
+                         "schema": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"}},
                         {
                             "name": "country",
                             "in": "query",
-                            "description": 'ISO 3166 alpha-2 code, or "network" for network-wide rows.',
-                            "schema": {"type": "string"},
+                            "description": 'ISO 3166 alpha-2 code (upper or lower case), or "network" for '
+                                           "network-wide rows; empty: every row.",
+                            "schema": {"type": "string",
+                                       "enum": ["", *country_codes, *(c.lower() for c in country_codes), "network"]},
                         },
                         {
                             "name": "period_from",
                             "in": "query",
                             "description": "First period, e.g. 2012 or 2012-Q3 (inclusive).",
-                            "schema": {"type": "string", "pattern": "^[0-9]{4}(-?[Qq][1-4])?$"},
+                            "schema": {"type": "string", "pattern": "^([0-9]{4}(-?[Qq][1-4])?)?$"},
                         },
                         {
                             "name": "period_to",
                             "in": "query",
                             "description": "Last period, e.g. 2015 (inclusive; a year includes its quarters).",
-                            "schema": {"type": "string", "pattern": "^[0-9]{4}(-?[Qq][1-4])?$"},
+                            "schema": {"type": "string", "pattern": "^([0-9]{4}(-?[Qq][1-4])?)?$"},
                         },
                         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
                         {

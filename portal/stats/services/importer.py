@@ -33,6 +33,7 @@ REQUIRED_COLUMNS = (PERIOD, COUNTRY)
 KEY_COLUMNS = (PERIOD, COUNTRY, ORGANISATION)
 PERIOD_RE = re.compile(r"^(\d{4})(?:-?Q([1-4]))?$", re.IGNORECASE)
 MIN_YEAR, MAX_YEAR = 1990, 2100
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 BATCH_SIZE = 1000
 
 Progress = Callable[[str, int, int], None]
@@ -177,6 +178,11 @@ def parse_csv(
                 errors.append(
                     RowError(row_number, ORGANISATION, "the organisation name is longer than 200 characters.")
                 )
+            elif CONTROL_RE.search(organisation):
+                # PostgreSQL cannot store NUL in text, and no organisation name contains line breaks or tabs.
+                row_ok = False
+                errors.append(RowError(row_number, ORGANISATION, "the organisation name contains a control "
+                                                                 "character (such as a line break or a NUL byte)."))
 
             values: dict[str, int | None] = {}
             for name, position in measure_positions:
