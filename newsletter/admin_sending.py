@@ -306,3 +306,17 @@ def issue_send_button(page, user, view_name, next_url=None):
     if isinstance(page.specific_deferred, NewsletterIssue) and page.permissions_for_user(user).can_edit():
         yield Button("Preview, test and send", reverse("newsletter_sending:issue", args=[page.pk]), icon_name="mail",
                      priority=5)
+
+
+@hooks.register("register_admin_urls")
+def register_mailchimp_urls():
+    from newsletter.mailchimp.admin_views import urlpatterns
+
+    return urlpatterns
+
+
+@hooks.register("register_settings_menu_item")
+def register_mailchimp_menu_item():
+    from newsletter.mailchimp.admin_views import SyncMenuItem
+
+    return SyncMenuItem("Mailchimp sync", reverse("mailchimp_sync"), icon_name="mail", order=900)

@@ -192,3 +192,30 @@ def test_command_prints_progress_and_summary(fake_mailchimp, capsys):
     out = capsys.readouterr().out
     assert "push: 3/3" in out
     assert "pushed 3" in out
+
+
+def test_admin_page_shows_sync_progress_and_starts_a_sync(client, fake_mailchimp, committed):
+    from django.contrib.auth.models import Group
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    make_subscribers(3)
+    admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    editor = UserFactory(username="editor", is_staff=True, groups=[Group.objects.get(name="Editors")])
+    url = reverse("mailchimp_sync")
+
+    client.force_login(editor)
+    refused = client.get(url)
+    assert refused.status_code in (302, 403)  # Wagtail turns PermissionDenied into a redirect with a message
+    assert client.post(url, {}).status_code in (302, 403)
+    assert fake_mailchimp.calls == []
+
+    client.force_login(admin)
+    assert "No sync has run yet." in client.get(url).content.decode()
+    response = committed(client.post, url, {})
+    assert response.status_code == 302
+    html = client.get(url).content.decode()
+    assert "<strong>Status: done</strong>" in html
+    assert "<td>3 in 1 batches</td>" in html
+    assert len(fake_mailchimp.lists[LIST].members) == 3
