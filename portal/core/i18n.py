@@ -297,21 +297,24 @@ def restriction_sources(page: Page) -> list[PageViewRestriction]:
     )
 
 
-def _copy_restriction(source: PageViewRestriction, target_page: Page) -> None:
+def _copy_restriction(source: PageViewRestriction, target_page: Page, groups: bool = True) -> None:
+    """Give ``target_page`` the same restriction as ``source`` (its groups too unless ``groups`` is False)."""
     target = PageViewRestriction.objects.filter(page=target_page).first()
-    if target is None:
+    created = target is None
+    if created:
         target = PageViewRestriction(page=target_page)
     target.restriction_type = source.restriction_type
     target.password = source.password
     target.save()
-    target.groups.set(source.groups.all())
+    if groups or created:
+        target.groups.set(source.groups.all())
 
 
-def sync_restriction_to_translations(page: Page) -> int:
+def sync_restriction_to_translations(page: Page, groups: bool = True) -> int:
     """Make every other language version of ``page`` carry the same view restriction (or none).
 
-    Returns how many translations were changed. Called when a restriction is saved, changed or deleted,
-    and when a translation is created.
+    Returns how many translations were changed. Called when a restriction is saved (type only: its groups
+    are set after the save, and copied then), when its groups change, and when it is deleted.
     """
     if getattr(_syncing, "active", False):
         return 0
@@ -326,7 +329,7 @@ def sync_restriction_to_translations(page: Page) -> int:
                     deleted, _ = PageViewRestriction.objects.filter(page=other).delete()
                     changed += bool(deleted)
                 else:
-                    _copy_restriction(source, other)
+                    _copy_restriction(source, other, groups=groups)
                     changed += 1
     finally:
         _syncing.active = False
@@ -381,13 +384,20 @@ def check_translation_restrictions(callback):
 def _restriction_changed(sender, instance, **kwargs):
     if getattr(_syncing, "active", False) or kwargs.get("raw"):
         return
-    _sync_page(instance.page_id)
+    # The groups are set after the save (and copied then): here only the type, so a restriction being
+    # copied onto a translation never empties its source's groups in between.
+    _sync_page(instance.page_id, groups=False)
 
 
-def _restriction_groups_changed(sender, instance, action, **kwargs):
-    # Saving a restriction sets its groups afterwards: copy again once they are known.
-    if action in {"post_add", "post_remove", "post_clear"}:
-        _restriction_changed(sender, instance)
+def _restriction_groups_changed(sender, instance, action, reverse=False, pk_set=None, **kwargs):
+    if action not in {"post_add", "post_remove", "post_clear"} or getattr(_syncing, "active", False):
+        return
+    if reverse:  # changed from the group's side: ``pk_set`` holds the restrictions
+        page_ids = PageViewRestriction.objects.filter(pk__in=pk_set or ()).values_list("page_id", flat=True)
+        for page_id in page_ids:
+            _sync_page(page_id, groups=True)
+        return
+    _sync_page(instance.page_id, groups=True)
 
 
 def _restriction_deleted(sender, instance, origin=None, **kwargs):
@@ -401,10 +411,10 @@ def _restriction_deleted(sender, instance, origin=None, **kwargs):
     _sync_page(instance.page_id)
 
 
-def _sync_page(page_id: int) -> None:
+def _sync_page(page_id: int, groups: bool = True) -> None:
     page = Page.objects.filter(pk=page_id).first()
     if page is not None:
-        sync_restriction_to_translations(page)
+        sync_restriction_to_translations(page, groups=groups)
 
 
 def _translation_created(sender, source_obj, target_obj, **kwargs):
