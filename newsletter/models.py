@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models.functions import Lower
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 from django.utils import timezone
 
 from modelcluster.fields import ParentalManyToManyField
@@ -431,3 +433,19 @@ class MailchimpSyncState(models.Model):
 
     def __str__(self) -> str:
         return f"Mailchimp audience {self.audience_id}"
+
+
+@receiver(pre_delete, sender=Subscriber)
+def forget_in_mailchimp(sender, instance, **kwargs):
+    """An erased subscriber is deleted permanently from Mailchimp too (once the erasure commits).
+
+    Only Mailchimp's member id (a hash) goes to the task, never the address.
+    """
+    email = MailchimpMember.objects.filter(subscriber_id=instance.pk).values_list("email", flat=True).first()
+    if email:
+        import hashlib
+
+        from newsletter.tasks import mailchimp_forget
+
+        member_hash = hashlib.md5(email.strip().lower().encode()).hexdigest()  # noqa: S324 - Mailchimp's member id
+        transaction.on_commit(lambda: mailchimp_forget.delay(member_hash), robust=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import smtplib
 
 from celery import shared_task
@@ -9,6 +10,8 @@ from celery import shared_task
 from newsletter.models import Subscriber
 from newsletter.services import emails
 from newsletter.services.subscriptions import delete_stale_pending
+
+logger = logging.getLogger(__name__)
 
 # Transient delivery problems worth retrying (connection refused, timeouts, 4xx from the SMTP server).
 RETRYABLE = (OSError, smtplib.SMTPException)
@@ -77,6 +80,8 @@ def process_send(self, send_id: int) -> str:
     if outcome.state == "more":
         process_send.delay(send_id)
     elif outcome.state == "wait" and not settings.CELERY_TASK_ALWAYS_EAGER:
+        # Backing off (mail server down, retries due later, throttle window): say so in the worker log.
+        logger.info("Send %s: next try in %.1f s", send_id, outcome.wait_seconds)
         process_send.apply_async((send_id,), countdown=outcome.wait_seconds)
     return outcome.state
 
@@ -178,3 +183,23 @@ def mailchimp_hand_over_scheduled() -> list[int]:
     for send_id in started:
         start_send.delay(send_id)
     return started
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def mailchimp_forget(self, member_hash: str) -> str:
+    """Permanently delete an erased subscriber from the Mailchimp audience (retried while Mailchimp is down)."""
+    from django.conf import settings
+
+    from newsletter.mailchimp import client
+
+    if not client.is_configured():
+        return "not configured"
+    try:
+        client.get_client().call(lambda c: c.lists.delete_list_member_permanent(client.audience_id(), member_hash))
+    except client.MailchimpNotFound:
+        return "not in Mailchimp"
+    except client.MailchimpUnavailable as exc:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            raise
+        raise self.retry(exc=exc, countdown=min(3600, 60 * 2 ** min(self.request.retries, 6))) from exc
+    return "deleted"

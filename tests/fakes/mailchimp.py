@@ -546,6 +546,11 @@ class FakeMailchimp:
         member.last_changed = now_seconds()
         return 204, None, {}
 
+    def delete_permanent(self, query, body, list_id, member_hash):
+        member = self._member(list_id, member_hash)
+        del self._list(list_id).members[member.id]
+        return 204, None, {}
+
     def post_tags(self, query, body, list_id, member_hash):
         member = self._member(list_id, member_hash)
         for tag in body.get("tags") or []:
@@ -917,6 +922,7 @@ ROUTES = [
     ("PUT", M, FakeMailchimp.put_member),
     ("PATCH", M, FakeMailchimp.patch_member),
     ("DELETE", M, FakeMailchimp.delete_member),
+    ("POST", M + "/actions/delete-permanent", FakeMailchimp.delete_permanent),
     ("POST", M + "/tags", FakeMailchimp.post_tags),
     ("GET", M + "/tags", FakeMailchimp.get_tags),
     ("POST", M + "/events", FakeMailchimp.post_event),

@@ -219,3 +219,30 @@ def test_admin_page_shows_sync_progress_and_starts_a_sync(client, fake_mailchimp
     assert "<strong>Status: done</strong>" in html
     assert "<td>3 in 1 batches</td>" in html
     assert len(fake_mailchimp.lists[LIST].members) == 3
+
+
+def test_erased_subscriber_is_deleted_permanently_from_mailchimp(fake_mailchimp, committed):
+    from newsletter.services.privacy import erase_subscriber
+
+    person = SubscriberFactory(email="erase.me@example.org", confirmed_at=timezone.now())
+    sync.run_sync()
+    assert fake_mailchimp.member(person.email) is not None
+
+    committed(erase_subscriber, person)
+
+    assert fake_mailchimp.member(person.email) is None
+    assert fake_mailchimp.calls_to("POST", rf"/3.0/lists/{LIST}/members/[0-9a-f]{{32}}/actions/delete-permanent")
+
+
+def test_sync_task_does_nothing_without_configuration(settings):
+    from newsletter.tasks import mailchimp_sync
+
+    settings.MAILCHIMP_API_KEY = ""
+    assert mailchimp_sync.delay().get() == {"skipped": "Mailchimp is not configured"}
+
+
+def test_sync_task_runs_the_sync(fake_mailchimp):
+    from newsletter.tasks import mailchimp_sync
+
+    make_subscribers(2)
+    assert mailchimp_sync.delay().get()["pushed"] == 2
