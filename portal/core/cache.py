@@ -356,6 +356,7 @@ class AnonymousPageCacheMiddleware:
             if token is not None:
                 body = body.replace(_PLACEHOLDER_BYTES, token.encode())
             response = HttpResponse(body, status=200)
+            response["Content-Length"] = str(len(body))
         for name, value in entry.headers:
             if not isinstance(response, HttpResponseNotModified) or name.lower() in (
                 "cache-control", "vary", "content-location", "expires",

@@ -268,3 +268,20 @@ def test_cache_off_changes_nothing(home, settings):
     response = visitor().get(page.url)
     assert "X-Page-Cache" not in response
     assert page_cache.CSRF_PLACEHOLDER not in response.content.decode()
+
+
+def test_statistics_changes_invalidate_but_subscriber_changes_do_not(committed):
+    from portal.stats.models import Dataset, Observation
+
+    generation = page_cache.current_generation()
+    dataset = committed(Dataset.objects.create, slug="figures", title="Figures", source="Network")
+    assert page_cache.current_generation() != generation
+
+    generation = page_cache.current_generation()
+    committed(Observation.objects.create, dataset=dataset, year=2020, period_key="2020", country="", organisation="",
+              values={"reports_received": 1})
+    assert page_cache.current_generation() != generation
+
+    generation = page_cache.current_generation()
+    committed(Subscriber.objects.create, email="someone@example.org")
+    assert page_cache.current_generation() == generation  # signups do not empty the page cache
