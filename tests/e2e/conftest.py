@@ -121,13 +121,22 @@ def browser_context_args() -> dict:
     return {"viewport": DESKTOP, "locale": "en-GB"}
 
 
+def short_timeouts(page):
+    """Fail within seconds, not Playwright's 30 s default, when something the test waits for never shows."""
+    page.set_default_timeout(10_000)
+    page.set_default_navigation_timeout(20_000)
+    return page
+
+
+def fresh_page(new_context, **context_args):
+    """A page in a new browser context (another person: own cookies, own viewport or JavaScript setting)."""
+    return short_timeouts(new_context(**context_args).new_page())
+
+
 @pytest.fixture(autouse=True)
 def _short_timeouts(request):
-    """Fail within seconds, not Playwright's 30 s default, when something the test waits for never shows."""
     if "page" in request.fixturenames:
-        page = request.getfixturevalue("page")
-        page.set_default_timeout(10_000)
-        page.set_default_navigation_timeout(20_000)
+        short_timeouts(request.getfixturevalue("page"))
 
 
 # --- The site under test -------------------------------------------------------------------------------------
