@@ -135,25 +135,20 @@ def send_monthly_digest(month: str | None = None) -> str:
 @shared_task(bind=True, acks_late=True, max_retries=None)
 def mailchimp_sync(self, full: bool = False) -> dict:
     """Periodic (beat): two-way audience sync. While Mailchimp is down it waits and tries again (backoff)."""
-    from django.core.cache import cache
-
     from newsletter.mailchimp import client, sync
 
     if not client.is_configured():
         return {"skipped": "Mailchimp is not configured"}
-    lock = "mailchimp:sync:running"
-    if not cache.add(lock, self.request.id or "eager", timeout=3600):
-        return {"skipped": "another sync is running"}
     try:
         return sync.run_sync(full=full).as_dict()
+    except sync.SyncBusy:
+        return {"skipped": "another sync is running"}
     except client.MailchimpUnavailable as exc:
         from django.conf import settings
 
         if settings.CELERY_TASK_ALWAYS_EAGER:
             raise
         raise self.retry(exc=exc, countdown=min(3600, 60 * 2 ** min(self.request.retries, 6))) from exc
-    finally:
-        cache.delete(lock)
 
 
 @shared_task(acks_late=True)

@@ -24,18 +24,21 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from newsletter.mailchimp.client import Mailchimp, MailchimpError, audience_id, get_client
+from newsletter.mailchimp.client import Mailchimp, MailchimpError, MailchimpUnavailable, audience_id, get_client
 from newsletter.models import MailchimpMember, MailchimpSyncState, Subscriber
 from newsletter.services import bounces, subscriptions
 from portal.core.models import Topic
@@ -366,12 +369,39 @@ def apply_remote_status(subscriber: Subscriber, remote_status: str, changed_at: 
 # --- One run ----------------------------------------------------------------------------------------------------
 
 
-def run_sync(*, full: bool = False, api: Mailchimp | None = None, progress: Progress | None = None) -> SyncSummary:
+class SyncBusy(MailchimpUnavailable):
+    """Another sync is running (beat, the command or a campaign about to be sent): try again shortly."""
+
+
+LOCK_KEY = "mailchimp:sync:running"
+
+
+@contextmanager
+def sync_lock(wait: float = 0.0):
+    """One sync at a time across processes (shared cache). Waits up to ``wait`` seconds, then raises SyncBusy."""
+    deadline = time.monotonic() + wait
+    while not cache.add(LOCK_KEY, 1, timeout=int(getattr(settings, "MAILCHIMP_SYNC_LOCK_SECONDS", 3600))):
+        if time.monotonic() >= deadline:
+            raise SyncBusy("another Mailchimp sync is running", status=None, title="Busy")
+        time.sleep(0.5)
+    try:
+        yield
+    finally:
+        cache.delete(LOCK_KEY)
+
+
+def run_sync(*, full: bool = False, api: Mailchimp | None = None, progress: Progress | None = None,
+             wait: float = 0.0) -> SyncSummary:
     """Pull, then push, then move the cursors. Raises MailchimpError when Mailchimp stays unreachable.
 
     Safe to run again at any time: a run that failed midway resumes (already pushed members are skipped by
-    their fingerprint; cursors only move after a complete run).
+    their fingerprint; cursors only move after a complete run). Runs never overlap (``sync_lock``).
     """
+    with sync_lock(wait):
+        return _run_sync(full=full, api=api, progress=progress)
+
+
+def _run_sync(*, full: bool, api: Mailchimp | None, progress: Progress | None) -> SyncSummary:
     api = api or get_client()
     state = state_for()
     summary = SyncSummary()

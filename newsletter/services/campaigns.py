@@ -150,7 +150,7 @@ def _run_steps(send: Send, api: Mailchimp) -> None:
     if not _reached(send, "created"):
         _create_campaign(send, api, list_id)
     if not _reached(send, "synced"):
-        sync.run_sync(api=api)
+        sync.run_sync(api=api, wait=float(getattr(settings, "MAILCHIMP_SYNC_WAIT_SECONDS", 60)))
         _save(send, campaign_step="synced")
     if not _reached(send, "segment"):
         _create_segment(send, api, list_id)

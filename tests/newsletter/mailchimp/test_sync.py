@@ -246,3 +246,15 @@ def test_sync_task_runs_the_sync(fake_mailchimp):
 
     make_subscribers(2)
     assert mailchimp_sync.delay().get()["pushed"] == 2
+
+
+def test_syncs_never_overlap(fake_mailchimp):
+    from newsletter.tasks import mailchimp_sync
+
+    make_subscribers(2)
+    with sync.sync_lock():
+        with pytest.raises(sync.SyncBusy):
+            sync.run_sync()
+        assert mailchimp_sync.delay().get() == {"skipped": "another sync is running"}
+    assert fake_mailchimp.calls == []
+    assert sync.run_sync().pushed == 2
