@@ -82,9 +82,6 @@ class LatestFeed(Feed):
         patch_cache_control(response, public=True, max_age=FEED_MAX_AGE)
         return response
 
-    def language(self, obj=None) -> str:
-        return self.feed_language
-
     def title(self, obj=None) -> str:
         return _("%(site)s: latest best practice and conference notes") % {"site": settings.WAGTAIL_SITE_NAME}
 

@@ -27,7 +27,7 @@ def index(home):
 def article(index):
     return ArticlePageFactory(
         parent=index, title="Fast takedown", slug="fast-takedown", summary="Takedown in hours.",
-        body=paragraph("Hosting providers act fast when hotlines call them."),
+        body=paragraph("Hosting providers act fast when hotlines call them (quillfeather)."),
     )
 
 
@@ -39,6 +39,6 @@ def french(home, index, article):
         "index": translate(index, "fr", title="Bonnes pratiques", slug="bonnes-pratiques"),
         "article": translate(
             article, "fr", title="Retrait rapide", slug="retrait-rapide", summary="Retrait en quelques heures.",
-            body=paragraph("Les hébergeurs agissent vite quand les hotlines les appellent."),
+            body=paragraph("Les hébergeurs agissent vite quand les hotlines les appellent (quillfeather)."),
         ),
     }
