@@ -49,13 +49,17 @@ def request_info(request) -> RequestInfo:
 
 
 def private_link_page(view):
-    """Headers for pages reached through a personal link: no caching, no indexing, no Referer."""
+    """Headers for pages reached through a personal link: no caching, no indexing, no Referer to other sites.
+
+    ``same-origin``, not ``no-referrer``: with ``no-referrer`` browsers send ``Origin: null`` on the page's own
+    form posts, which Django's CSRF check refuses (the preference centre answered 403 in Chromium).
+    """
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         add_never_cache_headers(response)
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
 

@@ -118,7 +118,7 @@ def test_preference_centre_changes_topics_frequency_language_and_unsubscribes(cl
     other = TopicFactory(name="Hotline operations", slug="operations")
     page = client.get(prefs(person))
     assert page.status_code == 200
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     assert "Person@example.org" in page.content.decode()
 
     saved = client.post(prefs(person), {"topics": ["operations"], "frequency": "monthly_digest", "language": "fr"})

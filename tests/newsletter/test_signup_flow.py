@@ -56,7 +56,7 @@ def test_signup_confirmation_by_real_smtp_then_link_confirms_and_welcome_follows
     assert page.status_code == 200
     assert "Subscription confirmed" in page.content.decode()
     assert page["Cache-Control"].startswith("max-age=0") or "no-store" in page["Cache-Control"]
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.SUBSCRIBED
     assert subscriber.confirmed_at is not None
