@@ -183,3 +183,18 @@ def test_members_audience_is_not_sent_through_mailchimp(archive, readers, mailch
     send.refresh_from_db()
     assert send.status == Send.Status.PAUSED and "only public issues" in send.paused_reason
     assert mailchimp.campaigns == {}
+
+
+def test_the_celery_tasks_send_one_campaign(archive, readers, mailchimp, settings):
+    """start_send runs two parallel workers (eagerly here): only one campaign goes out."""
+    from newsletter.tasks import start_send
+
+    settings.NEWSLETTER_PARALLEL_BATCHES = 2
+    send, _ = dispatch.create_send(make_issue(archive, audience=Audience.PUBLIC))
+
+    assert start_send.delay(send.pk).get() == "started"
+
+    send.refresh_from_db()
+    assert send.status == Send.Status.DONE
+    assert only_campaign(mailchimp).emails_sent == 12
+    assert len(mailchimp.calls_to("POST", r"/3.0/campaigns/\w+/actions/send")) == 1
