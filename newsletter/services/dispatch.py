@@ -198,28 +198,29 @@ def _record(claim: str, result: DeliveryResult, attempts: dict[int, int]) -> Non
                     not_before=now + timedelta(seconds=backoff_seconds(attempt)))
 
 
-def _suppress_changed(deliveries: list[Delivery], claim: str) -> list[Delivery]:
-    """Drop (and mark suppressed) recipients who unsubscribed or bounced after the list was frozen."""
-    subscriber_ids = [d.subscriber_id for d in deliveries if d.subscriber_id]
-    blocked = dict(
-        Subscriber.objects.filter(pk__in=subscriber_ids)
-        .exclude(status__in=[Subscriber.Status.SUBSCRIBED, Subscriber.Status.PENDING])
-        .values_list("id", "status")
+def _suppress_changed(deliveries: list[Delivery], claim: str) -> tuple[list[Delivery], dict[int, Subscriber]]:
+    """Drop (and mark suppressed) recipients who unsubscribed or bounced after the list was frozen.
+
+    Returns the deliveries to send and their subscribers (one query for both).
+    """
+    subscribers = Subscriber.objects.in_bulk(
+        [d.subscriber_id for d in deliveries if d.subscriber_id]
     )
-    existing = set(Subscriber.objects.filter(pk__in=subscriber_ids).values_list("id", flat=True))
+    sendable = {Subscriber.Status.SUBSCRIBED, Subscriber.Status.PENDING}
     keep, gone = [], []
     for delivery in deliveries:
-        if delivery.subscriber_id is None or delivery.subscriber_id not in existing:
+        subscriber = subscribers.get(delivery.subscriber_id)
+        if subscriber is None:
             gone.append((delivery, "subscriber erased"))
-        elif delivery.subscriber_id in blocked:
-            gone.append((delivery, f"subscriber {blocked[delivery.subscriber_id]}"))
+        elif subscriber.status not in sendable:
+            gone.append((delivery, f"subscriber {subscriber.status}"))
         else:
             keep.append(delivery)
     for delivery, reason in gone:
         Delivery.objects.filter(pk=delivery.pk, claim=claim).update(
             status=Delivery.Status.SUPPRESSED, error=reason, lease_until=None
         )
-    return keep
+    return keep, subscribers
 
 
 def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None,
@@ -237,8 +238,7 @@ def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None,
     ledger.relax_commit_durability()
     backend = backend or get_backend(send.backend)
     throttle = throttle or throttle_for(send)
-    deliveries = _suppress_changed(deliveries, claim)
-    subscribers = Subscriber.objects.in_bulk([d.subscriber_id for d in deliveries], field_name="pk")
+    deliveries, subscribers = _suppress_changed(deliveries, claim)
     attempts = {d.pk: d.attempts for d in deliveries}
     sent = failed = 0
     wait = 0.0

@@ -133,6 +133,11 @@ def relax_commit_durability() -> None:
     on each would make the database the bottleneck. If PostgreSQL itself crashed, the last few marks could be
     lost and those messages sent again, which is the same promise as for a killed worker.
     """
-    if connection.vendor == "postgresql" and getattr(settings, "NEWSLETTER_ASYNC_COMMIT", True):
-        with connection.cursor() as cursor:
-            cursor.execute("SET synchronous_commit TO OFF")
+    if connection.vendor != "postgresql" or not getattr(settings, "NEWSLETTER_ASYNC_COMMIT", True):
+        return
+    raw = connection.connection
+    if raw is not None and getattr(raw, "_portal_async_commit", False):
+        return  # already set on this session
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    connection.connection._portal_async_commit = True
