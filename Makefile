@@ -13,13 +13,15 @@ MANAGE := $(BIN)/python manage.py
 # Links printed by seed_demo and used in admin emails point at the port the demo really runs on.
 DEMO_ENV := SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}
 
-.PHONY: help install demo run migrate seed test lint check worker beat clean-venv
+.PHONY: help install demo run migrate seed test lint check messages worker beat clean-venv bench
 
 help:
 	@echo "make demo     create .venv, install, migrate, load demo content and serve on 127.0.0.1:\$$PORT (8000)"
 	@echo "make test     run the test suite (pytest)"
 	@echo "make lint     ruff"
 	@echo "make check    Django system checks and missing migrations"
+	@echo "make messages update the interface translations (locale/*/LC_MESSAGES) and compile them"
+	@echo "make bench    benchmarks (PostgreSQL and Redis needed; about 20 minutes): var/bench/results.md"
 	@echo "make worker   a Celery worker (needs CELERY_BROKER_URL)"
 	@echo "make beat     the Celery beat scheduler (needs CELERY_BROKER_URL)"
 
@@ -60,6 +62,14 @@ check: install
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
 
+# Interface translations: collect the marked strings into locale/<lang>/LC_MESSAGES/django.po for every
+# non-default language of PORTAL_LANGUAGES (GNU gettext needed), then compile the .mo files the site reads.
+MESSAGE_LANGUAGES ?= fr de es nl it pl
+messages: install
+	$(MANAGE) makemessages $(addprefix -l ,$(MESSAGE_LANGUAGES)) --no-obsolete \
+		--ignore=node_modules --ignore=var --ignore=tests --ignore=bench --ignore=docs
+	$(MANAGE) compilemessages $(addprefix -l ,$(MESSAGE_LANGUAGES)) --ignore=.venv --ignore=node_modules --ignore=var
+
 worker: install
 	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)." >&2; exit 1; }
 	$(BIN)/celery -A portal worker --loglevel=INFO
@@ -68,6 +78,21 @@ beat: install
 	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)." >&2; exit 1; }
 	@mkdir -p var
 	$(BIN)/celery -A portal beat --loglevel=INFO --schedule var/celerybeat-schedule
+
+# Benchmarks (not part of `make test`): page serving, subscribe bursts, a 5-minute soak, newsletter delivery.
+# They use PostgreSQL and Redis on 127.0.0.1 (BENCH_REDIS_URL, default redis://127.0.0.1:6379/10, is flushed).
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/10
+bench: install
+	@command -v ab >/dev/null || { echo "Installing ApacheBench (Debian package apache2-utils)..."; \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y -q apache2-utils; else sudo apt-get install -y -q apache2-utils; fi; }
+	@mkdir -p var/bench
+	BENCH_REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python bench/pages.py
+	BENCH_REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python bench/subscribe.py --reuse
+	BENCH_REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python bench/soak.py --reuse
+	set -o pipefail; BENCH_BROKER_URL=$(BENCH_REDIS_URL) $(BIN)/python bench/send.py | tee var/bench/send.txt
+	@if [ -f bench/mailchimp_sync.py ]; then \
+		set -o pipefail; BENCH_REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python bench/mailchimp_sync.py | tee var/bench/mailchimp_sync.txt; fi
+	$(BIN)/python bench/report.py
 
 clean-venv:
 	rm -rf $(VENV)

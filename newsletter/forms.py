@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
+from django.utils.translation import get_language
 
 from newsletter.models import Subscriber
 from newsletter.services.subscriptions import CONSENT_TEXT, available_languages
@@ -20,13 +22,21 @@ class TopicsField(forms.ModelMultipleChoiceField):
     """Topics chosen by slug (so simple HTML forms, like the footer or a page block, can name them)."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("queryset", Topic.objects.order_by("name"))
+        # Subscriptions point at the default-language topics (their translations only rename them).
+        originals = Topic.objects.filter(locale__language_code=settings.LANGUAGE_CODE)
+        kwargs.setdefault("queryset", originals.order_by("name"))
         kwargs.setdefault("to_field_name", "slug")
         kwargs.setdefault("required", False)
         kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
         kwargs.setdefault("label", "Topics")
         kwargs.setdefault("help_text", "Choose none to hear about everything.")
         super().__init__(**kwargs)
+
+
+def reader_language() -> str:
+    """The language the visitor is reading in, if emails can be sent in it, else English."""
+    language = (get_language() or "en").split("-")[0]
+    return language if language in {code for code, _name in available_languages()} else "en"
 
 
 class SignupForm(forms.Form):
@@ -52,14 +62,14 @@ class SignupForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = available_languages()
-        self.fields["language"].initial = "en"
+        self.fields["language"].initial = reader_language()
 
     def is_bot(self) -> bool:
         """Whether the honeypot was filled (checked before anything is stored)."""
         return bool(self.data.get(HONEYPOT_FIELD, "").strip())
 
     def clean_language(self) -> str:
-        return self.cleaned_data.get("language") or "en"
+        return self.cleaned_data.get("language") or reader_language()
 
     def clean_source(self) -> str:
         source = self.cleaned_data.get("source") or ""

@@ -30,6 +30,7 @@ from newsletter.models import Subscriber
 from newsletter.services import privacy, ratelimit, subscriptions, tokens
 from newsletter.services.headers import ONE_CLICK
 from newsletter.services.subscriptions import ConfirmOutcome, RequestInfo
+from portal.core.i18n import use_subscriber_language
 
 SIGNUP_ID = "signup-%s"  # field ids on the signup page match the template's id_prefix "signup"
 
@@ -147,6 +148,7 @@ def confirm(request, token: str):
         subscriber = tokens.read_token(token, tokens.CONFIRM, max_age=tokens.confirm_max_age())
     except tokens.TokenError as error:
         return _link_refused(request, error, offer_resend=True)
+    use_subscriber_language(request, subscriber)
     outcome = subscriptions.confirm_subscription(subscriber, info=request_info(request))
     if outcome == ConfirmOutcome.NOT_PENDING:
         return render(request, "newsletter/link_invalid.html", {
@@ -174,10 +176,13 @@ def resend(request):
 
 
 def _subscriber_from(request, token: str, purpose: str):
+    """The subscriber a link names (the page then speaks their chosen language), or the refusal page."""
     try:
-        return tokens.read_token(token, purpose), None
+        subscriber = tokens.read_token(token, purpose)
     except tokens.TokenError as error:
         return None, _link_refused(request, error)
+    use_subscriber_language(request, subscriber)
+    return subscriber, None
 
 
 def _preferences_context(subscriber, token: str, **extra) -> dict:

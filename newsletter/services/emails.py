@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import translation
 
 import css_inline
 
 from newsletter.services import headers, tokens
+from portal.core.i18n import supported_language
 
 _INLINER = css_inline.CSSInliner(keep_style_tags=False, keep_at_rules=True, load_remote_stylesheets=False)
 
@@ -74,7 +76,7 @@ def _subscriber_context(subscriber) -> dict:
 
 
 def send_confirmation_email(subscriber) -> None:
-    """Send the double opt-in email with a signed, expiring confirmation link.
+    """Send the double opt-in email with a signed, expiring confirmation link, in the subscriber's language.
 
     Not a newsletter: the address is not on the list yet, so it carries no List-Unsubscribe headers.
     """
@@ -83,11 +85,16 @@ def send_confirmation_email(subscriber) -> None:
         "confirm_url": tokens.confirm_url(subscriber),
         "valid_days": max(1, round(tokens.confirm_max_age() / 86400)),
     }
-    build_message(subscriber.email, render_email("confirmation", context)).send()
+    with translation.override(supported_language(subscriber.language)):
+        rendered = render_email("confirmation", context)
+    build_message(subscriber.email, rendered).send()
 
 
 def send_welcome_email(subscriber) -> None:
-    """Send the welcome email after confirmation: the first list email, so it carries the list headers."""
+    """Send the welcome email after confirmation, in the subscriber's language: the first list email, so it
+    carries the list headers."""
     context = _subscriber_context(subscriber)
     extra = headers.list_headers(context["unsubscribe_url"])
-    build_message(subscriber.email, render_email("welcome", context), extra_headers=extra).send()
+    with translation.override(supported_language(subscriber.language)):
+        rendered = render_email("welcome", context)
+    build_message(subscriber.email, rendered, extra_headers=extra).send()

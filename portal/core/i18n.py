@@ -47,6 +47,27 @@ def language_of_path(path: str) -> str | None:
     return translation.get_language_from_path(path)
 
 
+def supported_language(code: str | None) -> str:
+    """``code`` if it is one of the site's languages (``fr-be`` gives ``fr``), else the default language."""
+    codes = {language for language, _name in settings.LANGUAGES}
+    code = (code or "").lower()
+    if code in codes:
+        return code
+    if code.split("-")[0] in codes:
+        return code.split("-")[0]
+    return default_language()
+
+
+def use_subscriber_language(request, subscriber) -> str:
+    """Render the rest of this request in the subscriber's chosen language (pages reached from links in
+    emails have no language prefix); returns the language."""
+    language = supported_language(getattr(subscriber, "language", None))
+    translation.activate(language)
+    if request is not None:
+        request.LANGUAGE_CODE = language
+    return language
+
+
 def is_unprefixed_endpoint(path: str) -> bool:
     return path.startswith(UNPREFIXED_PATHS)
 

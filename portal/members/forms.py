@@ -1,6 +1,7 @@
 """Forms of the members app: membership requests, accepting an invitation, topic preferences, admin actions."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 
 from portal.core.models import Topic
@@ -78,7 +79,8 @@ class TopicPreferencesForm(forms.ModelForm):
     """The topics a member wants on their dashboard (none chosen: every topic)."""
 
     topics = forms.ModelMultipleChoiceField(
-        queryset=Topic.objects.all(), required=False, widget=forms.CheckboxSelectMultiple,
+        queryset=Topic.objects.filter(locale__language_code=settings.LANGUAGE_CODE), required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text="Leave all unticked to see updates on every topic.",
     )
 
