@@ -34,16 +34,24 @@ Invalidation
     is never served after the publish. Coarse, but pages show each other everywhere (menus, latest lists,
     related cards, feeds): one counter cannot miss a dependency.
 
+Per-process copies
+    Each web process also keeps the entries it recently checked against Redis in its own memory, for at most
+    ``PAGE_CACHE_LOCAL_SECONDS`` (default 1): a hit then needs no network round trip. So an invalidation
+    reaches other processes within that second (the committing process drops its copies at once); set it to 0
+    for none.
+
 Settings (environment): ``PAGE_CACHE_ENABLED`` (default: on when ``CACHE_URL`` is set), ``PAGE_CACHE_TIMEOUT``
-(seconds an entry lives, 300) and ``PAGE_CACHE_MAX_AGE`` (browser/proxy max-age of token-free public
-responses such as feeds that set none themselves, 60).
+(seconds an entry lives, 300), ``PAGE_CACHE_MAX_AGE`` (browser/proxy max-age of token-free public responses
+such as feeds that set none themselves, 60) and ``PAGE_CACHE_LOCAL_SECONDS`` (1).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -82,6 +90,52 @@ _CACHEABLE_VIEW_ATTR = "_portal_cacheable_view"
 
 def enabled() -> bool:
     return bool(getattr(settings, "PAGE_CACHE_ENABLED", False))
+
+
+# --- Per-process copies (a one-second micro-cache in front of Redis) -------------------------------------
+# A hit from Redis costs a network round trip; a hit from this process's memory costs none. An entry is kept
+# here for at most PAGE_CACHE_LOCAL_SECONDS after it was last checked against the current generation in Redis,
+# so another process's invalidation reaches this one within that time (the process that commits a change
+# empties its own copies at once). 0 turns the copies off.
+
+_local: OrderedDict[str, tuple[float, Entry]] = OrderedDict()
+_local_lock = threading.Lock()
+LOCAL_MAX_ENTRIES = 256  # at most a few megabytes per process
+
+
+def _local_seconds() -> float:
+    return float(getattr(settings, "PAGE_CACHE_LOCAL_SECONDS", 0) or 0)
+
+
+def _local_get(key: str):
+    seconds = _local_seconds()
+    if seconds <= 0:
+        return None
+    with _local_lock:
+        item = _local.get(key)
+        if item is None:
+            return None
+        checked_at, entry = item
+        if time.monotonic() - checked_at > seconds:
+            del _local[key]
+            return None
+        return entry
+
+
+def _local_put(key: str, entry) -> None:
+    """Keep an entry that was just checked against (or stored under) the current generation."""
+    if _local_seconds() <= 0:
+        return
+    with _local_lock:
+        _local[key] = (time.monotonic(), entry)
+        _local.move_to_end(key)
+        while len(_local) > LOCAL_MAX_ENTRIES:
+            _local.popitem(last=False)
+
+
+def _local_clear() -> None:
+    with _local_lock:
+        _local.clear()
 
 
 # --- Which requests and responses ------------------------------------------------------------------------
@@ -199,6 +253,7 @@ def current_generation() -> int | None:
 
 def bump_generation() -> None:
     """Make every stored page stale at once. Never raises: a cache outage must not break publishing."""
+    _local_clear()
     try:
         try:
             cache.incr(GENERATION_KEY)
@@ -294,6 +349,9 @@ class AnonymousPageCacheMiddleware:
             return response
 
         key = entry_key(request)
+        entry = _local_get(key)
+        if entry is not None:
+            return self._respond(request, entry, hit=True)
         try:
             found = cache.get_many([GENERATION_KEY, key])
             generation = found.get(GENERATION_KEY)
@@ -304,6 +362,7 @@ class AnonymousPageCacheMiddleware:
             logger.exception("Page cache unavailable; serving without it")
             return self.get_response(request)
         if entry is not None and entry.generation == generation:
+            _local_put(key, entry)
             return self._respond(request, entry, hit=True)
 
         setattr(request, _STATE_ATTR, key)
@@ -333,6 +392,8 @@ class AnonymousPageCacheMiddleware:
             cache.set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
         except Exception:
             logger.exception("Could not store a page in the cache")
+        else:
+            _local_put(key, entry)
         return self._respond(request, entry, hit=False)
 
     # Responses ------------------------------------------------------------------------------------------

@@ -156,6 +156,8 @@ else:
 PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE_ENABLED", bool(CACHE_URL))
 PAGE_CACHE_TIMEOUT = env_int("PAGE_CACHE_TIMEOUT", 300)  # seconds an entry is kept at most
 PAGE_CACHE_MAX_AGE = env_int("PAGE_CACHE_MAX_AGE", 60)  # browser/proxy max-age of token-free public responses
+# Seconds a web process keeps its own copy of an entry before checking Redis again (0: always check).
+PAGE_CACHE_LOCAL_SECONDS = float(os.environ.get("PAGE_CACHE_LOCAL_SECONDS") or 1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -25,8 +25,10 @@ TOKEN_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 def cache_on(settings):
     settings.PAGE_CACHE_ENABLED = True
     cache.clear()
+    page_cache._local_clear()
     yield
     cache.clear()
+    page_cache._local_clear()
 
 
 @pytest.fixture
@@ -285,3 +287,21 @@ def test_statistics_changes_invalidate_but_subscriber_changes_do_not(committed):
     generation = page_cache.current_generation()
     committed(Subscriber.objects.create, email="someone@example.org")
     assert page_cache.current_generation() == generation  # signups do not empty the page cache
+
+
+def test_other_processes_see_an_invalidation_within_the_local_copy_time(home, settings):
+    import time
+
+    settings.PAGE_CACHE_LOCAL_SECONDS = 0.3
+    page = StandardPageFactory(parent=home)
+    visitor().get(page.url)
+    assert visitor().get(page.url)["X-Page-Cache"] == "hit"
+    cache.incr(page_cache.GENERATION_KEY)  # another process committed a change: this one still has its copy
+    assert visitor().get(page.url)["X-Page-Cache"] == "hit"
+    time.sleep(0.35)
+    assert visitor().get(page.url)["X-Page-Cache"] == "miss"
+
+    settings.PAGE_CACHE_LOCAL_SECONDS = 0  # no local copies: every hit is checked against the generation
+    visitor().get(page.url)
+    cache.incr(page_cache.GENERATION_KEY)
+    assert visitor().get(page.url)["X-Page-Cache"] == "miss"
