@@ -177,10 +177,16 @@ def test_pull_pages_by_a_thousand(fake_mailchimp):
 
 
 def test_queryset_updates_and_topic_changes_move_the_change_cursor(db, topics):
+    import time
+
     person = SubscriberFactory()
     first = Subscriber.objects.get(pk=person.pk).updated_at
+    time.sleep(0.01)  # SQLite's clock in triggers counts milliseconds
     Subscriber.objects.filter(pk=person.pk).update(status=Subscriber.Status.UNSUBSCRIBED)
     second = Subscriber.objects.get(pk=person.pk).updated_at
+    time.sleep(0.01)
+    Subscriber.objects.filter(pk=person.pk).update(token_key="unrelated")  # not synced: the cursor stays
+    assert Subscriber.objects.get(pk=person.pk).updated_at == second
     person.topics.add(topics[0])
     third = Subscriber.objects.get(pk=person.pk).updated_at
     assert first < second < third
