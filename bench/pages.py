@@ -1,0 +1,172 @@
+"""Page serving benchmark: the seeded portal under gunicorn (2 sync workers) on PostgreSQL, uncached and cached,
+against a static file served by whitenoise in the same run (the ceiling).
+
+    .venv/bin/python bench/pages.py                      # default request counts
+    .venv/bin/python bench/pages.py --requests 500       # quicker
+
+Needs PostgreSQL and Redis on 127.0.0.1 and ApacheBench ``ab`` (``make bench`` installs Debian's
+``apache2-utils`` when it is missing). It creates the scratch database ``portal_bench_pages``, loads
+``seed_demo`` plus enough articles for an index of 50 children (``--reuse`` keeps the last one), then for
+each of two gunicorn runs (``PAGE_CACHE_ENABLED=0`` and ``=1``, production settings otherwise) measures the
+static file, the home page, an article, the 50-child index, a search and the RSS feed: a fixed number of
+requests each, 8 concurrent, from ``ab`` on loopback, no cookies (first-time visitors: every page response
+carries a fresh CSRF cookie). It prints requests/s, p50/p99 latency and each page's ratio to the static
+ceiling of the same run, and writes ``var/bench/pages.json``.
+
+The load generator's own ceiling is measured in the same run against a one-line socket responder
+(``generator_ceiling_rps`` in the JSON); it is well above what the portal serves, so the ratios measure the
+portal, not ``ab``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import REDIS_URL, RESULTS_DIR, Server, ab, prepare_site, server_env, write_json
+
+DB_NAME = "portal_bench_pages"
+TARGETS = ["static", "home", "article", "index", "search", "rss"]
+LABELS = {
+    "static": "static file (whitenoise)", "home": "home", "article": "article", "index": "index, 50 children",
+    "search": "search ?q=takedown", "rss": "RSS feed",
+}
+GOALS = {"cached": 0.5, "uncached_article": 0.1}
+
+
+def flush_cache() -> None:
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def tiny_responder() -> tuple[socket.socket, int]:
+    """A minimal HTTP responder, to measure the load generator's own ceiling on this machine."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    reply = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
+
+    def serve():
+        import selectors
+
+        selector = selectors.DefaultSelector()
+        selector.register(sock, selectors.EVENT_READ)
+        while True:
+            for key, _ in selector.select():
+                if key.fileobj is sock:
+                    try:
+                        conn, _addr = sock.accept()
+                    except OSError:
+                        return
+                    conn.setblocking(False)
+                    selector.register(conn, selectors.EVENT_READ)
+                else:
+                    conn = key.fileobj
+                    try:
+                        data = conn.recv(65536)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        selector.unregister(conn)
+                        conn.close()
+                        continue
+                    conn.sendall(reply)  # one request per connection, as ab sends them
+                    selector.unregister(conn)
+                    conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return sock, sock.getsockname()[1]
+
+
+def check_targets(base: str, urls: dict, *, cached: bool) -> None:
+    """Every target answers 200, and in the cached run the pages (not search) come from the cache."""
+    for name in TARGETS:
+        url = base + urls[name]
+        for _ in range(2):  # the second request of a page is a hit
+            with urllib.request.urlopen(url, timeout=30) as response:
+                assert response.status == 200, (url, response.status)
+                state = response.headers.get("X-Page-Cache")
+        if cached and name in ("home", "article", "index", "rss"):
+            assert state == "hit", f"{url} was not served from the cache ({state})"
+
+
+def measure(server: Server, urls: dict, counts: dict) -> dict:
+    results = {}
+    for name in TARGETS:
+        results[name] = ab(server.base + urls[name], counts[name])
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=1000, help="requests per uncached page (default 1000)")
+    parser.add_argument("--fast-requests", type=int, default=5000,
+                        help="requests for the static file and cached pages (default 5000)")
+    parser.add_argument("--reuse", action="store_true", help="reuse the database prepared by the last run")
+    args = parser.parse_args()
+
+    site_file = RESULTS_DIR / "pages-site.json"
+    if args.reuse and site_file.exists() and Path(json.loads(site_file.read_text())["static_root"]).is_dir():
+        saved = json.loads(site_file.read_text())
+        static_root, urls = Path(saved["static_root"]), saved["urls"]
+    else:
+        print("Preparing the database (seed_demo and a 50-child index)...", flush=True)
+        static_root, urls = prepare_site(DB_NAME)
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        site_file.write_text(json.dumps({"static_root": str(static_root), "urls": urls}))
+    print(f"URLs: {urls}", flush=True)
+
+    responder, port = tiny_responder()
+    ceiling = ab(f"http://127.0.0.1:{port}/", 20000)
+    responder.close()
+    print(f"ab ceiling against a one-line responder: {ceiling['rps']:.0f} req/s", flush=True)
+
+    runs = {}
+    for label, cached in (("uncached", False), ("cached", True)):
+        flush_cache()
+        server = Server(server_env(DB_NAME, page_cache=cached, static_root=static_root))
+        try:
+            check_targets(server.base, urls, cached=cached)
+            counts = {name: args.fast_requests if (cached and name != "search") else args.requests
+                      for name in TARGETS}
+            counts["static"] = args.fast_requests
+            print(f"Measuring {label}...", flush=True)
+            runs[label] = measure(server, urls, counts)
+        finally:
+            server.stop()
+
+    rows = []
+    print(f"\n{'page':<26} {'run':<9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'errors':>6}")
+    for label in ("uncached", "cached"):
+        static_rps = runs[label]["static"]["rps"]
+        for name in TARGETS:
+            result = runs[label][name]
+            ratio = result["rps"] / static_rps if static_rps else 0.0
+            rows.append({"page": name, "label": LABELS[name], "run": label, **result, "ratio": ratio})
+            print(f"{LABELS[name]:<26} {label:<9} {result['rps']:>8.0f} {result['p50_ms']:>8.1f} "
+                  f"{result['p99_ms']:>8.1f} {ratio:>6.2f} {result['errors']:>6}")
+
+    cached_pages = [r for r in rows if r["run"] == "cached" and r["page"] in ("home", "article", "index", "rss")]
+    uncached_article = next(r for r in rows if r["run"] == "uncached" and r["page"] == "article")
+    goals = {
+        "cached pages >= 0.5 of static": all(r["ratio"] >= GOALS["cached"] for r in cached_pages),
+        "uncached article >= 0.1 of static": uncached_article["ratio"] >= GOALS["uncached_article"],
+        "no errors": all(r["errors"] == 0 for r in rows),
+    }
+    print()
+    for goal, met in goals.items():
+        print(f"{'met' if met else 'NOT MET':>8}  {goal}")
+    write_json("pages", {"rows": rows, "goals": goals, "generator_ceiling_rps": ceiling["rps"], "urls": urls})
+
+
+if __name__ == "__main__":
+    main()

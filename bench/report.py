@@ -1,0 +1,112 @@
+"""Write ``var/bench/results.md``: one table per benchmark from the JSON and text files the benchmarks left in
+``var/bench/`` (run by ``make bench`` after them; a benchmark that did not run is listed as missing)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent.parent / "var" / "bench"
+
+
+def load(name: str):
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def pages_section(data) -> list[str]:
+    lines = ["## Page serving (`bench/pages.py`)", ""]
+    if data is None:
+        return [*lines, "Not run.", ""]
+    lines += [
+        f"gunicorn, 2 sync workers, PostgreSQL; ApacheBench on loopback, 8 concurrent (its own ceiling here: "
+        f"{data['generator_ceiling_rps']:.0f} req/s). Ratio = the page's req/s / the static file's req/s "
+        "in the same server run.", "",
+        "| page | run | req/s | p50 ms | p99 ms | ratio to static | errors |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in data["rows"]:
+        lines.append(f"| {row['label']} | {row['run']} | {row['rps']:.0f} | {row['p50_ms']:.1f} | "
+                     f"{row['p99_ms']:.1f} | {row['ratio']:.2f} | {row['errors']} |")
+    lines.append("")
+    lines += [f"- {'met' if met else '**not met**'}: {goal}" for goal, met in data["goals"].items()]
+    return [*lines, ""]
+
+
+def subscribe_section(data) -> list[str]:
+    lines = ["## Subscribe endpoint (`bench/subscribe.py`)", ""]
+    if data is None:
+        return [*lines, "Not run.", ""]
+    lines += [
+        f"{data['concurrency']} concurrent POSTs of the full signup form; rate limits raised for the run.", "",
+        "| burst | requests | req/s | p50 ms | p99 ms | rows | expected rows | statuses |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for label, key in (("static file (generator ceiling)", "generator_ceiling"), ("distinct addresses", "distinct"),
+                       ("one address repeated", "duplicate")):
+        row = data[key]
+        lines.append(f"| {label} | {row['requests']} | {row['rps']:.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | "
+                     f"{row.get('rows', '-')} | {row.get('expected_rows', '-')} | {row['statuses']} |")
+    lines.append("")
+    lines += [f"- {'met' if met else '**not met**'}: {goal}" for goal, met in data["goals"].items()]
+    return [*lines, ""]
+
+
+def soak_section(data) -> list[str]:
+    lines = ["## Soak (`bench/soak.py`)", ""]
+    if data is None:
+        return [*lines, "Not run.", ""]
+    lines += [
+        f"{data['seconds']} s of mixed load (pages, search, static, signups) with a background send of "
+        f"{data['recipients']} messages ({data['sent']} delivered during the soak, send status "
+        f"`{data['send_status']}`).", "",
+        f"- requests: {data['requests']}, errors: {data['errors']} (rate {data['error_rate']:.4%}), "
+        f"statuses: {data['statuses']}",
+        f"- web RSS growth: {data['growth']['web']:+.1%}; worker RSS growth: {data['growth']['worker']:+.1%} "
+        "(first sample after 30 s to the last)",
+        "",
+        "| t (s) | web RSS MiB | worker RSS MiB | messages sent |",
+        "| ---: | ---: | ---: | ---: |",
+    ]
+    for sample in data["samples"]:
+        lines.append(f"| {sample['t']} | {sample['web_kib'] / 1024:.1f} | {sample['worker_kib'] / 1024:.1f} | "
+                     f"{sample['sent']} |")
+    lines.append("")
+    lines += [f"- {'met' if met else '**not met**'}: {goal}" for goal, met in data["goals"].items()]
+    return [*lines, ""]
+
+
+def text_section(title: str, name: str) -> list[str]:
+    path = RESULTS / f"{name}.txt"
+    lines = [f"## {title}", ""]
+    if not path.exists():
+        return [*lines, "Not run.", ""]
+    tail = [line for line in path.read_text().splitlines() if line.strip()][-12:]
+    return [*lines, "```", *tail, "```", ""]
+
+
+def main() -> None:
+    load_average = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    lines = [
+        "# Benchmark results",
+        "",
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.node()}: {os.cpu_count()} CPU cores, "
+        f"Python {platform.python_version()}, load average at the end {load_average}. Figures are only comparable "
+        "as ratios within one run.",
+        "",
+        *pages_section(load("pages")),
+        *subscribe_section(load("subscribe")),
+        *soak_section(load("soak")),
+        *text_section("Newsletter delivery (`bench/send.py`)", "send"),
+        *text_section("Mailchimp sync (`bench/mailchimp_sync.py`)", "mailchimp_sync"),
+    ]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "results.md").write_text("\n".join(lines))
+    print(f"Wrote {RESULTS / 'results.md'}")
+
+
+if __name__ == "__main__":
+    main()
