@@ -221,6 +221,21 @@ def page_translations(page: Page, viewer=None, request=None) -> dict[str, Page]:
     return result
 
 
+def in_language_or_default(queryset, language: str | None = None):
+    """Narrow a page queryset to pages in this language (the active one by default), plus default-language
+    pages that have no live translation in it (subqueries only: no extra round trip)."""
+    from django.db.models import Q
+
+    language = language or translation.get_language() or default_language()
+    if language == default_language():
+        return queryset.filter(locale__language_code=language)
+    translated = Page.objects.filter(locale__language_code=language, live=True).values("translation_key")
+    return queryset.filter(
+        Q(locale__language_code=language)
+        | (Q(locale__language_code=default_language()) & ~Q(translation_key__in=translated))
+    )
+
+
 @dataclass(frozen=True)
 class LanguageLink:
     """One entry of the language switcher."""

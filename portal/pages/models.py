@@ -28,6 +28,7 @@ from portal.core.blocks import (
     HeadlineStatBlock,
     SessionBlock,
 )
+from portal.core.i18n import in_language_or_default
 from portal.core.models import Sector, Topic
 from portal.core.privacy import visible_pages
 from portal.pages.serializers import country_field, taxonomy_field
@@ -117,12 +118,13 @@ class HomePage(BasePage):
         featured = visible_pages(Page.objects.filter(id__in=featured_ids), user).specific()
         by_id = {page.id: page for page in featured}
         context["featured_pages"] = [by_id[pk] for pk in featured_ids if pk in by_id]
+        # In the home page's language, with default-language pages standing in for untranslated ones.
+        articles = in_language_or_default(ArticlePage.objects.all(), self.locale.language_code)
+        conferences = in_language_or_default(ConferenceNotesPage.objects.all(), self.locale.language_code)
         context["latest_articles"] = (
-            visible_pages(ArticlePage.objects.all(), user).order_by("-date", "-id").prefetch_related("topics")[:3]
+            visible_pages(articles, user).order_by("-date", "-id").prefetch_related("topics")[:3]
         )
-        context["latest_conferences"] = visible_pages(ConferenceNotesPage.objects.all(), user).order_by(
-            "-start_date", "-id"
-        )[:3]
+        context["latest_conferences"] = visible_pages(conferences, user).order_by("-start_date", "-id")[:3]
         return context
 
 

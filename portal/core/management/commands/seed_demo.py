@@ -15,6 +15,7 @@ DEMO_STEPS = [
     "portal.stats.demo",
     "portal.members.demo",
     "newsletter.demo",
+    "portal.core.i18n_demo",  # French and German translations of a few pages (last: they copy finished pages)
 ]
 
 EDITOR_USERNAME = "editor"
