@@ -118,7 +118,7 @@ def browser(launch_browser):
 
 @pytest.fixture(scope="package")
 def browser_context_args() -> dict:
-    return {"locale": "en-GB"}  # default viewport 1280×720; tests pass viewport= for other widths
+    return {"locale": "en-GB"}  # default viewport 1280x720; tests pass viewport= for other widths
 
 
 def short_timeouts(page):
