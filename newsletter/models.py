@@ -340,6 +340,8 @@ class Send(models.Model):
     rendered_subject = models.CharField(max_length=250, blank=True)
     rendered_html = models.TextField(blank=True)
     rendered_text = models.TextField(blank=True)
+    # The same for each live translation of the issue, by language code: {"fr": {"subject", "html", "text"}}.
+    rendered_translations = models.JSONField(default=dict, blank=True)
     provider_reference = models.CharField(max_length=100, blank=True, help_text="e.g. the Mailchimp campaign id.")
     provider_report = models.JSONField(default=dict, blank=True)
     # Campaign backends (Mailchimp): the last step completed, so a retried task resumes after it.

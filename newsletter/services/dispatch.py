@@ -76,6 +76,7 @@ def create_send(issue: NewsletterIssue, *, user=None, scheduled_at=None) -> tupl
     Refuses (``GateError``) an issue that references a page its audience may not read.
     """
     issue = issue.specific if hasattr(issue, "specific") else issue
+    issue = rendering.original_issue(issue)  # translations go out with their original, in one send
     gate.check_issue(issue)
     key = audience_key(issue)
     defaults = {
@@ -112,8 +113,14 @@ def prepare_send(send_id: int) -> Send | None:
             return None
         if not send.rendered_html:
             rendered = rendering.render_issue(issue)
+            try:
+                translations = rendering.render_translations(issue)
+            except gate.GateError as exc:
+                pause_send(send, f"Access gate: {exc}")
+                return None
             Send.objects.filter(pk=send.pk).update(
-                rendered_subject=rendered.subject, rendered_html=rendered.html, rendered_text=rendered.text
+                rendered_subject=rendered.subject, rendered_html=rendered.html, rendered_text=rendered.text,
+                rendered_translations=translations,
             )
         freeze_recipients(send, issue)
         now = timezone.now()

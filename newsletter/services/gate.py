@@ -64,11 +64,14 @@ def audience_description(issue) -> str:
     return "the public" if includes_public(issue) else Audience(issue.audience).label.lower()
 
 
-def gate_violations(issue) -> list[Violation]:
-    """Every referenced page or dataset that is unpublished or restricted beyond the issue's audience."""
-    viewers = audience_viewers(issue)
+def gate_violations(issue, *, audience_of=None) -> list[Violation]:
+    """Every referenced page or dataset that is unpublished or restricted beyond the issue's audience.
+
+    ``audience_of``: the issue whose audience counts (the original, when ``issue`` is one of its translations).
+    """
+    viewers = audience_viewers(audience_of or issue)
     closed = [closed_paths(viewer) for viewer in viewers]
-    audience = audience_description(issue)
+    audience = audience_description(audience_of or issue)
     violations = []
     pages = Page.objects.filter(pk__in=referenced_page_ids(issue)).only("id", "title", "path", "live")
     for page in pages.order_by("path"):
@@ -88,9 +91,9 @@ def gate_violations(issue) -> list[Violation]:
     return violations
 
 
-def check_issue(issue) -> None:
+def check_issue(issue, *, audience_of=None) -> None:
     """Raise :class:`GateError` when the issue fails the gate (used again at send time)."""
-    violations = gate_violations(issue)
+    violations = gate_violations(issue, audience_of=audience_of)
     if violations:
         raise GateError(violations)
 

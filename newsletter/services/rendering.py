@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from newsletter.backends.base import OutgoingMessage
 from newsletter.services import emails, headers, tokens
@@ -25,12 +26,15 @@ EMAIL = "%%EMAIL%%"
 _RELATIVE_LINK = re.compile(r'(\s(?:href|src))="/(?!/)')
 
 
-def issue_context(issue, *, web: bool = False) -> dict:
-    """Context for the issue's templates (email and web archive). Personal values are placeholders."""
+def issue_context(issue, *, web: bool = False, audience_of=None) -> dict:
+    """Context for the issue's templates (email and web archive). Personal values are placeholders.
+
+    ``audience_of``: the issue whose audience picks automatic lists (the original, for a translation).
+    """
     return {
         **emails.base_context(),
         "issue": issue,
-        "newsletter_viewers": audience_viewers(issue),
+        "newsletter_viewers": audience_viewers(audience_of or issue),
         "web": web,
         "unsubscribe_url": UNSUBSCRIBE,
         "preferences_url": PREFERENCES,
@@ -43,25 +47,87 @@ def absolutise_links(html: str) -> str:
     return _RELATIVE_LINK.sub(lambda match: f'{match.group(1)}="{settings.SITE_URL}/', html)
 
 
-def render_issue(issue) -> emails.RenderedEmail:
-    """The issue's subject, HTML (CSS inlined, absolute links) and plain text, with personal placeholders."""
-    context = issue_context(issue)
-    html = render_to_string("email/newsletter_issue.html", context)
+def render_issue(issue, *, audience_of=None) -> emails.RenderedEmail:
+    """The issue's subject, HTML (CSS inlined, absolute links) and plain text, with personal placeholders.
+
+    Rendered in the issue's own language, so the email's fixed wording matches its content.
+    """
+    with translation.override(issue_language(issue)):
+        context = issue_context(issue, audience_of=audience_of)
+        html = render_to_string("email/newsletter_issue.html", context)
     html = emails.inline_css(absolutise_links(html))
     return emails.RenderedEmail(subject=" ".join(issue.subject.split()), text=html_to_text(html), html=html)
 
 
+def issue_language(issue) -> str:
+    """The language code of an issue's locale (the site's default language without one)."""
+    locale = getattr(issue, "locale", None)
+    return locale.language_code if locale is not None else settings.LANGUAGE_CODE
+
+
+def original_issue(issue):
+    """The issue a send goes out for: the default language's version when there is one, else the issue itself.
+
+    Editors may press "send" on any language version; the send always belongs to the original, and every
+    translation goes along with it.
+    """
+    if getattr(issue, "locale", None) is None or issue_language(issue) == settings.LANGUAGE_CODE:
+        return issue
+    original = issue.get_translations().filter(locale__language_code=settings.LANGUAGE_CODE).first()
+    return original.specific if original is not None else issue
+
+
+def live_translations(issue) -> list:
+    """The issue's other language versions that are published (drafts never go out)."""
+    if getattr(issue, "locale", None) is None:
+        return []
+    return [page.specific for page in issue.get_translations().live().select_related("locale")]
+
+
+def render_translations(issue) -> dict[str, dict[str, str]]:
+    """Every live translation rendered once, by language code; each must pass the gate for the original's audience.
+
+    Raises ``GateError`` naming the page and the language when a translation links to a page part of the
+    audience may not read.
+    """
+    from newsletter.services import gate
+
+    rendered = {}
+    for version in live_translations(issue):
+        language = issue_language(version)
+        try:
+            gate.check_issue(version, audience_of=issue)
+        except gate.GateError as exc:
+            raise gate.GateError(
+                [gate.Violation(v.title, f"{v.message} (in the {language} translation)") for v in exc.violations]
+            ) from exc
+        email = render_issue(version, audience_of=issue)
+        rendered[language] = {"subject": email.subject, "html": email.html, "text": email.text}
+    return rendered
+
+
+def rendering_for(send, language: str | None) -> tuple[str, str, str]:
+    """Subject, HTML and text for a reader of ``language``: their translation when there is one, else the original."""
+    translations = send.rendered_translations or {}
+    if language:
+        version = translations.get(language) or translations.get(language.split("-")[0].lower())
+        if version:
+            return version["subject"], version["html"], version["text"]
+    return send.rendered_subject, send.rendered_html, send.rendered_text
+
+
 def personalise(send, *, delivery_id: int, email: str, subscriber) -> OutgoingMessage:
-    """One recipient's message from a send's stored rendering."""
+    """One recipient's message from a send's stored rendering, in the recipient's language when translated."""
+    subject, shared_html, shared_text = rendering_for(send, getattr(subscriber, "language", None))
     unsubscribe = tokens.unsubscribe_url(subscriber)
     preferences = tokens.preferences_url(subscriber)
-    html = (send.rendered_html.replace(UNSUBSCRIBE, unsubscribe).replace(PREFERENCES, preferences)
+    html = (shared_html.replace(UNSUBSCRIBE, unsubscribe).replace(PREFERENCES, preferences)
             .replace(EMAIL, html_lib.escape(email)))
-    text = send.rendered_text.replace(UNSUBSCRIBE, unsubscribe).replace(PREFERENCES, preferences).replace(EMAIL, email)
+    text = shared_text.replace(UNSUBSCRIBE, unsubscribe).replace(PREFERENCES, preferences).replace(EMAIL, email)
     return OutgoingMessage(
         delivery_id=delivery_id,
         to=email,
-        subject=send.rendered_subject,
+        subject=subject,
         text=text,
         html=html,
         from_email=emails.sender(),
