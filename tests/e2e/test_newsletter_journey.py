@@ -1,0 +1,80 @@
+"""An editor composes a newsletter issue in the admin, previews it, sends a test, sends it and watches it finish.
+
+Celery runs eagerly inside the live server (as in every test), so "send now" delivers the whole issue over
+SMTP to the sink while the request that started it runs; the progress page then reads the Delivery rows.
+"""
+
+import re
+
+from django.urls import reverse
+
+from playwright.sync_api import expect
+
+from newsletter.models import NewsletterIndexPage, NewsletterIssue, Subscriber
+from newsletter.services.audience import audience_size
+from portal.core.management.commands.seed_demo import EDITOR_PASSWORD, EDITOR_USERNAME
+
+TITLE = "Network news: hash sharing"
+SUBJECT = "Hash sharing across the network"
+INTRO = "This month: how hotlines share hashes so that nothing is assessed twice."
+
+
+def test_editor_composes_previews_tests_and_sends_an_issue(site, page, settings):
+    settings.WAGTAIL_AUTOSAVE_INTERVAL = 0  # see test_publishing_journey: autosave races the robot's clicks
+    readers = [f"reader{n}@example.org" for n in range(3)]
+    for address in readers:
+        Subscriber.objects.create(email=address, status=Subscriber.Status.SUBSCRIBED)
+    archive = NewsletterIndexPage.objects.get()
+
+    page.goto(site.absolute(reverse("wagtailadmin_login")))
+    page.locator("#id_username").fill(EDITOR_USERNAME)
+    page.locator("#id_password").fill(EDITOR_PASSWORD)
+    page.get_by_role("button", name=re.compile("Sign in", re.I)).click()
+    expect(page.get_by_role("heading", level=1).first).to_be_visible()
+
+    # Compose.
+    page.goto(site.absolute(reverse("wagtailadmin_explore", args=[archive.pk])))
+    page.get_by_role("link", name=re.compile("Add child page", re.I)).first.click()
+    page.locator("#id_title").fill(TITLE)
+    page.locator("#id_subject").fill(SUBJECT)
+    page.locator("#id_preheader").fill("Nothing assessed twice")
+    intro = page.locator("[data-contentpath=intro] [contenteditable=true]")
+    intro.click()
+    page.keyboard.type(INTRO)
+    expect(page.locator("input[name=intro]")).to_have_value(re.compile("nothing is assessed twice"))
+    page.locator("footer").get_by_role("button", name="More actions").click()
+    page.locator("footer").get_by_role("button", name=re.compile("^Publish$")).click()
+    expect(page.get_by_role("status").first).to_contain_text(f"Page '{TITLE}' created and published")
+    issue = NewsletterIssue.objects.get(title=TITLE)
+
+    # Preview, test and send (the button in the page's header).
+    page.goto(site.absolute(reverse("wagtailadmin_pages:edit", args=[issue.pk])))
+    page.get_by_role("button", name="Actions").first.click()  # the "..." menu beside the title
+    page.get_by_role("link", name="Preview, test and send").first.click()
+    preview = page.frame_locator("iframe[title^='Email preview']")
+    expect(preview.get_by_text(INTRO)).to_be_visible()
+
+    page.get_by_label("Send a test to").fill("qa@example.org")
+    page.get_by_role("button", name="Send test").click()
+    expect(page.get_by_role("status").first).to_contain_text("Test sent to qa@example.org.")
+    test_message = site.wait_for_email("qa@example.org", f"[Test] {SUBJECT}")
+    assert INTRO in test_message.get_body(preferencelist=("html",)).get_content()
+
+    page.get_by_role("radio", name="Send now").check()
+    page.get_by_role("button", name="Continue").click()
+    expected = audience_size(issue)  # confirmed subscribers who get every issue (digest readers wait)
+    assert expected >= len(readers)
+    expect(page.get_by_role("main")).to_contain_text(f"to {expected} recipients")
+    page.get_by_role("button", name="Yes, send now").click()
+
+    # The progress page reaches 100% and every subscriber's email is at the sink.
+    expect(page.get_by_role("heading", name=re.compile("Newsletter send"))).to_be_visible()
+    expect(page.locator("[data-field=percent]")).to_have_text("100", timeout=30_000)
+    expect(page.locator("[data-field=sent]")).to_have_text(str(expected))
+    expect(page.locator("[data-field=status_label]")).to_have_text(re.compile("Sent|Finished|Done", re.I))
+    for address in readers:
+        message = site.wait_for_email(address, SUBJECT)
+        assert not str(message["Subject"]).startswith("[Test]")
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    issue_emails = [m for r, m in site.sink.envelopes if str(m["Subject"]) == SUBJECT]
+    assert len(issue_emails) == expected
