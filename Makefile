@@ -13,11 +13,12 @@ MANAGE := $(BIN)/python manage.py
 # Links printed by seed_demo and used in admin emails point at the port the demo really runs on.
 DEMO_ENV := SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}
 
-.PHONY: help install demo run migrate seed test lint check messages worker beat clean-venv bench
+.PHONY: help install demo run migrate seed test browser vendor-axe lint check messages worker beat clean-venv bench
 
 help:
 	@echo "make demo     create .venv, install, migrate, load demo content and serve on 127.0.0.1:\$$PORT (8000)"
-	@echo "make test     run the test suite (pytest)"
+	@echo "make test     run the test suite (pytest); browser tests need Chromium: make browser"
+	@echo "make browser  install Debian's Chromium for the browser tests (apt-get, as root or with sudo)"
 	@echo "make lint     ruff"
 	@echo "make check    Django system checks and missing migrations"
 	@echo "make messages update the interface translations (locale/*/LC_MESSAGES) and compile them"
@@ -52,8 +53,22 @@ run: install
 
 # pytest exits 5 when it collected no tests: that is a failure, not a pass.
 test: install
+	@command -v $${CHROMIUM_PATH:-/usr/bin/chromium} >/dev/null || \
+		echo "Chromium not found: the browser tests (tests/e2e) will be skipped. Install it with: make browser" >&2
 	@set +e; $(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
 		if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing." >&2; exit 1; fi; exit $$status
+
+# Browser tests drive Debian's Chromium (never a downloaded browser build). Needs root or sudo.
+browser:
+	@if command -v chromium >/dev/null; then echo "Chromium is installed: $$(command -v chromium)"; else \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y --no-install-recommends chromium; fi
+
+# axe-core for the accessibility tests is vendored in tests/e2e/vendor/; refresh it after changing its version
+# in package.json (npm ci installs exactly what package-lock.json pins into the git-ignored node_modules/).
+vendor-axe:
+	npm ci --no-audit --no-fund
+	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE tests/e2e/vendor/
 
 lint: install
 	$(BIN)/ruff check .
