@@ -287,6 +287,9 @@ def load_or_prepare_site(db_name: str, reuse: bool) -> tuple[Path, dict]:
     if reuse and site_file.exists():
         saved = json.loads(site_file.read_text())
         if Path(saved["static_root"]).is_dir():
+            dev = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.dev", "DATABASE_URL": f"{PG}/{db_name}",
+                   "CELERY_BROKER_URL": "", "CACHE_URL": "", "LOG_LEVEL": "WARNING"}
+            manage(dev, "migrate", "--noinput", "-v0")  # the code may have moved on since it was prepared
             return Path(saved["static_root"]), saved["urls"]
     static_root, urls = prepare_site(db_name)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)

@@ -61,14 +61,14 @@ def soak_section(data) -> list[str]:
         return [*lines, "Not run.", ""]
     lines += [
         f"{data['seconds']} s of mixed load (pages, search, static, signups) with a background send of "
-        f"{data['recipients']} messages ({data['sent']} delivered during the soak, send status "
-        f"`{data['send_status']}`).", "",
+        f"{data['recipients']} recipients ({data['sent']} deliveries sent, send status `{data['send_status']}`).",
+        "",
         f"- requests: {data['requests']}, errors: {data['errors']} (rate {data['error_rate']:.4%}), "
         f"statuses: {data['statuses']}",
         f"- web RSS growth: {data['growth']['web']:+.1%}; worker RSS growth: {data['growth']['worker']:+.1%} "
         "(first sample after 30 s to the last)",
         "",
-        "| t (s) | web RSS MiB | worker RSS MiB | messages sent |",
+        "| t (s) | web RSS MiB | worker RSS MiB | messages at the sink |",
         "| ---: | ---: | ---: | ---: |",
     ]
     for sample in data["samples"]:
