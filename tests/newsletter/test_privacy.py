@@ -128,7 +128,7 @@ def test_preference_centre_changes_topics_frequency_language_and_unsubscribes(cl
     assert (list(person.topics.all()), person.frequency, person.language) == ([other], "monthly_digest", "fr")
 
     left = client.post(prefs(person, "unsubscribe/"))
-    assert "You are unsubscribed" in left.content.decode()
+    assert "Vous êtes désabonné" in left.content.decode()  # in the language just chosen (fr)
     person.refresh_from_db()
     assert person.status == Subscriber.Status.UNSUBSCRIBED
 

@@ -54,7 +54,7 @@ def test_signup_confirmation_by_real_smtp_then_link_confirms_and_welcome_follows
 
     page = committed(client.get, path_of(confirm_links[0]), HTTP_USER_AGENT=BROWSER)
     assert page.status_code == 200
-    assert "Subscription confirmed" in page.content.decode()
+    assert "Abonnement confirmé" in page.content.decode()  # the page speaks the subscriber's language (fr)
     assert page["Cache-Control"].startswith("max-age=0") or "no-store" in page["Cache-Control"]
     assert page["Referrer-Policy"] == "same-origin"
     subscriber.refresh_from_db()
@@ -62,7 +62,7 @@ def test_signup_confirmation_by_real_smtp_then_link_confirms_and_welcome_follows
     assert subscriber.confirmed_at is not None
 
     welcome = smtp.wait_for(2)[1]
-    assert "welcome" in welcome["Subject"].lower()
+    assert "bienvenue" in welcome["Subject"].lower()  # in French, the language chosen at signup
     assert welcome["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "/newsletter/unsubscribe/" in welcome["List-Unsubscribe"]
     assert "/newsletter/unsubscribe/" in text_part(welcome)  # a visible unsubscribe link too
@@ -76,7 +76,7 @@ def test_signup_confirmation_by_real_smtp_then_link_confirms_and_welcome_follows
     # Confirming again is harmless: same subscriber, no second welcome.
     again = committed(client.get, path_of(confirm_links[0]))
     assert again.status_code == 200
-    assert "already subscribed" in again.content.decode()
+    assert "déjà abonné" in again.content.decode()  # "already subscribed", in French
     assert len(smtp.messages) == 2
     assert subscriber.consents.count() == 2
 
