@@ -193,16 +193,18 @@ def links_in(text: str) -> list[str]:
     return re.findall(r"https?://[^\s\"'<>]+", text)
 
 
+# Migrations that insert data the site needs (not schema: triggers and indexes survive a flush).
+DATA_MIGRATIONS = [("members", "0002_groups_permissions_workflow"), ("stats", "0002_shipped_measures")]
 _MIGRATION_DATA: list = []
 
 
 def restore_migration_data() -> None:
-    """Re-run our apps' data migrations (groups, permissions, moderation workflow, shipped measures).
+    """Re-run the data migrations in DATA_MIGRATIONS (groups, permissions, moderation workflow, measures).
 
     A transactional test ends with a flush that empties every table, including rows that data migrations
     inserted; the live server needs them (the Editors and Moderators groups, the moderation workflow, ...).
-    Each ``RunPython`` step of a first-party app runs again with the historical models of its migration; they
-    are all written to be re-run safely (get_or_create / update_or_create).
+    Each ``RunPython`` step runs again with the historical models of its migration; they are written to be
+    re-run safely (get_or_create / update_or_create). Add a new data migration to the list when pages need it.
     """
     from django.db import connection
     from django.db.migrations.loader import MigrationLoader
@@ -210,24 +212,22 @@ def restore_migration_data() -> None:
 
     if not _MIGRATION_DATA:
         loader = MigrationLoader(connection)
-        first_party = {"core", "pages", "members", "stats", "newsletter"}
-        plan = [key for leaf in loader.graph.leaf_nodes() for key in loader.graph.forwards_plan(leaf)]
-        seen = set()
-        for key in plan:
-            if key in seen or key[0] not in first_party:
-                continue
-            seen.add(key)
+        for key in DATA_MIGRATIONS:
             steps = [op for op in loader.graph.nodes[key].operations if isinstance(op, RunPython)]
-            if steps:
-                _MIGRATION_DATA.append((loader.project_state(key, at_end=False).apps, steps))
+            _MIGRATION_DATA.append((loader.project_state(key, at_end=False).apps, steps))
     for apps, steps in _MIGRATION_DATA:
         apps.get_model("contenttypes", "ContentType").objects.clear_cache()
         for step in steps:
             step.code(apps, None)
 
 
+# The demo's French and German translations are left out: the i18n tests cover them, and copying pages for
+# translation would double the seeding time of every browser test.
+SKIPPED_DEMO_STEPS = {"portal.core.i18n_demo"}
+
+
 def seed_demo_content() -> None:
-    """Run seed_demo's steps and create its editor, as ``manage.py seed_demo`` does on a fresh database.
+    """Run seed_demo's steps (but SKIPPED_DEMO_STEPS) and create its editor, as ``manage.py seed_demo`` does.
 
     (The command itself reads ``settings.SETTINGS_MODULE``, which pytest-django's ``settings`` fixture hides.)
     """
@@ -239,6 +239,8 @@ def seed_demo_content() -> None:
 
     out = io.StringIO()
     for path in DEMO_STEPS:
+        if path in SKIPPED_DEMO_STEPS:
+            continue
         if step_installed(path):
             with transaction.atomic():
                 importlib.import_module(path).seed(out)

@@ -8,6 +8,8 @@ import re
 
 from django.urls import reverse
 
+from wagtail.models import Locale
+
 from playwright.sync_api import expect
 
 from newsletter.models import NewsletterIndexPage, NewsletterIssue, Subscriber
@@ -24,7 +26,7 @@ def test_editor_composes_previews_tests_and_sends_an_issue(site, page, settings)
     readers = [f"reader{n}@example.org" for n in range(3)]
     for address in readers:
         Subscriber.objects.create(email=address, status=Subscriber.Status.SUBSCRIBED)
-    archive = NewsletterIndexPage.objects.get()
+    archive = NewsletterIndexPage.objects.get(locale=Locale.get_default())
 
     page.goto(site.absolute(reverse("wagtailadmin_login")))
     page.locator("#id_username").fill(EDITOR_USERNAME)

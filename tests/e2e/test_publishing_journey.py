@@ -5,6 +5,8 @@ import re
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
+from wagtail.models import Locale
+
 from playwright.sync_api import expect
 
 from portal.pages.models import ArticleIndexPage, ArticlePage
@@ -36,7 +38,7 @@ def test_editor_submits_moderator_approves_and_it_goes_live(site, page, new_cont
     editor = UserFactory(username="eddie-editor", first_name="Eddie", groups=[Group.objects.get(name="Editors")])
     moderator = UserFactory(username="mona-moderator", first_name="Mona",
                             groups=[Group.objects.get(name="Moderators")])
-    index = ArticleIndexPage.objects.get()
+    index = ArticleIndexPage.objects.get(locale=Locale.get_default())  # the demo also has translations
 
     # The editor writes the article.
     admin_log_in(page, site, editor.username)
