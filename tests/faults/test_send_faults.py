@@ -14,6 +14,7 @@ Figures measured on the CI machine are in ``docs/reliability.md``; each test pri
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 import re
@@ -135,10 +136,23 @@ def test_postgresql_restart_mid_send_resumes_and_completes(fault_stack, archive,
 
 
 def test_redis_restart_mid_send_resumes_and_completes(fault_stack, archive, schedule_dir):
-    """Redis restarts without persistence: every queued task and the throttle counters are gone."""
+    """Redis restarts without persistence: every queued task and the throttle counters are gone.
+
+    Now and then (about one run in four here) the worker's main process does not survive the lost broker
+    connection: kombu's Redis transport raises ``AttributeError: 'NoneType' object has no attribute 'hostname'``
+    while restoring unacknowledged messages, Celery logs "Unrecoverable error" and the worker exits. That is a
+    Celery/kombu bug, and the reason production workers run under a supervisor that restarts them
+    (docs/reliability.md). The test plays that supervisor: it starts a replacement worker if the first one died,
+    and reports it.
+    """
     send, emails = new_send(archive, "redisrestart")
     started = time.monotonic()
-    with SMTPSink() as sink, fault_stack.producer(), fault_stack.worker(sink, schedule_dir=schedule_dir) as worker:
+    logs: list[str] = []
+    replacements = 0
+    with contextlib.ExitStack() as stack:
+        sink = stack.enter_context(SMTPSink())
+        stack.enter_context(fault_stack.producer())
+        worker = stack.enter_context(fault_stack.worker(sink, schedule_dir=schedule_dir))
         start_send.delay(send.pk)
         wait_for(lambda: len(sink.messages) >= FAULT_AFTER, timeout=60,
                  message=f"the send did not get going:\n{read_log(worker)[-4000:]}")
@@ -146,17 +160,28 @@ def test_redis_restart_mid_send_resumes_and_completes(fault_stack, archive, sche
         fault_at = time.monotonic()
         fault_stack.redis.restart(downtime=3)
         back_at = time.monotonic()
-        wait_until_done(send, worker, timeout=60)
+        deadline = back_at + 60
+        while send_status(send) != Send.Status.DONE:
+            if worker.poll() is not None and replacements == 0:  # the supervisor's job: start it again
+                logs.append(read_log(worker))
+                replacements += 1
+                worker = stack.enter_context(fault_stack.worker(sink, schedule_dir=schedule_dir, purge=False))
+            if time.monotonic() > deadline:
+                pytest.fail(f"the send did not complete after the fault:\n{read_log(worker)[-4000:]}")
+            time.sleep(0.3)
+        time.sleep(0.5)
         done_at = time.monotonic()
-        log = read_log(worker)
+        logs.append(read_log(worker))
     assert at_fault < RECIPIENTS, "the send finished before the fault; slow it down"
     figures = sink_count_check(send, emails, sink.recipients)
     resumed_at = first_arrival_after(sink, back_at)
+    log = "\n".join(logs)
     figures.update(
         at_fault=at_fault, downtime_s=round(back_at - fault_at, 1),
         first_message_after_restart_s=round(resumed_at - back_at, 1) if resumed_at else None,
         done_after_restart_s=round(done_at - back_at, 1), total_s=round(done_at - started, 1),
         broker_reconnects=log.count("Trying to re-establish the connection"),
+        worker_died=replacements, unrecoverable_errors=log.count("Unrecoverable error"),
     )
     report("redis-restart", figures)
 
