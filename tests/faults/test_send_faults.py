@@ -138,7 +138,7 @@ def test_postgresql_restart_mid_send_resumes_and_completes(fault_stack, archive,
 def test_redis_restart_mid_send_resumes_and_completes(fault_stack, archive, schedule_dir):
     """Redis restarts without persistence: every queued task and the throttle counters are gone.
 
-    Now and then (about one run in four here) the worker's main process does not survive the lost broker
+    Now and then (3 runs in 9 here) the worker's main process does not survive the lost broker
     connection: kombu's Redis transport raises ``AttributeError: 'NoneType' object has no attribute 'hostname'``
     while restoring unacknowledged messages, Celery logs "Unrecoverable error" and the worker exits. That is a
     Celery/kombu bug, and the reason production workers run under a supervisor that restarts them
