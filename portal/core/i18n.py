@@ -33,6 +33,11 @@ UNPREFIXED_PATHS = (
 )
 
 
+# Unprefixed views whose pages are rendered in the negotiated language (the others do not vary by language:
+# the unprefixed feeds are always in the default language, the API and machine endpoints have no prose).
+NEGOTIATED_PATHS = ("/newsletter/", "/members/", "/language/")
+
+
 def content_languages() -> list[tuple[str, str]]:
     """(code, name in its own language) for every configured content language, default first."""
     return [(code, name) for code, name in settings.LANGUAGES]
@@ -92,11 +97,12 @@ class PortalLocaleMiddleware(LocaleMiddleware):
 
     def _process_response(self, request, response):
         if is_unprefixed_endpoint(request.path_info):
-            language = translation.get_language()
-            from django.utils.cache import patch_vary_headers
+            if request.path_info.startswith(NEGOTIATED_PATHS):
+                # Rendered in the remembered or browser language (or the subscriber's, for emailed links).
+                from django.utils.cache import patch_vary_headers
 
-            patch_vary_headers(response, ("Accept-Language",))
-            response.headers.setdefault("Content-Language", language)
+                patch_vary_headers(response, ("Accept-Language", "Cookie"))
+                response.headers.setdefault("Content-Language", translation.get_language())
             return response
         response = super().process_response(request, response)
         language = language_of_path(request.path_info)
