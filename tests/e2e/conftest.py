@@ -37,7 +37,8 @@ CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Screenshots are test artifacts (git-ignored); E2E_SCREENSHOT_DIR moves them, e.g. to a CI artifact folder.
-SCREENSHOT_DIR = Path(os.environ.get("E2E_SCREENSHOT_DIR") or PROJECT_ROOT / "var" / "screenshots")
+SCREENSHOT_DIR = Path(os.environ.get("E2E_SCREENSHOT_DIR")
+                      or Path(os.environ.get("PORTAL_VAR_DIR") or PROJECT_ROOT / "var") / "screenshots")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
