@@ -256,6 +256,10 @@ def main() -> None:
             rows.extend(run(size, controller.port, handler))
     finally:
         controller.stop()
+    from newsletter.services.dispatch import batch_size, lanes_per_task
+
+    print(f"\nEach worker: one Celery process (prefork, concurrency 1) working {lanes_per_task()} batches of "
+          f"{batch_size()} at once (NEWSLETTER_CONNECTIONS_PER_TASK, NEWSLETTER_BATCH_SIZE).")
     print(f"\n{'recipients':>10}  {'run':<38} {'msg/s':>9} {'ratio':>6} {'peak worker RSS':>16}")
     for size, label, rate, ratio, peak in rows:
         rss = f"{peak / 1024:.0f} MiB" if peak else "-"
