@@ -132,3 +132,11 @@ def test_switcher_on_an_unprefixed_view_remembers_the_choice_and_comes_back(clie
     assert response.status_code == 302 and response["Location"] == "/newsletter/subscribe/"
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "fr"
     assert client.get("/language/fr/", {"next": "https://evil.example/"})["Location"] == "/fr/"
+
+
+def test_only_views_rendered_in_the_negotiated_language_vary_on_it(client, home):
+    assert "Accept-Language" not in client.get("/feeds/latest/rss/").get("Vary", "")
+    assert "Accept-Language" not in client.get("/health/").get("Vary", "")
+    signup = client.get("/newsletter/subscribe/", headers={"accept-language": "de"})
+    assert "Accept-Language" in signup["Vary"] and signup["Content-Language"] == "de"
+    assert 'lang="de"' in signup.content.decode()
