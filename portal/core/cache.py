@@ -268,9 +268,11 @@ def invalidate() -> None:
 
     After the commit, so no request can render the old content under the new generation (a rolled-back
     change invalidates nothing). Each change schedules its own increment: a few cheap cache operations per
-    publish, and no bookkeeping that could lose one.
+    publish, and no bookkeeping that could lose one. Nothing to do while the page cache is off (entries left
+    from before it was turned off expire within ``PAGE_CACHE_TIMEOUT``; ``bump_generation()`` drops them at once).
     """
-    transaction.on_commit(bump_generation)
+    if enabled():
+        transaction.on_commit(bump_generation)
 
 
 # Apps whose rows pages show: pages and their revisions, restrictions, sites, taxonomy snippets, statistics,
