@@ -195,6 +195,8 @@ def main() -> None:
             time.sleep(2)
         delivered = int(sql_value(DB_NAME, f"SELECT count(*) FROM newsletter_delivery WHERE send_id = {send_id} "
                                            "AND status = 'sent'"))
+        # The frozen audience: the soak's subscribers plus any the database already had (the demo's).
+        audience = int(sql_value(DB_NAME, f"SELECT count(*) FROM newsletter_delivery WHERE send_id = {send_id}"))
     finally:
         server.stop()
         stop_group(worker)
@@ -213,10 +215,10 @@ def main() -> None:
     for group in ("web", "worker"):
         print(f"{group:>6} RSS {base[f'{group}_kib'] / 1024:.1f} MiB at {base['t']} s -> "
               f"{last[f'{group}_kib'] / 1024:.1f} MiB at {last['t']} s: growth {growth[group]:+.1%}")
-    print(f"background send: {delivered} of {args.recipients} deliveries sent, send status {send_status!r} "
+    print(f"background send: {delivered} of {audience} deliveries sent, send status {send_status!r} "
           f"(the sink also took the signups' confirmation emails: {sink.count} messages in all)")
     goals = {"0 errors": not errors, "memory growth < 10%": all(value < 0.10 for value in growth.values()),
-             "the send delivered to every recipient": delivered == args.recipients}
+             "the send delivered to every recipient": delivered == audience >= args.recipients}
     for goal, met in goals.items():
         print(f"{'met' if met else 'NOT MET':>8}  {goal}")
     for line in errors[:10]:
@@ -224,7 +226,7 @@ def main() -> None:
     write_json("soak", {
         "seconds": args.seconds, "requests": total, "errors": len(errors), "error_rate": error_rate,
         "statuses": {str(k): v for k, v in statuses.items()}, "samples": samples, "growth": growth,
-        "sent": delivered, "sink_messages": sink.count, "recipients": args.recipients, "send_status": send_status,
+        "sent": delivered, "sink_messages": sink.count, "recipients": audience, "send_status": send_status,
         "goals": goals,
         "error_examples": errors[:10],
     })
