@@ -27,7 +27,11 @@ def cache_on(settings):
     cache.clear()
     page_cache._local_clear()
     yield
-    cache.clear()
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):  # never flush a Redis database (the Redis test uses a prefix)
+        cache.clear()
     page_cache._local_clear()
 
 
@@ -305,3 +309,28 @@ def test_other_processes_see_an_invalidation_within_the_local_copy_time(home, se
     visitor().get(page.url)
     cache.incr(page_cache.GENERATION_KEY)
     assert visitor().get(page.url)["X-Page-Cache"] == "miss"
+
+
+def test_the_cache_works_on_redis(home, settings, committed):
+    """The same behaviour on the production backend (Redis): keys under a prefix of their own, never flushed."""
+    import uuid
+
+    from tests.services import require_redis
+
+    url = require_redis(10)
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+                                   "KEY_PREFIX": f"test-page-cache-{uuid.uuid4().hex}", "TIMEOUT": 60}}
+    settings.PAGE_CACHE_LOCAL_SECONDS = 0
+    page = StandardPageFactory(parent=home, title="Before the change")
+    assert visitor().get(page.url)["X-Page-Cache"] == "miss"
+    hit = visitor().get(page.url)
+    assert hit["X-Page-Cache"] == "hit" and "Before the change" in hit.content.decode()
+
+    page.title = "After the change"
+    committed(lambda: page.save_revision().publish())
+    fresh = visitor().get(page.url)
+    assert fresh["X-Page-Cache"] == "miss" and "After the change" in fresh.content.decode()
+
+    member = Client()
+    member.force_login(UserFactory())
+    assert "X-Page-Cache" not in member.get(page.url)
