@@ -5,7 +5,7 @@ What is cached
     ``mark_cacheable``, and syndication feeds, when the response is a 200, sets no cookie (except the language
     cookie, which names the language of the URL and is set again on every response, never stored), says nothing
     against caching (``private``, ``no-store``, ``no-cache``) and varies on nothing but ``Cookie`` (so the
-    unprefixed feeds, which vary on ``Accept-Language``, are not stored). A page is stored only if
+    root redirect, which varies on ``Accept-Language``, is not stored). A page is stored only if
     the privacy gate (``portal.core.privacy``) says an anonymous viewer may read it, so a members-only page
     is never stored, whoever asked for it.
 
