@@ -342,6 +342,11 @@ class Send(models.Model):
     rendered_text = models.TextField(blank=True)
     # The same for each live translation of the issue, by language code: {"fr": {"subject", "html", "text"}}.
     rendered_translations = models.JSONField(default=dict, blank=True)
+    # The mail server could not be reached: no batch starts before this time (one backoff for the whole send).
+    deferred_until = models.DateTimeField(null=True, blank=True)
+    connection_failures = models.PositiveIntegerField(
+        default=0, help_text="Connection failures in a row (reset by the next accepted message)."
+    )
     provider_reference = models.CharField(max_length=100, blank=True, help_text="e.g. the Mailchimp campaign id.")
     provider_report = models.JSONField(default=dict, blank=True)
     # Campaign backends (Mailchimp): the last step completed, so a retried task resumes after it.

@@ -51,9 +51,12 @@ class BatchInterrupted(Exception):
     the rest with backoff.
     """
 
-    def __init__(self, detail: str):
+    def __init__(self, detail: str, in_flight: int | None = None):
         super().__init__(detail)
         self.detail = detail
+        #: The delivery being handed over when the connection broke (None: it broke between messages, or
+        #: before the first). Only that message may have caused it, so only it spends a retry attempt.
+        self.in_flight = in_flight
 
 
 ResultCallback = Callable[[DeliveryResult], None]

@@ -91,12 +91,12 @@ class SMTPBackend(DeliveryBackend):
                 except smtplib.SMTPException as exc:
                     classified = classify_smtp_error(exc, message.to)
                     if classified is None:
-                        raise BatchInterrupted(f"connection lost: {exc}") from exc
+                        raise BatchInterrupted(f"connection lost: {exc}", message.delivery_id) from exc
                     outcome, detail = classified
                     on_result(DeliveryResult(message.delivery_id, outcome, detail))
                     continue
                 except OSError as exc:  # refused, reset, timed out
-                    raise BatchInterrupted(f"connection lost: {exc}") from exc
+                    raise BatchInterrupted(f"connection lost: {exc}", message.delivery_id) from exc
                 on_result(DeliveryResult(message.delivery_id, Outcome.SENT))
         finally:
             # The server may already have dropped us; nothing is left to send on this connection.

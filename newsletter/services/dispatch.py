@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, connections, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from wagtail.log_actions import log
@@ -236,9 +236,12 @@ def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None,
 
     With a ``writer``, "sent" marks are written by its background thread; without one, synchronously.
     """
-    send.refresh_from_db(fields=["status"])
+    send.refresh_from_db(fields=["status", "deferred_until", "connection_failures"])
     if send.status != Send.Status.SENDING:
         return BatchOutcome("paused" if send.status == Send.Status.PAUSED else "idle")
+    if send.deferred_until is not None and send.deferred_until > timezone.now():
+        remaining = (send.deferred_until - timezone.now()).total_seconds()
+        return BatchOutcome("wait", wait_seconds=max(0.5, remaining))  # never a busy loop of tiny waits
     claim, deliveries = claim_batch(send)
     if not deliveries:
         return _finish_or_wait(send)
@@ -281,23 +284,44 @@ def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None,
             # Every "sent" mark must be in before unsent rows go back to the queue. If marks were lost, the
             # rows stay leased and are released (and those messages resent) when the lease expires.
             writer.flush()
-    # Whatever this batch still holds was not handed over: back to the queue (with backoff after a failure).
+    # Whatever this batch still holds was not handed over: back to the queue.
     unsent = Delivery.objects.filter(claim=claim, status=Delivery.Status.SENDING)
     if interrupted:
-        for delivery in unsent:
-            _record(claim, DeliveryResult(delivery.pk, Outcome.TEMPORARY, interrupted.detail), attempts)
+        # The mail server is the problem, not these recipients: they keep their attempts, and the whole send
+        # waits, longer after each failure in a row. Only a message being handed over when the connection
+        # broke spends an attempt (it may be what breaks it).
+        if interrupted.in_flight is not None:
+            _record(claim, DeliveryResult(interrupted.in_flight, Outcome.TEMPORARY, interrupted.detail), attempts)
+        unsent.update(status=Delivery.Status.QUEUED, lease_until=None, error=interrupted.detail[:1000])
+        delay = _defer_send(send, interrupted.detail)
     else:
         unsent.update(status=Delivery.Status.QUEUED, lease_until=None)
+        if sent and send.connection_failures:
+            Send.objects.filter(pk=send.pk).update(connection_failures=0, deferred_until=None)
     Send.objects.filter(pk=send.pk).update(last_activity_at=timezone.now())
     # The failure rate can only have risen if this batch failed somewhere (counting is a scan of the send).
-    if (failed or interrupted) and _error_threshold_exceeded(send):
+    if failed and _error_threshold_exceeded(send):
         pause_send(send, "Too many failed deliveries: check the mail server, then resume.")
         return BatchOutcome("paused", sent=sent)
     if interrupted:
-        return BatchOutcome("wait", wait_seconds=backoff_seconds(1), sent=sent)
+        return BatchOutcome("wait", wait_seconds=delay, sent=sent)
     if wait:
         return BatchOutcome("wait", wait_seconds=wait, sent=sent)
     return BatchOutcome("more", sent=sent)
+
+
+def _defer_send(send: Send, detail: str) -> float:
+    """After a connection failure: count it and hold the whole send back, exponentially longer each time in a row."""
+    Send.objects.filter(pk=send.pk).update(connection_failures=F("connection_failures") + 1)
+    failures = Send.objects.filter(pk=send.pk).values_list("connection_failures", flat=True).first() or 1
+    delay = backoff_seconds(failures)
+    until = timezone.now() + timedelta(seconds=delay)
+    # Other lanes may have deferred it further already: never shorten their wait.
+    Send.objects.filter(pk=send.pk).filter(Q(deferred_until__isnull=True) | Q(deferred_until__lt=until)).update(
+        deferred_until=until)
+    logger.warning("Send %s: mail server unreachable (%s), failure %d in a row; holding the send for %.1f s",
+                   send.pk, detail, failures, delay)
+    return delay
 
 
 def _finish_or_wait(send: Send) -> BatchOutcome:
@@ -415,6 +439,7 @@ def resume_send(send: Send, user=None) -> bool:
         Send.objects.filter(pk=send.pk).update(failures_before_resume=counts["failed"],
                                                attempts_before_resume=counts["failed"] + counts["sent"])
         Delivery.objects.filter(send=send, status=Delivery.Status.QUEUED).update(not_before=None)
+        Send.objects.filter(pk=send.pk).update(deferred_until=None, connection_failures=0)
         log(instance=send.issue, action="newsletter.resume", user=user, data={"send_id": send.pk})
     return bool(changed)
 
@@ -462,6 +487,15 @@ def stalled_sends(now=None) -> list[int]:
 # --- Progress -----------------------------------------------------------------------------------------------------
 
 
+def _waiting_reason(send: Send) -> str:
+    """Why a send is held back (the mail server is unreachable), for the progress view; empty if it is not."""
+    if send.status != Send.Status.SENDING or send.deferred_until is None or send.deferred_until <= timezone.now():
+        return ""
+    at = timezone.localtime(send.deferred_until).strftime("%H:%M:%S")
+    return (f"The mail server could not be reached ({send.connection_failures} time(s) in a row); "
+            f"next try at {at}. Nobody is skipped: everyone still queued will be sent.")
+
+
 def progress(send: Send) -> dict:
     """Counts per state, rate and ETA for the progress view and the status command."""
     send.refresh_from_db()
@@ -493,6 +527,7 @@ def progress(send: Send) -> dict:
         "status": send.status,
         "status_label": send.get_status_display(),
         "paused_reason": send.paused_reason,
+        "waiting_reason": _waiting_reason(send),
         "total": total,
         "queued": queued,
         "sent": sent,

@@ -240,11 +240,6 @@ def test_mail_server_down_for_30_seconds_backs_off_then_completes(fault_stack, a
     report("smtp-outage", figures)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Retries against a dead mail server do not back off at the server: each row gets its own jittered backoff, "
-    "so some row is always due and a lane tries to connect every 0.5-1 s for the whole outage (about 110 attempts "
-    "in 30 s here). Needs one backoff per send (or per batch) after a connection-level failure, in "
-    "newsletter/services/dispatch.py."))
 def test_a_dead_mail_server_is_tried_less_and_less_often(fault_stack):
     """Reads what the outage test above recorded (no second 30-second outage)."""
     if not OUTAGE_RESULTS:
@@ -254,12 +249,6 @@ def test_a_dead_mail_server_is_tried_less_and_less_often(fault_stack):
     assert OUTAGE_RESULTS["connection_attempts"] <= 6 * 4, OUTAGE_RESULTS
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "A refused connection counts as a failed attempt for every recipient of the batch, although none of them was "
-    "handed to the mail server; after NEWSLETTER_MAX_ATTEMPTS such tries (5 by default, about 4 to 11 minutes of "
-    "outage with the default 30 s backoff) the rows become FAILED, are never retried (resume only requeues QUEUED "
-    "rows) and the error threshold pauses the send. Connection-level failures should not use up per-recipient "
-    "attempts (newsletter/services/dispatch.py, process_batch / _record)."))
 def test_an_outage_longer_than_the_retry_budget_still_loses_nobody(fault_stack, archive, schedule_dir):
     """The same outage story with a small retry budget (3 attempts, 1-2 s apart), so it plays out in seconds."""
     send, emails = new_send(archive, "budget", recipients=60)

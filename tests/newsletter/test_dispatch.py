@@ -127,15 +127,38 @@ def test_server_down_then_back_delivers_everyone(archive, sending, settings):
     send, _ = dispatch.create_send(issue)
     sending.stop()
     outcome = dispatch.run_send(send.pk)
-    assert outcome.state == "wait"
+    assert outcome.state == "wait" and outcome.wait_seconds > 0
     assert Delivery.objects.filter(send=send, status=Delivery.Status.SENT).count() == 0
+    # The server is the problem, not the recipients: nobody spent a retry attempt, the whole send waits.
+    assert set(Delivery.objects.filter(send=send).values_list("status", "attempts")) == {(Delivery.Status.QUEUED, 0)}
+    assert "mail server could not be reached" in dispatch.progress(send)["waiting_reason"]
+    assert dispatch.run_send(send.pk).state == "wait"  # still held back: no new connection attempt
+    assert dispatch.run_send(send.pk).wait_seconds > 0
 
     sending.start()
-    Delivery.objects.filter(send=send).update(not_before=None)
+    Send.objects.filter(pk=send.pk).update(deferred_until=timezone.now() - timedelta(seconds=1))  # time passes
     dispatch.run_send(send.pk)
     send.refresh_from_db()
     assert send.status == Send.Status.DONE
     assert len(set(sending.recipients)) == 15
+    assert send.connection_failures == 0 and dispatch.progress(send)["waiting_reason"] == ""
+
+
+def test_failures_in_a_row_hold_the_send_back_longer_each_time(archive, sending, settings):
+    settings.NEWSLETTER_RETRY_BASE_SECONDS = 10
+    settings.NEWSLETTER_RETRY_MAX_SECONDS = 1000
+    SubscriberFactory(email="patient@example.org")
+    send, _ = dispatch.create_send(make_issue(archive))
+    sending.stop()
+    waits = []
+    for _ in range(4):
+        waits.append(dispatch.run_send(send.pk).wait_seconds)
+        Send.objects.filter(pk=send.pk).update(deferred_until=timezone.now() - timedelta(seconds=1))
+    # 10·2^(n-1) seconds with ±50% jitter: each failure in a row waits about twice as long as the one before.
+    for n, wait in enumerate(waits, start=1):
+        assert 5 * 2 ** (n - 1) <= wait < 15 * 2 ** (n - 1)
+    assert Send.objects.get(pk=send.pk).connection_failures == 4
+    assert Delivery.objects.get(send=send).attempts == 0
 
 
 def test_subscriber_who_unsubscribes_mid_send_is_suppressed(archive, sending):
