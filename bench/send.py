@@ -238,6 +238,7 @@ def main() -> None:
 
     os.environ.update({
         "DJANGO_SETTINGS_MODULE": "portal.settings.dev",
+        "DEBUG": "false",  # as in production: debug mode keeps every SQL query in memory
         "DATABASE_URL": f"{PG}/{DB_NAME}",
         "CELERY_BROKER_URL": BROKER,
         "NEWSLETTER_RATE_PER_SECOND": "",
