@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from newsletter.models import Subscriber
 from newsletter.services.subscriptions import CONSENT_TEXT, available_languages
@@ -28,8 +29,8 @@ class TopicsField(forms.ModelMultipleChoiceField):
         kwargs.setdefault("to_field_name", "slug")
         kwargs.setdefault("required", False)
         kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
-        kwargs.setdefault("label", "Topics")
-        kwargs.setdefault("help_text", "Choose none to hear about everything.")
+        kwargs.setdefault("label", _("Topics"))
+        kwargs.setdefault("help_text", _("Choose none to hear about everything."))
         super().__init__(**kwargs)
 
 
@@ -43,19 +44,19 @@ class SignupForm(forms.Form):
     """Email, topics, language and the consent checkbox; plus an invisible honeypot for bots."""
 
     email = forms.EmailField(
-        max_length=254, label="Email address",
+        max_length=254, label=_("Email address"),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
     )
     topics = TopicsField()
-    language = forms.ChoiceField(label="Language of the emails", required=False)
+    language = forms.ChoiceField(label=_("Language of the emails"), required=False)
     consent = forms.BooleanField(
-        label=CONSENT_TEXT,
-        error_messages={"required": "To subscribe, tick the box to agree to receive the newsletter."},
+        label=_(CONSENT_TEXT),
+        error_messages={"required": _("To subscribe, tick the box to agree to receive the newsletter.")},
     )
     source = forms.CharField(required=False, widget=forms.HiddenInput)
     # Hidden from people (CSS and aria-hidden); bots that fill every field reveal themselves.
     website = forms.CharField(
-        required=False, label="Leave this field empty",
+        required=False, label=_("Leave this field empty"),
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
@@ -84,16 +85,16 @@ class MemberSignupForm(forms.Form):
 
 class ResendForm(forms.Form):
     email = forms.EmailField(
-        max_length=254, label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+        max_length=254, label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
 
 
 class PreferencesForm(forms.Form):
     topics = TopicsField()
     frequency = forms.ChoiceField(
-        label="How often", choices=Subscriber.Frequency.choices, widget=forms.RadioSelect
+        label=_("How often"), choices=Subscriber.Frequency.choices, widget=forms.RadioSelect
     )
-    language = forms.ChoiceField(label="Language of the emails")
+    language = forms.ChoiceField(label=_("Language of the emails"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -102,15 +103,15 @@ class PreferencesForm(forms.Form):
 
 class ResubscribeForm(forms.Form):
     consent = forms.BooleanField(
-        label=CONSENT_TEXT,
-        error_messages={"required": "To subscribe again, tick the box to agree to receive the newsletter."},
+        label=_(CONSENT_TEXT),
+        error_messages={"required": _("To subscribe again, tick the box to agree to receive the newsletter.")},
     )
 
 
 class EraseForm(forms.Form):
     confirm = forms.BooleanField(
-        label="I understand that this deletes my subscription and everything stored about it, for good.",
-        error_messages={"required": "Tick the box to confirm that you want your data erased."},
+        label=_("I understand that this deletes my subscription and everything stored about it, for good."),
+        error_messages={"required": _("Tick the box to confirm that you want your data erased.")},
     )
 
 

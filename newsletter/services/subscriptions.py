@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from newsletter.models import ConsentRecord, Subscriber, SuppressedAddress, new_token_key
 from newsletter.services import tokens
@@ -37,7 +38,7 @@ logger = logging.getLogger(__name__)
 # The consent statement shown next to every signup form. Changing the wording requires a new version, so
 # each ConsentRecord keeps pointing at the exact text the person agreed to.
 CONSENT_VERSION = "2026-11"
-CONSENT_TEXT = (
+CONSENT_TEXT = gettext_noop(  # stored in English; the form shows it translated
     "I want to receive the Hotline Network Portal newsletter by email. I can unsubscribe at any time with one "
     "click from any email. The portal keeps my email address, my topic and language choices and a record of "
     "this consent (with my IP address only in hashed form) to send the newsletter, and shares them with no one."

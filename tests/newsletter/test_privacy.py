@@ -46,7 +46,7 @@ def test_download_my_data_contains_the_consent_history(client, person):
 
 def test_erasure_removes_the_address_and_keeps_only_a_hash(client, person):
     page = client.get(prefs(person, "erase/"))
-    assert "Erase my newsletter data" in page.content.decode()
+    assert "Meine Newsletter-Daten löschen" in page.content.decode()  # the subscriber reads German
     not_confirmed = client.post(prefs(person, "erase/"), {})
     assert not_confirmed.status_code == 400
     assert Subscriber.objects.filter(pk=person.pk).exists()
@@ -54,7 +54,7 @@ def test_erasure_removes_the_address_and_keeps_only_a_hash(client, person):
     response = client.post(prefs(person, "erase/"), {"confirm": "on"})
 
     assert response.status_code == 200
-    assert "Your data was erased" in response.content.decode()
+    assert "Ihre Daten wurden gelöscht" in response.content.decode()
     assert not Subscriber.objects.filter(email__iexact="person@example.org").exists()
     assert not ConsentRecord.objects.exists()
     suppression = SuppressedAddress.objects.get()
@@ -123,7 +123,7 @@ def test_preference_centre_changes_topics_frequency_language_and_unsubscribes(cl
 
     saved = client.post(prefs(person), {"topics": ["operations"], "frequency": "monthly_digest", "language": "fr"})
 
-    assert "Your preferences are saved" in saved.content.decode()
+    assert "Ihre Einstellungen sind gespeichert" in saved.content.decode()  # the page is still German
     person.refresh_from_db()
     assert (list(person.topics.all()), person.frequency, person.language) == ([other], "monthly_digest", "fr")
 
@@ -136,7 +136,7 @@ def test_preference_centre_changes_topics_frequency_language_and_unsubscribes(cl
     refused = client.post(prefs(person, "resubscribe/"), {})
     assert refused.status_code == 400
     back = client.post(prefs(person, "resubscribe/"), {"consent": "on"})
-    assert "Welcome back" in back.content.decode()
+    assert "Bon retour" in back.content.decode()
     person.refresh_from_db()
     assert person.status == Subscriber.Status.SUBSCRIBED
     assert list(person.consents.values_list("event", flat=True))[-2:] == ["withdrawn", "confirmed"]
