@@ -135,7 +135,9 @@ def test_results_page_makes_a_bounded_number_of_queries(
         ArticlePageFactory(parent=article_index, title=f"Bounded {number}", body=paragraph("quenchmoor"))
         ConferenceNotesPageFactory(parent=conference_index, title=f"Bounded talk {number}", summary="quenchmoor")
 
-    with django_assert_max_num_queries(25):
+    # 28: the first search for a term also records it for the promoted-results statistics (two more writes on
+    # PostgreSQL); the count does not grow with the number of results.
+    with django_assert_max_num_queries(28):
         response = client.get("/en/search/", {"q": "quenchmoor"})
     assert len(result_titles(response)) == 12
 
