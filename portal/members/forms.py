@@ -3,6 +3,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.utils.translation import gettext_lazy as _
 
 from portal.core.models import Topic
 
@@ -13,16 +14,16 @@ class MembershipRequestForm(forms.ModelForm):
     """The public "request membership" form."""
 
     # A field people never see; bots that fill every field are quietly ignored.
-    nickname = forms.CharField(required=False, widget=forms.HiddenInput, label="Leave this empty")
+    nickname = forms.CharField(required=False, widget=forms.HiddenInput, label=_("Leave this empty"))
 
     class Meta:
         model = MembershipRequest
         fields = ["name", "email", "organisation_name", "sector", "country", "website", "message"]
         widgets = {"message": forms.Textarea(attrs={"rows": 5})}
-        labels = {"name": "Your name"}
+        labels = {"name": _("Your name")}
         help_texts = {
-            "email": "We send the invitation to this address if your request is approved.",
-            "message": "Tell us what your organisation does and how it works against CSAM online.",
+            "email": _("We send the invitation to this address if your request is approved."),
+            "message": _("Tell us what your organisation does and how it works against CSAM online."),
         }
 
     def __init__(self, *args, **kwargs):
@@ -38,16 +39,22 @@ class MembershipRequestForm(forms.ModelForm):
 class AcceptInvitationForm(forms.Form):
     """Name and password for the account an invitation creates."""
 
-    first_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
-    last_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    first_name = forms.CharField(
+        max_length=150, label=_("First name"),
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        max_length=150, label=_("Last name"),
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
     password1 = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
-        label="Password again",
+        label=_("Password again"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
@@ -60,7 +67,7 @@ class AcceptInvitationForm(forms.Form):
         cleaned = super().clean()
         password1, password2 = cleaned.get("password1"), cleaned.get("password2")
         if password1 and password2 and password1 != password2:
-            self.add_error("password2", "The two passwords are not the same.")
+            self.add_error("password2", _("The two passwords are not the same."))
         elif password1:
             from django.contrib.auth import get_user_model
 
@@ -81,7 +88,7 @@ class TopicPreferencesForm(forms.ModelForm):
     topics = forms.ModelMultipleChoiceField(
         queryset=Topic.objects.filter(locale__language_code=settings.LANGUAGE_CODE), required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Leave all unticked to see updates on every topic.",
+        help_text=_("Leave all unticked to see updates on every topic."),
     )
 
     class Meta:
