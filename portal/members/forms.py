@@ -20,7 +20,11 @@ class MembershipRequestForm(forms.ModelForm):
         model = MembershipRequest
         fields = ["name", "email", "organisation_name", "sector", "country", "website", "message"]
         widgets = {"message": forms.Textarea(attrs={"rows": 5})}
-        labels = {"name": _("Your name")}
+        labels = {  # the models' verbose names, capitalised as the form showed them, made translatable
+            "name": _("Your name"), "email": _("Work email"), "organisation_name": _("Organisation"),
+            "sector": _("Sector"), "country": _("Country"), "website": _("Organisation website"),
+            "message": _("Why your organisation wants to join"),
+        }
         help_texts = {
             "email": _("We send the invitation to this address if your request is approved."),
             "message": _("Tell us what your organisation does and how it works against CSAM online."),
