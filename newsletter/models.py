@@ -19,6 +19,7 @@ from django.db.models.functions import Lower
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from modelcluster.fields import ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
@@ -64,8 +65,8 @@ class Subscriber(models.Model):
         COMPLAINED = "complained", "Complained (marked as spam)"
 
     class Frequency(models.TextChoices):
-        EVERY_ISSUE = "every_issue", "Every issue"
-        MONTHLY_DIGEST = "monthly_digest", "Monthly digest"
+        EVERY_ISSUE = "every_issue", _("Every issue")
+        MONTHLY_DIGEST = "monthly_digest", _("Monthly digest")
 
     class Source(models.TextChoices):
         SIGNUP_PAGE = "signup_page", "Signup page"

@@ -11,6 +11,7 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail import blocks as wagtail_blocks
@@ -105,7 +106,7 @@ class HomePage(BasePage):
     template = "pages/home_page.html"
 
     class Meta:
-        verbose_name = "home page"
+        verbose_name = _("home page")
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -224,7 +225,7 @@ class ArticleIndexPage(FilterableIndexMixin, BasePage):
     child_ordering = ("-date", "-id")
 
     class Meta:
-        verbose_name = "best practice index"
+        verbose_name = _("best practice index")
 
     @property
     def child_model(self):
@@ -280,7 +281,7 @@ class ArticlePage(BasePage):
     template = "pages/article_page.html"
 
     class Meta:
-        verbose_name = "best practice article"
+        verbose_name = _("best practice article")
 
     def save(self, *args, **kwargs):
         self.reading_time = compute_reading_time(self.body)
@@ -318,7 +319,7 @@ class ConferenceIndexPage(FilterableIndexMixin, BasePage):
     filter_by_sector = True
 
     class Meta:
-        verbose_name = "conference notes index"
+        verbose_name = _("conference notes index")
 
     @property
     def child_model(self):
@@ -397,7 +398,7 @@ class ConferenceNotesPage(BasePage):
     template = "pages/conference_notes_page.html"
 
     class Meta:
-        verbose_name = "conference notes"
+        verbose_name = _("conference notes")
         verbose_name_plural = "conference notes"
 
     def clean(self):
@@ -434,7 +435,7 @@ class StandardPage(BasePage):
     template = "pages/standard_page.html"
 
     class Meta:
-        verbose_name = "standard page"
+        verbose_name = _("standard page")
 
 
 def compute_reading_time(body) -> int:

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import prefetch_related_objects
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from wagtail.models import Locale, Page
 
@@ -28,9 +29,9 @@ class SearchType:
 
 
 SEARCH_TYPES = (
-    SearchType("article", "Best practice", ArticlePage),
-    SearchType("conference", "Conference notes", ConferenceNotesPage),
-    SearchType("standard", "Pages", StandardPage),
+    SearchType("article", _("Best practice"), ArticlePage),
+    SearchType("conference", _("Conference notes"), ConferenceNotesPage),
+    SearchType("standard", _("Pages"), StandardPage),
 )
 SEARCH_TYPES_BY_KEY = {search_type.key: search_type for search_type in SEARCH_TYPES}
 

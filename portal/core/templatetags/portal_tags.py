@@ -17,7 +17,7 @@ from django.shortcuts import resolve_url
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from wagtail.models import Page, Site
 
@@ -218,7 +218,7 @@ def page_type_label(page) -> str:
     model = getattr(page, "specific_class", None) or type(page)
     meta = getattr(model, "_meta", None)
     if meta is None or model is Page:
-        return "Page"
+        return gettext("Page")
     return capfirst(str(meta.verbose_name))
 
 
