@@ -29,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench._common import group_pids, rss_kib  # noqa: E402 - after the path set-up above
+
 DB_NAME = "portal_bench"
 PG = "postgres://postgres@127.0.0.1:5432"
 BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/7")
@@ -128,28 +130,6 @@ def baseline(issue, port: int, handler: CountingHandler) -> float:
 # --- Pipeline -----------------------------------------------------------------------------------------------------
 
 
-def rss_kib(pids: list[int]) -> int:
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total
-
-
-def worker_pids(proc: subprocess.Popen) -> list[int]:
-    pids = [proc.pid]
-    try:
-        out = subprocess.run(["pgrep", "-g", str(os.getpgid(proc.pid))], capture_output=True, text=True).stdout
-        pids = [int(pid) for pid in out.split()]
-    except (OSError, ProcessLookupError):
-        pass
-    return pids
-
-
 def start_workers(count: int, port: int) -> list[subprocess.Popen]:
     env = {
         **os.environ,
@@ -205,7 +185,7 @@ def pipeline(issue, workers_count: int, port: int, handler: CountingHandler, rec
         started = time.perf_counter()
         start_send.delay(send.pk)
         while Send.objects.filter(pk=send.pk).values_list("status", flat=True).first() != Send.Status.DONE:
-            peak = max(peak, rss_kib([pid for proc in workers for pid in worker_pids(proc)]))
+            peak = max(peak, rss_kib([pid for proc in workers for pid in group_pids(proc.pid)]))
             time.sleep(0.25)
             if time.perf_counter() - started > 1800:
                 raise RuntimeError("send did not finish in 30 minutes")
