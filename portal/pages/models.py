@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
+from django.http import Http404
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -72,6 +73,69 @@ class BasePage(Page):
             if value:
                 return Truncator(strip_tags(str(value))).words(40)
         return ""
+
+    def route(self, request, path_components):
+        """Find the page a URL names in two queries, however deep it is, with Wagtail's routing rules.
+
+        Wagtail's ``Page.route`` walks the URL a segment at a time, with a query for the child with that slug
+        and another for its specific object: an article two levels below the home page costs four queries
+        before its view starts. Here one query fetches every page that could lie on the path (descendants
+        within reach whose slug is one of the segments), the walk happens in Python, and only the page that
+        answers is fetched in its specific form. Every outcome is Wagtail's own: an unknown segment is a 404,
+        draft pages on the way are walked through and only the final page must be live (its own ``route``
+        decides), a page type that overrides ``route`` (a routable page) takes over at the point where
+        Wagtail would have called it, and view restrictions are still enforced afterwards by the
+        ``before_serve_page`` hook, which routing does not touch.
+        """
+        if not path_components:
+            return super().route(request, path_components)
+        page_model = self.base_page_model
+        # A page's path holds its depth, so no URL segment beyond the deepest possible page can name one.
+        deepest = page_model._meta.get_field("path").max_length // page_model.steplen
+        reach = max(0, min(len(path_components), deepest - self.depth))
+        # Whole base rows, not .only(): the pages on the way become get_parent() results, and a deferred
+        # field read in a template would cost a query each.
+        candidates = list(
+            page_model.objects.filter(
+                path__startswith=self.path,
+                depth__gt=self.depth,
+                depth__lte=self.depth + reach,
+                slug__in=set(path_components[:reach]),
+            )
+        )
+        parent = self
+        for position, slug in enumerate(path_components):
+            # As parent.get_children().get(slug=slug): treebeard finds no children under a page whose
+            # numchild says it is a leaf, and duplicate sibling slugs are an error, not a choice.
+            found = [
+                page
+                for page in candidates
+                if parent.numchild
+                and page.depth == parent.depth + 1
+                and page.path.startswith(parent.path)
+                and page.slug == slug
+            ]
+            if not found:
+                raise Http404
+            if len(found) > 1:
+                raise page_model.MultipleObjectsReturned(f"{len(found)} pages with the slug {slug!r}")
+            page = found[0]
+            # Treebeard's get_parent() returns this without a query (Wagtail sets it too, from the page whose
+            # route found this one); it is copied onto the specific object.
+            page._cached_parent_obj = parent
+            remaining = path_components[position + 1 :]
+            if not remaining or _overrides_route(page.specific_class):
+                # The one specific fetch (Page.specific falls back to the plain page if its model is gone).
+                return page.specific.route(request, remaining)
+            # The page's own class (so overridden methods and isinstance checks behave as under Wagtail) built
+            # from the row in hand: no query.
+            parent = page.get_specific(deferred=True)
+        raise Http404  # not reached: the loop returns or raises on its last segment
+
+
+def _overrides_route(specific_class) -> bool:
+    """Whether a page type routes its own way (e.g. a routable page), so BasePage.route must hand over to it."""
+    return specific_class is not None and specific_class.route not in (Page.route, BasePage.route)
 
 
 class HomePage(BasePage):
