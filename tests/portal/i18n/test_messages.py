@@ -40,12 +40,16 @@ def entries(po_file: Path) -> list[dict]:
 
 @pytest.fixture
 def fresh_catalogues(tmp_path, settings):
-    """Run makemessages, as `make messages` does, into a copy of locale/ (the real files stay untouched)."""
-    copy = tmp_path / "locale"
-    shutil.copytree(LOCALE_DIR, copy)
+    """Run makemessages, as `make messages` does, over a copy of the sources and of locale/ (the real files stay
+    untouched: makemessages also writes to any ``locale`` directory of the directory it runs in)."""
+    project = tmp_path / "project"
+    for name in ("portal", "newsletter", "templates", "locale"):
+        shutil.copytree(Path(settings.BASE_DIR) / name, project / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    copy = project / "locale"
     settings.LOCALE_PATHS = [copy]
     cwd = os.getcwd()
-    os.chdir(settings.BASE_DIR)
+    os.chdir(project)
     try:
         call_command("makemessages", locale=SHIPPED, no_obsolete=True, verbosity=0,
                      ignore_patterns=["node_modules", "var", "tests", "bench", "docs"])
