@@ -67,6 +67,8 @@ from wagtail import hooks
 from wagtail.models import Page
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
+from portal.core import memo
+
 logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "portal:page-cache:generation"
@@ -251,9 +253,30 @@ def current_generation() -> int | None:
     return generation
 
 
+def read_generation() -> int | None:
+    """The current generation, or None when the cache cannot be reached (then nothing is reused)."""
+    try:
+        return current_generation()
+    except Exception:
+        logger.warning("Content generation unavailable; serving without shared caches", exc_info=True)
+        return None
+
+
+def tracking() -> bool:
+    """Whether content changes must bump the generation: the page cache, fragment caches or process memos
+    (``portal.core.memo``) rely on it."""
+    return enabled() or fragments_enabled() or float(getattr(settings, "CONTENT_MEMO_SECONDS", 0) or 0) > 0
+
+
+def fragments_enabled() -> bool:
+    """Whether template fragments are cached (``{% fragment %}``, ``portal.core.fragments``)."""
+    return bool(getattr(settings, "FRAGMENT_CACHE_ENABLED", False))
+
+
 def bump_generation() -> None:
     """Make every stored page stale at once. Never raises: a cache outage must not break publishing."""
     _local_clear()
+    memo.forget()
     try:
         try:
             cache.incr(GENERATION_KEY)
@@ -268,10 +291,13 @@ def invalidate() -> None:
 
     After the commit, so no request can render the old content under the new generation (a rolled-back
     change invalidates nothing). Each change schedules its own increment: a few cheap cache operations per
-    publish, and no bookkeeping that could lose one. Nothing to do while the page cache is off (entries left
-    from before it was turned off expire within ``PAGE_CACHE_TIMEOUT``; ``bump_generation()`` drops them at once).
+    publish, and no bookkeeping that could lose one. Nothing to bump while no cache relies on the generation
+    (entries left from before the page cache was turned off expire within ``PAGE_CACHE_TIMEOUT``;
+    ``bump_generation()`` drops them at once). The running request and this process forget their memoised
+    answers at once either way, so they read their own change.
     """
-    if enabled():
+    memo.forget()
+    if tracking():
         transaction.on_commit(bump_generation)
 
 
@@ -360,6 +386,7 @@ class AnonymousPageCacheMiddleware:
             if generation is None:
                 generation = current_generation()
             entry = found.get(key)
+            memo.set_generation(request, generation)
         except Exception:
             logger.exception("Page cache unavailable; serving without it")
             return self.get_response(request)

@@ -344,6 +344,10 @@ def restriction_sources(page: Page) -> list[PageViewRestriction]:
     portal treats a restriction on any language version as covering all of them, so a translation made
     before a restriction was set (or moved out of its translated section) is never more open.
     """
+    from portal.core.privacy import may_be_restricted
+
+    if not may_be_restricted(page):  # the common case, answered without a query (portal.core.memo)
+        return []
     ancestors = Page.objects.ancestor_of(page, inclusive=True).values("translation_key")
     own = Page.objects.ancestor_of(page, inclusive=True).values("id")
     return list(

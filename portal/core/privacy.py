@@ -17,6 +17,8 @@ from django.db.models import Q, QuerySet
 
 from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction
 
+from portal.core import memo
+
 _CACHE_ATTR = "_portal_viewer"
 
 
@@ -53,8 +55,9 @@ class Viewer:
             setattr(user, _CACHE_ATTR, cached)
         return cached
 
-    def passes(self, restriction: PageViewRestriction, restriction_group_ids: Iterable[int]) -> bool:
-        """Whether this viewer passes one view restriction.
+    def passes(self, restriction, restriction_group_ids: Iterable[int]) -> bool:
+        """Whether this viewer passes one view restriction (a ``PageViewRestriction``, a
+        ``CollectionViewRestriction`` or a ``RestrictionRule``).
 
         Shared-password restrictions are never passed here: they are disabled on this portal, and any
         left over from an import stay closed to every channel except the page view itself.
@@ -85,19 +88,52 @@ def _failed_restrictions(restrictions, viewer) -> list:
     ]
 
 
+@dataclass(frozen=True)
+class RestrictionRule:
+    """One page view restriction as the gate needs it: where, which kind, which groups."""
+
+    path: str
+    restriction_type: str
+    group_ids: frozenset[int]
+
+
+def page_restrictions() -> tuple[RestrictionRule, ...]:
+    """Every page view restriction (one query, two when some are for groups), memoised per request and per
+    content generation (``portal.core.memo``)."""
+    return memo.remember(("privacy:page-restrictions",), _read_page_restrictions)
+
+
+def _read_page_restrictions() -> tuple[RestrictionRule, ...]:
+    rows = list(PageViewRestriction.objects.values_list("id", "page__path", "restriction_type"))
+    groups: dict[int, set[int]] = {}
+    if any(kind == PageViewRestriction.GROUPS for _id, _path, kind in rows):  # the second query only if needed
+        links = PageViewRestriction.groups.through.objects.values_list("pageviewrestriction_id", "group_id")
+        for restriction_id, group_id in links:
+            groups.setdefault(restriction_id, set()).add(group_id)
+    return tuple(
+        RestrictionRule(path=path, restriction_type=kind, group_ids=frozenset(groups.get(restriction_id, ())))
+        for restriction_id, path, kind in rows
+    )
+
+
 def closed_paths(viewer) -> list[str]:
     """Tree paths of the restricted subtrees this viewer may not enter (one query, two with groups, and
-    one more when some are closed).
+    one more when some are closed; none when this request or, under the same content generation, this
+    process already asked: ``portal.core.memo``).
 
     Every language version counts: a page is closed if it, or any language version of it or of one of
     its ancestors, is in a restricted subtree the viewer fails. So the paths also cover the translations
     of every page inside a closed subtree (normally the translated section itself, which holds them all).
     """
-    restrictions = PageViewRestriction.objects.select_related("page")
-    paths = [restriction.page.path for restriction in _failed_restrictions(restrictions, viewer)]
+    viewer = as_viewer(viewer)
+    return list(memo.remember(("privacy:closed-paths", viewer), lambda: _closed_paths(viewer)))
+
+
+def _closed_paths(viewer: Viewer) -> tuple[str, ...]:
+    paths = [rule.path for rule in page_restrictions() if not viewer.passes(rule, rule.group_ids)]
     if not paths:
-        return paths
-    return paths + list(translated_paths(paths))
+        return ()
+    return tuple(paths + translated_paths(paths))
 
 
 def translated_paths(paths: list[str]) -> list[str]:
@@ -139,11 +175,44 @@ def can_view(page: Page, viewer) -> bool:
 
 
 def all_restricted_paths() -> list[str]:
-    """Paths of every restricted subtree, with the other language versions of the pages inside them."""
-    paths = list(PageViewRestriction.objects.values_list("page__path", flat=True))
+    """Paths of every restricted subtree, with the other language versions of the pages inside them
+    (memoised like ``closed_paths``)."""
+    return list(memo.remember(("privacy:restricted-paths",), _all_restricted_paths))
+
+
+def _all_restricted_paths() -> tuple[str, ...]:
+    paths = [rule.path for rule in page_restrictions()]
     if not paths:
-        return paths
-    return paths + translated_paths(paths)
+        return ()
+    return tuple(paths + translated_paths(paths))
+
+
+# Beyond this many alias pages, serving asks the database about every page (the prefix checks would cost more).
+MAX_ALIAS_PATHS = 200
+
+
+def may_be_restricted(page: Page) -> bool:
+    """Whether any view restriction could apply to this page, answered from the memoised restrictions.
+
+    False only when neither the page nor any ancestor is inside a restricted subtree (in any language) nor an
+    alias (whose source's restrictions apply): then serving it can skip the per-page restriction queries
+    (``BasePage.get_view_restrictions``, ``i18n.restriction_sources``). True means "ask the database".
+    """
+    paths = _restriction_reach()
+    if paths is None:
+        return True
+    return any(page.path.startswith(path) for path in paths)
+
+
+def _restriction_reach() -> tuple[str, ...] | None:
+    return memo.remember(("privacy:restriction-reach",), _read_restriction_reach)
+
+
+def _read_restriction_reach() -> tuple[str, ...] | None:
+    aliases = list(Page.objects.filter(alias_of__isnull=False).values_list("path", flat=True)[: MAX_ALIAS_PATHS + 1])
+    if len(aliases) > MAX_ALIAS_PATHS:
+        return None
+    return tuple(all_restricted_paths()) + tuple(aliases)
 
 
 def is_restricted(page: Page, restricted_paths: Iterable[str] | None = None) -> bool:

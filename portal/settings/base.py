@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Anonymous page cache (portal.core.cache): before sessions, so a hit skips everything below.
     "portal.core.cache.AnonymousPageCacheMiddleware",
+    # A memo scope per GET/HEAD request for site-wide answers (portal.core.memo); before anything that renders.
+    "portal.core.memo.RequestMemoMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Language from the URL prefix (/fr/...), else the remembered choice, else Accept-Language; never redirects
     # machine endpoints (portal.core.i18n).
@@ -158,6 +160,13 @@ PAGE_CACHE_TIMEOUT = env_int("PAGE_CACHE_TIMEOUT", 300)  # seconds an entry is k
 PAGE_CACHE_MAX_AGE = env_int("PAGE_CACHE_MAX_AGE", 60)  # browser/proxy max-age of token-free public responses
 # Seconds a web process keeps its own copy of an entry before checking Redis again (0: always check).
 PAGE_CACHE_LOCAL_SECONDS = float(os.environ.get("PAGE_CACHE_LOCAL_SECONDS") or 1)
+# Template fragments ({% fragment %}: site navigation, article bodies...) cached per viewer class, language and
+# content generation (portal.core.fragments); on by default with a shared cache, like the page cache.
+FRAGMENT_CACHE_ENABLED = env_bool("FRAGMENT_CACHE_ENABLED", bool(CACHE_URL))
+FRAGMENT_CACHE_TIMEOUT = env_int("FRAGMENT_CACHE_TIMEOUT", 300)
+# Seconds a web process reuses site-wide answers (restrictions, the privacy gate's closed paths, homes) read
+# under an unchanged content generation (portal.core.memo); 0: once per request only. Needs a shared cache.
+CONTENT_MEMO_SECONDS = float(os.environ.get("CONTENT_MEMO_SECONDS") or (30 if CACHE_URL else 0))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -11,6 +11,8 @@ ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
 PAGE_CACHE_ENABLED = False  # tests/portal/core/test_cache.py turns it on
+FRAGMENT_CACHE_ENABLED = False  # tests/portal/core/test_fragments.py turns it on
+CONTENT_MEMO_SECONDS = 0  # per request only; tests/portal/core/test_memo.py turns process memos on
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},

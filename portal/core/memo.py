@@ -1,0 +1,161 @@
+"""Site-wide data read once instead of by every template tag: once per request, and across the requests of one
+web process while the site's content generation is unchanged.
+
+The site frame asks the same questions on every page: which subtrees are closed to this viewer (the privacy
+gate), which pages are restricted at all (lock badges). Without a memo each tag asks the database again (the
+closed paths were read three times per article view). ``remember(key, compute)`` answers from:
+
+1. the current request's scope (a context variable set by ``RequestMemoMiddleware`` for GET and HEAD requests
+   only, so a view that changes data never reads its own stale answer);
+2. this process's memory, when ``CONTENT_MEMO_SECONDS`` > 0 and a content generation could be read from the
+   shared cache (``portal.core.cache``): an answer computed under generation *g* is reused only by requests
+   that read *g* when they started, and for at most ``CONTENT_MEMO_SECONDS`` (a safety net should an
+   invalidation ever fail to reach the cache);
+3. otherwise it computes the answer (and keeps it as above).
+
+The generation is incremented after the commit of any change pages may show, restrictions included, so a
+restriction added by an editor applies to every request that starts after the commit, in every process. Outside
+a request (Celery tasks, management commands, newsletter rendering) nothing is memoised: every call computes.
+
+Values kept here must be immutable (tuples, frozensets, frozen dataclasses): the same object is handed to every
+request of the process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import DatabaseError
+
+T = TypeVar("T")
+
+_scope: ContextVar[dict | None] = ContextVar("portal_memo_scope", default=None)
+_GENERATION = object()  # scope key of the generation this request reads under
+GENERATION_ATTR = "_portal_content_generation"
+_UNKNOWN = object()
+
+_process: dict[tuple[int, Any], tuple[float, Any]] = {}
+_process_lock = threading.Lock()
+PROCESS_MAX_ENTRIES = 512
+
+
+def process_seconds() -> float:
+    """How long a process keeps an answer for one generation (``CONTENT_MEMO_SECONDS``; 0: per request only)."""
+    return float(getattr(settings, "CONTENT_MEMO_SECONDS", 0) or 0)
+
+
+class RequestMemoMiddleware:
+    """Opens a memo scope for each GET/HEAD request (place it before anything that renders pages)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        scope = {}
+        # The page cache (before this middleware) already read the generation for this request.
+        generation = getattr(request, GENERATION_ATTR, None)
+        if generation is not None:
+            scope[_GENERATION] = generation
+        token = _scope.set(scope)
+        try:
+            if not hasattr(request, "_wagtail_site"):
+                # Wagtail looks the site up with a query on every request; Site.find_for_request reads this.
+                # On a database error it is left to the view (the health check reports it as a 503).
+                with contextlib.suppress(DatabaseError):
+                    request._wagtail_site = site_for_request(request)
+            return self.get_response(request)
+        finally:
+            _scope.reset(token)
+
+
+def site_for_request(request):
+    """The Wagtail site serving this request (Wagtail's own lookup), memoised by host and port."""
+    from django.http.request import split_domain_port
+
+    from wagtail.models import Site
+
+    hostname = split_domain_port(request._get_raw_host())[0]
+    return remember(("wagtail-site", hostname, request.get_port()), lambda: Site._find_for_request(request))
+
+
+def in_request_scope() -> bool:
+    """Whether the running code serves a GET/HEAD request with a memo scope."""
+    return _scope.get() is not None
+
+
+def set_generation(request, generation: int | None) -> None:
+    """Record the content generation this request already read (the page cache reads it first)."""
+    setattr(request, GENERATION_ATTR, generation)
+
+
+def request_generation() -> int | None:
+    """The content generation the current request reads under: read from the shared cache at most once per
+    request; None outside a request, when process memos are off, or when the cache cannot be reached."""
+    scope = _scope.get()
+    if scope is None:
+        return None
+    generation = scope.get(_GENERATION, _UNKNOWN)
+    if generation is _UNKNOWN:
+        generation = None
+        if process_seconds() > 0:
+            from portal.core.cache import read_generation
+
+            generation = read_generation()
+        scope[_GENERATION] = generation
+    return generation
+
+
+def remember(key: Any, compute: Callable[[], T]) -> T:
+    """``compute()``'s answer for ``key``, memoised for this request and, under an unchanged content
+    generation, for this process (see the module docstring). ``key`` must be hashable and say everything the
+    answer depends on besides the content (the viewer, the language)."""
+    scope = _scope.get()
+    if scope is None:
+        return compute()
+    try:
+        return scope[key]
+    except KeyError:
+        pass
+    generation = request_generation()
+    if generation is not None:
+        seconds = process_seconds()
+        item = _process.get((generation, key))
+        if item is not None and time.monotonic() - item[0] <= seconds:
+            scope[key] = item[1]
+            return item[1]
+    value = compute()
+    scope[key] = value
+    if generation is not None:
+        _keep(generation, key, value)
+    return value
+
+
+def _keep(generation: int, key: Any, value: Any) -> None:
+    with _process_lock:
+        if len(_process) >= PROCESS_MAX_ENTRIES:
+            # Older generations first; if the current one alone fills the table, start it afresh.
+            stale = [entry for entry in _process if entry[0] != generation]
+            for entry in stale or list(_process):
+                del _process[entry]
+        _process[(generation, key)] = (time.monotonic(), value)
+
+
+def forget() -> None:
+    """Drop every memoised answer of this process and of the running request (after a change here)."""
+    scope = _scope.get()
+    if scope is not None:
+        generation = scope.get(_GENERATION, _UNKNOWN)
+        scope.clear()
+        if generation is not _UNKNOWN:
+            # The change bumps the generation only when its transaction commits: until then, read afresh.
+            scope[_GENERATION] = None
+    with _process_lock:
+        _process.clear()
