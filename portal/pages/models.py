@@ -10,8 +10,10 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
 from django.http import Http404
+from django.utils.functional import SimpleLazyObject
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -19,11 +21,12 @@ from wagtail import blocks as wagtail_blocks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.api import APIField
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Orderable, Page
+from wagtail.models import Locale, Orderable, Page, PageViewRestriction
 from wagtail.search import index
 
 from django_countries.fields import CountryField
 
+from portal.core import memo
 from portal.core.blocks import (
     CommonContentBlock,
     DocumentLinkBlock,
@@ -32,11 +35,18 @@ from portal.core.blocks import (
 )
 from portal.core.i18n import in_language_or_default
 from portal.core.models import Sector, Topic
-from portal.core.privacy import visible_pages
+from portal.core.privacy import may_be_restricted, visible_pages
 from portal.pages.serializers import country_field, taxonomy_field
 
 WORDS_PER_MINUTE = 200
 INDEX_PAGE_SIZE = 12
+
+
+def _active_locale_id() -> int | None:
+    try:
+        return Locale.get_active().id
+    except (LookupError, Locale.DoesNotExist):
+        return None
 
 
 class BasePage(Page):
@@ -61,6 +71,23 @@ class BasePage(Page):
 
     class Meta:
         abstract = True
+
+    @property
+    def localized(self):
+        """This page in the active language (Wagtail's ``localized``), without Wagtail's query for the active
+        locale when the page is already in it: the locale is memoised (``portal.core.memo``)."""
+        language = get_language()
+        locale_id = memo.remember(("active-locale-id", language), _active_locale_id)
+        if locale_id is not None and locale_id == self.locale_id:
+            return self
+        return Page.localized.fget(self)
+
+    def get_view_restrictions(self):
+        """The view restrictions that apply to this page; none without a query when the privacy gate's
+        memoised restrictions show that none can (the common case when serving a public page)."""
+        if not may_be_restricted(self):
+            return PageViewRestriction.objects.none()
+        return super().get_view_restrictions()
 
     def get_summary(self) -> str:
         """The text shown on cards, in search results, feeds and meta descriptions."""
@@ -178,11 +205,11 @@ class HomePage(BasePage):
         # A list of {"value", "label", "source"}; the statistics app may feed it from the latest dataset.
         from portal.stats.services.headline import latest_headline_stats  # the stats app imports this module
 
-        context["headline_stats"] = latest_headline_stats() or [dict(block.value) for block in self.headline_stats]
-        featured_ids = [item.page_id for item in self.featured_pages.all()]
-        featured = visible_pages(Page.objects.filter(id__in=featured_ids), user).specific()
-        by_id = {page.id: page for page in featured}
-        context["featured_pages"] = [by_id[pk] for pk in featured_ids if pk in by_id]
+        # Read only when the template uses them: a cached home fragment does not (portal.core.fragments).
+        context["headline_stats"] = SimpleLazyObject(
+            lambda: latest_headline_stats() or [dict(block.value) for block in self.headline_stats]
+        )
+        context["featured_pages"] = SimpleLazyObject(lambda: self.featured_for(user))
         # In the home page's language, with default-language pages standing in for untranslated ones.
         articles = in_language_or_default(ArticlePage.objects.all(), self.locale.language_code)
         conferences = in_language_or_default(ConferenceNotesPage.objects.all(), self.locale.language_code)
@@ -191,6 +218,14 @@ class HomePage(BasePage):
         )
         context["latest_conferences"] = visible_pages(conferences, user).order_by("-start_date", "-id")[:3]
         return context
+
+
+    def featured_for(self, user) -> list[Page]:
+        """The featured pages this user may read, in the editor's order (specific pages)."""
+        featured_ids = [item.page_id for item in self.featured_pages.all()]
+        featured = visible_pages(Page.objects.filter(id__in=featured_ids), user).specific()
+        by_id = {page.id: page for page in featured}
+        return [by_id[pk] for pk in featured_ids if pk in by_id]
 
 
 class HomeFeaturedPage(Orderable):
@@ -353,11 +388,16 @@ class ArticlePage(BasePage):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        related_ids = [item.page_id for item in self.related_pages.all()]
-        related = visible_pages(Page.objects.filter(id__in=related_ids), request.user).specific()
-        by_id = {page.id: page for page in related}
-        context["related"] = [by_id[pk] for pk in related_ids if pk in by_id]
+        # Read only when the template uses them: a cached article fragment does not (portal.core.fragments).
+        context["related"] = SimpleLazyObject(lambda: self.related_for(request.user))
         return context
+
+    def related_for(self, user) -> list[Page]:
+        """The related pages this user may read, in the editor's order (specific pages, two or three queries)."""
+        related_ids = [item.page_id for item in self.related_pages.all()]
+        related = visible_pages(Page.objects.filter(id__in=related_ids), user).specific()
+        by_id = {page.id: page for page in related}
+        return [by_id[pk] for pk in related_ids if pk in by_id]
 
 
 class ArticleRelatedPage(Orderable):

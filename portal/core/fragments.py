@@ -1,0 +1,144 @@
+"""Cached template fragments: the parts of a page that are the same for everyone who may see the same pages.
+
+``{% fragment "name" page.pk %}…{% endfragment %}`` (``portal_cache`` tag library) keeps the rendered HTML of its
+body, so a page rendered for a logged-in member, or for the first visitor after a publish, does not re-run the
+site navigation's, the language switcher's or an article body's queries and templates.
+
+What a key says
+    The fragment's name, the template being rendered (a child template may override blocks inside it), the
+    active language, the *viewer class* (anonymous, or logged in with a given set of groups, or superuser:
+    exactly what the privacy gate decides by, so a members-only link never reaches a fragment shown to someone
+    who may not follow it), the content generation (``portal.core.cache``: bumped after the commit of every
+    change pages may show) and the values given after the name (the page, the path...).
+
+What must stay outside a fragment
+    Anything about one person besides the privacy class: their name, the messages, the account links. CSRF
+    tokens are the exception handled here: the body is rendered with a placeholder token, and each response
+    gets the visitor's own token (or keeps the placeholder when the whole page may be stored by the page
+    cache, which fills it in the same way).
+
+Where fragments live
+    In the shared cache (Redis) for ``FRAGMENT_CACHE_TIMEOUT`` seconds, and in each web process's memory
+    (at most ``LOCAL_MAX_ENTRIES``) for the same generation, so a warm fragment costs no round trip. Nothing is
+    cached without a request, for previews, for requests other than GET and HEAD, or when the generation cannot
+    be read (the cache is down): then the body is simply rendered.
+
+Settings: ``FRAGMENT_CACHE_ENABLED`` (default: on with ``CACHE_URL``), ``FRAGMENT_CACHE_TIMEOUT`` (300).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+
+from django.conf import settings
+from django.core.cache import cache
+from django.middleware.csrf import get_token
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+from portal.core import memo
+from portal.core.cache import _STATE_ATTR, CSRF_PLACEHOLDER, fragments_enabled
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "portal:fragment:"
+LOCAL_MAX_ENTRIES = 256
+
+_local: OrderedDict[str, tuple[float, str]] = OrderedDict()
+_local_lock = threading.Lock()
+
+
+def viewer_class(request) -> str:
+    """The part of a viewer that decides what they may see, as a short stable string."""
+    from portal.core.privacy import as_viewer
+
+    viewer = as_viewer(getattr(request, "user", None))
+    if viewer.superuser:
+        return "superuser"
+    if not viewer.authenticated:
+        return "anonymous"
+    return "member:" + ",".join(str(group_id) for group_id in sorted(viewer.group_ids))
+
+
+def fragment_key(request, name: str, template_name: str, vary: tuple, generation: int) -> str | None:
+    """The cache key of one fragment for this request, or None when it must not be cached."""
+    parts = [name, template_name or "", get_language() or "", viewer_class(request), str(generation)]
+    parts.extend(repr(value) for value in vary)
+    return KEY_PREFIX + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def cacheable_request(request) -> bool:
+    """Fragments are cached only while serving a GET/HEAD request that is not a preview."""
+    if request is None or not fragments_enabled():
+        return False
+    if getattr(request, "is_preview", False) or request.method not in ("GET", "HEAD"):
+        return False
+    return memo.in_request_scope()
+
+
+def render_fragment(context, name: str, vary: tuple, render) -> SafeString:
+    """The fragment's HTML from the process copy, the shared cache or ``render(context)``."""
+    request = context.get("request")
+    if not cacheable_request(request):
+        return render(context)
+    generation = memo.request_generation()
+    if generation is None:
+        return render(context)
+    template_name = getattr(getattr(context, "template", None), "origin", None)
+    template_name = getattr(template_name, "template_name", None) or getattr(template_name, "name", "")
+    key = fragment_key(request, name, str(template_name), vary, generation)
+
+    html = _local_get(key)
+    if html is None:
+        try:
+            html = cache.get(key)
+        except Exception:
+            logger.warning("Fragment cache unavailable; rendering %s", name, exc_info=True)
+            return render(context)
+        if html is None:
+            with context.push(csrf_token=CSRF_PLACEHOLDER):
+                html = str(render(context))
+            try:
+                cache.set(key, html, timeout=settings.FRAGMENT_CACHE_TIMEOUT)
+            except Exception:
+                logger.warning("Could not store fragment %s", name, exc_info=True)
+        _local_put(key, html)
+    return mark_safe(_with_visitor_token(request, html))  # noqa: S308 - our own rendered template output
+
+
+def _with_visitor_token(request, html: str) -> str:
+    """Put the visitor's CSRF token in place of the placeholder, unless the page cache fills it later."""
+    if CSRF_PLACEHOLDER not in html or getattr(request, _STATE_ATTR, None) is not None:
+        return html
+    return html.replace(CSRF_PLACEHOLDER, get_token(request))
+
+
+def _local_get(key: str) -> str | None:
+    seconds = memo.process_seconds()
+    if seconds <= 0:
+        return None
+    with _local_lock:
+        item = _local.get(key)
+        if item is None:
+            return None
+        stored_at, html = item
+        if time.monotonic() - stored_at > seconds:
+            del _local[key]
+            return None
+        _local.move_to_end(key)
+        return html
+
+
+def _local_put(key: str, html: str) -> None:
+    if memo.process_seconds() <= 0:
+        return
+    with _local_lock:
+        _local[key] = (time.monotonic(), html)
+        _local.move_to_end(key)
+        while len(_local) > LOCAL_MAX_ENTRIES:
+            _local.popitem(last=False)
+
