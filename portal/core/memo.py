@@ -42,7 +42,7 @@ _UNKNOWN = object()
 
 _process: dict[tuple[int, Any], tuple[float, Any]] = {}
 _process_lock = threading.Lock()
-PROCESS_MAX_ENTRIES = 512
+PROCESS_MAX_ENTRIES = 2048  # site answers, and the routing rows of each URL served (portal.pages)
 
 
 def process_seconds() -> float:
@@ -66,8 +66,9 @@ class RequestMemoMiddleware:
             scope[_GENERATION] = generation
         token = _scope.set(scope)
         try:
-            if not hasattr(request, "_wagtail_site"):
+            if process_seconds() > 0 and not hasattr(request, "_wagtail_site"):
                 # Wagtail looks the site up with a query on every request; Site.find_for_request reads this.
+                # Only with process memos: then it costs no query, where views that never ask would pay.
                 # On a database error it is left to the view (the health check reports it as a 503).
                 with contextlib.suppress(DatabaseError):
                     request._wagtail_site = site_for_request(request)
@@ -82,8 +83,15 @@ def site_for_request(request):
 
     from wagtail.models import Site
 
+    def find():
+        site = Site._find_for_request(request)
+        if site is not None:
+            # Its root page in its specific form, as routing uses it (BasePage.localized then needs no query).
+            site.root_page = site.root_page.specific
+        return site
+
     hostname = split_domain_port(request._get_raw_host())[0]
-    return remember(("wagtail-site", hostname, request.get_port()), lambda: Site._find_for_request(request))
+    return remember(("wagtail-site", hostname, request.get_port()), find)
 
 
 def in_request_scope() -> bool:

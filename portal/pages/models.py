@@ -8,7 +8,7 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, models
 from django.http import Http404
 from django.utils.functional import SimpleLazyObject
 from django.utils.html import strip_tags
@@ -121,15 +121,23 @@ class BasePage(Page):
         deepest = page_model._meta.get_field("path").max_length // page_model.steplen
         reach = max(0, min(len(path_components), deepest - self.depth))
         # Whole base rows, not .only(): the pages on the way become get_parent() results, and a deferred
-        # field read in a template would cost a query each.
-        candidates = list(
-            page_model.objects.filter(
-                path__startswith=self.path,
-                depth__gt=self.depth,
-                depth__lte=self.depth + reach,
-                slug__in=set(path_components[:reach]),
-            )
+        # field read in a template would cost a query each. The rows are memoised under the content generation
+        # (portal.core.memo: no query at all once this process has routed the URL); the page objects are built
+        # afresh for every request, so no request ever sees another's.
+        segments = tuple(path_components[:reach])
+        fields = [field.attname for field in page_model._meta.concrete_fields]
+        rows = memo.remember(
+            ("route-candidates", self.pk, segments),
+            lambda: tuple(
+                page_model.objects.filter(
+                    path__startswith=self.path,
+                    depth__gt=self.depth,
+                    depth__lte=self.depth + reach,
+                    slug__in=set(segments),
+                ).values_list(*fields)
+            ),
         )
+        candidates = [page_model.from_db(DEFAULT_DB_ALIAS, fields, row) for row in rows]
         parent = self
         for position, slug in enumerate(path_components):
             # As parent.get_children().get(slug=slug): treebeard finds no children under a page whose
