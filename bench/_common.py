@@ -165,11 +165,15 @@ def rss_kib(pids: list[int]) -> int:
     return total
 
 
-def ab(url: str, requests: int, *, concurrency: int = 8) -> dict:
+def ab(url: str, requests: int, *, concurrency: int = 8, cookie: str | None = None) -> dict:
     """Run ApacheBench: exactly ``requests`` requests, ``concurrency`` at a time, one connection per request
-    (as gunicorn's sync workers serve them). Returns requests/s, p50 and p99 latency in milliseconds and the
-    number of failed or non-2xx/3xx responses (pages of varying length are not failures: ``-l``)."""
-    command = ["ab", "-q", "-l", "-n", str(requests), "-c", str(concurrency), "-s", "60", url]
+    (as gunicorn's sync workers serve them), each with ``cookie`` if given (``name=value``). Returns
+    requests/s, p50 and p99 latency in milliseconds and the number of failed or non-2xx/3xx responses (pages of
+    varying length are not failures: ``-l``)."""
+    command = ["ab", "-q", "-l", "-n", str(requests), "-c", str(concurrency), "-s", "60"]
+    if cookie:
+        command += ["-C", cookie]
+    command.append(url)
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     values = {"non2xx": 0, "failed": 0}
     percentiles = {}
