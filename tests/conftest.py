@@ -25,6 +25,41 @@ def conference_index(home):
     return ConferenceIndexPageFactory(parent=home, title="Conference notes", slug="conferences")
 
 
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run a call as if its transaction committed, so what waits for the commit (tasks queued with on_commit,
+    cache invalidation) happens at once. ``committed(client.post, url, data)`` returns what the call returned.
+    """
+
+    def run(function, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return function(*args, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def warm_caches(settings):
+    """Fragment caches and process memos on, as in production with Redis (the local-memory cache stands in),
+    starting and ending empty."""
+    from django.core.cache import cache
+
+    from portal.core import cache as page_cache
+    from portal.core import fragments, memo
+
+    def empty():
+        cache.clear()
+        page_cache.forget_generation()
+        memo.forget()
+        fragments.local_copies.clear()
+
+    settings.FRAGMENT_CACHE_ENABLED = True
+    settings.CONTENT_MEMO_SECONDS = 30
+    empty()
+    yield
+    empty()
+
+
 # --- Hypothesis profiles (property and fuzz tests under tests/fuzz/) ---------------------------------------------
 # "ci" (the default): no per-example deadline (two shared cores make timings noisy) and a bounded number of examples,
 # so the fuzz tests cost seconds, not minutes. HYPOTHESIS_PROFILE=thorough runs many more examples locally.

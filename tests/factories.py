@@ -5,7 +5,7 @@ import json
 
 from django.contrib.auth import get_user_model
 
-from wagtail.models import Page, Site
+from wagtail.models import Locale, Page, Site
 
 import factory
 import wagtail_factories
@@ -132,3 +132,14 @@ def make_site_home(**kwargs) -> HomePage:
                                         "site_name": "Hotline Network"}
     )
     return home
+
+
+def translate(page: Page, language: str, **changes) -> Page:
+    """Publish a translation of ``page`` (whose parent must already be translated) with these field values, the
+    way editors make them (Wagtail's copy for translation, then publish)."""
+    locale, _ = Locale.objects.get_or_create(language_code=language)
+    translation = page.specific.copy_for_translation(locale)
+    for name, value in changes.items():
+        setattr(translation, name, value)
+    translation.save_revision().publish()
+    return Page.objects.get(pk=translation.pk).specific

@@ -49,9 +49,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -100,8 +98,6 @@ def enabled() -> bool:
 # so another process's invalidation reaches this one within that time (the process that commits a change
 # empties its own copies at once). 0 turns the copies off.
 
-_local: OrderedDict[str, tuple[float, Entry]] = OrderedDict()
-_local_lock = threading.Lock()
 LOCAL_MAX_ENTRIES = 256  # at most a few megabytes per process
 
 
@@ -109,35 +105,8 @@ def _local_seconds() -> float:
     return float(getattr(settings, "PAGE_CACHE_LOCAL_SECONDS", 0) or 0)
 
 
-def _local_get(key: str):
-    seconds = _local_seconds()
-    if seconds <= 0:
-        return None
-    with _local_lock:
-        item = _local.get(key)
-        if item is None:
-            return None
-        checked_at, entry = item
-        if time.monotonic() - checked_at > seconds:
-            del _local[key]
-            return None
-        return entry
-
-
-def _local_put(key: str, entry) -> None:
-    """Keep an entry that was just checked against (or stored under) the current generation."""
-    if _local_seconds() <= 0:
-        return
-    with _local_lock:
-        _local[key] = (time.monotonic(), entry)
-        _local.move_to_end(key)
-        while len(_local) > LOCAL_MAX_ENTRIES:
-            _local.popitem(last=False)
-
-
-def _local_clear() -> None:
-    with _local_lock:
-        _local.clear()
+# Entries just checked against (or stored under) the current generation.
+_local = memo.LocalCopies(LOCAL_MAX_ENTRIES, _local_seconds)
 
 
 # --- Which requests and responses ------------------------------------------------------------------------
@@ -253,13 +222,32 @@ def current_generation() -> int | None:
     return generation
 
 
+# This process's last reading of the generation: (when, value).
+_recent_generation: tuple[float, int] | None = None
+
+
 def read_generation() -> int | None:
-    """The current generation, or None when the cache cannot be reached (then nothing is reused)."""
+    """The current generation for fragments and process memos, or None when the cache cannot be reached (then
+    nothing is reused). A reading is reused for ``PAGE_CACHE_LOCAL_SECONDS``, the window the page cache's own
+    copies already have: another process's change reaches this one within that time, this process's own at
+    once (``forget_generation``)."""
+    global _recent_generation
+    recent, seconds = _recent_generation, _local_seconds()
+    if recent is not None and seconds > 0 and time.monotonic() - recent[0] <= seconds:
+        return recent[1]
     try:
-        return current_generation()
+        generation = current_generation()
     except Exception:
         logger.warning("Content generation unavailable; serving without shared caches", exc_info=True)
         return None
+    _recent_generation = (time.monotonic(), generation)
+    return generation
+
+
+def forget_generation() -> None:
+    """Read the generation from the cache next time (this process changed it, or a test emptied the cache)."""
+    global _recent_generation
+    _recent_generation = None
 
 
 def tracking() -> bool:
@@ -275,7 +263,8 @@ def fragments_enabled() -> bool:
 
 def bump_generation() -> None:
     """Make every stored page stale at once. Never raises: a cache outage must not break publishing."""
-    _local_clear()
+    _local.clear()
+    forget_generation()
     memo.forget()
     try:
         try:
@@ -377,7 +366,7 @@ class AnonymousPageCacheMiddleware:
             return response
 
         key = entry_key(request)
-        entry = _local_get(key)
+        entry = _local.get(key)
         if entry is not None:
             return self._respond(request, entry, hit=True)
         try:
@@ -391,7 +380,7 @@ class AnonymousPageCacheMiddleware:
             logger.exception("Page cache unavailable; serving without it")
             return self.get_response(request)
         if entry is not None and entry.generation == generation:
-            _local_put(key, entry)
+            _local.put(key, entry)
             return self._respond(request, entry, hit=True)
 
         setattr(request, _STATE_ATTR, key)
@@ -422,7 +411,7 @@ class AnonymousPageCacheMiddleware:
         except Exception:
             logger.exception("Could not store a page in the cache")
         else:
-            _local_put(key, entry)
+            _local.put(key, entry)
         return self._respond(request, entry, hit=False)
 
     # Responses ------------------------------------------------------------------------------------------

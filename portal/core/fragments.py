@@ -30,9 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
-import time
-from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
@@ -48,8 +45,8 @@ logger = logging.getLogger(__name__)
 KEY_PREFIX = "portal:fragment:"
 LOCAL_MAX_ENTRIES = 256
 
-_local: OrderedDict[str, tuple[float, str]] = OrderedDict()
-_local_lock = threading.Lock()
+# This process's fragments, each kept while process memos last (CONTENT_MEMO_SECONDS); keys hold the generation.
+local_copies = memo.LocalCopies(LOCAL_MAX_ENTRIES, memo.process_seconds)
 
 
 def viewer_class(request) -> str:
@@ -92,7 +89,7 @@ def render_fragment(context, name: str, vary: tuple, render) -> SafeString:
     template_name = getattr(template_name, "template_name", None) or getattr(template_name, "name", "")
     key = fragment_key(request, name, str(template_name), vary, generation)
 
-    html = _local_get(key)
+    html = local_copies.get(key)
     if html is None:
         try:
             html = cache.get(key)
@@ -106,7 +103,7 @@ def render_fragment(context, name: str, vary: tuple, render) -> SafeString:
                 cache.set(key, html, timeout=settings.FRAGMENT_CACHE_TIMEOUT)
             except Exception:
                 logger.warning("Could not store fragment %s", name, exc_info=True)
-        _local_put(key, html)
+        local_copies.put(key, html)
     return mark_safe(_with_visitor_token(request, html))  # noqa: S308 - our own rendered template output
 
 
@@ -115,30 +112,4 @@ def _with_visitor_token(request, html: str) -> str:
     if CSRF_PLACEHOLDER not in html or getattr(request, _STATE_ATTR, None) is not None:
         return html
     return html.replace(CSRF_PLACEHOLDER, get_token(request))
-
-
-def _local_get(key: str) -> str | None:
-    seconds = memo.process_seconds()
-    if seconds <= 0:
-        return None
-    with _local_lock:
-        item = _local.get(key)
-        if item is None:
-            return None
-        stored_at, html = item
-        if time.monotonic() - stored_at > seconds:
-            del _local[key]
-            return None
-        _local.move_to_end(key)
-        return html
-
-
-def _local_put(key: str, html: str) -> None:
-    if memo.process_seconds() <= 0:
-        return
-    with _local_lock:
-        _local[key] = (time.monotonic(), html)
-        _local.move_to_end(key)
-        while len(_local) > LOCAL_MAX_ENTRIES:
-            _local.popitem(last=False)
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -167,3 +168,45 @@ def forget() -> None:
             scope[_GENERATION] = None
     with _process_lock:
         _process.clear()
+
+
+class LocalCopies:
+    """A small per-process LRU of values, each kept for at most ``seconds()`` after it was stored (the page
+    cache's and the fragment cache's copies in front of Redis); ``seconds()`` <= 0 keeps nothing."""
+
+    def __init__(self, max_entries: int, seconds: Callable[[], float]):
+        self.max_entries = max_entries
+        self.seconds = seconds
+        self._items: OrderedDict[Any, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        seconds = self.seconds()
+        if seconds <= 0:
+            return None
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            stored_at, value = item
+            if time.monotonic() - stored_at > seconds:
+                del self._items[key]
+                return None
+            self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        if self.seconds() <= 0:
+            return
+        with self._lock:
+            self._items[key] = (time.monotonic(), value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)

@@ -23,18 +23,6 @@ def _fresh_cache():
     cache.clear()
 
 
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run a call as if its transaction committed, so tasks queued with on_commit run (eagerly) at once.
-
-    ``committed(client.post, url, data)`` returns what the call returned.
-    """
-
-    def run(function, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return function(*args, **kwargs)
-
-    return run
 
 
 @pytest.fixture

@@ -10,10 +10,9 @@ import pytest
 from newsletter.models import Audience, Delivery, Send, Subscriber
 from newsletter.services import dispatch
 from newsletter.tasks import start_send
-from tests.factories import ArticleIndexPageFactory, ArticlePageFactory
+from tests.factories import ArticleIndexPageFactory, ArticlePageFactory, translate
 from tests.newsletter.factories import SubscriberFactory
 from tests.newsletter.issue_factories import NewsletterIndexPageFactory, featured, make_issue, text
-from tests.portal.i18n.conftest import translate
 
 
 @pytest.fixture

@@ -25,25 +25,16 @@ TOKEN_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 def cache_on(settings):
     settings.PAGE_CACHE_ENABLED = True
     cache.clear()
-    page_cache._local_clear()
+    page_cache._local.clear()
     yield
     from django.core.cache import caches
     from django.core.cache.backends.locmem import LocMemCache
 
     if isinstance(caches["default"], LocMemCache):  # never flush a Redis database (the Redis test uses a prefix)
         cache.clear()
-    page_cache._local_clear()
+    page_cache._local.clear()
 
 
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run a change as if its transaction committed, so the cache invalidation (on commit) happens."""
-
-    def run(function, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return function(*args, **kwargs)
-
-    return run
 
 
 def visitor() -> Client:

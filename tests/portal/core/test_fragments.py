@@ -16,8 +16,8 @@ import pytest
 
 from newsletter.models import Subscriber
 from portal.core import cache as page_cache
-from portal.core import fragments, memo
-from tests.factories import ArticlePageFactory, StandardPageFactory, UserFactory, paragraph
+from portal.core import fragments
+from tests.factories import ArticlePageFactory, StandardPageFactory, UserFactory, paragraph, translate
 
 pytestmark = pytest.mark.django_db
 
@@ -25,25 +25,10 @@ TOKEN_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 @pytest.fixture(autouse=True)
-def fragments_on(settings):
-    settings.FRAGMENT_CACHE_ENABLED = True
-    settings.CONTENT_MEMO_SECONDS = 30
-    cache.clear()
-    memo.forget()
-    fragments._local.clear()
-    yield
-    cache.clear()
-    memo.forget()
-    fragments._local.clear()
+def fragments_on(warm_caches):
+    """Every test here runs with fragments and process memos on."""
 
 
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    def run(function, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return function(*args, **kwargs)
-
-    return run
 
 
 def queries_for(client: Client, url: str):
@@ -131,8 +116,6 @@ def test_a_publish_shows_at_once(home, article_index, committed):
 
 
 def test_languages_get_their_own_fragments(home, article_index):
-    from tests.portal.i18n.conftest import translate
-
     article = ArticlePageFactory(parent=article_index, title="Fast takedown", show_in_menus=True)
     translate(home, "fr", title="Réseau de hotlines")
     french_index = translate(article_index, "fr", title="Bonnes pratiques", slug="bonnes-pratiques",
@@ -169,4 +152,4 @@ def test_fragments_off_renders_everything(home, article_index, settings):
     article = ArticlePageFactory(parent=article_index)
     first_count, _ = queries_for(Client(), article.url)
     second_count, _ = queries_for(Client(), article.url)
-    assert second_count >= first_count - 1 and not fragments._local
+    assert second_count >= first_count - 1 and not len(fragments.local_copies)

@@ -1,21 +1,9 @@
 """Fixtures for the language tests: a home page, an article index and an article, with translations made the
 way editors make them (Wagtail's copy for translation, then publish)."""
 
-from wagtail.models import Locale, Page
-
 import pytest
 
-from tests.factories import ArticleIndexPageFactory, ArticlePageFactory, paragraph
-
-
-def translate(page: Page, language: str, **changes) -> Page:
-    """Publish a translation of ``page`` (whose parent must already be translated) with these field values."""
-    locale, _ = Locale.objects.get_or_create(language_code=language)
-    translation = page.specific.copy_for_translation(locale)
-    for name, value in changes.items():
-        setattr(translation, name, value)
-    translation.save_revision().publish()
-    return Page.objects.get(pk=translation.pk).specific
+from tests.factories import ArticleIndexPageFactory, ArticlePageFactory, paragraph, translate
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ from wagtail.models import Locale
 import pytest
 
 from portal.core.models import Topic
-from tests.factories import ArticlePageFactory, TopicFactory, paragraph
-from tests.portal.i18n.conftest import translate
+from tests.factories import ArticlePageFactory, TopicFactory, paragraph, translate
 
 pytestmark = pytest.mark.django_db
 

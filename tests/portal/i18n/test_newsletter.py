@@ -9,7 +9,7 @@ import pytest
 
 from newsletter.models import Subscriber
 from newsletter.services import tokens
-from tests.portal.i18n.conftest import translate
+from tests.factories import translate
 
 pytestmark = pytest.mark.django_db
 

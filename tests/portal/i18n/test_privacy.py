@@ -15,8 +15,7 @@ import pytest
 
 from portal.core import i18n
 from portal.core.privacy import Viewer, can_view, closed_paths
-from tests.factories import ArticleIndexPageFactory, ArticlePageFactory, StandardPageFactory, paragraph
-from tests.portal.i18n.conftest import translate
+from tests.factories import ArticleIndexPageFactory, ArticlePageFactory, StandardPageFactory, paragraph, translate
 from tests.portal.members.test_privacy_matrix import (
     PUBLIC_WORD,
     RESTRICTED_WORD,

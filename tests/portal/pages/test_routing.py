@@ -13,7 +13,7 @@ from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
-from wagtail.models import Locale, Page, PageViewRestriction
+from wagtail.models import Page, PageViewRestriction
 from wagtail.url_routing import RouteResult
 
 import pytest
@@ -21,7 +21,7 @@ import pytest
 from newsletter.models import Audience
 from portal.members.models import MEMBERS_GROUP_NAME
 from portal.pages.models import BasePage, StandardPage
-from tests.factories import ArticlePageFactory, StandardPageFactory
+from tests.factories import ArticlePageFactory, StandardPageFactory, translate
 from tests.newsletter.issue_factories import NewsletterIndexPageFactory, make_issue
 
 pytestmark = pytest.mark.django_db
@@ -50,16 +50,6 @@ def stock_and_ours(start: Page, request, components: list[str]):
         stock = outcome(Page.objects.get(pk=start.pk).specific, request, components)
     ours = outcome(Page.objects.get(pk=start.pk).specific, request, components)
     return stock, ours
-
-
-def translate(page: Page, language: str, **changes) -> Page:
-    """Publish a translation of ``page`` (its parent already translated), as editors do."""
-    locale, _ = Locale.objects.get_or_create(language_code=language)
-    translation = page.specific.copy_for_translation(locale)
-    for name, value in changes.items():
-        setattr(translation, name, value)
-    translation.save_revision().publish()
-    return Page.objects.get(pk=translation.pk).specific
 
 
 @pytest.fixture
