@@ -253,7 +253,7 @@ def forget_generation() -> None:
 def tracking() -> bool:
     """Whether content changes must bump the generation: the page cache, fragment caches or process memos
     (``portal.core.memo``) rely on it."""
-    return enabled() or fragments_enabled() or float(getattr(settings, "CONTENT_MEMO_SECONDS", 0) or 0) > 0
+    return enabled() or fragments_enabled() or memo.process_seconds() > 0
 
 
 def fragments_enabled() -> bool:
@@ -263,9 +263,6 @@ def fragments_enabled() -> bool:
 
 def bump_generation() -> None:
     """Make every stored page stale at once. Never raises: a cache outage must not break publishing."""
-    _local.clear()
-    forget_generation()
-    memo.forget()
     try:
         try:
             cache.incr(GENERATION_KEY)
@@ -273,6 +270,11 @@ def bump_generation() -> None:
             cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
     except Exception:
         logger.exception("Could not invalidate the page cache; stored pages expire after PAGE_CACHE_TIMEOUT")
+    finally:
+        # After the increment, so no other thread of this process re-reads (and keeps) the old generation.
+        _local.clear()
+        forget_generation()
+        memo.forget()
 
 
 def invalidate() -> None:
