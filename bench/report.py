@@ -17,11 +17,18 @@ def load(name: str):
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def pages_section(data) -> list[str]:
-    lines = ["## Page serving (`bench/pages.py`)", ""]
+def section(title: str, data, body) -> list[str]:
+    """A results section: its title, then ``body(data)`` and the goals, or "Not run." without data."""
+    lines = [f"## {title}", ""]
     if data is None:
         return [*lines, "Not run.", ""]
-    lines += [
+    lines += [*body(data), ""]
+    lines += [f"- {'met' if met else '**not met**'}: {goal}" for goal, met in data["goals"].items()]
+    return [*lines, ""]
+
+
+def pages_body(data) -> list[str]:
+    lines = [
         f"gunicorn, 2 sync workers, PostgreSQL; ApacheBench on loopback, 8 concurrent (its own ceiling here: "
         f"{data['generator_ceiling_rps']:.0f} req/s). Ratio = the page's req/s / the static file's req/s "
         "in the same server run.", "",
@@ -31,16 +38,11 @@ def pages_section(data) -> list[str]:
     for row in data["rows"]:
         lines.append(f"| {row['label']} | {row['run']} | {row['rps']:.0f} | {row['p50_ms']:.1f} | "
                      f"{row['p99_ms']:.1f} | {row['ratio']:.2f} | {row['errors']} |")
-    lines.append("")
-    lines += [f"- {'met' if met else '**not met**'}: {goal}" for goal, met in data["goals"].items()]
-    return [*lines, ""]
+    return lines
 
 
-def subscribe_section(data) -> list[str]:
-    lines = ["## Subscribe endpoint (`bench/subscribe.py`)", ""]
-    if data is None:
-        return [*lines, "Not run.", ""]
-    lines += [
+def subscribe_body(data) -> list[str]:
+    lines = [
         f"{data['concurrency']} concurrent POSTs of the full signup form; rate limits raised for the run.", "",
         "| burst | requests | req/s | p50 ms | p99 ms | rows | expected rows | statuses |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
@@ -50,16 +52,11 @@ def subscribe_section(data) -> list[str]:
         row = data[key]
         lines.append(f"| {label} | {row['requests']} | {row['rps']:.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | "
                      f"{row.get('rows', '-')} | {row.get('expected_rows', '-')} | {row['statuses']} |")
-    lines.append("")
-    lines += [f"- {'met' if met else '**not met**'}: {goal}" for goal, met in data["goals"].items()]
-    return [*lines, ""]
+    return lines
 
 
-def soak_section(data) -> list[str]:
-    lines = ["## Soak (`bench/soak.py`)", ""]
-    if data is None:
-        return [*lines, "Not run.", ""]
-    lines += [
+def soak_body(data) -> list[str]:
+    lines = [
         f"{data['seconds']} s of mixed load (pages, search, static, signups) with a background send of "
         f"{data['recipients']} recipients ({data['sent']} deliveries sent, send status `{data['send_status']}`).",
         "",
@@ -74,9 +71,7 @@ def soak_section(data) -> list[str]:
     for sample in data["samples"]:
         lines.append(f"| {sample['t']} | {sample['web_kib'] / 1024:.1f} | {sample['worker_kib'] / 1024:.1f} | "
                      f"{sample['sent']} |")
-    lines.append("")
-    lines += [f"- {'met' if met else '**not met**'}: {goal}" for goal, met in data["goals"].items()]
-    return [*lines, ""]
+    return lines
 
 
 def text_section(title: str, name: str) -> list[str]:
@@ -97,9 +92,9 @@ def main() -> None:
         f"Python {platform.python_version()}, load average at the end {load_average}. Figures are only comparable "
         "as ratios within one run.",
         "",
-        *pages_section(load("pages")),
-        *subscribe_section(load("subscribe")),
-        *soak_section(load("soak")),
+        *section("Page serving (`bench/pages.py`)", load("pages"), pages_body),
+        *section("Subscribe endpoint (`bench/subscribe.py`)", load("subscribe"), subscribe_body),
+        *section("Soak (`bench/soak.py`)", load("soak"), soak_body),
         *text_section("Newsletter delivery (`bench/send.py`)", "send"),
         *text_section("Mailchimp sync (`bench/mailchimp_sync.py`)", "mailchimp_sync"),
     ]
