@@ -31,7 +31,7 @@ def measure_choices():
     """Measures editors can chart: every Measure row (falls back to the shipped list before migration)."""
     from django.db import DatabaseError
 
-    from portal.stats.models import Measure
+    from portal.stats.models.datasets import Measure
 
     try:
         rows = list(Measure.objects.values_list("code", "label"))

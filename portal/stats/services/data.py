@@ -12,7 +12,7 @@ from functools import cached_property
 
 from django_countries import countries
 
-from portal.stats.models import Dataset, Measure, Observation, period_label
+from portal.stats.models.datasets import Dataset, Measure, Observation, period_label
 from portal.stats.services.kpis import sum_figures
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from django.http import StreamingHttpResponse
 from django.utils.text import slugify
 
-from portal.stats.models import Dataset, Measure, Observation
+from portal.stats.models.datasets import Dataset, Measure, Observation
 
 
 class _Echo:

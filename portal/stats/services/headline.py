@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Max
 
-from portal.stats.models import Dataset, Observation
+from portal.stats.models.datasets import Dataset, Observation
 from portal.stats.services.data import DatasetData, Obs
 from portal.stats.services.kpis import format_count, format_percent, share_removed_within_three_days
 

@@ -17,13 +17,10 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from django.db import connection, transaction
 
-from django_countries import countries
-
-from portal.stats.models import Dataset, Measure, Observation, period_key
+from portal.stats.models.datasets import Dataset, Measure, Observation, country_codes, period_key
 from portal.stats.services.kpis import ITEMS_REMOVED, REMOVAL_BUCKETS, format_count
 
 PERIOD = "period"
@@ -93,11 +90,6 @@ class ParsedRow:
         return (period_key(self.year, self.quarter), self.country, self.organisation)
 
 
-@lru_cache(maxsize=1)
-def _country_codes() -> frozenset[str]:
-    return frozenset(code for code, _name in countries)
-
-
 def _noop_progress(stage: str, done: int, total: int) -> None:
     return None
 
@@ -140,7 +132,7 @@ def parse_csv(
     period_at, country_at = positions[PERIOD], positions[COUNTRY]
     org_at = positions.get(ORGANISATION)
     measure_positions = [(name, positions[name]) for name in measure_columns]
-    codes = _country_codes()
+    codes = country_codes()
     width = len(columns)
     rows: list[ParsedRow] = []
     first_row_of_key: dict[tuple[int, str, str], int] = {}

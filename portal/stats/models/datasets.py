@@ -1,4 +1,4 @@
-"""Network statistics: datasets, measures, observations, import runs and the statistics page.
+"""The figures: measures, datasets, their observations, and CSV import runs.
 
 Storage choice: one ``Observation`` row per natural key (dataset, period, country, organisation) with its
 figures in a JSON object keyed by measure code (``{"items_removed": 1200, ...}``). Compared with one row per
@@ -11,6 +11,8 @@ cheap at the sizes a hotline network produces (tens of thousands of rows at most
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
@@ -18,15 +20,12 @@ from django.http import Http404
 from django.urls import reverse
 
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
-from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import PageViewRestriction
 from wagtail.search import index
 
 from django_countries import countries
 
 from portal.core.privacy import as_viewer
-from portal.pages.models import BasePage
-from portal.stats.blocks import StatisticsStreamBlock
 
 
 def period_key(year: int, quarter: int | None) -> int:
@@ -37,6 +36,12 @@ def period_key(year: int, quarter: int | None) -> int:
 def period_label(year: int, quarter: int | None) -> str:
     """The period as written in CSV files and shown to readers: "2014" or "2014-Q3"."""
     return f"{year}-Q{quarter}" if quarter else str(year)
+
+
+@lru_cache(maxsize=1)
+def country_codes() -> frozenset[str]:
+    """The ISO 3166 alpha-2 codes (upper case) an observation's country may hold; blank means network-wide."""
+    return frozenset(code for code, _name in countries)
 
 
 class Measure(models.Model):
@@ -129,7 +134,7 @@ class Dataset(index.Indexed, models.Model):
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
         if not self.is_public:
-            for page in StatisticsPage.objects.filter(dataset=self):
+            for page in self.pages.all():  # the statistics pages showing this dataset
                 page.sync_view_restriction()
 
     @property
@@ -225,51 +230,3 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} → {self.dataset} ({self.get_status_display()})"
-
-
-class StatisticsPage(BasePage):
-    """A page of charts about one dataset: KPI tiles, time series, removal times and a country table.
-
-    Every chart is drawn on the server as SVG with a data table beside it, so it needs no JavaScript and
-    prints. If the dataset is restricted, the page gets the same view restriction (so menus, search and the
-    sitemap skip it) and viewers who may not read the dataset get a 404, as in the API and CSV (see the
-    ``before_serve_page`` hook in ``wagtail_hooks``).
-    """
-
-    intro = RichTextField(features=["bold", "italic", "link"], blank=True)
-    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="pages")
-    body = StreamField(StatisticsStreamBlock(), blank=True)
-
-    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("dataset"), FieldPanel("body")]
-    search_fields = [*Page.search_fields, index.SearchField("intro")]
-
-    parent_page_types = ["pages.HomePage"]
-    subpage_types: list[str] = []
-    template = "stats/statistics_page.html"
-
-    class Meta:
-        verbose_name = "statistics page"
-
-    def save(self, *args, **kwargs):
-        result = super().save(*args, **kwargs)
-        self.sync_view_restriction()
-        return result
-
-    def sync_view_restriction(self) -> None:
-        """Give the page the same view restriction as its restricted dataset, so the privacy gate hides it
-        from menus, listings, search and the sitemap as well (not only its content). Restrictions that
-        editors set themselves are left alone, and a public dataset never removes one."""
-        if self.pk is None or self.dataset_id is None or self.dataset.is_public:
-            return
-        if PageViewRestriction.objects.filter(page=self).exists():
-            return
-        restriction = PageViewRestriction.objects.create(page=self, restriction_type=self.dataset.restriction)
-        if self.dataset.restriction == Dataset.GROUPS:
-            restriction.groups.set(self.dataset.groups.all())
-
-    def get_context(self, request, *args, **kwargs):
-        from portal.stats.services.data import load_dataset_data
-
-        context = super().get_context(request, *args, **kwargs)
-        context["stats_data"] = load_dataset_data(self.dataset)
-        return context
