@@ -19,6 +19,7 @@ from portal.core.views import health, robots_txt
 from portal.pages import views as pages_views
 from portal.pages.feeds import LatestAtomFeed, LatestFeed, TopicAtomFeed, TopicFeed
 from portal.pages.sitemaps import sitemap_view
+from portal.stats.api import api as stats_api
 
 feed_patterns = [
     path("latest/rss/", LatestFeed(), name="latest-rss"),
@@ -31,7 +32,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v2/", api_router.urls),
-    path("api/stats/", include("portal.stats.api_urls")),
+    path("api/stats/", stats_api.urls),
     path("health/", health, name="health"),
     path("robots.txt", robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap_view, name="sitemap"),

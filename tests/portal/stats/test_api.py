@@ -105,3 +105,47 @@ def test_openapi_document_validates_and_lists_the_endpoints(client, db):
     assert set(document["paths"]) == {"/datasets/", "/datasets/{slug}/observations/", "/openapi.json"}
     parameters = {p["name"] for p in document["paths"]["/datasets/{slug}/observations/"]["get"]["parameters"]}
     assert {"country", "period_from", "period_to", "page"} <= parameters
+
+
+def test_an_empty_dataset_is_one_empty_page(client, db):
+    make_dataset("empty", title="Nothing yet")
+    data = client.get("/api/stats/datasets/empty/observations/").json()
+    assert (data["count"], data["page"], data["num_pages"], data["next"], data["results"]) == (0, 1, 1, None, [])
+    assert client.get("/api/stats/datasets/empty/observations/?page=2").status_code == 404
+
+
+@pytest.mark.parametrize("query", ["page=0", "page=-1"])
+def test_pages_below_one_do_not_exist(client, big, query):
+    response = client.get(f"/api/stats/datasets/big/observations/?{query}")
+    assert response.status_code == 404
+    assert "does not exist" in response.json()["error"]
+
+
+def test_a_hidden_dataset_is_404_whatever_the_filters_say(client, members_only):
+    """The dataset is looked up before any filter is read, so a bad filter cannot tell hidden from missing."""
+    for slug in ("members-figures", "no-such-thing"):
+        response = client.get(f"/api/stats/datasets/{slug}/observations/?country=XX&page=two")
+        assert response.status_code == 404
+        assert response.json() == {"error": f'No dataset "{slug}" (or it is not visible to you).'}
+
+
+@pytest.mark.parametrize("url", ["/api/stats/datasets/", "/api/stats/datasets/big/observations/",
+                                 "/api/stats/openapi.json"])
+def test_only_get_is_allowed(client, big, url):
+    assert client.get(url)["Content-Type"] == "application/json"
+    for method in ("post", "put", "patch", "delete"):
+        response = getattr(client, method)(url)
+        assert response.status_code == 405, method  # not the CSRF check's 403
+        assert response["Allow"] == "GET"
+
+
+def test_openapi_document_names_this_host_and_documents_every_error(client, db):
+    document = client.get("/api/stats/openapi.json", HTTP_HOST="stats.example.org").json()
+    assert document["servers"] == [{"url": "http://stats.example.org/api/stats"}]
+    responses = document["paths"]["/datasets/{slug}/observations/"]["get"]["responses"]
+    assert set(responses) == {"200", "400", "404"}
+    for status in ("400", "404"):
+        assert responses[status]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    country = next(p for p in document["paths"]["/datasets/{slug}/observations/"]["get"]["parameters"]
+                   if p["name"] == "country")
+    assert {"", "DE", "de", "network"} <= set(country["schema"]["enum"])
