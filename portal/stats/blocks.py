@@ -1,9 +1,10 @@
 """Chart blocks for the statistics page.
 
 Each block builds a ``ChartTable`` from the page's dataset (loaded once per page by the page's
-``get_context`` and passed down as ``stats_data``) and renders it as inline SVG, an accessible table with
-the same numbers, and a link to the same numbers as CSV. Blocks never query the database themselves, so
-a page costs the same number of queries however many observations or blocks it has.
+``get_context`` and passed down as ``stats_data``; the numbers come from ``portal.stats.services.tables``) and
+renders it as inline SVG, an accessible table with the same numbers, and a link to the same numbers as CSV.
+Blocks never query the database themselves, so a page costs the same number of queries however many
+observations or blocks it has. The blocks hold what editors choose; the tables hold the arithmetic.
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ from django.urls import reverse
 
 from wagtail import blocks
 
-from portal.core.blocks import HeadingBlock, RichTextBlock
+from django_countries import countries
 
-SHARE_WITHIN_3_DAYS = "share_within_3_days"
+from portal.core.blocks import HeadingBlock, RichTextBlock
+from portal.stats.services import tables
+from portal.stats.services.charts import bar_chart_svg, horizontal_bar_svg, line_chart_svg, stacked_bar_svg
+
+SHARE_WITHIN_3_DAYS = tables.SHARE_WITHIN_3_DAYS
 SHIPPED_MEASURES = [
     ("reports_received", "Reports received"),
     ("reports_illegal", "Reports assessed as illegal"),
@@ -25,10 +30,12 @@ SHIPPED_MEASURES = [
     ("removed_4_to_7_days", "Removed in 4 to 7 days"),
     ("removed_over_7_days", "Removed after more than 7 days"),
 ]
+GRANULARITY_CHOICES = [("year", "Years"), ("quarter", "Quarters")]
 
 
 def measure_choices():
     """Measures editors can chart: every Measure row (falls back to the shipped list before migration)."""
+    # Imported here: blocks are loaded while the models are, before the app registry is ready for queries.
     from django.db import DatabaseError
 
     from portal.stats.models.datasets import Measure
@@ -46,8 +53,6 @@ def series_choices():
 
 
 def country_choices():
-    from django_countries import countries
-
     return [("", "Network total"), *((code, name) for code, name in countries)]
 
 
@@ -72,9 +77,8 @@ class StringMultipleChoiceBlock(blocks.MultipleChoiceBlock):
 
 
 class ChartBlock(blocks.StructBlock):
-    """Shared behaviour: build the table, draw the SVG, link the CSV."""
-
-    chart_template = ""
+    """Shared behaviour: build the table, draw the SVG, link the CSV. Every chart block's template is
+    ``stats/blocks/chart.html`` but the KPI tiles'."""
 
     def chart_table(self, value, data):  # pragma: no cover - every subclass implements it
         raise NotImplementedError
@@ -85,41 +89,23 @@ class ChartBlock(blocks.StructBlock):
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         parent_context = parent_context or {}
-        data = parent_context.get("stats_data")
         block_id = parent_context.get("block_id") or ""
         context["uid"] = f"chart-{block_id or uuid.uuid4().hex[:8]}"
-        if data is None:
-            context["table"] = None
-            return context
-        table = self.chart_table(value, data)
-        context["table"] = table
-        context["dataset"] = data.dataset
-        context["svg"] = self.chart_svg(value, table, context["uid"]) if not table.is_empty() else ""
-        page = parent_context.get("page")
-        if page is not None and block_id:
-            context["csv_url"] = reverse("stats:chart_csv", args=[page.pk, block_id])
+        context["table"] = None  # no dataset: the template says the chart shows figures once there is one
+        data = parent_context.get("stats_data")
+        if data is not None:
+            context.update(self._chart(value, data, context["uid"]))
+            context["csv_url"] = _chart_csv_url(parent_context.get("page"), block_id)
         return context
 
-
-def _chosen_period(value, data):
-    """The period an editor typed in the block (e.g. "2014"), or the dataset's latest year when blank."""
-    return data.find_period(value["period"]) if value.get("period") else data.latest_period()
-
-
-def _values_series(data, country: str, code: str, periods):
-    from portal.stats.services.kpis import share_removed_within_three_days
-
-    out = []
-    for key, _label in periods:
-        values = data.values_for(country, key)
-        out.append(share_removed_within_three_days(values) if code == SHARE_WITHIN_3_DAYS else values.get(code))
-    return out
+    def _chart(self, value, data, uid: str) -> dict:
+        table = self.chart_table(value, data)
+        svg = "" if table.is_empty() else self.chart_svg(value, table, uid)
+        return {"table": table, "dataset": data.dataset, "svg": svg}
 
 
-def _country_label(code: str) -> str:
-    from django_countries import countries
-
-    return countries.name(code) or code if code else "Network total"
+def _chart_csv_url(page, block_id: str) -> str | None:
+    return reverse("stats:chart_csv", args=[page.pk, block_id]) if page is not None and block_id else None
 
 
 class KPITilesBlock(ChartBlock):
@@ -136,36 +122,8 @@ class KPITilesBlock(ChartBlock):
         description = "Key figures for one year, with the change from the year before."
 
     def chart_table(self, value, data):
-        from portal.stats.services.charts import ChartTable
-        from portal.stats.services.kpis import share_removed_within_three_days, year_on_year_change
-
-        period = _chosen_period(value, data)
-        country = value.get("country") or ""
-        where = _country_label(country)
-        if period is None:
-            return ChartTable(title=value.get("heading") or "Key figures", row_header="Figure", columns=["Value"],
-                              rows=[])
-        key, label = period
-        values = data.values_for(country, key)
-        previous = data.previous_period(key)
-        before = data.values_for(country, previous[0]) if previous else {}
-        rows = [
-            ("Reports received", [values.get("reports_received")]),
-            ("Reports assessed as illegal", [values.get("reports_illegal")]),
-            ("Items removed", [values.get("items_removed")]),
-            ("Share of removed items taken down within 3 days", [share_removed_within_three_days(values)]),
-            (
-                f"Change in reports received since {previous[1] if previous else 'the year before'}",
-                [year_on_year_change(values.get("reports_received"), before.get("reports_received"))],
-            ),
-        ]
-        return ChartTable(
-            title=f"{value.get('heading') or 'Key figures'}: {where}, {label}",
-            row_header="Figure",
-            columns=[label],
-            rows=rows,
-            row_kinds=["count", "count", "count", "percent", "change"],
-        )
+        period = data.chosen_period(value.get("period"))
+        return tables.kpi_table(data, heading=value.get("heading"), period=period, place=value.get("country") or "")
 
 
 class TimeSeriesBlock(ChartBlock):
@@ -179,40 +137,30 @@ class TimeSeriesBlock(ChartBlock):
         help_text="Two-letter country codes separated by commas, e.g. DE, NL. Blank: the network total only.",
     )
     include_network = blocks.BooleanBlock(required=False, default=True, help_text="Also show the network total.")
-    granularity = blocks.ChoiceBlock(choices=[("year", "Years"), ("quarter", "Quarters")], default="year")
+    granularity = blocks.ChoiceBlock(choices=GRANULARITY_CHOICES, default="year")
     description = blocks.TextBlock(required=False, help_text="What the chart shows, for readers and screen readers.")
 
     class Meta:
-        template = "stats/blocks/time_series.html"
+        template = "stats/blocks/chart.html"
         icon = "view"
         label = "Time series chart"
         description = "A measure over the years as a line or bar chart, with its data table."
 
     def chart_table(self, value, data):
-        from portal.stats.services.charts import ChartTable
+        figure = tables.series_figure(data, value.get("measure") or "reports_received")
+        return tables.time_series_table(data, heading=value.get("heading"), figure=figure, places=self.places(value),
+                                        granularity=value.get("granularity") or "year",
+                                        description=value.get("description") or "")
 
-        code = value.get("measure") or "reports_received"
-        periods = data.periods_of(value.get("granularity") or "year")
-        places = parse_country_list(value.get("countries"))
-        if value.get("include_network") or not places:
-            places = ["", *places]
-        columns = [_country_label(code_) for code_ in places]
-        series = [_values_series(data, place, code, periods) for place in places]
-        rows = [(label, [column[index] for column in series]) for index, (_key, label) in enumerate(periods)]
-        kind = "percent" if code == SHARE_WITHIN_3_DAYS else "count"
-        label = "Share removed within 3 days" if code == SHARE_WITHIN_3_DAYS else data.measure_label(code)
-        return ChartTable(
-            title=value.get("heading") or label, row_header="Period", columns=columns, rows=rows, kind=kind,
-            description=value.get("description") or "", value_label=label,
-        )
+    @staticmethod
+    def places(value) -> list[str]:
+        """The countries chosen, after the network total ("") when it is asked for or no country is."""
+        countries = parse_country_list(value.get("countries"))
+        return ["", *countries] if value.get("include_network") or not countries else countries
 
     def chart_svg(self, value, table, uid):
-        from portal.stats.services.charts import bar_chart_svg, line_chart_svg
-
-        code = value.get("measure") or ""
-        y_label = table.value_label or code
         draw = bar_chart_svg if value.get("chart_type") == "bar" else line_chart_svg
-        return draw(table, uid, y_label=y_label, x_label="Period")
+        return draw(table, uid, y_label=table.value_label or value.get("measure") or "", x_label="Period")
 
 
 class RemovalTimeBlock(ChartBlock):
@@ -220,37 +168,19 @@ class RemovalTimeBlock(ChartBlock):
 
     heading = blocks.CharBlock(max_length=200, default="How fast content was removed")
     country = StringChoiceBlock(choices=country_choices, required=False, help_text="Blank: the network total")
-    granularity = blocks.ChoiceBlock(choices=[("year", "Years"), ("quarter", "Quarters")], default="year")
+    granularity = blocks.ChoiceBlock(choices=GRANULARITY_CHOICES, default="year")
 
     class Meta:
-        template = "stats/blocks/removal_times.html"
+        template = "stats/blocks/chart.html"
         icon = "time"
         label = "Removal-time stacked bars"
         description = "Stacked bars of the share of removed items taken down within 3, 4-7 and over 7 days."
 
     def chart_table(self, value, data):
-        from portal.stats.services.charts import ChartTable
-        from portal.stats.services.kpis import NOT_REPORTED, REMOVAL_BUCKETS, removal_time_shares
-
-        country = value.get("country") or ""
-        periods = data.periods_of(value.get("granularity") or "year")
-        shares = [removal_time_shares(data.values_for(country, key)) for key, _label in periods]
-        keys = list(REMOVAL_BUCKETS)
-        names = ["Within 3 days", "4 to 7 days", "Over 7 days"]
-        if any(row[NOT_REPORTED] for row in shares):
-            keys.append(NOT_REPORTED)
-            names.append("Time not reported")
-        rows = [(label, [row[key] for key in keys]) for (_key, label), row in zip(periods, shares, strict=True)]
-        return ChartTable(
-            title=f"{value.get('heading') or 'Removal times'}: {_country_label(country)}",
-            row_header="Period", columns=names, rows=rows, kind="percent",
-            description=f"Share of removed items by time to removal, {_country_label(country)}, per period. "
-                        "The same figures are in the table below.",
-        )
+        return tables.removal_time_table(data, heading=value.get("heading"), place=value.get("country") or "",
+                                         granularity=value.get("granularity") or "year")
 
     def chart_svg(self, value, table, uid):
-        from portal.stats.services.charts import stacked_bar_svg
-
         return stacked_bar_svg(table, uid, y_label="Share of removed items", x_label="Period")
 
 
@@ -265,46 +195,21 @@ class CountryTableBlock(ChartBlock):
     show_share = blocks.BooleanBlock(required=False, default=True, help_text="Add the share removed within 3 days.")
 
     class Meta:
-        template = "stats/blocks/country_table.html"
+        template = "stats/blocks/chart.html"
         icon = "table"
         label = "Per-country table"
         description = "A table of figures per country for one year, with a bar chart."
 
     def chart_table(self, value, data):
-        from portal.stats.services.charts import ChartTable
-        from portal.stats.services.kpis import share_removed_within_three_days
-
-        period = _chosen_period(value, data)
-        codes = list(value.get("measures") or ["reports_received", "items_removed"])
-        columns = [data.measure_label(code) for code in codes]
-        kinds = ["count"] * len(codes)
+        codes = value.get("measures") or ["reports_received", "items_removed"]
+        figures = [tables.measure(code, data.measure_label(code)) for code in codes]
         if value.get("show_share"):
-            columns.append("Removed within 3 days (share)")
-            kinds.append("percent")
-        rows = []
-        label = period[1] if period else ""
-        if period:
-            for country in data.countries:
-                values = data.country_values(country, period[0])
-                if not values:
-                    continue
-                cells = [values.get(code) for code in codes]
-                if value.get("show_share"):
-                    cells.append(share_removed_within_three_days(values))
-                rows.append((_country_label(country), cells))
-        return ChartTable(
-            title=f"{value.get('heading') or 'Figures by country'}, {label}".rstrip(", "),
-            row_header="Country", columns=columns, rows=rows, column_kinds=kinds,
-            description=f"{columns[0] if columns else 'Figures'} per country in {label}. "
-                        "All figures are in the table below.",
-        )
+            figures.append(tables.share_within_three_days("Removed within 3 days (share)"))
+        return tables.country_table(data, heading=value.get("heading"),
+                                    period=data.chosen_period(value.get("period")), figures=figures)
 
     def chart_svg(self, value, table, uid):
-        from portal.stats.services.charts import horizontal_bar_svg
-
-        if not table.columns:
-            return ""
-        return horizontal_bar_svg(table, uid, column=0)
+        return horizontal_bar_svg(table, uid, column=0) if table.columns else ""
 
 
 class StatisticsStreamBlock(blocks.StreamBlock):

@@ -48,9 +48,8 @@ class DatasetData:
 
     def periods_of(self, granularity: str = "year") -> list[tuple[int, str]]:
         """Only yearly or only quarterly periods."""
-        if granularity == "quarter":
-            return [(key, label) for key, label in self.periods if key % 10]
-        return [(key, label) for key, label in self.periods if key % 10 == 0]
+        quarterly = granularity == "quarter"
+        return [(key, label) for key, label in self.periods if bool(key % 10) == quarterly]
 
     @cached_property
     def countries(self) -> list[str]:
@@ -67,23 +66,20 @@ class DatasetData:
 
     def country_values(self, country: str, key: int) -> dict[str, int]:
         """A country's figures for a period: its own row, or the sum of its organisations' rows."""
-        by_org = self._index.get((key, country))
-        if not by_org:
-            return {}
+        by_org = self._index.get((key, country), {})
         if "" in by_org:
             return dict(by_org[""][0].values)
-        return sum_figures(obs.values for rows in by_org.values() for obs in rows)
+        return _sum_organisations(by_org)
 
     def network_values(self, key: int) -> dict[str, int]:
         """Network-wide figures for a period: the explicit network row if the file has one, else the sum of
-        the country figures (never both, so nothing is counted twice)."""
-        explicit = self._index.get((key, ""), {}).get("")
-        if explicit:
-            return dict(explicit[0].values)
+        the country figures (never both, so nothing is counted twice), else the sum of the network-wide rows of
+        single organisations."""
+        by_org = self._index.get((key, ""), {})
+        if "" in by_org:
+            return dict(by_org[""][0].values)
         country_rows = [self.country_values(code, key) for code in self.countries]
-        if any(country_rows):
-            return sum_figures(country_rows)
-        return sum_figures(obs.values for rows in self._index.get((key, ""), {}).values() for obs in rows)
+        return sum_figures(country_rows) if any(country_rows) else _sum_organisations(by_org)
 
     def values_for(self, country: str, key: int) -> dict[str, int]:
         """Figures for a country ("" = network) in a period."""
@@ -101,9 +97,17 @@ class DatasetData:
     def find_period(self, label: str) -> tuple[int, str] | None:
         return next(((k, lab) for k, lab in self.periods if lab == label.strip()), None)
 
+    def chosen_period(self, label: str | None) -> tuple[int, str] | None:
+        """The period an editor named (e.g. "2014"), or the latest year when the name is blank."""
+        return self.find_period(label) if label else self.latest_period()
+
     def measure_label(self, code: str) -> str:
         measure = self.measures.get(code)
         return measure.label if measure else code.replace("_", " ").capitalize()
+
+
+def _sum_organisations(by_org: dict[str, list[Obs]]) -> dict[str, int]:
+    return sum_figures(obs.values for rows in by_org.values() for obs in rows)
 
 
 def load_dataset_data(dataset: Dataset) -> DatasetData:
