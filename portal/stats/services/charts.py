@@ -8,6 +8,7 @@ escaped, so the output is well-formed XML. No JavaScript is involved and the cha
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
@@ -35,11 +36,10 @@ class ChartTable:
     row_kinds: list[str] | None = None  # per-row kinds (KPI tiles)
 
     def kind_at(self, row: int, column: int) -> str:
-        if self.row_kinds:
-            return self.row_kinds[row]
-        if self.column_kinds:
-            return self.column_kinds[column]
-        return self.kind
+        return self.row_kinds[row] if self.row_kinds else self.column_kind(column)
+
+    def column_kind(self, column: int) -> str:
+        return self.column_kinds[column] if self.column_kinds else self.kind
 
     def format(self, value, kind: str | None = None) -> str:
         kind = kind or self.kind
@@ -96,20 +96,23 @@ def _axis_label(value: float, kind: str) -> str:
     return f"{value:,.0f}"
 
 
-def _open_svg(uid: str, table: ChartTable, description: str) -> list[str]:
+PLOT_HEIGHT = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+BASELINE = MARGIN_TOP + PLOT_HEIGHT
+
+
+def _open_svg(uid: str, table: ChartTable, height: int = HEIGHT) -> list[str]:
     return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="stats-chart__svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="stats-chart__svg" viewBox="0 0 {WIDTH} {height}" '
         f'width="100%" role="img" aria-labelledby="{uid}-title {uid}-desc" focusable="false">',
         f'<title id="{uid}-title">{escape(table.title)}</title>',
-        f'<desc id="{uid}-desc">{escape(description)}</desc>',
+        f'<desc id="{uid}-desc">{escape(_describe(table))}</desc>',
     ]
 
 
 def _axes(parts: list[str], top: float, table: ChartTable, y_label: str, x_label: str) -> None:
-    plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
     for step in range(5):
         fraction = step / 4
-        y = MARGIN_TOP + plot_h * (1 - fraction)
+        y = MARGIN_TOP + PLOT_HEIGHT * (1 - fraction)
         parts.append(
             f'<line x1="{MARGIN_LEFT}" y1="{y:.1f}" x2="{WIDTH - MARGIN_RIGHT}" y2="{y:.1f}" '
             f'stroke="#d0d5dd" stroke-width="1"/>'
@@ -118,10 +121,11 @@ def _axes(parts: list[str], top: float, table: ChartTable, y_label: str, x_label
             f'<text x="{MARGIN_LEFT - 8}" y="{y + 4:.1f}" text-anchor="end" font-size="12" fill="#333">'
             f"{escape(_axis_label(top * fraction, table.kind))}</text>"
         )
-    base = MARGIN_TOP + plot_h
-    parts.append(f'<line x1="{MARGIN_LEFT}" y1="{base}" x2="{WIDTH - MARGIN_RIGHT}" y2="{base}" stroke="#333"/>')
+    parts.append(f'<line x1="{MARGIN_LEFT}" y1="{BASELINE}" x2="{WIDTH - MARGIN_RIGHT}" y2="{BASELINE}" '
+                 'stroke="#333"/>')
+    middle = MARGIN_TOP + PLOT_HEIGHT / 2
     parts.append(
-        f'<text x="16" y="{MARGIN_TOP + plot_h / 2:.1f}" transform="rotate(-90 16 {MARGIN_TOP + plot_h / 2:.1f})" '
+        f'<text x="16" y="{middle:.1f}" transform="rotate(-90 16 {middle:.1f})" '
         f'text-anchor="middle" font-size="12" fill="#333" class="stats-chart__axis-label">{escape(y_label)}</text>'
     )
     parts.append(
@@ -134,10 +138,13 @@ def _legend(parts: list[str], labels: list[str]) -> None:
     x = MARGIN_LEFT
     y = HEIGHT - 30
     for index, label in enumerate(labels):
-        colour = PALETTE[index % len(PALETTE)]
-        parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{colour}"/>')
+        parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{_colour(index)}"/>')
         parts.append(f'<text x="{x + 14}" y="{y}" font-size="11" fill="#333">{escape(label)}</text>')
         x += 24 + 6.5 * len(label)
+
+
+def _colour(series: int) -> str:
+    return PALETTE[series % len(PALETTE)]
 
 
 def _x_positions(count: int) -> tuple[float, list[float]]:
@@ -165,154 +172,181 @@ def _describe(table: ChartTable) -> str:
     return f"{series} by {table.row_header.lower()}, {first} to {last}. The same figures are in the table below."
 
 
-def _empty(parts: list[str]) -> str:
-    parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" font-size="14" fill="#333">'
+def _empty(parts: list[str], height: int = HEIGHT) -> str:
+    parts.append(f'<text x="{WIDTH / 2}" y="{height / 2}" text-anchor="middle" font-size="14" fill="#333">'
                  "No figures available</text></svg>")
+    return "".join(parts)
+
+
+def _tooltip(table: ChartTable, series: int, label: str, value: float) -> str:
+    return f"<title>{escape(f'{table.columns[series]}, {label}: {table.format(value)}')}</title>"
+
+
+def _y(value: float, top: float) -> float:
+    """Where a value sits on the value axis (SVG y grows downwards)."""
+    return MARGIN_TOP + PLOT_HEIGHT * (1 - value / top)
+
+
+# What a vertical chart draws inside the shared frame: (table, axis top, slot width, slot centres) -> SVG parts.
+Marks = Callable[[ChartTable, float, float, list[float]], list[str]]
+
+
+def _vertical_chart(table: ChartTable, uid: str, top: float, marks: Marks, axis_labels: tuple[str, str],
+                    legend: bool) -> str:
+    """The frame every vertical chart shares: title and description, axes, the marks, legend, category labels."""
+    parts = _open_svg(uid, table)
+    if table.is_empty():
+        return _empty(parts)
+    y_label, x_label = axis_labels
+    _axes(parts, top, table, y_label, x_label or table.row_header)
+    slot, centres = _x_positions(len(table.rows))
+    parts += marks(table, top, slot, centres)
+    if legend:
+        _legend(parts, table.columns)
+    _category_labels(parts, [label for label, _ in table.rows], centres)
+    parts.append("</svg>")
     return "".join(parts)
 
 
 def line_chart_svg(table: ChartTable, uid: str, y_label: str = "", x_label: str = "") -> str:
     """A line per column over the rows (periods). Gaps where a value is missing."""
-    parts = _open_svg(uid, table, _describe(table))
-    if table.is_empty():
-        return _empty(parts)
-    top = _top(table)
-    _axes(parts, top, table, y_label, x_label or table.row_header)
-    _slot, centres = _x_positions(len(table.rows))
-    plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    for series, name in enumerate(table.columns):
-        colour = PALETTE[series % len(PALETTE)]
-        segment: list[str] = []
-        segments: list[list[str]] = [segment]
-        for (label, values), x in zip(table.rows, centres, strict=True):
-            value = values[series]
-            if value is None:
-                segment = []
-                segments.append(segment)
-                continue
-            y = MARGIN_TOP + plot_h * (1 - value / top)
-            segment.append(f"{x:.1f},{y:.1f}")
-            parts.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}">'
-                f"<title>{escape(f'{name}, {label}: {table.format(value)}')}</title></circle>"
-            )
-        for points in segments:
-            if len(points) > 1:
-                parts.append(
-                    f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" stroke-width="2.5"/>'
-                )
-    if len(table.columns) > 1:
-        _legend(parts, table.columns)
-    _category_labels(parts, [label for label, _ in table.rows], centres)
-    parts.append("</svg>")
-    return "".join(parts)
+    return _vertical_chart(table, uid, _top(table), _lines, (y_label, x_label), legend=len(table.columns) > 1)
 
 
 def bar_chart_svg(table: ChartTable, uid: str, y_label: str = "", x_label: str = "") -> str:
     """Grouped vertical bars: one group per row, one bar per column."""
-    parts = _open_svg(uid, table, _describe(table))
-    if table.is_empty():
-        return _empty(parts)
-    top = _top(table)
-    _axes(parts, top, table, y_label, x_label or table.row_header)
-    slot, centres = _x_positions(len(table.rows))
-    plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    count = max(len(table.columns), 1)
-    bar_w = slot * 0.8 / count
-    for (label, values), centre in zip(table.rows, centres, strict=True):
-        for series, value in enumerate(values):
-            if value is None:
-                continue
-            height = plot_h * value / top
-            x = centre - slot * 0.4 + bar_w * series
-            y = MARGIN_TOP + plot_h - height
-            parts.append(
-                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{height:.1f}" '
-                f'fill="{PALETTE[series % len(PALETTE)]}">'
-                f"<title>{escape(f'{table.columns[series]}, {label}: {table.format(value)}')}</title></rect>"
-            )
-    if len(table.columns) > 1:
-        _legend(parts, table.columns)
-    _category_labels(parts, [label for label, _ in table.rows], centres)
-    parts.append("</svg>")
-    return "".join(parts)
+    return _vertical_chart(table, uid, _top(table), _grouped_bars, (y_label, x_label), legend=len(table.columns) > 1)
 
 
 def stacked_bar_svg(table: ChartTable, uid: str, y_label: str = "", x_label: str = "") -> str:
     """One vertical bar per row, stacked from the columns (meant for shares that add up to 100%)."""
-    parts = _open_svg(uid, table, _describe(table))
-    if table.is_empty():
-        return _empty(parts)
-    top = max(1.0, _top(table, stacked=True)) if table.kind == "percent" else _top(table, stacked=True)
-    _axes(parts, top, table, y_label, x_label or table.row_header)
-    slot, centres = _x_positions(len(table.rows))
-    plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    bar_w = slot * 0.6
+    top = _top(table, stacked=True)
+    if table.kind == "percent":
+        top = max(1.0, top)
+    return _vertical_chart(table, uid, top, _stacked_bars, (y_label, x_label), legend=True)
+
+
+def _lines(table: ChartTable, top: float, slot: float, centres: list[float]) -> list[str]:
+    return [part for series in range(len(table.columns)) for part in _line(table, series, top, centres)]
+
+
+def _line(table: ChartTable, series: int, top: float, centres: list[float]) -> list[str]:
+    """One column's points (each with its value as a tooltip), joined by lines where no value is missing."""
+    points = [(label, values[series], x) for (label, values), x in zip(table.rows, centres, strict=True)]
+    parts = [_point(table, series, label, value, x, top) for label, value, x in points if value is not None]
+    return parts + [f'<polyline points="{" ".join(run)}" fill="none" stroke="{_colour(series)}" stroke-width="2.5"/>'
+                    for run in _runs(points, top) if len(run) > 1]
+
+
+def _point(table: ChartTable, series: int, label: str, value: float, x: float, top: float) -> str:
+    return (f'<circle cx="{x:.1f}" cy="{_y(value, top):.1f}" r="4" fill="{_colour(series)}">'
+            f"{_tooltip(table, series, label, value)}</circle>")
+
+
+def _runs(points: list[tuple[str, float | None, float]], top: float) -> list[list[str]]:
+    """The "x,y" points of a line, split where a value is missing."""
+    runs: list[list[str]] = [[]]
+    for _label, value, x in points:
+        if value is None:
+            runs.append([])
+        else:
+            runs[-1].append(f"{x:.1f},{_y(value, top):.1f}")
+    return runs
+
+
+def _bar(table: ChartTable, series: int, label: str, value: float, box: tuple[float, float, float, float],
+         outline: str = "") -> str:
+    x, y, width, height = box
+    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" fill="{_colour(series)}"'
+            f"{outline}>{_tooltip(table, series, label, value)}</rect>")
+
+
+def _grouped_bars(table: ChartTable, top: float, slot: float, centres: list[float]) -> list[str]:
+    width = slot * 0.8 / max(len(table.columns), 1)
+    parts = []
     for (label, values), centre in zip(table.rows, centres, strict=True):
-        y = MARGIN_TOP + plot_h
         for series, value in enumerate(values):
-            if not value:
-                continue
-            height = plot_h * value / top
-            y -= height
-            parts.append(
-                f'<rect x="{centre - bar_w / 2:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{height:.1f}" '
-                f'fill="{PALETTE[series % len(PALETTE)]}" stroke="#fff" stroke-width="1">'
-                f"<title>{escape(f'{table.columns[series]}, {label}: {table.format(value)}')}</title></rect>"
-            )
-    _legend(parts, table.columns)
-    _category_labels(parts, [label for label, _ in table.rows], centres)
-    parts.append("</svg>")
-    return "".join(parts)
+            if value is not None:
+                height = PLOT_HEIGHT * value / top
+                box = (centre - slot * 0.4 + width * series, BASELINE - height, width, height)
+                parts.append(_bar(table, series, label, value, box))
+    return parts
+
+
+def _stacked_bars(table: ChartTable, top: float, slot: float, centres: list[float]) -> list[str]:
+    width = slot * 0.6
+    parts = []
+    for (label, values), centre in zip(table.rows, centres, strict=True):
+        y = BASELINE
+        for series, value in enumerate(values):
+            if value:
+                height = PLOT_HEIGHT * value / top
+                y -= height
+                box = (centre - width / 2, y, width, height)
+                parts.append(_bar(table, series, label, value, box, outline=' stroke="#fff" stroke-width="1"'))
+    return parts
+
+
+HBAR_ROW_HEIGHT, HBAR_LABEL_WIDTH = 24, 150
 
 
 def horizontal_bar_svg(table: ChartTable, uid: str, column: int = 0, x_label: str = "") -> str:
     """One horizontal bar per row for a single column (e.g. a measure per country)."""
     values = [(label, row[column]) for label, row in table.rows]
-    row_h = 24
-    height = MARGIN_TOP + row_h * max(len(values), 1) + 40
-    label_w = 150
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="stats-chart__svg" viewBox="0 0 {WIDTH} {height}" '
-        f'width="100%" role="img" aria-labelledby="{uid}-title {uid}-desc" focusable="false">',
-        f'<title id="{uid}-title">{escape(table.title)}</title>',
-        f'<desc id="{uid}-desc">{escape(_describe(table))}</desc>',
-    ]
-    present = [value for _label, value in values if value is not None]
-    if not present:
-        parts.append(f'<text x="{WIDTH / 2}" y="{height / 2}" text-anchor="middle" font-size="14">'
-                     "No figures available</text></svg>")
-        return "".join(parts)
-    col_kind = table.column_kinds[column] if table.column_kinds else table.kind
-    top = max(1.0, nice_max(max(present))) if col_kind == "percent" else nice_max(max(present))
-    plot_w = WIDTH - label_w - MARGIN_RIGHT - 60
+    height = MARGIN_TOP + HBAR_ROW_HEIGHT * max(len(values), 1) + 40
+    parts = _open_svg(uid, table, height)
+    top = _horizontal_top(table, column)
+    if top is None:
+        return _empty(parts, height)
+    plot_w = WIDTH - HBAR_LABEL_WIDTH - MARGIN_RIGHT - 60
     for index, (label, value) in enumerate(values):
-        y = MARGIN_TOP + row_h * index
-        parts.append(f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" font-size="12" fill="#333">'
-                     f"{escape(label)}</text>")
-        if value is None:
-            parts.append(f'<text x="{label_w + 4}" y="{y + 16}" font-size="12" fill="#333">n/a</text>')
-            continue
-        bar = plot_w * value / top
-        shown = table.format(value, table.kind_at(index, column))
-        parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{bar:.1f}" height="{row_h - 8}" fill="{PALETTE[0]}"/>')
-        parts.append(f'<text x="{label_w + bar + 6:.1f}" y="{y + 16}" font-size="12" fill="#333">'
-                     f"{escape(shown)}</text>")
-    axis_y = MARGIN_TOP + row_h * len(values) + 24
-    parts.append(f'<text x="{label_w + plot_w / 2:.1f}" y="{axis_y}" text-anchor="middle" font-size="12" '
+        parts += _horizontal_bar(table, index, column, (label, value), plot_w * (value or 0) / top)
+    axis_y = MARGIN_TOP + HBAR_ROW_HEIGHT * len(values) + 24
+    parts.append(f'<text x="{HBAR_LABEL_WIDTH + plot_w / 2:.1f}" y="{axis_y}" text-anchor="middle" font-size="12" '
                  f'fill="#333" class="stats-chart__axis-label">{escape(x_label or table.columns[column])}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
+def _horizontal_top(table: ChartTable, column: int) -> float | None:
+    """The value axis maximum of one column (shares reach at least 100%); None when it has no values."""
+    highest = max((row[column] for _label, row in table.rows if row[column] is not None), default=None)
+    if highest is None:
+        return None
+    return max(1.0, nice_max(highest)) if table.column_kind(column) == "percent" else nice_max(highest)
+
+
+def _horizontal_bar(table: ChartTable, index: int, column: int, row: tuple[str, float | None], bar: float) -> list[str]:
+    """A row's label, then its bar and value (or "n/a")."""
+    label, value = row
+    y = MARGIN_TOP + HBAR_ROW_HEIGHT * index
+    parts = [f'<text x="{HBAR_LABEL_WIDTH - 8}" y="{y + 16}" text-anchor="end" font-size="12" fill="#333">'
+             f"{escape(label)}</text>"]
+    if value is None:
+        return [*parts, f'<text x="{HBAR_LABEL_WIDTH + 4}" y="{y + 16}" font-size="12" fill="#333">n/a</text>']
+    shown = table.format(value, table.kind_at(index, column))
+    return [
+        *parts,
+        f'<rect x="{HBAR_LABEL_WIDTH}" y="{y + 4}" width="{bar:.1f}" height="{HBAR_ROW_HEIGHT - 8}" '
+        f'fill="{PALETTE[0]}"/>',
+        f'<text x="{HBAR_LABEL_WIDTH + bar + 6:.1f}" y="{y + 16}" font-size="12" fill="#333">{escape(shown)}</text>',
+    ]
+
+
 def _top(table: ChartTable, stacked: bool = False) -> float:
-    if stacked:
-        highest = max((sum(value or 0 for value in values) for _label, values in table.rows), default=0)
-    else:
-        highest = max((value for _label, values in table.rows for value in values if value is not None), default=0)
-    if table.kind == "percent":
-        return min(nice_max(highest), 1.0) if highest <= 1 else nice_max(highest)
+    """The value axis maximum: a round number at or above the highest value (or stack); shares stop at 100%."""
+    highest = _highest_stack(table) if stacked else _highest_value(table)
+    if table.kind == "percent" and highest <= 1:
+        return min(nice_max(highest), 1.0)
     return nice_max(highest)
+
+
+def _highest_value(table: ChartTable) -> float:
+    return max((value for _label, values in table.rows for value in values if value is not None), default=0)
+
+
+def _highest_stack(table: ChartTable) -> float:
+    return max((sum(value or 0 for value in values) for _label, values in table.rows), default=0)
 
 
 __all__ = [
