@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from django.utils.html import escape
 
+from django_countries import countries
+
+from portal.stats.services.data import DatasetData, load_dataset_data
 from portal.stats.services.kpis import format_count, format_percent, share_removed_within_three_days
 
 FONT = "font-family:Arial,Helvetica,sans-serif;"
 INK, ACCENT, MUTED = "#0b2545", "#1b7f79", "#4a5568"
 
 
+def _source_row(source: str, cell_attributes: str) -> str:
+    return f"<tr><td {cell_attributes}>Source: {escape(source)}</td></tr>" if source else ""
+
+
 def render_email_kpi(value: str, label: str, source: str = "") -> str:
     """One headline figure (e.g. "91%", "of removed content taken down within three days") as a table."""
-    source_row = (
-        f'<tr><td style="{FONT}font-size:12px;color:{MUTED};padding:4px 16px 12px 16px;">'
-        f"Source: {escape(source)}</td></tr>"
-        if source
-        else ""
-    )
+    source_row = _source_row(source, f'style="{FONT}font-size:12px;color:{MUTED};padding:4px 16px 12px 16px;"')
     return (
         '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
         f'style="border-collapse:collapse;border-left:4px solid {ACCENT};background:#f4f7fa;margin:0 0 16px 0;">'
@@ -41,40 +43,49 @@ def render_email_bar_chart(
 
     Missing values are written "n/a" with no bar. ``percent`` means values are shares between 0 and 1.
     """
-    present = [value for _label, value in bars if value is not None]
-    top = max(present, default=0) or 1
-    if percent:
-        top = max(top, 1)
-    rows = []
-    for label, value in bars:
-        shown = (format_percent(value) if percent else format_count(value)) if value is not None else "n/a"
-        length = round(width * (value or 0) / top)
-        bar = (
-            f'<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">'
-            f'<tr><td width="{length}" height="14" style="width:{length}px;height:14px;background:{ACCENT};'
-            f'font-size:1px;line-height:1px;">&nbsp;</td></tr></table>'
-            if value
-            else ""
-        )
-        rows.append(
-            f'<tr><td style="{FONT}font-size:13px;color:{INK};padding:4px 8px 4px 0;white-space:nowrap;">'
-            f"{escape(label)}</td>"
-            f'<td style="padding:4px 8px 4px 0;">{bar}</td>'
-            f'<td style="{FONT}font-size:13px;color:{INK};padding:4px 0;text-align:right;white-space:nowrap;">'
-            f"{escape(shown)}</td></tr>"
-        )
-    source_row = (
-        f'<tr><td colspan="3" style="{FONT}font-size:12px;color:{MUTED};padding-top:8px;">'
-        f"Source: {escape(source)}</td></tr>"
-        if source
-        else ""
-    )
+    top = _bar_scale(bars, percent)
+    rows = "".join(_email_bar_row(label, value, round(width * (value or 0) / top), percent) for label, value in bars)
+    source_row = _source_row(source, f'colspan="3" style="{FONT}font-size:12px;color:{MUTED};padding-top:8px;"')
     return (
         '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
         'style="border-collapse:collapse;margin:0 0 16px 0;">'
         f'<tr><td colspan="3" style="{FONT}font-size:16px;font-weight:bold;color:{INK};padding-bottom:8px;">'
-        f"{escape(title)}</td></tr>{''.join(rows)}{source_row}</table>"
+        f"{escape(title)}</td></tr>{rows}{source_row}</table>"
     )
+
+
+def _bar_scale(bars: list[tuple[str, float | int | None]], percent: bool) -> float:
+    """The value a full-width bar stands for: the largest value (and at least 100% for shares)."""
+    top = max((value for _label, value in bars if value is not None), default=0) or 1
+    return max(top, 1) if percent else top
+
+
+def _email_bar_row(label: str, value: float | int | None, length: int, percent: bool) -> str:
+    """The label, a bar ``length`` pixels long (none for a missing or zero value), and the value written out."""
+    shown = "n/a" if value is None else format_percent(value) if percent else format_count(value)
+    bar = (
+        f'<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">'
+        f'<tr><td width="{length}" height="14" style="width:{length}px;height:14px;background:{ACCENT};'
+        f'font-size:1px;line-height:1px;">&nbsp;</td></tr></table>'
+        if value
+        else ""
+    )
+    return (
+        f'<tr><td style="{FONT}font-size:13px;color:{INK};padding:4px 8px 4px 0;white-space:nowrap;">'
+        f"{escape(label)}</td>"
+        f'<td style="padding:4px 8px 4px 0;">{bar}</td>'
+        f'<td style="{FONT}font-size:13px;color:{INK};padding:4px 0;text-align:right;white-space:nowrap;">'
+        f"{escape(shown)}</td></tr>"
+    )
+
+
+def _readable_period(dataset, viewer, period: str | None) -> tuple[DatasetData, tuple[int, str]] | None:
+    """The dataset's figures and the period asked for (the latest when blank), if the audience may read them."""
+    if not dataset.is_visible_to(viewer):
+        return None
+    data = load_dataset_data(dataset)
+    found = data.chosen_period(period)
+    return (data, found) if found else None
 
 
 def render_email_dataset_kpis(dataset, viewer, period: str | None = None) -> str:
@@ -82,16 +93,12 @@ def render_email_dataset_kpis(dataset, viewer, period: str | None = None) -> str
 
     ``viewer`` is the audience (a Viewer from the privacy gate); "" if it may not read the dataset.
     """
-    from portal.stats.services.data import load_dataset_data
-
-    if not dataset.is_visible_to(viewer):
+    readable = _readable_period(dataset, viewer, period)
+    if readable is None:
         return ""
-    data = load_dataset_data(dataset)
-    found = data.find_period(period) if period else data.latest_period()
-    if found is None:
-        return ""
-    values = data.network_values(found[0])
-    source = f"{dataset.title}, {found[1]}"
+    data, (key, label) = readable
+    values = data.network_values(key)
+    source = f"{dataset.title}, {label}"
     parts = [
         render_email_kpi(format_percent(share_removed_within_three_days(values)),
                          "of removed illegal content was taken down within three days", source),
@@ -103,17 +110,9 @@ def render_email_dataset_kpis(dataset, viewer, period: str | None = None) -> str
 
 def render_email_dataset_bar_chart(dataset, viewer, measure: str = "items_removed", period: str | None = None) -> str:
     """One measure per country for a period, as an email bar chart; "" if the audience may not read it."""
-    from django_countries import countries
-
-    from portal.stats.services.data import load_dataset_data
-
-    if not dataset.is_visible_to(viewer):
+    readable = _readable_period(dataset, viewer, period)
+    if readable is None:
         return ""
-    data = load_dataset_data(dataset)
-    found = data.find_period(period) if period else data.latest_period()
-    if found is None:
-        return ""
-    bars = [(countries.name(code), data.country_values(code, found[0]).get(measure)) for code in data.countries]
-    return render_email_bar_chart(
-        f"{data.measure_label(measure)} by country, {found[1]}", bars, source=dataset.title
-    )
+    data, (key, label) = readable
+    bars = [(countries.name(code), data.country_values(code, key).get(measure)) for code in data.countries]
+    return render_email_bar_chart(f"{data.measure_label(measure)} by country, {label}", bars, source=dataset.title)
