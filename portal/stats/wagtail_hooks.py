@@ -21,7 +21,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from portal.stats.forms import ImportUploadForm
 from portal.stats.models import Dataset, ImportRun, Measure, StatisticsPage
-from portal.stats.services.importer import import_csv
+from portal.stats.services.importer import check_upload
 
 IMPORT_PERMISSION = "stats.add_importrun"
 
@@ -67,21 +67,8 @@ def import_upload(request):
     _check(request)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        dataset = form.cleaned_data["dataset"]
-        text = form.cleaned_data["text"]
-        result = import_csv(dataset, text, dry_run=True)
-        run = ImportRun.objects.create(
-            dataset=dataset,
-            filename=form.cleaned_data["file"].name[:255],
-            content=text,
-            uploaded_by=request.user,
-            status=ImportRun.PENDING if result.ok else ImportRun.FAILED,
-            rows=result.rows,
-            created=result.created,
-            updated=result.updated,
-            unchanged=result.unchanged,
-            errors=[str(error) for error in result.errors],
-        )
+        data = form.cleaned_data
+        run = check_upload(data["dataset"], data["file"].name, data["text"], request.user)
         return redirect("stats_import_run", run.pk)
     recent = ImportRun.objects.select_related("dataset", "uploaded_by").defer("content")[:10]
     return render(request, "stats/admin/import_upload.html", {"form": form, "recent": recent})

@@ -43,15 +43,20 @@ def _period_field(description: str) -> Any:
 
 
 def _period_bound(name: str, raw: str, *, end: bool) -> Q:
-    """``period_key >= `` (or ``<=`` for the end) the period written in ``raw``; a year includes its quarters."""
+    """``period_key >=`` the period written in ``raw`` (``<=`` for the end); blank: no bound."""
     if not raw:
         return Q()
+    key = _period_key(name, raw, end=end)
+    return Q(period_key__lte=key) if end else Q(period_key__gte=key)
+
+
+def _period_key(name: str, raw: str, *, end: bool) -> int:
+    """The period's key; a year stands for its first period at the start and its last at the end."""
     match = PERIOD_RE.fullmatch(raw)
     if not match:
         raise HttpError(400, f'Bad {name} "{raw}": use a year such as 2014 or a quarter such as 2014-Q2.')
     year, quarter = int(match.group(1)), match.group(2)
-    key = period_key(year, int(quarter)) if quarter else year * 10 + (9 if end else 0)
-    return Q(period_key__lte=key) if end else Q(period_key__gte=key)
+    return period_key(year, int(quarter)) if quarter else year * 10 + (9 if end else 0)
 
 
 class ObservationFilter(FilterSchema):

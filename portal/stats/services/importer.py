@@ -18,11 +18,13 @@ from itertools import chain
 
 from django.db import connection, transaction
 
-from portal.stats.models.datasets import Dataset, Measure, Observation
+from portal.stats.models.datasets import Dataset, ImportRun, Measure, Observation
 from portal.stats.services.kpis import ITEMS_REMOVED, REMOVAL_BUCKETS, format_count
 from portal.stats.services.parser import KEY_COLUMNS, ParsedRow, Progress, RowError, no_progress, parse_csv
 
-__all__ = ["KEY_COLUMNS", "ImportResult", "RowError", "check_removal_buckets", "import_csv", "parse_csv"]
+__all__ = [
+    "KEY_COLUMNS", "ImportResult", "RowError", "check_removal_buckets", "check_upload", "import_csv", "parse_csv",
+]
 
 BATCH_SIZE = 1000
 
@@ -94,6 +96,23 @@ def import_csv(
         if not dry_run:
             _apply(dataset, plan, progress, progress_every)
     return result
+
+
+def check_upload(dataset: Dataset, filename: str, text: str, user) -> ImportRun:
+    """Dry-run an uploaded file and keep it as an ``ImportRun``: pending confirmation, or failed with its problems."""
+    result = import_csv(dataset, text, dry_run=True)
+    return ImportRun.objects.create(
+        dataset=dataset,
+        filename=filename[:255],
+        content=text,
+        uploaded_by=user,
+        status=ImportRun.PENDING if result.ok else ImportRun.FAILED,
+        rows=result.rows,
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        errors=[str(error) for error in result.errors],
+    )
 
 
 @dataclass

@@ -122,16 +122,21 @@ def _column_problem(name: str, seen: set[str], measure_codes: set[str]) -> str |
 
 def check_header(columns: list[str], measure_codes: set[str]) -> list[RowError]:
     """Every problem with the (lower-cased, stripped) column names of the header row."""
+    errors = _column_errors(columns, measure_codes)
+    errors += [RowError(1, required, f'the required column "{required}" is missing from the header.')
+               for required in REQUIRED_COLUMNS if required not in columns]
+    if not errors and not measure_codes.intersection(columns):
+        errors.append(RowError(1, "", "the file has no figure columns (such as items_removed)."))
+    return errors
+
+
+def _column_errors(columns: list[str], measure_codes: set[str]) -> list[RowError]:
     errors, seen = [], set()
     for position, name in enumerate(columns, start=1):
         problem = _column_problem(name, seen, measure_codes)
         if problem:
             errors.append(RowError(1, name or f"#{position}", problem))
         seen.add(name)
-    errors += [RowError(1, required, f'the required column "{required}" is missing from the header.')
-               for required in REQUIRED_COLUMNS if required not in columns]
-    if not errors and not any(name in measure_codes for name in columns):
-        errors.append(RowError(1, "", "the file has no figure columns (such as items_removed)."))
     return errors
 
 
@@ -219,18 +224,22 @@ def parse_csv(
 ) -> tuple[list[ParsedRow], list[str], list[RowError]]:
     """Read and check a CSV text. Returns the rows, the measure columns of the file, and the errors."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    try:
-        header = next(reader)
-    except StopIteration:
-        return [], [], [RowError(1, "", "the file is empty; the first row must name the columns.")]
-    except csv.Error as exc:
-        return [], [], [RowError(1, "", f"this is not a readable CSV file ({exc}).")]
-    columns = [name.strip().lower() for name in header]
+    columns, errors = _read_header(reader)
     measure_columns = [name for name in columns if name in measure_codes]
-    header_errors = check_header(columns, measure_codes)
-    if header_errors:
-        return [], measure_columns, header_errors
+    errors = errors or check_header(columns, measure_codes)
+    if errors:
+        return [], measure_columns, errors
     checker = _RowChecker.for_columns(columns, measure_columns)
     read_errors: list[RowError] = []
     checker.check_all(_numbered(reader, read_errors), progress, every)
     return checker.rows, measure_columns, checker.errors + read_errors
+
+
+def _read_header(reader: Iterator[list[str]]) -> tuple[list[str], list[RowError]]:
+    """The column names, lower-cased and stripped, or the reason there are none."""
+    try:
+        return [name.strip().lower() for name in next(reader)], []
+    except StopIteration:
+        return [], [RowError(1, "", "the file is empty; the first row must name the columns.")]
+    except csv.Error as exc:
+        return [], [RowError(1, "", f"this is not a readable CSV file ({exc}).")]
