@@ -17,6 +17,7 @@ module knows no feature app. What every portal API shares:
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -60,9 +61,14 @@ class PortalAPI(NinjaAPI):
 
     def openapi_document(self, request: HttpRequest) -> dict[str, Any]:
         """The OpenAPI document of this API, for the host that was asked."""
-        document = self.get_openapi_schema(path_prefix="")
-        document["servers"] = [{"url": request.build_absolute_uri(self.get_root_path({})).rstrip("/")}]
-        return document
+        server = request.build_absolute_uri(self.get_root_path({})).rstrip("/")
+        return {**self._document, "servers": [{"url": server}]}
+
+    @cached_property
+    def _document(self) -> dict[str, Any]:
+        # Generated once per process: the operations do not change while it runs, and generating costs tens of
+        # milliseconds, which an anonymous client could otherwise ask for again and again.
+        return dict(self.get_openapi_schema(path_prefix=""))
 
     def _http_error(self, request: HttpRequest, exc: HttpError) -> HttpResponse:
         return self.error_response(request, exc.message, exc.status_code)

@@ -50,6 +50,10 @@ def test_the_document_describes_itself_for_the_host_asked(client):
     errors = document["paths"]["/things/{number}/"]["get"]["responses"]["409"]
     assert errors["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
     assert document["components"]["schemas"]["Error"]["required"] == ["error"]
+    # The document is generated once per process; the server is still the one each request asked.
+    again = client.get("/api/test/openapi.json", HTTP_HOST="other.example.net", secure=True).json()
+    assert again["servers"] == [{"url": "https://other.example.net/api/test"}]
+    assert again["paths"] == document["paths"]
 
 
 def test_no_interactive_docs_page():
