@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from typing import Annotated
 
 from django.db.models import Count, Max, Min
@@ -19,8 +20,9 @@ from portal.stats.api import schemas
 from portal.stats.api.params import ObservationFilter, Paging
 from portal.stats.models import Dataset, Measure, Observation, get_visible_dataset_or_404
 
-SLUG = r"^[-a-zA-Z0-9_]+$"
-SLUG_RE = re.compile(r"[-a-zA-Z0-9_]+")
+SLUG = "[-a-zA-Z0-9_]+"
+SLUG_RE = re.compile(SLUG)
+Slug = Annotated[str, WithJsonSchema({"type": "string", "pattern": f"^{SLUG}$"})]  # checked by _visible_dataset
 
 router = Router()
 
@@ -44,8 +46,7 @@ def dataset_list(request: HttpRequest):
             openapi_extra={"responses": {400: {"description": "A bad filter or page number"},
                                          404: {"description": "No such dataset (or not visible to you), or no "
                                                               "such page"}}})
-def observation_list(request: HttpRequest, slug: Annotated[str, WithJsonSchema({"type": "string", "pattern": SLUG})],
-                     filters: Query[ObservationFilter], paging: Query[Paging]):
+def observation_list(request: HttpRequest, slug: Slug, filters: Query[ObservationFilter], paging: Query[Paging]):
     """A dataset's observations, oldest period first, filtered by country and by a range of periods."""
     dataset = _visible_dataset(request, slug)
     observations = Observation.objects.filter(dataset=dataset).order_by("period_key", "country", "organisation")
@@ -55,9 +56,7 @@ def observation_list(request: HttpRequest, slug: Annotated[str, WithJsonSchema({
 
 def _visible_dataset(request: HttpRequest, slug: str) -> Dataset:
     """The dataset, or the same 404 whether it does not exist or the viewer may not read it."""
-    try:
-        if not SLUG_RE.fullmatch(slug):
-            raise Http404("Not a slug")  # never hand arbitrary path text (NUL bytes...) to the database
-        return get_visible_dataset_or_404(slug, request.user)
-    except Http404:
-        raise HttpError(404, f'No dataset "{slug}" (or it is not visible to you).') from None
+    if SLUG_RE.fullmatch(slug):  # never hand arbitrary path text (NUL bytes...) to the database
+        with suppress(Http404):
+            return get_visible_dataset_or_404(slug, request.user)
+    raise HttpError(404, f'No dataset "{slug}" (or it is not visible to you).')
