@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.core.models import Topic
 
-from .models import Membership, MembershipRequest, Organisation
+from .models import Invitation, Membership, MembershipRequest, Organisation
 
 
 class MembershipRequestForm(forms.ModelForm):
@@ -100,21 +100,50 @@ class TopicPreferencesForm(forms.ModelForm):
         fields = ["topics"]
 
 
+OVERRIDE_DOMAIN_HELP = (
+    "Administrators only: invite this address although it is not on the organisation's verified email domains. "
+    "Recorded in the audit log."
+)
+
+
 class InviteForm(forms.Form):
-    """Staff: invite a person into an organisation."""
+    """Staff: invite a person into an organisation (an address on its verified domains)."""
 
     email = forms.EmailField()
     organisation = forms.ModelChoiceField(queryset=Organisation.objects.filter(active=True))
+    override_domain = forms.BooleanField(
+        required=False, label="Override the domain check", help_text=OVERRIDE_DOMAIN_HELP
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance = Invitation()  # the admin's generic create view binds its panels to an instance
+        if not (user is not None and user.is_superuser):
+            del self.fields["override_domain"]
 
 
 class ApproveRequestForm(forms.Form):
-    """Staff: approve a membership request into an existing organisation, or a new one made from it."""
+    """Staff: approve a membership request into a new organisation made from it, or explicitly into an existing one."""
 
     organisation = forms.ModelChoiceField(
-        queryset=Organisation.objects.filter(active=True),
+        queryset=Organisation.objects.filter(active=True).select_related("sector"),
         required=False,
-        help_text="Leave empty to create the organisation from the request's details.",
+        label="Join an existing organisation",
+        help_text="Only an organisation of the request's sector. Leave empty to create a new organisation "
+                  "from the request's details.",
     )
+    create_new = forms.BooleanField(
+        required=False, label="This is a new organisation",
+        help_text="Confirm that the request is not about one of the similar organisations listed above.",
+    )
+    override_domain = forms.BooleanField(
+        required=False, label="Override the domain check", help_text=OVERRIDE_DOMAIN_HELP
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not (user is not None and user.is_superuser):
+            del self.fields["override_domain"]
 
 
 class TokenForm(forms.Form):

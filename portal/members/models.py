@@ -66,11 +66,20 @@ class Organisation(index.Indexed, models.Model):
         default=True,
         help_text="Members of an inactive organisation lose access to restricted content at once.",
     )
+    email_domains = models.CharField(
+        "verified email domains", max_length=500, blank=True,
+        help_text="Domains (comma-separated, e.g. police.example) checked by staff as this organisation's own. "
+                  "Invitations go only to addresses on them unless an administrator overrides.",
+    )
+    contact_email = models.EmailField(
+        "contact person's email", blank=True, help_text="Told by email whenever someone joins the organisation.",
+    )
 
     panels = [
         FieldPanel("name"),
         FieldRowPanel([FieldPanel("sector"), FieldPanel("country")]),
         FieldPanel("website"),
+        FieldRowPanel([FieldPanel("email_domains"), FieldPanel("contact_email")]),
         FieldRowPanel([FieldPanel("member_since"), FieldPanel("active")]),
     ]
     search_fields = [index.SearchField("name"), index.AutocompleteField("name"), index.FilterField("active")]
@@ -80,6 +89,11 @@ class Organisation(index.Indexed, models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def verified_domains(self) -> set[str]:
+        """The verified email domains, lower-cased, without a leading "@"."""
+        return {part.strip().lstrip("@").lower().rstrip(".") for part in self.email_domains.split(",") if part.strip()}
 
 
 class Membership(models.Model):

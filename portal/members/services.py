@@ -7,7 +7,10 @@ request state beyond the acting user they record in the audit log.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -112,15 +115,54 @@ def invitation_url(invitation: Invitation) -> str:
     return settings.SITE_URL + reverse("members:join", args=[make_invitation_token(invitation)])
 
 
-def invite(email: str, organisation: Organisation, invited_by=None, request: MembershipRequest | None = None):
-    """Create an invitation and queue its email once the transaction commits."""
+class InvitationRefused(Exception):
+    """An invitation or approval staff may not make; the message says why and what to do instead."""
+
+
+def email_domain(email: str) -> str:
+    """The domain part of an address, lower-cased."""
+    return email.rpartition("@")[2].strip().lower().rstrip(".")
+
+
+def check_invitation_domain(email: str, organisation: Organisation, user, *, override: bool = False) -> bool:
+    """Refuse an address outside the organisation's verified domains unless an administrator overrides.
+
+    Returns whether the override was used (the caller records it in the audit log).
+    """
+    if email_domain(email) in organisation.verified_domains:
+        return False
+    if not override:
+        domains = ", ".join(sorted(organisation.verified_domains)) or "none recorded yet"
+        raise InvitationRefused(
+            f"{email} is not on {organisation.name}'s verified email domains ({domains}). "
+            "Add the domain to the organisation after checking it, or ask an administrator to override."
+        )
+    if not (user is not None and user.is_superuser):
+        raise InvitationRefused("Only an administrator can invite an address outside the verified domains.")
+    return True
+
+
+def invite(email: str, organisation: Organisation, invited_by=None, request: MembershipRequest | None = None,
+           *, override_domain: bool = False, new_organisation: bool = False):
+    """Create an invitation and queue its email once the transaction commits.
+
+    The address must be on the organisation's verified domains, unless an administrator overrides (logged)
+    or the organisation was just created from this person's own request (they are its first member).
+    """
     from .tasks import send_invitation
 
     email = get_user_model().objects.normalize_email(email.strip()).lower()
+    overridden = False if new_organisation else check_invitation_domain(
+        email, organisation, invited_by, override=override_domain
+    )
     invitation = Invitation.objects.create(
         email=email, organisation=organisation, invited_by=invited_by, request=request
     )
     log(organisation, "members.invitation.create", user=invited_by, data={"email": email, "invitation": invitation.pk})
+    if overridden:
+        log(organisation, "members.invitation.domain_override", user=invited_by,
+            data={"email": email, "invitation": invitation.pk,
+                  "verified_domains": sorted(organisation.verified_domains)})
     transaction.on_commit(lambda: send_invitation.delay(invitation.pk))
     return invitation
 
@@ -191,28 +233,104 @@ def accept_invitation(token: str, *, first_name: str, last_name: str, password: 
 # --- Membership requests -----------------------------------------------------------------------------------
 
 
+def normalise_name(name: str) -> str:
+    """A name folded for comparison: case, accents, punctuation and extra spaces ignored."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    without_accents = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return re.sub(r"[\W_]+", " ", without_accents.casefold()).strip()
+
+
+def website_host(url: str) -> str:
+    """The host of a website address without a leading "www.", lower-cased ("" when there is none)."""
+    try:
+        host = urlsplit(url.strip()).hostname or ""
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
+
+
+@dataclass
+class OrganisationMatch:
+    """An existing organisation a membership request may be about, and why we think so."""
+
+    organisation: Organisation
+    request_sector_id: int
+    reasons: list[str] = field(default_factory=list)
+    same_name: bool = False
+
+    @property
+    def sector_differs(self) -> bool:
+        return self.request_sector_id != self.organisation.sector_id
+
+
+def matching_organisations(membership_request: MembershipRequest) -> list[OrganisationMatch]:
+    """Existing organisations whose name (ignoring case and accents), email domain or website match the request.
+
+    One query: the number of organisations is small (a network of a few hundred members).
+    """
+    name = normalise_name(membership_request.organisation_name)
+    domain = email_domain(membership_request.email)
+    host = website_host(membership_request.website)
+    matches = []
+    for organisation in Organisation.objects.select_related("sector"):
+        match = OrganisationMatch(organisation, membership_request.sector_id)
+        if normalise_name(organisation.name) == name:
+            match.reasons.append("same name")
+            match.same_name = True
+        if domain and domain in organisation.verified_domains:
+            match.reasons.append(f"email domain {domain}")
+        if host and host == website_host(organisation.website):
+            match.reasons.append(f"website {host}")
+        if match.reasons:
+            matches.append(match)
+    return matches
+
+
 @transaction.atomic
-def approve_request(membership_request: MembershipRequest, user, organisation: Organisation | None = None):
-    """Approve a pending request: use (or create) the organisation and invite the requester."""
+def approve_request(membership_request: MembershipRequest, user, organisation: Organisation | None = None, *,
+                    create_new: bool = False, override_domain: bool = False):
+    """Approve a pending request and invite the requester; returns the invitation (None if already decided).
+
+    Without ``organisation`` a new one is created from the request, which is refused (InvitationRefused) when
+    an organisation of that name exists, or a similar one exists and ``create_new`` was not ticked. Joining an
+    existing organisation must be chosen explicitly, needs the same sector as the request, and an address on
+    the organisation's verified domains unless an administrator overrides.
+    """
     membership_request = MembershipRequest.objects.select_for_update().get(pk=membership_request.pk)
     if membership_request.status != MembershipRequest.PENDING:
         return None
-    if organisation is None:
-        organisation, _created = Organisation.objects.get_or_create(
-            name=membership_request.organisation_name,
-            defaults={
-                "sector": membership_request.sector,
-                "country": membership_request.country,
-                "website": membership_request.website,
-            },
+    new_organisation = organisation is None
+    if new_organisation:
+        matches = matching_organisations(membership_request)
+        same_name = [match.organisation for match in matches if match.same_name]
+        if same_name:
+            raise InvitationRefused(
+                f"An organisation called {same_name[0].name} ({same_name[0].sector}) already exists: choose it "
+                "explicitly, or reject the request."
+            )
+        if matches and not create_new:
+            raise InvitationRefused(
+                "Similar organisations exist (" + ", ".join(match.organisation.name for match in matches) + "): "
+                "choose one, or confirm that this is a new organisation."
+            )
+        organisation = Organisation.objects.create(
+            name=membership_request.organisation_name, sector=membership_request.sector,
+            country=membership_request.country, website=membership_request.website,
+        )
+    elif organisation.sector_id != membership_request.sector_id:
+        raise InvitationRefused(
+            f"{organisation.name} is in the sector {organisation.sector}, but the request says "
+            f"{membership_request.sector}: a request can only join an organisation of its own sector."
         )
     membership_request.status = MembershipRequest.APPROVED
     membership_request.decided_at = timezone.now()
     membership_request.decided_by = user
     membership_request.organisation = organisation
     membership_request.save()
-    log(membership_request, "members.request.approve", user=user, data={"organisation": organisation.name})
-    return invite(membership_request.email, organisation, invited_by=user, request=membership_request)
+    log(membership_request, "members.request.approve", user=user,
+        data={"organisation": organisation.name, "organisation_id": organisation.pk, "new": new_organisation})
+    return invite(membership_request.email, organisation, invited_by=user, request=membership_request,
+                  override_domain=override_domain, new_organisation=new_organisation)
 
 
 @transaction.atomic

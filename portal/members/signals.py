@@ -42,6 +42,12 @@ def membership_saved(sender, instance, created, raw=False, **kwargs):
         return
     sync_member_groups(instance.user, instance.organisation)
     if created:
+        from django.db import transaction
+
+        from .tasks import notify_organisation_contact
+
+        membership_id = instance.pk
+        transaction.on_commit(lambda: notify_organisation_contact.delay(membership_id))
         log(instance.organisation, "members.membership.join", data={"user": instance.user_id,
                                                                     "username": instance.user.get_username()})
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from celery import shared_task
 
-from .models import Invitation
+from .models import Invitation, Membership
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -34,4 +34,22 @@ def send_invitation(invitation_id: int) -> bool:
     message.send()
     # Marked after sending: a crash in between re-sends (harmless) rather than losing the invitation.
     Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=True).update(sent_at=timezone.now())
+    return True
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def notify_organisation_contact(membership_id: int) -> bool:
+    """Tell the organisation's contact person that someone joined it (so an intruder is noticed)."""
+    membership = Membership.objects.select_related("organisation", "user").filter(pk=membership_id).first()
+    if membership is None or not membership.organisation.contact_email:
+        return False
+    if membership.user.email.lower() == membership.organisation.contact_email.lower():
+        return False  # the contact person joining needs no note about themselves
+    context = {"membership": membership, "site_name": settings.WAGTAIL_SITE_NAME, "site_url": settings.SITE_URL}
+    EmailMultiAlternatives(
+        subject=f"A new member joined {membership.organisation.name} on the {settings.WAGTAIL_SITE_NAME}",
+        body=render_to_string("email/members/member_joined.txt", context),
+        to=[membership.organisation.contact_email],
+        reply_to=settings.EMAIL_REPLY_TO or None,
+    ).send()
     return True

@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from wagtail import hooks
+from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
@@ -45,15 +46,30 @@ class InvitationCreateView(generic.CreateView):
     def get_form_class(self):
         return InviteForm
 
+    def get_panel(self):
+        # InviteForm's domain override box exists (and so is shown) for administrators only.
+        fields = ["email", "organisation", "override_domain"]
+        return ObjectList([FieldPanel(name) for name in fields]).bind_to_model(Invitation)
+
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs.pop("instance", None)
         kwargs.pop("for_user", None)
-        return kwargs
+        return {**kwargs, "user": self.request.user}
+
+    def form_valid(self, form):
+        self.form = form
+        try:
+            return super().form_valid(form)
+        except services.InvitationRefused as refused:
+            form.add_error("email", str(refused))
+            self.produced_error_message = "The invitation could not be created."
+            return self.form_invalid(form)
 
     def save_instance(self):
         data = self.form.cleaned_data
-        return services.invite(data["email"], data["organisation"], invited_by=self.request.user)
+        return services.invite(data["email"], data["organisation"], invited_by=self.request.user,
+                               override_domain=data.get("override_domain", False))
 
     def get_success_message(self, instance):
         return f"Invitation queued for {instance.email}."
@@ -135,21 +151,29 @@ class MembershipRequestViewSet(ModelViewSet):
     def approve_view(self, request, pk):
         """Approve a request: pick (or create) the organisation; the requester is invited by email."""
         self._check(request)
-        membership_request = get_object_or_404(MembershipRequest, pk=pk)
-        form = ApproveRequestForm(request.POST or None)
+        membership_request = get_object_or_404(MembershipRequest.objects.select_related("sector"), pk=pk)
+        form = ApproveRequestForm(request.POST or None, user=request.user)
         if request.method == "POST" and form.is_valid():
-            invitation = services.approve_request(
-                membership_request, request.user, organisation=form.cleaned_data["organisation"]
-            )
-            if invitation is None:
-                messages.error(request, "This request was already decided.")
+            data = form.cleaned_data
+            try:
+                invitation = services.approve_request(
+                    membership_request, request.user, organisation=data["organisation"],
+                    create_new=data["create_new"], override_domain=data.get("override_domain", False),
+                )
+            except services.InvitationRefused as refused:
+                form.add_error(None, str(refused))
             else:
-                messages.success(request, f"Approved: an invitation is on its way to {invitation.email}.")
-            return redirect(self.get_url_name("index"))
+                if invitation is None:
+                    messages.error(request, "This request was already decided.")
+                else:
+                    messages.success(request, f"Approved: an invitation is on its way to {invitation.email}.")
+                return redirect(self.get_url_name("index"))
         return TemplateResponse(
             request, "members/admin/approve_request.html",
             {"form": form, "membership_request": membership_request, "page_title": "Approve membership request",
+             "matches": services.matching_organisations(membership_request),
              "header_icon": "tick", "index_url": reverse(self.get_url_name("index"))},
+            status=400 if form.errors else 200,
         )
 
     def reject_view(self, request, pk):
@@ -211,6 +235,10 @@ def two_factor_account_item(request):
 def register_membership_log_actions(actions):
     actions.register_action("members.invitation.create", "Invite member", "Invited a person to join")
     actions.register_action("members.request.approve", "Approve membership request", "Approved membership request")
+    actions.register_action(
+        "members.invitation.domain_override", "Override invitation domain",
+        "Invited an address outside the organisation's verified email domains",
+    )
     actions.register_action("members.request.reject", "Reject membership request", "Rejected membership request")
     actions.register_action("members.organisation.activate", "Activate organisation", "Activated the organisation")
     actions.register_action(

@@ -84,7 +84,8 @@ def test_staff_reject_request(client, home):
 
 def test_staff_invite_from_admin(client, home, django_capture_on_commit_callbacks):
     admin = staff_client(client)
-    organisation = OrganisationFactory(name="Police Cyber Unit", sector=sector("law-enforcement"))
+    organisation = OrganisationFactory(name="Police Cyber Unit", sector=sector("law-enforcement"),
+                                       email_domains="police.example")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/admin/invitations/new/", {"email": "officer@police.example",
                                                            "organisation": organisation.pk})

@@ -25,7 +25,7 @@ def form_data(**overrides):
 
 @pytest.fixture
 def invitation(db, django_capture_on_commit_callbacks):
-    organisation = OrganisationFactory(name="Linha Alerta", sector=sector("hotline"))
+    organisation = OrganisationFactory(name="Linha Alerta", sector=sector("hotline"), email_domains="example.org")
     staff = UserFactory(is_staff=True)
     with django_capture_on_commit_callbacks(execute=True):
         return services.invite("Ana@Example.org", organisation, invited_by=staff)
