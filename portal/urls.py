@@ -16,6 +16,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 from portal.core.api import api_router
 from portal.core.i18n import switch_language
 from portal.core.views import health, robots_txt
+from portal.hotlines.api import api as hotlines_api
 from portal.pages import views as pages_views
 from portal.pages.feeds import LatestAtomFeed, LatestFeed, TopicAtomFeed, TopicFeed
 from portal.pages.sitemaps import sitemap_view
@@ -33,6 +34,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("api/v2/", api_router.urls),
     path("api/stats/", stats_api.urls),
+    path("api/hotlines/", hotlines_api.urls),
     path("health/", health, name="health"),
     path("robots.txt", robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap_view, name="sitemap"),

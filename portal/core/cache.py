@@ -293,8 +293,8 @@ def invalidate() -> None:
 
 
 # Apps whose rows pages show: pages and their revisions, restrictions, sites, taxonomy snippets, statistics,
-# images, documents and collections. Page types of other apps (newsletter issues) are caught as pages.
-WATCHED_APPS = {"wagtailcore", "pages", "core", "stats", "wagtailimages", "wagtaildocs", "taggit"}
+# hotlines, images, documents and collections. Page types of other apps (newsletter issues) are caught as pages.
+WATCHED_APPS = {"wagtailcore", "pages", "core", "stats", "hotlines", "wagtailimages", "wagtaildocs", "taggit"}
 
 
 def _watched(instance) -> bool:

@@ -200,6 +200,7 @@ class HomePage(BasePage):
         "pages.StandardPage",
         "stats.StatisticsPage",
         "newsletter.NewsletterIndexPage",
+        "hotlines.HotlineDirectoryPage",
     ]
     max_count = 1
     template = "pages/home_page.html"

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "portal.pages",
     "portal.members",
     "portal.stats",
+    "portal.hotlines",
     "newsletter",
     # Translation workflow for editors (replaces "wagtail.locales"); 1.14.5 supports Wagtail 8 and Django 5.2.
     "wagtail_localize",

@@ -31,7 +31,8 @@ register = template.Library()
 _RESTRICTED_PATHS_ATTR = "_portal_restricted_paths"
 _SITE_PAGES_ATTR = "_portal_site_pages"
 
-REPORT_PAGE_SLUG = "how-to-report"
+# Where "Report illegal content" points: the hotline directory if the site has one, else the how-to page.
+REPORT_PAGE_SLUGS = ("where-to-report", "how-to-report")
 REPORT_FALLBACK_URL = "/how-to-report/"
 
 # Characters that must not appear literally inside an inline <script> (same set as Django's json_script).
@@ -67,7 +68,7 @@ def site_pages(request, user=None) -> tuple[Page | None, list[Page]]:
     root = i18n.site_homes(request).get(get_language()) if site is not None else None
     if root is None and site is not None:
         root = site.root_page
-    condition = Q(slug=REPORT_PAGE_SLUG)
+    condition = Q(slug__in=REPORT_PAGE_SLUGS)
     if root is not None:
         condition |= Q(path__startswith=root.path, depth=root.depth + 1)
     if user is None:
@@ -257,13 +258,14 @@ def page_query(filter_query: str, number) -> str:
 
 @register.simple_tag(takes_context=True)
 def report_url(context) -> str:
-    """Where "Report illegal content" points: the live how-to-report page if the viewer may see it."""
+    """Where "Report illegal content" points: the live hotline directory (else the how-to-report page) the
+    viewer may see, in the language being read when it exists."""
     request = _request(context)
     root, pages = site_pages(request, _user(context))
     in_language = root.locale_id if root is not None else None
     candidates = sorted(
-        (p for p in pages if p.slug == REPORT_PAGE_SLUG),
-        key=lambda p: (p.locale_id != in_language, p.depth, p.path),
+        (p for p in pages if p.slug in REPORT_PAGE_SLUGS),
+        key=lambda p: (REPORT_PAGE_SLUGS.index(p.slug), p.locale_id != in_language, p.depth, p.path),
     )
     if candidates:
         return candidates[0].get_url(request=request) or REPORT_FALLBACK_URL

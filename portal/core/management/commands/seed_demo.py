@@ -16,6 +16,7 @@ DEMO_STEPS = [
     "portal.members.demo",
     "newsletter.demo",
     "portal.core.i18n_demo",  # French and German translations of a few pages (last: they copy finished pages)
+    "portal.hotlines.demo",  # after members (hotlines link to their organisations) and the translated homes
 ]
 
 EDITOR_USERNAME = "editor"
