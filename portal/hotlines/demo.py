@@ -8,7 +8,6 @@ import sys
 
 from django.db import transaction
 
-
 from portal.hotlines.models import Hotline, HotlineDirectoryPage
 from portal.members.models import Organisation
 from portal.pages.models import HomePage

@@ -1,10 +1,9 @@
 """Factories for the hotline directory: fictional hotlines on reserved ``.example`` domains."""
 
 import factory
+import wagtail_factories
 
 from portal.hotlines.models import Hotline, HotlineDirectoryPage
-
-import wagtail_factories
 
 
 class HotlineFactory(factory.django.DjangoModelFactory):

@@ -1,9 +1,8 @@
 """Choosing what the directory shows: a country's hotlines, filters, the fallback, the browser's country."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-import pytest
 
 from portal.hotlines import services
 
