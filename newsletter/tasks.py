@@ -39,6 +39,17 @@ def send_welcome_email(self, subscriber_id: int) -> bool:
     return True
 
 
+@shared_task(bind=True, acks_late=True, autoretry_for=RETRYABLE, retry_backoff=30, retry_backoff_max=600,
+             max_retries=5)
+def send_link_email(self, subscriber_id: int, purpose: str) -> bool:
+    """Email a requested preferences, export or erase link, if the subscriber still exists."""
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None:
+        return False
+    emails.send_link_email(subscriber, purpose)
+    return True
+
+
 @shared_task
 def delete_stale_pending_subscribers() -> dict:
     """Periodic (beat): discard signups never confirmed within NEWSLETTER_PENDING_MAX_AGE_DAYS."""

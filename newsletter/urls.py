@@ -17,7 +17,11 @@ urlpatterns = [
     path("preferences/<str:token>/resubscribe/", views.preferences_resubscribe, name="preferences_resubscribe"),
     path("preferences/<str:token>/export/", views.preferences_export, name="preferences_export"),
     path("preferences/<str:token>/erase/", views.preferences_erase, name="preferences_erase"),
+    path("data/export/<str:token>/", views.data_export, name="data_export"),
+    path("data/erase/<str:token>/", views.data_erase, name="data_erase"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("unsubscribe/<str:token>/preferences-link/", views.unsubscribe_preferences_link,
+         name="unsubscribe_preferences_link"),
     path("webhooks/bounces/<str:secret>/", webhooks.bounce_webhook, name="bounce_webhook"),
     path("webhooks/mailchimp/<str:secret>/", mailchimp_webhooks.mailchimp_webhook, name="mailchimp_webhook"),
 ]

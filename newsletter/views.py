@@ -224,7 +224,7 @@ def preferences_unsubscribe(request, token: str):
         return refused
     subscriptions.unsubscribe(subscriber, form="preferences", info=request_info(request))
     return render(request, "newsletter/unsubscribed.html", {
-        "subscriber": subscriber, "preferences_url": tokens.preferences_url(subscriber),
+        "subscriber": subscriber, "preferences_url": tokens.preferences_url(subscriber),  # the same purpose
     })
 
 
@@ -243,13 +243,56 @@ def preferences_resubscribe(request, token: str):
     return render(request, "newsletter/preferences.html", _preferences_context(subscriber, token, resubscribed=True))
 
 
+def _link_sent(request, subscriber, purpose: str) -> HttpResponse:
+    """Email a fresh link of ``purpose`` to the subscriber and say so (or say when to try again)."""
+    throttled = privacy.request_link(subscriber, purpose)
+    if throttled:
+        return throttled_response(request, throttled)
+    return render(request, "newsletter/link_sent.html", {"subscriber": subscriber, "purpose": purpose,
+                                                         "valid_minutes": tokens.data_link_max_age() // 60})
+
+
 @private_link_page
 @require_POST
 def preferences_export(request, token: str):
-    """Download everything held about this address as JSON, consent history included."""
+    """Download my data, first step: email a one-hour export link to the address (the preferences link is
+    in every newsletter, so whoever sees a forwarded one must not get the subscriber's record)."""
     subscriber, refused = _subscriber_from(request, token, tokens.PREFERENCES)
     if refused:
         return refused
+    return _link_sent(request, subscriber, tokens.EXPORT)
+
+
+@private_link_page
+@require_POST
+def preferences_erase(request, token: str):
+    """Erase my data, first step: email a one-hour erase link to the address."""
+    subscriber, refused = _subscriber_from(request, token, tokens.PREFERENCES)
+    if refused:
+        return refused
+    return _link_sent(request, subscriber, tokens.ERASE)
+
+
+def _data_subscriber_from(request, token: str, purpose: str):
+    """The subscriber an emailed export or erase link names, if it is less than an hour old."""
+    try:
+        subscriber = tokens.read_token(token, purpose, max_age=tokens.data_link_max_age())
+    except tokens.TokenError as error:
+        return None, _link_refused(request, error)
+    use_subscriber_language(request, subscriber)
+    return subscriber, None
+
+
+@private_link_page
+@require_http_methods(["GET", "POST"])
+def data_export(request, token: str):
+    """The emailed export link: a button (link scanners prefetch GETs), then everything held as JSON, logged."""
+    subscriber, refused = _data_subscriber_from(request, token, tokens.EXPORT)
+    if refused:
+        return refused
+    if request.method == "GET":
+        return render(request, "newsletter/data_export.html", {"subscriber": subscriber, "token": token})
+    privacy.record_self_export(subscriber)
     return json_download(privacy.export_subscriber_data(subscriber))
 
 
@@ -262,14 +305,14 @@ def json_download(data: dict) -> HttpResponse:
 
 @private_link_page
 @require_http_methods(["GET", "POST"])
-def preferences_erase(request, token: str):
-    """Erase my data: a confirmation step, then only a hash of the address is kept to honour the opt-out."""
-    subscriber, refused = _subscriber_from(request, token, tokens.PREFERENCES)
+def data_erase(request, token: str):
+    """The emailed erase link: a confirmation step, then only a hash of the address is kept (logged)."""
+    subscriber, refused = _data_subscriber_from(request, token, tokens.ERASE)
     if refused:
         return refused
     form = EraseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        privacy.erase_subscriber(subscriber, via="preferences")
+        privacy.erase_subscriber(subscriber, via="emailed link")
         return render(request, "newsletter/erased.html")
     return render(request, "newsletter/erase.html", {"subscriber": subscriber, "token": token, "form": form},
                   status=400 if request.method == "POST" else 200)
@@ -291,6 +334,15 @@ def unsubscribe(request, token: str):
         return render(request, "newsletter/unsubscribe_confirm.html", {"subscriber": subscriber, "token": token,
                                                                        "one_click": ONE_CLICK})
     subscriptions.unsubscribe(subscriber, form="one_click", info=request_info(request))
-    return render(request, "newsletter/unsubscribed.html", {
-        "subscriber": subscriber, "preferences_url": tokens.preferences_url(subscriber),
-    })
+    # The answer carries no other token: the preference centre is reached through a link emailed on request.
+    return render(request, "newsletter/unsubscribed.html", {"subscriber": subscriber, "token": token})
+
+
+@private_link_page
+@require_POST
+def unsubscribe_preferences_link(request, token: str):
+    """From an unsubscribe page: email the preferences link to the address rather than show it."""
+    subscriber, refused = _subscriber_from(request, token, tokens.UNSUBSCRIBE)
+    if refused:
+        return refused
+    return _link_sent(request, subscriber, tokens.PREFERENCES)

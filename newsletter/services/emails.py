@@ -98,3 +98,19 @@ def send_welcome_email(subscriber) -> None:
     with translation.override(supported_language(subscriber.language)):
         rendered = render_email("welcome", context)
     build_message(subscriber.email, rendered, extra_headers=extra).send()
+
+
+def send_link_email(subscriber, purpose: str) -> None:
+    """Email one requested link (preferences, export or erase) to the subscriber's own address.
+
+    Reaching the preference centre from an unsubscribe page, and downloading or erasing data, go through
+    these emails, so holding someone's unsubscribe or preferences link is not enough.
+    """
+    names = {tokens.PREFERENCES: "preferences_link", tokens.EXPORT: "data_link", tokens.ERASE: "data_link"}
+    context = {
+        "subscriber": subscriber, "purpose": purpose, "link_url": tokens.url_for(subscriber, purpose),
+        "is_export": purpose == tokens.EXPORT, "valid_minutes": max(1, tokens.data_link_max_age() // 60),
+    }
+    with translation.override(supported_language(subscriber.language)):
+        rendered = render_email(names[purpose], context)
+    build_message(subscriber.email, rendered).send()

@@ -99,6 +99,29 @@ def export_subscriber_data(subscriber) -> dict:
     }
 
 
+def request_link(subscriber, purpose: str):
+    """Queue an email with a fresh link of ``purpose`` to the subscriber's own address.
+
+    Returns ``ratelimit.Throttled`` instead when this address was sent too many links lately (a holder of a
+    forwarded link must not be able to flood the inbox), else None.
+    """
+    from newsletter import tasks
+    from newsletter.services import ratelimit
+
+    rate = getattr(settings, "NEWSLETTER_RATE_LIMIT_LINKS", "5/3600")
+    throttled = ratelimit.hit("link", str(subscriber.pk), rate)
+    if throttled:
+        return throttled
+    subscriber_id = subscriber.pk
+    transaction.on_commit(lambda: tasks.send_link_email.delay(subscriber_id, purpose))
+    return None
+
+
+def record_self_export(subscriber) -> None:
+    """Audit-log that the subscriber downloaded their own data through an emailed export link."""
+    log(subscriber, EXPORT_ACTION, title=f"Subscriber #{subscriber.pk}", data={"via": "emailed link"})
+
+
 def record_staff_export(subscriber, user) -> None:
     """Audit-log that a staff member exported this subscriber's data (the label never holds the address)."""
     log(subscriber, EXPORT_ACTION, user=user, title=f"Subscriber #{subscriber.pk}")

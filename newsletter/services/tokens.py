@@ -1,4 +1,9 @@
-"""Signed links for subscribers: confirm (expiring), preferences and unsubscribe (long-lived).
+"""Signed links for subscribers: confirm (expiring), preferences and unsubscribe (long-lived), and the
+short-lived export and erase links that are only ever emailed to the address on request.
+
+Every newsletter carries the preferences and unsubscribe links, so anyone who sees a forwarded newsletter has
+them: they change choices only. Downloading or erasing a subscriber's data needs an export or erase token
+emailed to the address within the last hour, and no page opened by one token shows a token of another purpose.
 
 A token carries the subscriber id and the subscriber's current ``token_key``. Replacing that key (or deleting
 the subscriber, as erasure does) invalidates every link issued before, without a table of used tokens.
@@ -17,12 +22,18 @@ from django.utils import translation
 CONFIRM = "newsletter.confirm"
 PREFERENCES = "newsletter.preferences"
 UNSUBSCRIBE = "newsletter.unsubscribe"
-PURPOSES = (CONFIRM, PREFERENCES, UNSUBSCRIBE)
+EXPORT = "newsletter.export"
+ERASE = "newsletter.erase"
+PURPOSES = (CONFIRM, PREFERENCES, UNSUBSCRIBE, EXPORT, ERASE)
+# Links emailed on request for one act on personal data: they expire after ``data_link_max_age``.
+DATA_PURPOSES = (EXPORT, ERASE)
 
 _URL_NAMES = {
     CONFIRM: "newsletter:confirm",
     PREFERENCES: "newsletter:preferences",
     UNSUBSCRIBE: "newsletter:unsubscribe",
+    EXPORT: "newsletter:data_export",
+    ERASE: "newsletter:data_erase",
 }
 
 
@@ -51,6 +62,11 @@ class TokenSuperseded(TokenError):
 def confirm_max_age() -> int:
     """How long (seconds) a confirmation link stays valid."""
     return int(getattr(settings, "NEWSLETTER_CONFIRM_TOKEN_MAX_AGE", 3 * 24 * 3600))
+
+
+def data_link_max_age() -> int:
+    """How long (seconds) an emailed export or erase link stays valid: one hour unless configured."""
+    return int(getattr(settings, "NEWSLETTER_DATA_TOKEN_MAX_AGE", 3600))
 
 
 def make_token(subscriber, purpose: str) -> str:

@@ -9,7 +9,7 @@ from newsletter.services import subscriptions, tokens
 from newsletter.services.privacy import hash_email
 from tests.factories import TopicFactory, UserFactory
 from tests.newsletter.factories import ConsentRecordFactory, SubscriberFactory
-from tests.newsletter.helpers import path_of
+from tests.newsletter.helpers import links_in, path_of
 
 pytestmark = pytest.mark.django_db
 
@@ -27,8 +27,19 @@ def prefs(subscriber, suffix=""):
     return path_of(tokens.preferences_url(subscriber)) + suffix
 
 
-def test_download_my_data_contains_the_consent_history(client, person):
-    response = client.post(prefs(person, "export/"))
+def emailed_link(mailoutbox, kind: str) -> str:
+    """The path of the last emailed export or erase link."""
+    message = mailoutbox[-1]
+    return next(path_of(link) for link in links_in(message.body) if f"/newsletter/data/{kind}/" in link)
+
+
+def test_download_my_data_contains_the_consent_history(client, person, committed, mailoutbox):
+    asked = committed(client.post, prefs(person, "export/"))
+    assert asked.status_code == 200
+    assert mailoutbox[-1].to == ["Person@example.org"]
+    link = emailed_link(mailoutbox, "export")
+    assert client.get(link).status_code == 200  # a button, not the download: link scanners prefetch GETs
+    response = client.post(link)
 
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
@@ -44,14 +55,16 @@ def test_download_my_data_contains_the_consent_history(client, person):
     assert first["browser_family"] == "Firefox"
 
 
-def test_erasure_removes_the_address_and_keeps_only_a_hash(client, person):
-    page = client.get(prefs(person, "erase/"))
+def test_erasure_removes_the_address_and_keeps_only_a_hash(client, person, committed, mailoutbox):
+    committed(client.post, prefs(person, "erase/"))
+    link = emailed_link(mailoutbox, "erase")
+    page = client.get(link)
     assert "Meine Newsletter-Daten löschen" in page.content.decode()  # the subscriber reads German
-    not_confirmed = client.post(prefs(person, "erase/"), {})
+    not_confirmed = client.post(link, {})
     assert not_confirmed.status_code == 400
     assert Subscriber.objects.filter(pk=person.pk).exists()
 
-    response = client.post(prefs(person, "erase/"), {"confirm": "on"})
+    response = client.post(link, {"confirm": "on"})
 
     assert response.status_code == 200
     assert "Ihre Daten wurden gelöscht" in response.content.decode()
@@ -62,6 +75,7 @@ def test_erasure_removes_the_address_and_keeps_only_a_hash(client, person):
     assert "person" not in suppression.email_hash
     # The old links are dead.
     assert client.get(prefs(person)).status_code == 400
+    assert client.get(link).status_code == 400
 
 
 def test_erased_address_is_skipped_by_a_list_import_and_reported(person):
