@@ -212,11 +212,18 @@ def email_preview_view(request, page_id: int):
 
 
 def progress_view(request, send_id: int):
+    from django.conf import settings
+
     from newsletter.models import Delivery, Send
     from newsletter.services import dispatch
+    from newsletter.tasks import tick_sends
 
     send = get_object_or_404(Send.objects.select_related("issue"), pk=send_id)
     _issue_for(request, send.issue_id)
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # The embedded default has no broker, hence no beat: opening a progress page does beat's round
+        # (a due scheduled send starts, a send held back by a mail server outage is tried again).
+        tick_sends.delay()
     failures = Delivery.objects.filter(send=send, status__in=[Delivery.Status.FAILED, Delivery.Status.BOUNCED]).only(
         "email", "status", "error", "attempts")[:200]
     context = {

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -365,8 +365,9 @@ def run_send(send_id: int, *, time_budget: float | None = None, backend=None, la
     """Work batches of one send until it is done, paused, waiting, or the time budget is used up.
 
     Sending is mostly waiting for the mail server, so a task keeps several batches going at once, each in
-    its own thread with its own SMTP and database connection (``NEWSLETTER_CONNECTIONS_PER_TASK``). Inside a
-    transaction (tests) other connections could not see the rows, so then it works one batch at a time.
+    its own thread with its own SMTP and database connection (``NEWSLETTER_CONNECTIONS_PER_TASK``). On SQLite
+    (the embedded default: one writer at a time) and inside a transaction (tests, where other connections
+    could not see the rows) it works one batch at a time on the caller's connection.
     """
     send = prepare_send(send_id)
     if send is None:
@@ -378,7 +379,7 @@ def run_send(send_id: int, *, time_budget: float | None = None, backend=None, la
 
         return campaigns.run_campaign_send(send, backend)
     lanes = lanes or lanes_per_task()
-    if lanes == 1 or connection.in_atomic_block:
+    if lanes == 1 or ledger.single_connection():
         return _work_lane(send, backend, time_budget)
     with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="newsletter-lane") as pool:
         outcomes = list(pool.map(lambda _: _lane_in_thread(send.pk, backend, time_budget), range(lanes)))

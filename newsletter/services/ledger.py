@@ -10,8 +10,8 @@ If the worker is killed, only the marks not yet written are lost: a handful of m
 count as "in flight". If the writer cannot reach the database, the batch stops at the next message instead of
 sending on without a ledger.
 
-Inside a transaction (the test suite's default), other connections cannot see the rows, so marks are
-written synchronously on the caller's connection instead.
+On SQLite and inside a transaction (the test suite's default) marks are written synchronously on the caller's
+connection instead (see ``single_connection``).
 """
 
 from __future__ import annotations
@@ -120,13 +120,22 @@ class MarkWriter:
                     self._queue.task_done()
 
 
+def single_connection() -> bool:
+    """True when a send must use only the caller's database connection: no lane or writer threads.
+
+    SQLite (the embedded default) lets one connection write at a time, so threads would only queue for the
+    lock (or fail with "database is locked"); inside a transaction (tests) other connections cannot see the rows.
+    """
+    return connection.vendor == "sqlite" or connection.in_atomic_block
+
+
 @contextlib.contextmanager
 def lane_writer():
     """A writer for one sending lane, closed (its connection too) when the lane ends.
 
     Yields None when marks must be written synchronously: inside a transaction, or when turned off.
     """
-    if connection.in_atomic_block or not getattr(settings, "NEWSLETTER_BACKGROUND_MARKS", True):
+    if single_connection() or not getattr(settings, "NEWSLETTER_BACKGROUND_MARKS", True):
         yield None
         return
     writer = MarkWriter()

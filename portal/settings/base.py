@@ -139,6 +139,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves pages while a send writes its ledger in the same file. WAL lets readers go
+    # on during a write; IMMEDIATE takes the write lock when a transaction begins, so two writers queue for it
+    # (busy timeout) instead of one failing at once with "database is locked" when both upgrade a read lock.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: CACHE_URL (or REDIS_URL) selects Redis; it must use a different Redis database from the broker.
