@@ -5,6 +5,7 @@ that carries a session; so deactivating an organisation turns its members into a
 their very next request, with no session bookkeeping.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ObjectDoesNotExist
@@ -37,3 +38,31 @@ class MemberBackend(ModelBackend):
         except user_model.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None
+
+
+def lockout_username(request, credentials) -> str:
+    """The name django-axes counts failed logins under (``AXES_USERNAME_CALLABLE``): the account's own
+    username whatever identifier (username or email) and letter case was typed, so variants share one
+    counter; an identifier that names no single account is counted in lower case."""
+    typed = str((credentials or {}).get("username") or (request.POST.get("username", "") if request else ""))
+    typed = typed.strip()[:254]
+    if not typed:
+        return ""
+    manager = get_user_model()._default_manager
+    field = "email__iexact" if "@" in typed else f"{get_user_model().USERNAME_FIELD}__iexact"
+    found = list(manager.filter(**{field: typed}).order_by("pk")[:2])
+    if len(found) != 1 and "@" in typed:  # an address may also be a username (invited members' usernames are)
+        found = list(manager.filter(**{f"{get_user_model().USERNAME_FIELD}__iexact": typed}).order_by("pk")[:2])
+    return found[0].get_username() if len(found) == 1 else typed.lower()
+
+
+def lockout_ip_address(request) -> str:
+    """The client address django-axes counts under (``AXES_CLIENT_IP_CALLABLE``): REMOTE_ADDR, or behind
+    ``NEWSLETTER_TRUSTED_PROXY_COUNT`` reverse proxies the X-Forwarded-For entry the last trusted one added.
+    Without this, behind a proxy every visitor would share the proxy's address and one lockout would lock all."""
+    proxies = int(getattr(settings, "NEWSLETTER_TRUSTED_PROXY_COUNT", 0))
+    if proxies > 0:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies][:64]
+    return request.META.get("REMOTE_ADDR", "")

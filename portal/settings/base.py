@@ -355,10 +355,13 @@ MEMBERS_DOCUMENTS_COLLECTION = "Members' documents"
 # Staff (anyone who can use the admin) must pass a TOTP check; on by default in production only.
 STAFF_2FA_REQUIRED = env_bool("STAFF_2FA_REQUIRED", False)
 OTP_TOTP_ISSUER = WAGTAIL_SITE_NAME
-# Login throttling (django-axes): five failures for one username from one address lock it for an hour.
+# Login throttling (django-axes): five failures for one account (whatever identifier or letter case was typed,
+# from any address) lock it for an hour, and so do five failures from one address (whatever accounts it tried).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "portal.members.backends.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "portal.members.backends.lockout_ip_address"  # honours NEWSLETTER_TRUSTED_PROXY_COUNT
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "members/locked_out.html"
 AXES_DISABLE_ACCESS_LOG = True  # keep no record of successful logins (personal data we do not need)

@@ -129,3 +129,51 @@ def test_production_security_headers(client, home, settings):
     assert "camera=()" in response["Permissions-Policy"]
     admin_login = client.get("/admin/login/")
     assert "frame-ancestors 'self'" in admin_login["Content-Security-Policy"]
+
+
+# --- The lockout counts per account, whatever identifier or letter case is typed (issue 16, point 6) -------
+
+
+def test_five_failures_lock_the_account_for_its_email_and_every_letter_case(home, axes_on):
+    """The reproduction: after five wrong passwords for the username, the right password typed as the member's
+    email logged in, and each letter-case variant of the email had its own counter."""
+    from django.test import Client
+
+    member_of("law-enforcement", username="officer", email="Officer@Police.example")
+    url = reverse("members:login")
+    guesses = ["officer", "OFFICER", "officer@police.example", "OFFICER@POLICE.EXAMPLE", "Officer@Police.example"]
+    for number, typed in enumerate(guesses):  # a fresh address each time: only the account counter adds up
+        Client(REMOTE_ADDR=f"198.51.100.{number + 1}").post(url, {"username": typed, "password": "wrong-guess"})
+    for typed in ["officer", "officer@police.example", "OfFiCeR@pOlIcE.eXaMpLe"]:
+        attacker = Client(REMOTE_ADDR="198.51.100.99")
+        response = attacker.post(url, {"username": typed, "password": PASSWORD})
+        assert response.status_code == 429, typed
+        assert "_auth_user_id" not in attacker.session
+
+
+def test_five_failures_from_one_address_lock_that_address_for_every_account(home, axes_on):
+    from django.test import Client
+
+    UserFactory(username="someone-else")
+    url = reverse("members:login")
+    attacker = Client(REMOTE_ADDR="203.0.113.7")
+    for number in range(5):
+        attacker.post(url, {"username": f"guess{number}@example.org", "password": "wrong-guess"})
+    assert attacker.post(url, {"username": "someone-else", "password": PASSWORD}).status_code == 429
+    # Another address is not affected.
+    assert Client(REMOTE_ADDR="203.0.113.8").post(url, {"username": "someone-else", "password": PASSWORD}
+                                                  ).status_code == 302
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(home, axes_on, settings):
+    from django.test import Client
+
+    settings.NEWSLETTER_TRUSTED_PROXY_COUNT = 1
+    UserFactory(username="behind-proxy")
+    url = reverse("members:login")
+    for number in range(5):
+        Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.50").post(
+            url, {"username": f"nobody{number}", "password": "wrong-guess"})
+    # Everyone else comes through the same proxy and is not locked out.
+    other = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.51")
+    assert other.post(url, {"username": "behind-proxy", "password": PASSWORD}).status_code == 302
