@@ -47,11 +47,15 @@ class Viewer:
             return cls.anonymous()
         cached = getattr(user, _CACHE_ATTR, None)
         if cached is None:
-            cached = cls(
-                authenticated=True,
-                group_ids=frozenset(user.groups.values_list("id", flat=True)),
-                superuser=user.is_superuser,
-            )
+            groups = list(user.groups.values_list("id", "name"))
+            if second_factor_missing(user, [name for _id, name in groups]):
+                cached = cls.anonymous()  # no restricted content before the second factor (see below)
+            else:
+                cached = cls(
+                    authenticated=True,
+                    group_ids=frozenset(group_id for group_id, _name in groups),
+                    superuser=user.is_superuser,
+                )
             setattr(user, _CACHE_ATTR, cached)
         return cached
 
@@ -69,6 +73,30 @@ class Viewer:
         if restriction.restriction_type == PageViewRestriction.GROUPS:
             return self.authenticated and bool(self.group_ids & set(restriction_group_ids))
         return False
+
+
+# --- Second factor: members of chosen groups read restricted content only after a TOTP check --------------
+# (issue 16, Build 4). Kept apart from the rest of the gate: Viewer.for_user asks this one function.
+
+
+def second_factor_missing(user, group_names: Iterable[str] | None = None) -> bool:
+    """Whether this user belongs to a group of ``PRIVACY_SECOND_FACTOR_GROUPS`` but has not passed a
+    second factor (django-otp) in this session. Such a user is an anonymous viewer for restricted content.
+
+    ``user.is_verified`` is set on request users by django-otp's middleware; a user object without it
+    (not from a request) counts as unverified.
+    """
+    from django.conf import settings
+
+    required = set(getattr(settings, "PRIVACY_SECOND_FACTOR_GROUPS", ()))
+    if not required or user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if group_names is None:
+        group_names = user.groups.values_list("name", flat=True)
+    if not required.intersection(group_names):
+        return False
+    is_verified = getattr(user, "is_verified", None)
+    return not (callable(is_verified) and is_verified())
 
 
 def as_viewer(user_or_viewer) -> Viewer:

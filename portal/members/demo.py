@@ -89,6 +89,9 @@ def seed(stdout) -> None:
     for username, organisation in credentials:
         stdout.write(f"    {username:<22} {organisation}\n")
     stdout.write(f"  members sign in at {settings.SITE_URL}/members/login/\n")
+    if settings.PRIVACY_SECOND_FACTOR_GROUPS:
+        groups = ", ".join(settings.PRIVACY_SECOND_FACTOR_GROUPS)
+        stdout.write(f"  members of {groups} set up an authenticator app (TOTP) before restricted pages open\n")
 
 
 def _publish_child(parent: Page, page: Page, stdout) -> Page:

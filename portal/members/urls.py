@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import two_factor, views
 
 app_name = "members"
 
@@ -16,6 +16,8 @@ urlpatterns = [
     # Not redirect_authenticated_user: a member sent here by a page of another sector would loop back and forth.
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("2fa/setup/", two_factor.setup, {"member_site": True}, name="two_factor_setup"),
+    path("2fa/verify/", two_factor.verify, {"member_site": True}, name="two_factor_verify"),
     path(
         "password/change/",
         auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("members:password_change_done")),

@@ -11,6 +11,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from portal.core.privacy import second_factor_missing
+
 from . import services
 from .forms import AcceptInvitationForm, MembershipRequestForm, TopicPreferencesForm
 from .models import Membership
@@ -33,7 +35,9 @@ def dashboard(request):
     """The member's home: updates they may read, their organisation and restricted resources."""
     data = services.dashboard_for(request.user)
     form = TopicPreferencesForm(instance=data.membership) if data.membership else None
-    return render(request, "members/dashboard.html", {"dashboard": data, "preferences_form": form})
+    return render(request, "members/dashboard.html", {
+        "dashboard": data, "preferences_form": form, "second_factor_needed": second_factor_missing(request.user),
+    })
 
 
 @login_required

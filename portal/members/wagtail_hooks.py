@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem as AdminMenuItem
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
@@ -219,7 +220,43 @@ def two_factor_urls():
     return [
         path("2fa/setup/", two_factor.setup, name=two_factor.SETUP_URL_NAME),
         path("2fa/verify/", two_factor.verify, name=two_factor.VERIFY_URL_NAME),
+        path("2fa/reset/", two_factor.reset_view, name=two_factor.RESET_URL_NAME),
     ]
+
+
+class AdministratorsOnlyMenuItem(AdminMenuItem):
+    def is_shown(self, request):
+        return request.user.is_superuser
+
+
+@hooks.register("register_settings_menu_item")
+def two_factor_reset_menu_item():
+    return AdministratorsOnlyMenuItem("Two-factor reset", reverse(two_factor.RESET_URL_NAME), icon_name="key",
+                                      order=650)
+
+
+# --- Second factor before restricted content (PRIVACY_SECOND_FACTOR_GROUPS) --------------------------------
+# The privacy gate already treats an unverified member of those groups as anonymous (listings, search, API);
+# these hooks send them to the second-factor step when they open a restricted page or document, before
+# Wagtail's own restriction check would.
+
+
+@hooks.register("before_serve_page", order=-50)
+def second_factor_before_restricted_page(page, request, serve_args, serve_kwargs):
+    from portal.core.privacy import Viewer, can_view, second_factor_missing
+
+    if second_factor_missing(request.user) and not can_view(page, Viewer.anonymous()):
+        return two_factor.redirect_to_second_factor(request)
+    return None
+
+
+@hooks.register("before_serve_document", order=-50)
+def second_factor_before_restricted_document(document, request):
+    from portal.core.privacy import Viewer, can_view_document, second_factor_missing
+
+    if second_factor_missing(request.user) and not can_view_document(document, Viewer.anonymous()):
+        return two_factor.redirect_to_second_factor(request)
+    return None
 
 
 @hooks.register("register_account_menu_item")
@@ -247,4 +284,8 @@ def register_membership_log_actions(actions):
     )
     actions.register_action("members.membership.join", "Member joined", "A member joined the organisation")
     actions.register_action("members.membership.leave", "Member left", "A member left the organisation")
+    actions.register_action(
+        two_factor.RESET_ACTION, "Reset two-factor authentication",
+        "Removed the person's authenticator devices (they set up a new one at their next sign-in)",
+    )
 

@@ -355,6 +355,9 @@ MEMBERS_DOCUMENTS_COLLECTION = "Members' documents"
 # Staff (anyone who can use the admin) must pass a TOTP check; on by default in production only.
 STAFF_2FA_REQUIRED = env_bool("STAFF_2FA_REQUIRED", False)
 OTP_TOTP_ISSUER = WAGTAIL_SITE_NAME
+# Members of these groups read restricted content only after a second factor (TOTP) in the session; until then
+# the privacy gate treats them as anonymous visitors. Comma-separated group names; empty turns it off.
+PRIVACY_SECOND_FACTOR_GROUPS = env_list("PRIVACY_SECOND_FACTOR_GROUPS", "Law enforcement")
 # Login throttling (django-axes): five failures for one account (whatever identifier or letter case was typed,
 # from any address) lock it for an hour, and so do five failures from one address (whatever accounts it tried).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)

@@ -27,3 +27,5 @@ CELERY_BROKER_URL = "memory://"
 CELERY_TASK_ALWAYS_EAGER = True
 # django-axes refuses authenticate() calls without a request (as Client.login makes); the lockout tests turn it on.
 AXES_ENABLED = False
+# Second factor for sector groups: off, except in the tests that turn it on.
+PRIVACY_SECOND_FACTOR_GROUPS: list[str] = []
