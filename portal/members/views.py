@@ -1,12 +1,15 @@
 """Member-facing views: dashboard, topic preferences, membership requests and accepting invitations."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -103,3 +106,20 @@ def _invitation_error(request, reason: str):
         request, "members/invitation_error.html",
         {"title": title, "explanation": explanation, "reason": reason}, status=status,
     )
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, with the emailed link built on ``SITE_URL`` rather than the request's Host
+    header (which an attacker chooses: a link to their own host or port would hand them the reset token)."""
+
+    success_url = reverse_lazy("members:password_reset_done")
+    email_template_name = "registration/password_reset_email.txt"
+    html_email_template_name = "registration/password_reset_email.html"
+
+    def form_valid(self, form):
+        site = urlsplit(settings.SITE_URL)
+        self.domain_override = site.netloc
+        self.extra_email_context = {"site_url": settings.SITE_URL, "site_name": settings.WAGTAIL_SITE_NAME}
+        # Django adds the scheme from use_https; the templates use site_url, which carries its own.
+        self.use_https = site.scheme == "https"
+        return super().form_valid(form)

@@ -37,9 +37,34 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from exc
 
 
+def split_host_ports(entries: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Split ``ALLOWED_HOSTS`` entries that carry a port ("portal.example.org:8443").
+
+    Django compares host names only, so a request for ``portal.example.org:31337`` passes its check; the names
+    go to ``ALLOWED_HOSTS`` and, when any entry names a port, every (name, port) pair to ``ALLOWED_HOST_PORTS``,
+    which ``portal.core.hosts.HostPortMiddleware`` enforces ("" = no port in the Host header).
+    """
+    names, pairs = [], []
+    for entry in entries:
+        entry = entry.strip().lower()
+        name, port = entry, ""
+        if entry.startswith("["):  # an IPv6 address: [::1] or [::1]:8000
+            name, _, rest = entry.partition("]")
+            name, port = name + "]", rest.removeprefix(":")
+        elif entry.count(":") == 1:
+            name, port = entry.split(":")
+        if port and not port.isdigit():
+            raise ImproperlyConfigured(f"ALLOWED_HOSTS entry {entry!r} has an invalid port")
+        names.append(name)
+        pairs.append((name, port))
+    if not any(port for _name, port in pairs):
+        pairs = []
+    return list(dict.fromkeys(names)), pairs
+
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 DEBUG = env_bool("DEBUG", False)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
+ALLOWED_HOSTS, ALLOWED_HOST_PORTS = split_host_ports(env_list("ALLOWED_HOSTS"))
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
@@ -87,6 +112,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Refuses a Host header whose port is not the one ALLOWED_HOSTS names (Django checks names only).
+    "portal.core.hosts.HostPortMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Anonymous page cache (portal.core.cache): before sessions, so a hit skips everything below.
     "portal.core.cache.AnonymousPageCacheMiddleware",

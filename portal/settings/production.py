@@ -5,7 +5,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, env_bool, env_int, env_list
+from .base import MIDDLEWARE, env_bool, env_int, env_list, split_host_ports
 
 DEBUG = False
 
@@ -13,9 +13,16 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be set in the environment (at least 50 random characters).")
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
+# Host names, each with a port where the site answers on a non-default one ("portal.example.org:8443").
+ALLOWED_HOSTS, ALLOWED_HOST_PORTS = split_host_ports(env_list("ALLOWED_HOSTS"))
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in the environment (comma-separated host names).")
+
+# Every link in every email (password resets included) is built on SITE_URL, never on the request's Host.
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+if not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("SITE_URL must be set in the environment (the site's public address, https://...).")
+WAGTAILADMIN_BASE_URL = WAGTAILAPI_BASE_URL = SITE_URL
 
 # An SQLite file or eager in-process tasks are never acceptable in production.
 for required in ("DATABASE_URL", "CELERY_BROKER_URL"):

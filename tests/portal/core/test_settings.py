@@ -11,13 +11,14 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 CONFIG_VARS = (
     "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CACHE_URL",
-    "REDIS_URL", "DEBUG", "DJANGO_SETTINGS_MODULE", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
+    "REDIS_URL", "DEBUG", "DJANGO_SETTINGS_MODULE", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SITE_URL",
 )
 PRODUCTION_ENV = {
     "SECRET_KEY": "k3-" + "x9Q!vR2#mT7&pL4@wZ8^nB6*cF1%hJ5" * 2,
     "ALLOWED_HOSTS": "portal.example.org",
     "DATABASE_URL": "postgres://portal:secret@db.internal:5432/portal",
     "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
+    "SITE_URL": "https://portal.example.org",
 }
 
 
@@ -41,7 +42,7 @@ def load_settings(settings: str, tmp_path, *names: str, **env: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "SITE_URL"])
 def test_production_refuses_to_start_without_required_variable(missing, tmp_path):
     env = {key: value for key, value in PRODUCTION_ENV.items() if key != missing}
     result = run_python("import django; django.setup()", "portal.settings.production", tmp_path, **env)
@@ -132,3 +133,14 @@ def test_cache_uses_redis_when_configured(tmp_path):
     cache = values["CACHES"]["default"]
     assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert cache["LOCATION"] == "redis://127.0.0.1:6379/2"
+
+
+def test_production_allowed_hosts_keep_their_ports(tmp_path):
+    values = load_settings(
+        "portal.settings.production", tmp_path, "ALLOWED_HOSTS", "ALLOWED_HOST_PORTS", "WAGTAILADMIN_BASE_URL",
+        **{**PRODUCTION_ENV, "ALLOWED_HOSTS": "portal.example.org:8443,portal.example.org",
+           "SITE_URL": "https://portal.example.org:8443/"},
+    )
+    assert values["ALLOWED_HOSTS"] == ["portal.example.org"]
+    assert values["ALLOWED_HOST_PORTS"] == [["portal.example.org", "8443"], ["portal.example.org", ""]]
+    assert values["WAGTAILADMIN_BASE_URL"] == "https://portal.example.org:8443"
