@@ -114,6 +114,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Refuses a Host header whose port is not the one ALLOWED_HOSTS names (Django checks names only).
     "portal.core.hosts.HostPortMiddleware",
+    # Hostile paths and query strings (NUL and control characters, undecodable or overlong values) get a 400
+    # before any view or cache reads them (portal.core.request_guard).
+    "portal.core.request_guard.RequestGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Anonymous page cache (portal.core.cache): before sessions, so a hit skips everything below.
     "portal.core.cache.AnonymousPageCacheMiddleware",
@@ -204,6 +207,10 @@ FRAGMENT_CACHE_TIMEOUT = env_int("FRAGMENT_CACHE_TIMEOUT", 300)
 # Seconds a web process reuses site-wide answers (restrictions, the privacy gate's closed paths, homes) read
 # under an unchanged content generation (portal.core.memo); 0: once per request only. Needs a shared cache.
 CONTENT_MEMO_SECONDS = float(os.environ.get("CONTENT_MEMO_SECONDS") or (30 if CACHE_URL else 0))
+
+# Request guard (portal.core.request_guard): longest query string (bytes) and query value (characters) accepted.
+REQUEST_GUARD_MAX_QUERY_LENGTH = env_int("REQUEST_GUARD_MAX_QUERY_LENGTH", 4096)
+REQUEST_GUARD_MAX_VALUE_LENGTH = env_int("REQUEST_GUARD_MAX_VALUE_LENGTH", 1000)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

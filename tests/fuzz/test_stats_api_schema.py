@@ -67,5 +67,10 @@ def test_filters_and_paging_of_a_real_dataset_conform(stats_data, case):
     """Valid and invalid filters and pages on a dataset that exists (and on one hidden from anonymous readers)."""
     response = case.call_and_validate()
     if case.path_parameters["slug"] == "members-figures":
-        assert response.status_code == 404
+        if response.status_code == 400:
+            # Refused by the request guard before any view ran (a control character or an overlong value):
+            # the same answer for every dataset, so it tells nothing about this one.
+            assert "query parameter" in response.json()["error"]
+        else:
+            assert response.status_code == 404
         assert "777" not in response.text  # a restricted figure never leaks through an error message

@@ -143,7 +143,7 @@ def test_results_page_makes_a_bounded_number_of_queries(
 
 
 @pytest.mark.parametrize(
-    "hostile", ['"', 'quenchmoor"', "'", "\\", "NEAR(", "a OR", "(((", "*", "nul\x00byte", "x" * 500]
+    "hostile", ['"', 'quenchmoor"', "'", "\\", "NEAR(", "a OR", "(((", "*", "form\x0cfeed", "x" * 500]
 )
 def test_odd_queries_never_break_the_page(client, article_index, hostile):
     ArticlePageFactory(parent=article_index, title="Quotes", body=paragraph("quenchmoor"))
@@ -151,6 +151,13 @@ def test_odd_queries_never_break_the_page(client, article_index, hostile):
     response = client.get("/en/search/", {"q": hostile})
 
     assert response.status_code == 200
+
+
+def test_a_nul_byte_in_the_query_is_a_400_not_a_server_error(client, article_index):
+    """The request guard (portal.core.request_guard) refuses it before the search runs."""
+    response = client.get("/en/search/", {"q": "nul\x00byte"})
+    assert response.status_code == 400
+    assert "control character" in response.content.decode()
 
 
 def test_a_stray_quote_does_not_hide_matches(client, article_index):
