@@ -1,10 +1,11 @@
 """Hostile query strings against every public URL pattern: never a server error (issue 16, point 5).
 
 The site below holds one of each page type (with a topic, a sector and a French translation), a statistics
-page and dataset, a newsletter archive and issue, a document and an image, so the pages, index filters, search,
-feeds, sitemap, both APIs, CSV downloads and the newsletter and members views all reach their database
-lookups. The URLs are every route of the URL configuration outside the admin, filled with the ids and slugs of
-that content, plus every live page: a new public route is fuzzed without anyone listing it here.
+page and dataset, a newsletter archive and issue, the hotline directory with two hotlines, a document and an
+image, so the pages, index filters, search, feeds, sitemap, the APIs, CSV downloads and the newsletter and
+members views all reach their database lookups. The URLs are every route of the URL configuration outside
+the admin, filled with the ids and slugs of that content, plus every live page: a new public route is fuzzed
+without anyone listing it here.
 
 Each request goes through the whole middleware stack with the page cache, fragments and memos on (as in
 production) and the test client re-raises any exception a view lets escape. The oracle is written from what the
@@ -39,6 +40,7 @@ from tests.factories import (
     translate,
 )
 from tests.newsletter.issue_factories import NewsletterIndexPageFactory, make_issue
+from tests.portal.hotlines.factories import HotlineDirectoryPageFactory, HotlineFactory
 from tests.portal.stats.conftest import add_observation, figures, make_dataset, make_stats_page
 
 MAX_VALUE = 1000  # the settings' defaults, set explicitly by the fixture
@@ -50,14 +52,16 @@ KNOWN_NAMES = [
     "q", "type", "page", "topic", "sector", "search", "search_operator", "locale", "translation_of", "fields",
     "order", "limit", "offset", "child_of", "ancestor_of", "descendant_of", "site", "html_path", "id", "title",
     "slug", "show_in_menus", "format", "year", "quarter", "country", "organisation", "period", "measure",
-    "granularity", "per_page", "next", "email", "token", "utm_source", "utm_campaign", "mc_cid", "fbclid", "gclid",
+    "granularity", "per_page", "next", "email", "token", "accepts", "language", "fallback", "utm_source",
+    "utm_campaign", "mc_cid", "fbclid", "gclid",
 ]
 SPECIAL_VALUES = [
     "", "0", "-1", "1", "2", "99999999999999999999", "-99999999999999999999", "1e309", "NaN", "inf", "0x10",
     "../../etc/passwd", "<script>alert(1)</script>", "' OR 1=1 --", "null", "[]", "{}", "*", "_", "en", "fr", "xx",
     "pages.ArticlePage", "wagtailcore.Page", "pages.Nope", "title,-id", "-title", "random", "id,title,topics",
     "/", "/en/", "//example.org/", "https://example.org/", "prevention", "law-enforcement", "network", "DE", "2014",
-    "2014-Q2", "reports_received", "\t tab and newline \n", "ü" * 50, "🙂" * 10, "a" * MAX_VALUE,
+    "2014-Q2", "reports_received", "FR", "LU", "csam", "grooming", "\t tab and newline \n", "ü" * 50,
+    "🙂" * 10, "a" * MAX_VALUE,
 ]
 # Inserted as they are (not percent-encoded again), with whether each must be refused once decoded.
 RAW_VALUES = {
@@ -145,6 +149,9 @@ def public_site(home, article_index, conference_index, settings, warm_caches):
     add_observation(dataset, 2014, **figures(1200, 600, 500, 455, 30, 15))
     add_observation(dataset, 2014, "DE", **figures(300, 150, 100, 90, 5, 5))
     stats_page = make_stats_page(home, dataset)
+    HotlineDirectoryPageFactory(parent=home, slug="where-to-report")
+    HotlineFactory(name="Ligne Claire", countries=["FR"], languages=["fr", "en"], accepts=["csam"])
+    HotlineFactory(name="Meldpunt", countries=["BE"], languages=["nl", "fr"], accepts=["csam"], fallback_for=["LU"])
     translate(home, "fr")
     translate(article_index, "fr")
     document = get_document_model().objects.create(
@@ -205,7 +212,7 @@ def test_the_fuzzed_urls_cover_every_kind_of_public_view(public_site):
     for expected in ("/en/", "/fr/", "/en/best-practices/", "/en/best-practices/notice-and-takedown/",
                      "/en/search/", "/en/feeds/topic/prevention/rss/", "/api/v2/pages/", "/api/v2/pages/find/",
                      "/api/stats/datasets/network/observations/", "/statistics-data/datasets/network.csv",
-                     "/en/newsletter-archive/", "/sitemap.xml", "/members/login/"):
+                     "/en/newsletter-archive/", "/en/where-to-report/", "/sitemap.xml", "/members/login/"):
         assert expected in urls, expected
     assert not any(url.startswith("/admin/") for url in urls)
 
