@@ -122,13 +122,26 @@ def seed(stdout=None) -> None:
                 title="Where to report", slug="where-to-report",
                 intro="Choose your country to find the hotline that takes reports of child sexual abuse material "
                       "online. Reporting is free and can be anonymous.",
-                advice=ADVICE, no_hotline_text=NO_HOTLINE,
+                advice=ADVICE + _guide_link(home), no_hotline_text=NO_HOTLINE, show_in_menus=True,
                 listing_summary="Find your national hotline and report child sexual abuse material online.",
             )
             home.add_child(instance=page)
             page.save_revision().publish()
+            # In the menu where a reporter looks first: before "About the network" (siblings are in tree order).
+            about = home.get_children().filter(slug="about").first()
+            if about is not None:
+                page.move(about, pos="left")
+                page.refresh_from_db()
             out.write(f"  created the hotline directory at {page.url}\n")
         _translate(page.specific, home, out)
+
+
+def _guide_link(home: HomePage) -> str:
+    """A link to the longer how-to-report guide, when the demo has it."""
+    guide = home.get_children().filter(slug="how-to-report").first()
+    if guide is None:
+        return ""
+    return f'<p>More detail: <a linktype="page" id="{guide.pk}">{guide.title}</a>.</p>'
 
 
 def _translate(page: HotlineDirectoryPage, home: HomePage, out) -> None:

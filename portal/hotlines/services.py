@@ -65,7 +65,7 @@ class Directory:
 
 def active_hotlines() -> list[Hotline]:
     """Every active hotline (one query)."""
-    return list(Hotline.objects.active().select_related("organisation"))
+    return list(Hotline.objects.active())
 
 
 def matches(hotline: Hotline, accepts: str = "", language: str = "") -> bool:

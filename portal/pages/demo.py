@@ -555,8 +555,8 @@ HOW_TO_REPORT_BODY = [
     text("""
 <ol>
 <li>Copy the web address (URL) of the page where you saw the material. Do not copy the material itself.</li>
-<li>Go to your national hotline's reporting form. The network's member directory lists every member hotline
-and how to reach it.</li>
+<li>Go to your national hotline's reporting form. The "Where to report" page, behind the yellow Report
+button at the top of every page, lists every member hotline and how to reach it.</li>
 <li>Paste the address and describe briefly what you saw. You do not need to give your name.</li>
 <li>Close the page. The hotline's analysts take it from there.</li>
 </ol>
@@ -566,7 +566,7 @@ and how to reach it.</li>
         [
             ["Your situation", "Report to", "How"],
             ["You live in a country with a member hotline", "Your national hotline",
-             "Its online reporting form, listed in the network's member directory"],
+             "Its online reporting form, listed on the \"Where to report\" page"],
             ["There is no member hotline in your country", "Any member hotline or your national police",
              "Member hotlines pass reports on to the hotline or police where the material is hosted"],
             ["You saw the material on a platform or app", "Your national hotline and the platform",
@@ -637,7 +637,8 @@ def seed(stdout=None) -> None:
               topics=[topics[slug] for slug in CONFERENCE["topics"]],
               sectors=[sectors[slug] for slug in CONFERENCE["sectors"]], **conference)
 
-        report = _page(home, StandardPage, out, slug="how-to-report", title="How to report illegal content", **menu,
+        # Not in the menu: the "Where to report" directory (portal.hotlines) is, and links here for the details.
+        report = _page(home, StandardPage, out, slug="how-to-report", title="How to report illegal content",
                        intro=HOW_TO_REPORT_INTRO, body=HOW_TO_REPORT_BODY)
         about = _page(home, StandardPage, out, slug="about", title="About the network", **menu,
                       intro="An international network of internet hotlines and partners working together against "

@@ -1,12 +1,14 @@
 /* Progressive enhancement only: every page works without this script.
    - Marks the document as JS-capable.
-   - On small screens, collapses the main navigation behind a "Menu" button. */
+   - On small screens, opens and closes the main navigation behind its "Menu" button. */
 (function () {
   "use strict";
   var root = document.documentElement;
   root.classList.remove("no-js");
   root.classList.add("js");
 
+  // The menu's first state comes from CSS ((scripting: enabled) on small screens: collapsed), so the page
+  // never shifts when this script starts; the script only opens and closes it.
   function initMenu() {
     var nav = document.querySelector("[data-main-nav]");
     if (!nav) return;
@@ -17,10 +19,8 @@
 
     function setOpen(open) {
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
-      list.classList.toggle("is-collapsed", !open);
+      list.classList.toggle("is-open", open);
     }
-    toggle.hidden = false;
-    setOpen(!narrow.matches);
     toggle.addEventListener("click", function () {
       setOpen(toggle.getAttribute("aria-expanded") !== "true");
     });
@@ -30,8 +30,6 @@
         toggle.focus();
       }
     });
-    var onChange = function () { setOpen(!narrow.matches); };
-    if (narrow.addEventListener) narrow.addEventListener("change", onChange);
   }
 
   if (document.readyState === "loading") {

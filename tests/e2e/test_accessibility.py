@@ -49,7 +49,7 @@ def test_main_pages_and_forms_have_no_serious_axe_violations(site, new_context):
         check(page, "home", found)
         menu = page.get_by_role("navigation", name="Main")
         toggle = menu.get_by_role("button", name="Menu")
-        for section in ["Best practices", "Conference notes", "How to report illegal content", "Network statistics"]:
+        for section in ["Best practices", "Conference notes", "Where to report", "Network statistics"]:
             if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
                 toggle.click()
             menu.get_by_role("link", name=section).click()

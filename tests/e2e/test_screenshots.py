@@ -29,7 +29,7 @@ def test_full_page_screenshots_at_phone_and_desktop_widths(site, new_context):
         nav = page.get_by_role("navigation", name="Main")
         toggle = nav.get_by_role("button", name="Menu")
         for name, link in (("article-index", "Best practices"), ("statistics", "Network statistics"),
-                           ("standard", "How to report illegal content"), ("conference-index", "Conference notes")):
+                           ("directory", "Where to report"), ("conference-index", "Conference notes")):
             if toggle.is_visible():
                 toggle.click()
             nav.get_by_role("link", name=link).click()
