@@ -9,6 +9,15 @@ What is cached
     the privacy gate (``portal.core.privacy``) says an anonymous viewer may read it, so a members-only page
     is never stored, whoever asked for it.
 
+Which copies
+    One entry per scheme, host, path (with its language prefix) and query string, where the query leaves out
+    campaign tracking parameters (``utm_*``, ``mc_cid``, ``mc_eid``, ``fbclid``, ``gclid``...: setting
+    ``PAGE_CACHE_IGNORED_PARAMETERS``) and is sorted by name: a newsletter link with ``?utm_source=`` is served
+    the copy of the plain page, and the view never sees those parameters (so no copy carries one in its
+    links). At most ``PAGE_CACHE_MAX_VARIANTS`` distinct query strings of one path are stored per content
+    generation; beyond that a request is answered fresh and not stored (``X-Page-Cache: bypass``), so random
+    parameters can neither fill the cache nor push out the copies visitors use. The plain path always is.
+
 What is never served from the cache
     Anything for a request that carries a session cookie, a messages cookie or an ``Authorization`` header
     (every logged-in member has a session cookie), previews and the admin, POSTs, and paths outside pages
@@ -42,7 +51,8 @@ Per-process copies
 
 Settings (environment): ``PAGE_CACHE_ENABLED`` (default: on when ``CACHE_URL`` is set), ``PAGE_CACHE_TIMEOUT``
 (seconds an entry lives, 300), ``PAGE_CACHE_MAX_AGE`` (browser/proxy max-age of token-free public responses
-such as feeds that set none themselves, 60) and ``PAGE_CACHE_LOCAL_SECONDS`` (1).
+such as feeds that set none themselves, 60), ``PAGE_CACHE_LOCAL_SECONDS`` (1), ``PAGE_CACHE_IGNORED_PARAMETERS``
+(comma-separated) and ``PAGE_CACHE_MAX_VARIANTS`` (32).
 """
 
 from __future__ import annotations
@@ -51,12 +61,13 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseNotModified, QueryDict
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.http import parse_etags
@@ -71,6 +82,7 @@ logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "portal:page-cache:generation"
 ENTRY_PREFIX = "portal:page-cache:entry:"
+VARIANTS_PREFIX = "portal:page-cache:variants:"
 # Stands in for the CSRF token in stored bodies; letters and digits only, so no escaping changes it.
 CSRF_PLACEHOLDER = "portalcsrfplaceholder7c1e4a9f0b3d"
 _PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
@@ -134,9 +146,87 @@ def mark_cacheable(request) -> None:
     setattr(request, _CACHEABLE_VIEW_ATTR, True)
 
 
-def entry_key(request) -> str:
-    """One entry per full URL: scheme, host, path (with its language prefix) and query string."""
-    return ENTRY_PREFIX + hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+# --- Keys: tracking parameters ignored, a bounded number of query variants per path ---------------------------
+
+def ignored_parameters() -> tuple[str, ...]:
+    """Query parameters that never change a page (``PAGE_CACHE_IGNORED_PARAMETERS``; ``name*`` is a prefix)."""
+    return tuple(getattr(settings, "PAGE_CACHE_IGNORED_PARAMETERS", ()))
+
+
+def _is_ignored(name: str, patterns: tuple[str, ...]) -> bool:
+    return any(name.startswith(pattern[:-1]) if pattern.endswith("*") else name == pattern for pattern in patterns)
+
+
+def split_query(query_string: str) -> tuple[list[tuple[str, str]], bool]:
+    """The query's parameters in their order without the ignored ones, and whether any was dropped."""
+    patterns = ignored_parameters()
+    pairs = parse_qsl(query_string, keep_blank_values=True, encoding="utf-8", errors="replace")
+    kept = [(name, value) for name, value in pairs if not _is_ignored(name, patterns)]
+    return kept, len(kept) != len(pairs)
+
+
+def canonical_query(parameters: list[tuple[str, str]]) -> str:
+    """The query string as entries are keyed: sorted by name (the values of one name keep their order, which
+    views may rely on), in one encoding."""
+    return urlencode(sorted(parameters, key=lambda pair: pair[0]))
+
+
+def _without_ignored_parameters(request) -> str:
+    """The canonical query string of this request. Ignored parameters are also taken out of the request
+    itself, so the view renders the same page for every variant sharing an entry (no ``utm_source`` in the
+    pagination links of a copy served to everyone)."""
+    query_string = request.META.get("QUERY_STRING", "")
+    if not query_string:
+        return ""
+    kept, dropped = split_query(query_string)
+    if dropped:
+        request.META["QUERY_STRING"] = urlencode(kept)
+        request.GET = QueryDict(request.META["QUERY_STRING"])
+    return canonical_query(kept)
+
+
+def _path_url(request) -> str:
+    return f"{request.scheme}://{request.get_host()}{request.path}"
+
+
+def entry_key(request, query: str | None = None) -> str:
+    """One entry per page and meaningful query: scheme, host, path (with its language prefix) and the
+    canonical query string (``query``, else computed from the request)."""
+    if query is None:
+        query = canonical_query(split_query(request.META.get("QUERY_STRING", ""))[0])
+    url = _path_url(request) + (f"?{query}" if query else "")
+    return ENTRY_PREFIX + hashlib.sha256(url.encode()).hexdigest()
+
+
+def max_variants() -> int:
+    """How many query variants of one path are stored per generation (``PAGE_CACHE_MAX_VARIANTS``)."""
+    return int(getattr(settings, "PAGE_CACHE_MAX_VARIANTS", 32))
+
+
+def may_store_variant(request, key: str, generation: int) -> bool:
+    """Whether an entry with a query string may be stored: it is one of the first ``max_variants()`` distinct
+    queries of its path stored under this generation. Later ones are served uncached, so random parameters
+    can neither fill the cache nor push out the variants visitors use (the plain path is always stored).
+
+    The variants already counted are marked, so re-storing one (after it expired) costs no place; a variant
+    beyond the bound writes nothing at all. Counters and marks live as long as entries do.
+    """
+    if not request.META.get("QUERY_STRING"):
+        return True
+    path_hash = hashlib.sha256(_path_url(request).encode()).hexdigest()
+    counter = f"{VARIANTS_PREFIX}{generation}:{path_hash}"
+    mark = f"{counter}:{key.removeprefix(ENTRY_PREFIX)}"
+    timeout = settings.PAGE_CACHE_TIMEOUT
+    found = cache.get_many([counter, mark])
+    if mark in found:
+        return True
+    if found.get(counter, 0) >= max_variants():
+        return False
+    cache.add(counter, 0, timeout=timeout)
+    if cache.incr(counter) > max_variants():  # others took the last places meanwhile
+        return False
+    cache.set(mark, 1, timeout=timeout)
+    return True
 
 
 @hooks.register("before_serve_page")
@@ -367,7 +457,7 @@ class AnonymousPageCacheMiddleware:
                 self._mark_private(request, response)
             return response
 
-        key = entry_key(request)
+        key = entry_key(request, _without_ignored_parameters(request))
         entry = _local.get(key)
         if entry is not None:
             return self._respond(request, entry, hit=True)
@@ -390,6 +480,16 @@ class AnonymousPageCacheMiddleware:
         if not storable(request, response):
             self._fill_csrf_hole(request, response)
             self._mark_private(request, response)
+            return response
+
+        try:
+            variant_allowed = may_store_variant(request, key, generation)
+        except Exception:
+            logger.exception("Page cache unavailable; serving without it")
+            variant_allowed = False
+        if not variant_allowed:
+            self._fill_csrf_hole(request, response)
+            response["X-Page-Cache"] = "bypass"
             return response
 
         body = response.content

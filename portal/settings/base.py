@@ -200,6 +200,12 @@ PAGE_CACHE_TIMEOUT = env_int("PAGE_CACHE_TIMEOUT", 300)  # seconds an entry is k
 PAGE_CACHE_MAX_AGE = env_int("PAGE_CACHE_MAX_AGE", 60)  # browser/proxy max-age of token-free public responses
 # Seconds a web process keeps its own copy of an entry before checking Redis again (0: always check).
 PAGE_CACHE_LOCAL_SECONDS = float(os.environ.get("PAGE_CACHE_LOCAL_SECONDS") or 1)
+# Query parameters that never change a page (campaign tracking), left out of entry keys; "name*" is a prefix.
+PAGE_CACHE_IGNORED_PARAMETERS = tuple(
+    env_list("PAGE_CACHE_IGNORED_PARAMETERS", "utm_*,mc_cid,mc_eid,fbclid,gclid,msclkid,dclid,_ga,_gl")
+)
+# Distinct query strings stored per path and content generation; further ones are served uncached.
+PAGE_CACHE_MAX_VARIANTS = env_int("PAGE_CACHE_MAX_VARIANTS", 32)
 # Template fragments ({% fragment %}: site navigation, article bodies...) cached per viewer class, language and
 # content generation (portal.core.fragments); on by default with a shared cache, like the page cache.
 FRAGMENT_CACHE_ENABLED = env_bool("FRAGMENT_CACHE_ENABLED", bool(CACHE_URL))
