@@ -57,7 +57,8 @@ MAX_TEST_RECIPIENTS = 5
 class TestSendForm(forms.Form):
     recipients = forms.CharField(
         label="Send a test to",
-        help_text=f"Up to {MAX_TEST_RECIPIENTS} addresses, separated by commas. Test emails say so in the subject.",
+        help_text=f"Up to {MAX_TEST_RECIPIENTS} staff addresses (or addresses on the configured test list), separated "
+                  "by commas. Test emails say so in the subject.",
     )
 
     def clean_recipients(self):
@@ -132,11 +133,18 @@ def issue_send_view(request, page_id: int):
     send_form = SendForm(prefix="send")
     confirm = False
     if request.method == "POST" and "test-recipients" in request.POST:
+        from newsletter.services.test_sends import TestSendRefused, check_test_send
+
         test_form = TestSendForm(request.POST, prefix="test")
         if test_form.is_valid():
-            send_test(_draft(issue), test_form.cleaned_data["recipients"], request.user)
-            messages.success(request, f"Test sent to {', '.join(test_form.cleaned_data['recipients'])}.")
-            return redirect("newsletter_sending:issue", page_id=issue.pk)
+            try:
+                check_test_send(issue, test_form.cleaned_data["recipients"], request.user)
+            except TestSendRefused as refused:
+                test_form.add_error("recipients", str(refused))
+            else:
+                send_test(_draft(issue), test_form.cleaned_data["recipients"], request.user)
+                messages.success(request, f"Test sent to {', '.join(test_form.cleaned_data['recipients'])}.")
+                return redirect("newsletter_sending:issue", page_id=issue.pk)
     elif request.method == "POST":
         if not can_send:
             raise PermissionDenied
@@ -200,7 +208,10 @@ def send_test(issue, recipients: list[str], user) -> None:
         for address in recipients
     ]
     get_backend("smtp").deliver_batch(messages_, lambda result: None)
-    log(instance=issue, action="newsletter.test_send", user=user, data={"recipients": ", ".join(recipients)})
+    log(instance=issue, action="newsletter.test_send", user=user, data={
+        "recipients": ", ".join(recipients), "revision": issue.latest_revision_id,
+        "draft": bool(issue.has_unpublished_changes),
+    })
 
 
 def email_preview_view(request, page_id: int):
@@ -224,13 +235,16 @@ def progress_view(request, send_id: int):
         # The embedded default has no broker, hence no beat: opening a progress page does beat's round
         # (a due scheduled send starts, a send held back by a mail server outage is tried again).
         tick_sends.delay()
+    # Recipients' addresses and failure reasons are personal data: only staff who may see subscribers get them.
+    can_see_recipients = any(request.user.has_perm(f"newsletter.{perm}_subscriber") for perm in ("view", "change"))
     failures = Delivery.objects.filter(send=send, status__in=[Delivery.Status.FAILED, Delivery.Status.BOUNCED]).only(
-        "email", "status", "error", "attempts")[:200]
+        "email", "status", "error", "attempts")[:200] if can_see_recipients else None
     context = {
         "send": send,
         "progress": dispatch.progress(send),
         "campaign": _campaign_context(send),
         "failures": failures,
+        "can_see_recipients": can_see_recipients,
         "progress_url": reverse("newsletter_sending:progress_json", args=[send.pk]),
         "issue_url": reverse("newsletter_sending:issue", args=[send.issue_id]),
         "can_send": send.issue.permissions_for_user(request.user).can_publish(),

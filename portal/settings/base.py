@@ -284,6 +284,13 @@ NEWSLETTER_CONFIRMATION_RESEND_COOLDOWN = env_int("NEWSLETTER_CONFIRMATION_RESEN
 NEWSLETTER_PENDING_MAX_AGE_DAYS = env_int("NEWSLETTER_PENDING_MAX_AGE_DAYS", 30)
 NEWSLETTER_RATE_LIMIT_IP = os.environ.get("NEWSLETTER_RATE_LIMIT_IP", "20/3600")
 NEWSLETTER_RATE_LIMIT_ADDRESS = os.environ.get("NEWSLETTER_RATE_LIMIT_ADDRESS", "5/3600")
+# Requested preferences, export and erase links emailed to one address (newsletter.services.privacy.request_link).
+NEWSLETTER_RATE_LIMIT_LINKS = os.environ.get("NEWSLETTER_RATE_LIMIT_LINKS", "5/3600")
+# Test sends go to staff accounts' addresses, or to these (addresses, or "@domain" for a whole domain); a
+# draft reaches the latter only once moderated (published) unless a moderator sends the test.
+NEWSLETTER_TEST_RECIPIENTS = env_list("NEWSLETTER_TEST_RECIPIENTS")
+NEWSLETTER_TEST_SEND_RATE_USER = os.environ.get("NEWSLETTER_TEST_SEND_RATE_USER", "10/3600")
+NEWSLETTER_TEST_SEND_RATE_ISSUE = os.environ.get("NEWSLETTER_TEST_SEND_RATE_ISSUE", "30/3600")
 NEWSLETTER_LANGUAGES = env_list("NEWSLETTER_LANGUAGES", "en,fr,de,es,it,nl")
 # Keys the hashes of IPs and erased addresses; set it before ever rotating SECRET_KEY (defaults to SECRET_KEY).
 NEWSLETTER_HASH_SECRET = os.environ.get("NEWSLETTER_HASH_SECRET", "")

@@ -53,6 +53,7 @@ def test_issue_page_shows_audience_size_previews_and_a_header_button(client, mod
 
 def test_test_send_reaches_only_the_test_addresses_and_is_logged(client, editor, issue, smtp, settings):
     settings.NEWSLETTER_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.NEWSLETTER_TEST_RECIPIENTS = ["me@example.org", "boss@example.org"]  # the issue is published
     client.force_login(editor)
     response = client.post(issue_url(issue), {"test-recipients": "me@example.org, boss@example.org"})
     assert response.status_code == 302

@@ -1,0 +1,70 @@
+"""Who may receive a test send of an issue, and how often (issue 17, point 6).
+
+A test shows the editor's draft, from the newsletter's own sender address, so it must not become a way to mail
+unreviewed content to anyone: tests go to staff accounts' addresses, or to the configured
+``NEWSLETTER_TEST_RECIPIENTS`` (addresses, or ``@domain`` entries); a draft with unpublished (so unmoderated)
+changes reaches those outside addresses only when a moderator (someone who may publish the issue) sends it.
+Tests are rate-limited per user and per issue and audit-logged by the caller.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from newsletter.services import ratelimit
+
+
+class TestSendRefused(Exception):
+    """A test send that may not go out; the message says why, for the form."""
+
+
+def staff_addresses(addresses: list[str]) -> set[str]:
+    """Those of ``addresses`` (lower-cased) that belong to an active account able to use the admin."""
+    from django.db.models import Q
+
+    lowered = {address.lower() for address in addresses}
+    query = Q()
+    for address in lowered:
+        query |= Q(email__iexact=address)
+    users = get_user_model().objects.filter(query, is_active=True).prefetch_related("groups__permissions")
+    return {
+        user.email.lower() for user in users
+        if user.is_staff or user.is_superuser or user.has_perm("wagtailadmin.access_admin")
+    }
+
+
+def configured_address(address: str) -> bool:
+    """Whether an address is on ``NEWSLETTER_TEST_RECIPIENTS`` (as itself or by its ``@domain``)."""
+    entries = {entry.strip().lower() for entry in getattr(settings, "NEWSLETTER_TEST_RECIPIENTS", [])}
+    address = address.lower()
+    return address in entries or "@" + address.rpartition("@")[2] in entries
+
+
+def check_test_send(issue, recipients: list[str], user) -> None:
+    """Raise ``TestSendRefused`` unless ``user`` may send the issue's current draft to ``recipients`` now.
+
+    Counts against the per-user and per-issue limits only when the addresses are acceptable.
+    """
+    staff = staff_addresses(recipients)
+    outside = [address for address in recipients if address.lower() not in staff]
+    not_allowed = [address for address in outside if not configured_address(address)]
+    if not_allowed:
+        raise TestSendRefused(
+            f"Tests go only to staff accounts' addresses or the configured test list; not to {', '.join(not_allowed)}."
+        )
+    moderated = issue.live and not issue.has_unpublished_changes
+    if outside and not moderated and not issue.permissions_for_user(user).can_publish():
+        raise TestSendRefused(
+            "This draft has not been approved yet: until a moderator publishes it, tests go to staff addresses "
+            f"only (not to {', '.join(outside)}), unless a moderator sends the test."
+        )
+    for scope, identifier, rate in (
+        ("test-user", str(user.pk), getattr(settings, "NEWSLETTER_TEST_SEND_RATE_USER", "10/3600")),
+        ("test-issue", str(issue.pk), getattr(settings, "NEWSLETTER_TEST_SEND_RATE_ISSUE", "30/3600")),
+    ):
+        throttled = ratelimit.hit(scope, identifier, rate)
+        if throttled:
+            minutes = max(1, round(throttled.retry_after / 60))
+            who = "you" if scope == "test-user" else "this issue"
+            raise TestSendRefused(f"Too many test sends by {who} lately: try again in {minutes} minutes.")
