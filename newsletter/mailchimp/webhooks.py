@@ -7,12 +7,17 @@ does not exist. Mailchimp checks the URL with a GET when the webhook is register
 A POST (form-encoded: ``type``, ``fired_at``, ``data[email]``, ``data[merges][...]``...) is only checked and
 queued; a Celery task applies it through the subscription services, so consent records and the audit trail
 stay right, and the answer goes back at once. Every event is idempotent: replaying one changes nothing more.
+
+The event's own ``fired_at`` is not trusted blindly (anyone holding the secret writes it): an event dated in
+the future beyond ``MAILCHIMP_WEBHOOK_CLOCK_SKEW`` seconds, or older than the last Mailchimp change applied
+to that subscriber, is ignored. An address change never moves a subscription: the new address is sent a
+confirmation, as a signup is, and the old subscription stays as it was.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -72,6 +77,18 @@ def _fired_at(payload: dict) -> datetime:
     return timezone.make_aware(moment, UTC) if timezone.is_naive(moment) else moment
 
 
+def _clock_skew() -> timedelta:
+    return timedelta(seconds=int(getattr(settings, "MAILCHIMP_WEBHOOK_CLOCK_SKEW", 300)))
+
+
+def _is_stale(subscriber: Subscriber | None, when: datetime) -> bool:
+    """Whether a change newer than ``when`` was already applied from Mailchimp to this subscriber."""
+    if subscriber is None:
+        return False
+    last = MailchimpMember.objects.filter(subscriber=subscriber).values_list("remote_changed_at", flat=True).first()
+    return last is not None and when < last
+
+
 def _remember(subscriber: Subscriber, email: str, status: str, when: datetime) -> None:
     """Record Mailchimp's view of this member so the next push neither echoes nor contradicts it."""
     MailchimpMember.objects.update_or_create(
@@ -87,11 +104,16 @@ def handle_event(payload: dict) -> str:
         return "other audience"
     kind = payload.get("type", "")
     when = _fired_at(payload)
+    if when > timezone.now() + _clock_skew():
+        logger.warning("Mailchimp webhook event dated in the future (%s) ignored", when.isoformat())
+        return "ignored: dated in the future"
     email = (payload.get("data[email]") or "").strip()
     with transaction.atomic():
         if kind == "upemail":
             return _change_email(payload.get("data[old_email]", ""), payload.get("data[new_email]", ""), when)
         subscriber = _find(email)
+        if _is_stale(subscriber, when):
+            return "ignored: older than the last change applied"
         if kind == "subscribe":
             if subscriber is None:
                 report = subscriptions.import_subscribers(
@@ -143,14 +165,28 @@ def _update_profile(subscriber: Subscriber, payload: dict) -> str:
 
 
 def _change_email(old: str, new: str, when: datetime) -> str:
-    """Mailchimp changed a member's address: follow it, unless the new address is already someone else here."""
+    """Mailchimp changed a member's address: never move the subscription to an address that has not confirmed.
+
+    The new address gets a confirmation email, as a signup does (same topics, language and frequency); the old
+    subscription stays as it is until its owner leaves.
+    """
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
     subscriber = _find(old)
     if subscriber is None:
         return "unchanged" if _find(new) else "unknown address"
     if not new or _find(new) is not None:
         return "new address already known"
-    new = subscriptions.normalize_email(new)
-    Subscriber.objects.filter(pk=subscriber.pk).update(email=new)
-    MailchimpMember.objects.filter(subscriber=subscriber).update(email=new, remote_changed_at=when)
-    logger.info("Mailchimp changed subscriber %s's address", subscriber.pk)
-    return "email changed"
+    if _is_stale(subscriber, when):
+        return "ignored: older than the last change applied"
+    try:
+        validate_email(new.strip())
+    except ValidationError:
+        return "invalid new address"
+    subscriptions.request_subscription(
+        new, topics=list(subscriber.topics.all()), language=subscriber.language, frequency=subscriber.frequency,
+        source=Subscriber.Source.IMPORT,
+    )
+    logger.info("Mailchimp changed subscriber %s's address: confirmation sent to the new one", subscriber.pk)
+    return "confirmation sent to the new address"

@@ -364,6 +364,8 @@ MAILCHIMP_AUDIENCE_ID = os.environ.get("MAILCHIMP_AUDIENCE_ID", "")
 # Replaces the client's base URL (tests, proxies). Must not contain the word "server": the client rewrites it.
 MAILCHIMP_API_BASE = os.environ.get("MAILCHIMP_API_BASE", "")
 MAILCHIMP_WEBHOOK_SECRET = os.environ.get("MAILCHIMP_WEBHOOK_SECRET", "")
+# Webhook events dated further than this (seconds) in the future are ignored (their fired_at is not trusted).
+MAILCHIMP_WEBHOOK_CLOCK_SKEW = env_int("MAILCHIMP_WEBHOOK_CLOCK_SKEW", 300)
 MAILCHIMP_TIMEOUT = env_int("MAILCHIMP_TIMEOUT", 120)  # seconds to wait for an answer (Mailchimp's own limit)
 MAILCHIMP_MAX_CONNECTIONS = env_int("MAILCHIMP_MAX_CONNECTIONS", 10)  # Mailchimp allows 10 per API key
 MAILCHIMP_MAX_RETRIES = env_int("MAILCHIMP_MAX_RETRIES", 4)  # per request, on 429/5xx/timeouts

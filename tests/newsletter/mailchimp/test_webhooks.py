@@ -103,14 +103,50 @@ def test_profile_updates_topics_and_frequency(client, hook):
     assert person.frequency == Subscriber.Frequency.MONTHLY_DIGEST
 
 
-def test_upemail_follows_the_new_address(client, hook):
-    person = SubscriberFactory(email="old.address@example.org")
+def test_upemail_sends_a_confirmation_to_the_new_address_and_moves_nothing(client, hook, committed, mailoutbox):
+    """The reproduction: an email-change event moved a subscription to another address."""
+    topic = TopicFactory(name="Prevention", slug="prevention")
+    person = SubscriberFactory(email="old.address@example.org", language="fr")
+    person.topics.add(topic)
     body = event("upemail", new_email="new.address@example.org", old_email="old.address@example.org")
     body["data[new_id]"] = "51aa6a1ab6"
-    post_twice(client, hook, body)
+    committed(post_twice, client, hook, body)
     person.refresh_from_db()
-    assert person.email == "new.address@example.org"
-    assert Subscriber.objects.count() == 1
+    assert person.email == "old.address@example.org" and person.status == Subscriber.Status.SUBSCRIBED
+    new = Subscriber.objects.get(email="new.address@example.org")
+    assert new.status == Subscriber.Status.PENDING  # on the list only after the new address confirms
+    assert (list(new.topics.all()), new.language) == ([topic], "fr")
+    assert [message.to for message in mailoutbox] == [["new.address@example.org"]]
+
+
+def test_an_event_dated_in_the_future_is_ignored(client, hook):
+    """The reproduction: with the secret, fired_at=2099-... made a subscribe beat any opt-out."""
+    person = SubscriberFactory(email="left@example.org", status=Subscriber.Status.UNSUBSCRIBED,
+                               unsubscribed_at=timezone.now() - timedelta(minutes=5))
+    post_twice(client, hook, {**event("subscribe", person.email), "fired_at": "2099-01-01 00:00:00"})
+    person.refresh_from_db()
+    assert person.status == Subscriber.Status.UNSUBSCRIBED
+    assert not MailchimpMember.objects.filter(subscriber=person).exists()  # nothing pinned in the future either
+    # A few seconds of clock skew is normal and accepted.
+    post_twice(client, hook, event("subscribe", person.email, fired_at=timezone.now() + timedelta(seconds=30)))
+    person.refresh_from_db()
+    assert person.status == Subscriber.Status.SUBSCRIBED
+
+
+def test_an_event_older_than_the_last_change_applied_is_ignored(client, hook):
+    person = SubscriberFactory(email="flip@example.org", confirmed_at=timezone.now() - timedelta(days=9))
+    post_twice(client, hook, event("unsubscribe", person.email, action="unsub"))
+    person.refresh_from_db()
+    assert person.status == Subscriber.Status.UNSUBSCRIBED
+    # A subscribe fired before that opt-out arrives late (webhooks are not ordered): it changes nothing.
+    late = event("subscribe", person.email, fired_at=timezone.now() - timedelta(minutes=10))
+    post_twice(client, hook, late)
+    person.refresh_from_db()
+    assert person.status == Subscriber.Status.UNSUBSCRIBED
+    late_upemail = event("upemail", new_email="other@example.org", old_email=person.email,
+                         fired_at=timezone.now() - timedelta(minutes=10))
+    post_twice(client, hook, late_upemail)
+    assert not Subscriber.objects.filter(email="other@example.org").exists()
 
 
 def test_cleaned_marks_the_address_and_abuse_counts_as_a_complaint(client, hook):
