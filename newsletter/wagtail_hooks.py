@@ -31,14 +31,9 @@ from newsletter.forms import ImportForm
 from newsletter.models import Subscriber
 from newsletter.services import privacy, subscriptions
 from portal.core.models import Topic
+from portal.core.spreadsheets import safe_cell
 
 IMPORT_ACTION = "newsletter.subscriber.import"
-
-
-def _csv_safe(value) -> str:
-    """Neutralise spreadsheet formulas (an address may legally start with "=" or "+")."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 class SubscriberPermissionPolicy(ModelPermissionPolicy):
@@ -138,9 +133,8 @@ class SubscriberViewSet(ModelViewSet):
 
     def get_index_view_kwargs(self, **kwargs):
         kwargs = super().get_index_view_kwargs(**kwargs)
-        kwargs["custom_field_preprocess"] = {
-            "email": {"csv": _csv_safe}, "topic_list": {"csv": _csv_safe},
-        }
+        # Every column through the portal's one formula-neutralising rule (an address may start with "=").
+        kwargs["custom_field_preprocess"] = {field: {"csv": safe_cell} for field in self.list_export}
         return kwargs
 
     def get_urlpatterns(self):

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from django.http import StreamingHttpResponse
 from django.utils.text import slugify
 
+from portal.core.spreadsheets import safe_row
 from portal.stats.models.datasets import Dataset, Measure, Observation
 
 
@@ -42,8 +43,9 @@ def dataset_csv_rows(dataset: Dataset) -> Iterator[list[str]]:
 
 
 def csv_response(rows: Iterable[list[str]], filename: str) -> StreamingHttpResponse:
-    """Stream rows as a CSV attachment."""
+    """Stream rows as a CSV attachment, every cell neutralised against formulas (``portal.core.spreadsheets``)."""
     writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse((writer.writerow(safe_row(row)) for row in rows),
+                                     content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{slugify(filename) or "statistics"}.csv"'
     return response
