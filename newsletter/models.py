@@ -386,6 +386,12 @@ class Delivery(models.Model):
     claim = models.CharField(max_length=32, blank=True, help_text="The batch that holds this row.")
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # The ledger's own account of duplicates: every copy the mail server accepted is counted here, including one
+    # accepted for a lane that had lost its claim, so more than 1 is a second copy found, not hidden.
+    copies = models.PositiveSmallIntegerField(default=0, help_text="Copies the mail server accepted.")
+    taken_back = models.PositiveSmallIntegerField(
+        default=0, help_text="Times the row was taken back from a lane that stopped (its lease expired)."
+    )
 
     class Meta:
         verbose_name_plural = "deliveries"

@@ -6,11 +6,13 @@
         sink.wait_for(1)
         sink.messages[0]["Subject"]
 
-``sink.refuse["x@example.org"] = (550, "No such user")`` makes it refuse one recipient.
+``sink.refuse["x@example.org"] = (550, "No such user")`` makes it refuse one recipient; ``sink.delay = 2.0`` makes
+it answer each message's data two seconds late (a tarpitting or busy server), without blocking other connections.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -41,6 +43,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.sink.delay:
+            await asyncio.sleep(self.sink.delay)
         message = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
         with self.sink.lock:
             for recipient in envelope.rcpt_tos:
@@ -60,6 +64,7 @@ class SMTPSink:
         self.envelopes: list[tuple[str, EmailMessage]] = []
         self.refuse: dict[str, tuple[int, str]] = {}
         self.arrival_times: list[float] = []  # time.monotonic() of each accepted message
+        self.delay: float = 0.0  # seconds before answering each message's data
         self.lock = threading.Lock()
         self._controller: Controller | None = None
 

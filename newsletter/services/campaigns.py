@@ -264,7 +264,7 @@ def _finish(send: Send) -> int:
     """Mark the frozen recipients as handed to Mailchimp and the Send as done."""
     handed_at = send.campaign_send_time or timezone.now()
     count = Delivery.objects.filter(send=send, status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING]).update(
-        status=Delivery.Status.SENT, sent_at=handed_at, lease_until=None, claim="")
+        status=Delivery.Status.SENT, sent_at=handed_at, lease_until=None, claim="", copies=1)
     now = timezone.now()
     Send.objects.filter(pk=send.pk, status=Send.Status.SENDING).update(
         status=Send.Status.DONE, finished_at=now, campaign_step="done", last_activity_at=now)

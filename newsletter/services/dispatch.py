@@ -1,9 +1,11 @@
 """Sending an issue: create the Send once, freeze recipients into Delivery rows, work batches, resume crashes.
 
 The Delivery rows are the ledger. A worker claims a batch with row locks (``SKIP LOCKED``) and a lease,
-hands each message to the backend and marks its row the moment the provider answers. A worker that dies
-leaves rows claimed; once their lease expires ``release_expired_leases`` puts them back in the queue, so
-only the messages in flight at the moment of the crash can arrive twice.
+hands each message to the backend and marks its row the moment the provider answers. While it sends, the
+lane renews its lease and checks before every message that it still holds its claim (``lease.Lease``); a lane
+that dies leaves rows claimed, and once their lease has run out ``release_expired_leases`` puts them back in
+the queue. So only the messages in flight when a process died (or lost the database) can arrive twice, and the
+ledger counts every copy it learns about.
 """
 
 from __future__ import annotations
@@ -18,14 +20,15 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from wagtail.log_actions import log
 
 from newsletter.backends import BatchInterrupted, DeliveryResult, Outcome, get_backend
 from newsletter.models import Delivery, NewsletterIssue, Send, Subscriber
-from newsletter.services import bounces, gate, ledger, rendering
+from newsletter.services import bounces, gate, lease, ledger, rendering
 from newsletter.services.audience import audience_key, audience_label, iter_recipients
 from newsletter.services.throttle import Throttle
 
@@ -42,8 +45,8 @@ def batch_size() -> int:
     return int(_setting("NEWSLETTER_BATCH_SIZE", 100))
 
 
-def lease_seconds() -> int:
-    return int(_setting("NEWSLETTER_LEASE_SECONDS", 120))
+def lease_seconds() -> float:
+    return lease.lease_seconds()
 
 
 def max_attempts() -> int:
@@ -163,46 +166,54 @@ class BatchOutcome:
     sent: int = 0
 
 
-def claim_batch(send: Send, size: int | None = None) -> tuple[str, list[Delivery]]:
+#: A lane waits for its mark writer when this many marks are not yet written: messages accepted but not yet in
+#: the ledger are the ones a lost database connection could send twice, so there are never many.
+MAX_UNWRITTEN_MARKS = 20
+
+
+def claim_batch(send: Send, size: int | None = None) -> tuple[lease.Lease, list[Delivery]]:
     """Take up to ``size`` queued deliveries for this worker (rows locked with SKIP LOCKED, then leased)."""
     size = size or batch_size()
-    now = timezone.now()
     claim = uuid.uuid4().hex
+    started = time.monotonic()  # the lease is counted from before the claim, never longer than the database's
     with transaction.atomic():
         ids = list(
             Delivery.objects.select_for_update(skip_locked=True)
             .filter(send=send, status=Delivery.Status.QUEUED)
-            .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+            .filter(Q(not_before__isnull=True) | Q(not_before__lte=timezone.now()))
             .order_by("id")
             .values_list("id", flat=True)[:size]
         )
         if ids:
             Delivery.objects.filter(id__in=ids).update(
-                status=Delivery.Status.SENDING, claim=claim, lease_until=now + timedelta(seconds=lease_seconds())
+                status=Delivery.Status.SENDING, claim=claim, lease_until=lease.lease_end()
             )
+    held = lease.Lease(claim, started=started)
     if not ids:
-        return claim, []
-    return claim, list(Delivery.objects.filter(id__in=ids).order_by("id"))
+        return held, []
+    return held, list(Delivery.objects.filter(id__in=ids).order_by("id"))
 
 
-def _record(claim: str, result: DeliveryResult, attempts: dict[int, int]) -> None:
-    """Write one message's fate to its Delivery row (only while this batch still holds it)."""
+def _record(claim: str, result: DeliveryResult, attempts: dict[int, int]) -> bool:
+    """Write one message's fate to its Delivery row, only while this batch still holds it (False: it does not)."""
     now = timezone.now()
+    if result.outcome == Outcome.SENT:
+        return not ledger.write_sent_marks(claim, [result.delivery_id])
     rows = Delivery.objects.filter(pk=result.delivery_id, claim=claim, status=Delivery.Status.SENDING)
     attempt = attempts.get(result.delivery_id, 0) + 1
-    if result.outcome == Outcome.SENT:
-        rows.update(status=Delivery.Status.SENT, sent_at=now, attempts=attempt, error="", lease_until=None)
-    elif result.outcome == Outcome.PERMANENT or attempt >= max_attempts():
-        rows.update(status=Delivery.Status.FAILED, attempts=attempt, error=result.detail[:1000], lease_until=None)
-        if result.outcome == Outcome.PERMANENT and bounces.is_hard_bounce(result.detail):
+    if result.outcome == Outcome.PERMANENT or attempt >= max_attempts():
+        held = rows.update(status=Delivery.Status.FAILED, attempts=attempt, error=result.detail[:1000],
+                           lease_until=None)
+        if held and result.outcome == Outcome.PERMANENT and bounces.is_hard_bounce(result.detail):
             # The mailbox does not exist: never try this address again.
             email = Delivery.objects.filter(pk=result.delivery_id).values_list("email", flat=True).first()
             if email:
                 Subscriber.objects.filter(email__iexact=email, status=Subscriber.Status.SUBSCRIBED).update(
                     status=Subscriber.Status.CLEANED, unsubscribed_at=now)
     else:
-        rows.update(status=Delivery.Status.QUEUED, attempts=attempt, error=result.detail[:1000], lease_until=None,
-                    not_before=now + timedelta(seconds=backoff_seconds(attempt)))
+        held = rows.update(status=Delivery.Status.QUEUED, attempts=attempt, error=result.detail[:1000],
+                           lease_until=None, not_before=now + timedelta(seconds=backoff_seconds(attempt)))
+    return bool(held)
 
 
 def _suppress_changed(deliveries: list[Delivery], claim: str) -> tuple[list[Delivery], dict[int, Subscriber]]:
@@ -234,7 +245,9 @@ def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None,
                   writer: ledger.MarkWriter | None = None) -> BatchOutcome:
     """Claim one batch of this send and deliver it. The caller loops until the outcome is not "more".
 
-    With a ``writer``, "sent" marks are written by its background thread; without one, synchronously.
+    With a ``writer``, "sent" marks are written by its background thread; without one, synchronously. Before
+    every message the lane makes sure it still holds its claim (``lease.Lease.check``) and that its marks are
+    being written; otherwise it stops, and what it has not handed over goes back to the queue.
     """
     send.refresh_from_db(fields=["status", "deferred_until", "connection_failures"])
     if send.status != Send.Status.SENDING:
@@ -242,7 +255,8 @@ def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None,
     if send.deferred_until is not None and send.deferred_until > timezone.now():
         remaining = (send.deferred_until - timezone.now()).total_seconds()
         return BatchOutcome("wait", wait_seconds=max(0.5, remaining))  # never a busy loop of tiny waits
-    claim, deliveries = claim_batch(send)
+    held, deliveries = claim_batch(send)
+    claim = held.claim
     if not deliveries:
         return _finish_or_wait(send)
     ledger.relax_commit_durability()
@@ -250,15 +264,43 @@ def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None,
     throttle = throttle or throttle_for(send)
     deliveries, subscribers = _suppress_changed(deliveries, claim)
     attempts = {d.pk: d.attempts for d in deliveries}
-    sent = failed = 0
+    sent = failed = handed = 0
     wait = 0.0
 
-    def messages():
+    def fence() -> None:
+        """Raise LeaseLost unless this lane may hand over one more message."""
+        if writer is not None:
+            if claim in writer.lost_claims:
+                held.lose("a mark matched no row: the claim was lost")
+            elif writer.failing:
+                held.lose("the ledger cannot be written (database unreachable)")
+            while not held.lost_reason and writer.backlog() >= MAX_UNWRITTEN_MARKS and not writer.failing:
+                time.sleep(0.005)  # let the writer catch up: few accepted messages may be missing from the ledger
+        held.check(unsent=len(deliveries) - handed)
+
+    def take_slot() -> bool:
+        """Wait for the throttle (renewing the lease meanwhile); False: a long wait, hand the rest back."""
         nonlocal wait
+        while True:
+            fence()
+            wait = throttle.try_acquire()
+            if not wait:
+                return True
+            if wait > 5.0:
+                return False
+            time.sleep(min(wait, held.renew_every))
+
+    def messages():
+        nonlocal handed
         for delivery in deliveries:
-            wait = throttle.acquire(max_wait=5.0)
-            if wait:
-                return  # a long wait (window cap): hand the rest back instead of sleeping on a worker
+            try:
+                if not take_slot():
+                    return  # a long wait (window cap): hand the rest back instead of sleeping on a worker
+            except lease.LeaseLost as exc:
+                logger.warning("Send %s: lane stopped before message %d of %d: %s", send.pk, handed + 1,
+                               len(deliveries), exc)
+                return
+            handed += 1
             yield rendering.personalise(send, delivery_id=delivery.pk, email=delivery.email,
                                         subscriber=subscribers[delivery.subscriber_id])
 
@@ -267,11 +309,12 @@ def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None,
         if result.outcome == Outcome.SENT:
             sent += 1
             if writer is not None:
-                writer.submit(claim, result.delivery_id)  # written in the background; raises if the DB is gone
+                writer.submit(claim, result.delivery_id)  # written in the background
                 return
         else:
             failed += 1
-        _record(claim, result, attempts)
+        if not _record(claim, result, attempts):
+            held.lose("a mark matched no row: the claim was lost")
 
     interrupted = None
     try:
@@ -281,10 +324,10 @@ def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None,
         logger.warning("Send %s: batch interrupted (%s); unsent messages will be retried", send.pk, exc.detail)
     finally:
         if writer is not None:
-            # Every "sent" mark must be in before unsent rows go back to the queue. If marks were lost, the
+            # Every "sent" mark must be in before unsent rows go back to the queue. If marks were given up, the
             # rows stay leased and are released (and those messages resent) when the lease expires.
             writer.flush()
-    # Whatever this batch still holds was not handed over: back to the queue.
+    # Whatever this batch still holds was not handed over: back to the queue (nothing, if the claim was lost).
     unsent = Delivery.objects.filter(claim=claim, status=Delivery.Status.SENDING)
     if interrupted:
         # The mail server is the problem, not these recipients: they keep their attempts, and the whole send
@@ -455,12 +498,9 @@ def cancel_send(send: Send, user=None) -> bool:
     return bool(changed)
 
 
-def release_expired_leases(now=None) -> int:
-    """Put deliveries held by dead workers (lease expired) back in the queue."""
-    now = now or timezone.now()
-    return Delivery.objects.filter(status=Delivery.Status.SENDING, lease_until__lt=now).update(
-        status=Delivery.Status.QUEUED, lease_until=None, claim=""
-    )
+def release_expired_leases() -> int:
+    """Put deliveries held by lanes that stopped (lease expired on the database's clock) back in the queue."""
+    return lease.release_expired()
 
 
 def due_scheduled_sends(now=None) -> list[int]:
@@ -515,6 +555,12 @@ def progress(send: Send) -> dict:
             send=send, status=Delivery.Status.SENT, subscriber__unsubscribed_at__gte=send.started_at,
             subscriber__status__in=[Subscriber.Status.UNSUBSCRIBED, Subscriber.Status.COMPLAINED],
         ).count()
+    copies = Delivery.objects.filter(send=send).aggregate(
+        handed=Coalesce(Sum("attempts"), 0),
+        accepted=Coalesce(Sum("copies"), 0),
+        duplicates=Coalesce(Sum(F("copies") - 1, filter=Q(copies__gt=1)), 0),
+        taken_back=Coalesce(Sum("taken_back"), 0),
+    )
     rate = eta = None
     if send.started_at and sent:
         end = send.finished_at or timezone.now()
@@ -536,6 +582,13 @@ def progress(send: Send) -> dict:
         "suppressed": suppressed,
         "bounced": bounced,
         "unsubscribed_after": unsubscribed_after,
+        # The ledger's own account: every message handed to the mail server (retries included), every copy it
+        # accepted, the second copies found (a lane that had lost its claim), and rows taken back from lanes
+        # that stopped (a process that died may have sent the message it had in flight).
+        "handed_over": copies["handed"],
+        "accepted": copies["accepted"],
+        "possible_duplicates": copies["duplicates"],
+        "taken_back": copies["taken_back"],
         "percent": round(100 * finished / total, 1) if total else (100.0 if send.status == Send.Status.DONE else 0.0),
         "rate_per_second": rate,
         "eta_seconds": eta,

@@ -8,7 +8,8 @@ row is never requeued while its "sent" mark is still on the way.
 
 If the worker is killed, only the marks not yet written are lost: a handful of messages, the same ones that
 count as "in flight". If the writer cannot reach the database, the batch stops at the next message instead of
-sending on without a ledger.
+sending on without a ledger, and the writer keeps the marks and writes them when the database answers again. A
+mark that matches no row (the lane had lost its claim) is still recorded, as a copy (``write_late_marks``).
 
 On SQLite and inside a transaction (the test suite's default) marks are written synchronously on the caller's
 connection instead (see ``single_connection``).
@@ -20,6 +21,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 
 from django.conf import settings
 from django.db import connection
@@ -36,8 +38,17 @@ class LedgerUnavailable(Exception):
     """The writer could not record marks: stop sending until the database is back."""
 
 
-def write_sent_marks(claim: str, delivery_ids: list[int]) -> int:
-    """Mark deliveries sent, but only rows this batch still holds (its claim, status "sending")."""
+def mark_retry_seconds() -> float:
+    """How long a writer keeps retrying marks the database refused (they are retried, never dropped, until then)."""
+    return float(getattr(settings, "NEWSLETTER_MARK_RETRY_SECONDS", 240))
+
+
+def write_sent_marks(claim: str, delivery_ids: list[int]) -> list[int]:
+    """Mark deliveries sent, but only rows this batch still holds (its claim, status "sending").
+
+    Returns the ids it no longer held: those copies were accepted for a lane that had lost its claim. They are
+    recorded with ``write_late_marks`` (here) and the caller must stop sending.
+    """
     from newsletter.models import Delivery
 
     if connection.vendor == "postgresql":
@@ -45,35 +56,85 @@ def write_sent_marks(claim: str, delivery_ids: list[int]) -> int:
         table = connection.ops.quote_name(Delivery._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET status = %s, sent_at = %s, attempts = attempts + 1, error = '', "  # noqa: S608 - the model's table; values are parameters
-                "lease_until = NULL WHERE id = ANY(%s) AND claim = %s AND status = %s",
+                f"UPDATE {table} SET status = %s, sent_at = %s, attempts = attempts + 1, copies = copies + 1, "  # noqa: S608 - the model's table; values are parameters
+                "error = '', lease_until = NULL WHERE id = ANY(%s) AND claim = %s AND status = %s",
                 [Delivery.Status.SENT, timezone.now(), list(delivery_ids), claim, Delivery.Status.SENDING],
             )
-            return cursor.rowcount
-    return Delivery.objects.filter(pk__in=delivery_ids, claim=claim, status=Delivery.Status.SENDING).update(
-        status=Delivery.Status.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1, error="", lease_until=None
-    )
+            matched = cursor.rowcount
+    else:
+        matched = Delivery.objects.filter(pk__in=delivery_ids, claim=claim, status=Delivery.Status.SENDING).update(
+            status=Delivery.Status.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1,
+            copies=F("copies") + 1, error="", lease_until=None,
+        )
+    if matched == len(delivery_ids):
+        return []
+    # Rare: find which. A row this mark matched stays "sent" under this claim (nothing else changes sent rows).
+    ours = set(Delivery.objects.filter(pk__in=delivery_ids, claim=claim, status=Delivery.Status.SENT)
+               .values_list("pk", flat=True))
+    lost = [pk for pk in delivery_ids if pk not in ours]
+    write_late_marks(lost)
+    return lost
+
+
+def write_late_marks(delivery_ids: list[int]) -> None:
+    """Record copies the mail server accepted for a lane that had lost its claim on these rows.
+
+    A row back in the queue (or given up as failed) is sent after all: nobody sends it again. A row another
+    lane holds or has sent counts one more copy, so the ledger shows the duplicate instead of hiding it.
+    """
+    from django.db import transaction
+
+    from newsletter.models import Delivery
+
+    if not delivery_ids:
+        return
+    with transaction.atomic():
+        states = dict(Delivery.objects.select_for_update().filter(pk__in=delivery_ids).values_list("pk", "status"))
+        settled = [pk for pk, status in states.items() if status in (Delivery.Status.QUEUED, Delivery.Status.FAILED)]
+        Delivery.objects.filter(pk__in=settled).update(
+            status=Delivery.Status.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1,
+            copies=F("copies") + 1, error="", claim="", lease_until=None, not_before=None,
+        )
+        Delivery.objects.filter(pk__in=[pk for pk in states if pk not in settled]).update(
+            attempts=F("attempts") + 1, copies=F("copies") + 1)
+    logger.warning("Recorded %d copies accepted after their lane lost its claim (%d were still unsent; the rest "
+                   "are possible duplicates)", len(states), len(settled))
 
 
 class MarkWriter:
-    """A background thread that writes "sent" marks in arrival order, with its own connection; one per lane."""
+    """A background thread that writes "sent" marks in arrival order, with its own connection; one per lane.
+
+    Marks the database cannot take because it is unreachable are kept and retried (with a growing pause) for
+    ``NEWSLETTER_MARK_RETRY_SECONDS``; meanwhile ``failing`` is true, so the lane stops sending, and ``flush``
+    waits for them. Only marks given up are lost (``flush`` then raises).
+    """
 
     def __init__(self):
         self._queue: queue.Queue[tuple[str, int] | None] = queue.Queue()
-        self._error: BaseException | None = None
+        self._error: BaseException | None = None  # set while marks wait for the database
+        self._gave_up: BaseException | None = None  # marks that will never be written
+        #: Claims for which a mark matched no row: the lane holding that claim must stop.
+        self.lost_claims: set[str] = set()
         self._thread = threading.Thread(target=self._run, name="newsletter-mark-writer", daemon=True)
         self._thread.start()
 
+    @property
+    def failing(self) -> bool:
+        """True while marks cannot be written (the lane must not send on without its ledger)."""
+        return self._error is not None or self._gave_up is not None
+
+    def backlog(self) -> int:
+        """Marks submitted and not yet written."""
+        return self._queue.unfinished_tasks
+
     def submit(self, claim: str, delivery_id: int) -> None:
-        """Queue one mark; raise if the writer has failed since the last flush."""
-        if self._error is not None:
-            raise LedgerUnavailable(str(self._error))
+        """Queue one mark. Never refused: while the database is away it waits with the others (see ``failing``)."""
         self._queue.put((claim, delivery_id))
 
     def flush(self) -> None:
-        """Wait until every submitted mark is written; raise (once) if any could not be."""
+        """Wait until every submitted mark is written (or given up); raise (once) if any was given up."""
         self._queue.join()
-        error, self._error = self._error, None
+        error, self._gave_up = self._gave_up, None
         if error is not None:
             raise LedgerUnavailable(str(error)) from error
 
@@ -102,22 +163,50 @@ class MarkWriter:
                     break
                 items.append(item)
             try:
-                if not relaxed:
-                    relax_commit_durability()
-                    relaxed = True
-                by_claim: dict[str, list[int]] = {}
-                for claim, delivery_id in items:
-                    by_claim.setdefault(claim, []).append(delivery_id)
-                for claim, ids in by_claim.items():
-                    write_sent_marks(claim, ids)
-            except Exception as exc:  # the database went away: report it to the sender, reconnect next time
-                logger.warning("Could not record %d delivery marks: %s", len(items), exc)
-                self._error = exc
-                relaxed = False
-                connection.close()
+                relaxed = self._write(items, relaxed)
             finally:
                 for _ in items:
                     self._queue.task_done()
+
+    def _write(self, items: list[tuple[str, int]], relaxed: bool) -> bool:
+        """Write one round of marks, retrying while the database is away; returns whether the session is relaxed."""
+        from django.db import InterfaceError, OperationalError
+
+        by_claim: dict[str, list[int]] = {}
+        for claim, delivery_id in items:
+            by_claim.setdefault(claim, []).append(delivery_id)
+        deadline = time.monotonic() + mark_retry_seconds()
+        pause = 0.2
+        while by_claim:
+            try:
+                if not relaxed:
+                    relax_commit_durability()
+                    relaxed = True
+                for claim in list(by_claim):
+                    if write_sent_marks(claim, by_claim[claim]):
+                        self.lost_claims.add(claim)
+                    del by_claim[claim]
+                self._error = None
+            except (OperationalError, InterfaceError) as exc:  # unreachable: reconnect and try again
+                self._error = exc
+                relaxed = False
+                connection.close()
+                left = sum(len(ids) for ids in by_claim.values())
+                if time.monotonic() + pause > deadline:
+                    return self._give_up(exc, left)
+                logger.warning("Could not record %d delivery marks (%s); trying again in %.1f s", left, exc, pause)
+                time.sleep(pause)
+                pause = min(pause * 2, 5.0)
+            except Exception as exc:  # a statement the database refuses: retrying would not help
+                connection.close()
+                return self._give_up(exc, sum(len(ids) for ids in by_claim.values()))
+        return relaxed
+
+    def _give_up(self, exc: BaseException, count: int) -> bool:
+        logger.error("Gave up recording %d delivery marks: %s (those messages may be sent again)", count, exc)
+        self._gave_up = exc
+        self._error = None
+        return False
 
 
 def single_connection() -> bool:

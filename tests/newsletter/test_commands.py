@@ -38,6 +38,9 @@ def test_send_status_and_second_send_is_a_no_op(archive, smtp, settings, django_
     assert "already exists" in run("send_newsletter", str(issue.pk))
     status = json.loads(run("newsletter_status", str(send.pk)))
     assert status["status"] == "done" and status["sent"] == 3 and status["percent"] == 100.0
+    # The ledger's own account: three handed over, three copies accepted, no second copy, nothing taken back.
+    assert (status["handed_over"], status["accepted"], status["possible_duplicates"], status["taken_back"]) == (
+        3, 3, 0, 0)
     assert sorted(smtp.recipients) == ["cli0@example.org", "cli1@example.org", "cli2@example.org"]
 
 

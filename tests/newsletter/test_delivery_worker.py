@@ -130,3 +130,69 @@ def test_sigkilled_worker_loses_nobody_and_repeats_at_most_the_batch_in_flight(s
     duplicates = sum(count - 1 for count in counts.values())
     assert duplicates <= batch, f"{duplicates} duplicates: more than the batch in flight"
     assert Delivery.objects.filter(send=send, status=Delivery.Status.SENT).count() == recipients
+
+
+# --- Slow sends: a lane's batch outlasts its lease ----------------------------------------------------------------
+#
+# Two worker processes (two tasks per send, two lanes each) and beat's tick every second, with a lease of 3 s and
+# batches that take longer than that: by the throttle (a new sending domain warming up) or by a mail server that
+# answers slowly (greylisting receivers, busy relays). Lanes renew their lease and never send a row they no longer
+# hold: nobody gets a second copy, and the ledger agrees with the sink. (Before leases were renewed, beat's tick put
+# a lane's rows back in the queue while the lane was still sending them, and another lane sent them again.)
+
+SLOW_RECIPIENTS = 200
+SLOW_ENV = {
+    "NEWSLETTER_LEASE_SECONDS": 3,
+    "NEWSLETTER_TICK_SECONDS": 1,
+    "NEWSLETTER_TASK_BUDGET": 5,
+    "NEWSLETTER_PARALLEL_BATCHES": 2,
+    "NEWSLETTER_CONNECTIONS_PER_TASK": 2,
+}
+
+
+def slow_send(archive, label: str) -> tuple[Send, list[str]]:
+    emails = [f"{label}{n:04d}@example.org" for n in range(SLOW_RECIPIENTS)]
+    Subscriber.objects.bulk_create([Subscriber(email=email, status=Subscriber.Status.SUBSCRIBED) for email in emails])
+    send, _ = dispatch.create_send(make_issue(archive, audience=Audience.PUBLIC, subject=f"Slow {label}"))
+    return send, emails
+
+
+def send_with_two_workers_and_beat(services, send, env: dict, timeout: float) -> None:
+    schedule = Path(tempfile.mkdtemp()) / "beat-schedule"
+    with celery_producer(services), celery_worker_process(services, concurrency=2, extra_env=env) as first, \
+            celery_worker_process(services, concurrency=2, extra_env=env, purge=False,
+                                  extra_args=("-B", "-s", str(schedule))) as second:
+        start_send.delay(send.pk)
+        wait_for(lambda: Send.objects.get(pk=send.pk).status == Send.Status.DONE, timeout=timeout,
+                 message=f"the send did not finish:\n{worker_log(first)}\n{worker_log(second)}")
+        time.sleep(0.5)  # the last SMTP transactions land
+
+
+def assert_one_copy_each_and_the_ledger_agrees(send, emails, sink) -> dict:
+    counts = collections.Counter(sink.recipients)
+    assert set(counts) == set(emails), "somebody never received the issue, or a stranger did"
+    duplicates = sum(count - 1 for count in counts.values())
+    figures = dispatch.progress(send)
+    assert duplicates == 0, f"{duplicates} second copies (the ledger counted {figures['possible_duplicates']})"
+    assert figures["sent"] == figures["accepted"] == len(sink.recipients) == len(emails)
+    assert figures["possible_duplicates"] == 0
+    return figures
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_throttled_send_outlasting_its_lease_sends_nobody_a_second_copy(services, archive, sink):
+    send, emails = slow_send(archive, "throttled")
+    # 20 messages a second across all workers, shared through the cache: a lane's batch of 25 takes ~10 s.
+    env = worker_env(sink, NEWSLETTER_BATCH_SIZE=25, NEWSLETTER_RATE_PER_SECOND=20,
+                     CACHE_URL=require_redis(DELIVERY_REDIS_DB + 1), **SLOW_ENV)
+    send_with_two_workers_and_beat(services, send, env, timeout=120)
+    assert_one_copy_each_and_the_ledger_agrees(send, emails, sink)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_mail_server_makes_no_second_copies(services, archive, sink):
+    send, emails = slow_send(archive, "tarpit")
+    sink.delay = 0.25  # a batch of 20 takes 5 s on one connection
+    env = worker_env(sink, NEWSLETTER_BATCH_SIZE=20, **SLOW_ENV)
+    send_with_two_workers_and_beat(services, send, env, timeout=120)
+    assert_one_copy_each_and_the_ledger_agrees(send, emails, sink)

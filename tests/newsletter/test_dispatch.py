@@ -236,7 +236,10 @@ def test_killed_worker_batch_is_released_after_its_lease(archive, sending):
     _claim, held = dispatch.claim_batch(send)  # a worker claims a batch... and dies
     assert len(held) == 7
     assert dispatch.release_expired_leases() == 0  # lease still running
-    assert dispatch.release_expired_leases(now=timezone.now() + timedelta(hours=1)) == 7
+    Delivery.objects.filter(send=send, status=Delivery.Status.SENDING).update(  # ... until it runs out
+        lease_until=timezone.now() - timedelta(seconds=1))
+    assert dispatch.release_expired_leases() == 7
+    assert Delivery.objects.filter(send=send, taken_back=1).count() == 7
     assert send.pk in dispatch.stalled_sends(now=timezone.now() + timedelta(hours=1))
     dispatch.run_send(send.pk)
     assert sorted(sending.recipients) == sorted(f"crash{n}@example.org" for n in range(12))
