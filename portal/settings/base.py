@@ -390,6 +390,9 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_PRIVATE_PAGE_OPTIONS = {"SHARED_PASSWORD": False}
 WAGTAILDOCS_PRIVATE_COLLECTION_OPTIONS = {"SHARED_PASSWORD": False}
 WAGTAIL_FRONTEND_LOGIN_URL = "/members/login/"
+# Staff cannot change their own email address in the admin (an administrator does): an account's address is
+# where its password resets go and what makes it a staff address for test sends (docs/security.md).
+WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
 
 # Members and accounts (portal.members)
 AUTHENTICATION_BACKENDS = [

@@ -139,3 +139,14 @@ def test_staff_with_the_subscriber_permission_see_addresses_and_reasons(client, 
     client.force_login(user)
     html = client.get(reverse("newsletter_sending:progress", args=[failed_send.pk])).content.decode()
     assert "bounced.reader@example.org" in html and "550 mailbox unknown" in html
+
+
+def test_staff_cannot_turn_their_own_address_into_an_outside_one(client, editor, issue, smtp):
+    """Test sends trust staff accounts' addresses, so staff may not change their own in the admin."""
+    client.force_login(editor)
+    client.post("/admin/account/", {"name_email-first_name": "Ed", "name_email-last_name": "Itor",
+                                    "name_email-email": "outsider@elsewhere.example"})
+    editor.refresh_from_db()
+    assert editor.email == "editor@portal.example"
+    assert 'name="name_email-email"' not in client.get("/admin/account/").content.decode()
+    assert "Tests go only to staff" in post_test(client, issue, "outsider@elsewhere.example").content.decode()
