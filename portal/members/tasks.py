@@ -53,3 +53,21 @@ def notify_organisation_contact(membership_id: int) -> bool:
         reply_to=settings.EMAIL_REPLY_TO or None,
     ).send()
     return True
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def notify_second_factor_added(user_id: int) -> bool:
+    """Tell the account's owner that an authenticator app was set up for it (so they notice if it was not them)."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None or not user.email:
+        return False
+    context = {"user": user, "site_name": settings.WAGTAIL_SITE_NAME, "site_url": settings.SITE_URL}
+    EmailMultiAlternatives(
+        subject=f"An authenticator app was set up for your {settings.WAGTAIL_SITE_NAME} account",
+        body=render_to_string("email/members/second_factor_added.txt", context),
+        to=[user.email],
+        reply_to=settings.EMAIL_REPLY_TO or None,
+    ).send()
+    return True

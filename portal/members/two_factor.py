@@ -118,6 +118,7 @@ def setup(request, member_site: bool = False):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             django_otp.login(request, device)
+            _tell_owner_about_new_device(request.user)
             return redirect(next_url)
         form.add_error("token", "That code did not match. Check the time on your phone and try the newest code.")
     qr = segno.make(device.config_url, error="m")
@@ -148,6 +149,17 @@ def verify(request, member_site: bool = False):
             return redirect(next_url)
         form.add_error("token", "That code did not match. Try the newest code from your app.")
     return TemplateResponse(request, names["template"].format("verify"), {"form": form, "next": next_url})
+
+
+def _tell_owner_about_new_device(user) -> None:
+    """Email the account's own address that an authenticator was added: whoever knew only the password of an
+    account that had none could otherwise enrol their own device unnoticed."""
+    from django.db import transaction
+
+    from .tasks import notify_second_factor_added
+
+    user_id = user.pk
+    transaction.on_commit(lambda: notify_second_factor_added.delay(user_id))
 
 
 # --- Recovery: an administrator removes a person's devices -------------------------------------------------

@@ -49,7 +49,8 @@ def test_the_default_is_the_law_enforcement_group():
     assert base.PRIVACY_SECOND_FACTOR_GROUPS == ["Law enforcement"]
 
 
-def test_an_officer_without_a_second_factor_is_sent_to_set_one_up_then_reads_the_page(client, police_page):
+def test_an_officer_without_a_second_factor_is_sent_to_set_one_up_then_reads_the_page(client, police_page, committed,
+                                                                                      mailoutbox):
     officer = member_of("law-enforcement")
     client.force_login(officer)
 
@@ -66,8 +67,11 @@ def test_an_officer_without_a_second_factor_is_sent_to_set_one_up_then_reads_the
     wrong = client.post(response["Location"], {"token": "000000" if code(device) != "000000" else "111111",
                                                "next": police_page.url})
     assert wrong.status_code == 200 and "did not match" in wrong.content.decode()
-    done = client.post(response["Location"], {"token": code(device), "next": police_page.url})
+    done = committed(client.post, response["Location"], {"token": code(device), "next": police_page.url})
     assert done.status_code == 302 and done["Location"] == police_page.url
+    # The owner is told, in case it was someone who knew only the password.
+    assert [message.to for message in mailoutbox] == [[officer.email]]
+    assert "authenticator app was just set up" in mailoutbox[0].body
     assert WORD in client.get(police_page.url).content.decode()
 
 
