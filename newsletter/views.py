@@ -231,7 +231,11 @@ def preferences_unsubscribe(request, token: str):
 @private_link_page
 @require_POST
 def preferences_resubscribe(request, token: str):
-    """Subscribe again (the link arrived at this address, which proves it), with fresh consent."""
+    """Subscribe again: with fresh consent, confirmed through a new email, as a signup is.
+
+    The preferences link is in every newsletter, so whoever sees a forwarded one could otherwise put back on the
+    list someone who left. The request makes the address pending (which also replaces every earlier link).
+    """
     subscriber, refused = _subscriber_from(request, token, tokens.PREFERENCES)
     if refused:
         return refused
@@ -239,8 +243,12 @@ def preferences_resubscribe(request, token: str):
     if not form.is_valid():
         return render(request, "newsletter/preferences.html",
                       _preferences_context(subscriber, token, resubscribe_form=form), status=400)
-    subscriptions.resubscribe(subscriber, info=request_info(request))
-    return render(request, "newsletter/preferences.html", _preferences_context(subscriber, token, resubscribed=True))
+    if subscriber.status in subscriptions.OPTED_OUT:
+        subscriptions.request_subscription(
+            subscriber.email, topics=list(subscriber.topics.all()), language=subscriber.language,
+            frequency=subscriber.frequency, source=Subscriber.Source.PREFERENCES, info=request_info(request),
+        )
+    return render(request, "newsletter/check_inbox.html", {"email": subscriber.email})
 
 
 def _link_sent(request, subscriber, purpose: str) -> HttpResponse:

@@ -128,7 +128,7 @@ def test_erased_person_can_sign_up_again_through_double_opt_in(client, committed
     assert not SuppressedAddress.objects.exists()
 
 
-def test_preference_centre_changes_topics_frequency_language_and_unsubscribes(client, person):
+def test_preference_centre_changes_topics_frequency_language_and_unsubscribes(client, person, committed, mailoutbox):
     other = TopicFactory(name="Hotline operations", slug="operations")
     page = client.get(prefs(person))
     assert page.status_code == 200
@@ -146,14 +146,18 @@ def test_preference_centre_changes_topics_frequency_language_and_unsubscribes(cl
     person.refresh_from_db()
     assert person.status == Subscriber.Status.UNSUBSCRIBED
 
-    # Coming back needs a fresh consent tick.
+    # Coming back needs a fresh consent tick, then the confirmation link mailed to the address.
     refused = client.post(prefs(person, "resubscribe/"), {})
     assert refused.status_code == 400
-    back = client.post(prefs(person, "resubscribe/"), {"consent": "on"})
-    assert "Bon retour" in back.content.decode()
+    back = committed(client.post, prefs(person, "resubscribe/"), {"consent": "on"})
+    assert back.status_code == 200
+    person.refresh_from_db()
+    assert person.status == Subscriber.Status.PENDING
+    assert mailoutbox[-1].to == ["Person@example.org"]
+    committed(client.get, path_of(tokens.confirm_url(person)))
     person.refresh_from_db()
     assert person.status == Subscriber.Status.SUBSCRIBED
-    assert list(person.consents.values_list("event", flat=True))[-2:] == ["withdrawn", "confirmed"]
+    assert list(person.consents.values_list("event", flat=True))[-3:] == ["withdrawn", "given", "confirmed"]
 
 
 def test_preference_pages_use_a_bounded_number_of_queries(client, person, django_assert_max_num_queries):

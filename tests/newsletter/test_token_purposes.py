@@ -110,3 +110,13 @@ def test_link_emails_are_rate_limited_per_address(subscribed, committed, mailout
     answers = [committed(Client().post, preferences + "export/").status_code for _ in range(4)]
     assert answers == [200, 200, 429, 429]
     assert len(mailoutbox) == 2
+
+
+def test_a_forwarded_preferences_link_cannot_put_someone_who_left_back_on_the_list(subscribed, committed, mailoutbox):
+    preferences = path_of(tokens.preferences_url(subscribed))
+    one_click(subscribed)
+    committed(Client().post, preferences + "resubscribe/", {"consent": "on"})
+    subscribed.refresh_from_db()
+    assert subscribed.status == Subscriber.Status.PENDING  # not on the list until the owner confirms by email
+    assert mailoutbox[-1].to == [subscribed.email]
+    assert Client().get(preferences).status_code == 400  # and the forwarded links are dead
