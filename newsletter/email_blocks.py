@@ -60,8 +60,13 @@ class LatestFromTopicBlock(blocks.StructBlock):
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
+        from newsletter.services.rendering import issue_language
+
         viewers = (parent_context or {}).get("newsletter_viewers")
-        context["pages"] = latest_pages_for_topic(value["topic"], value["count"], viewers) if viewers else []
+        issue = (parent_context or {}).get("issue")
+        language = issue_language(issue) if issue is not None else None
+        context["pages"] = latest_pages_for_topic(value["topic"], value["count"], viewers,
+                                                  language=language) if viewers else []
         return context
 
 
@@ -115,19 +120,25 @@ class CallToActionBlock(blocks.StructBlock):
                          "url": "https://example.org/contact/"}
 
 
-def latest_pages_for_topic(topic, count: int, viewers) -> list:
-    """The newest articles and conference notes on a topic that every audience viewer may read."""
+def latest_pages_for_topic(topic, count: int, viewers, language: str | None = None) -> list:
+    """The newest articles and conference notes on a topic that every audience viewer may read.
+
+    One version of each page: the one in ``language`` (the issue's), else the original.
+    """
     from wagtail.models import Page
 
     from newsletter.services.gate import pages_for_audience
+    from newsletter.services.languages import one_version_each
     from portal.pages.models import ArticlePage, ConferenceNotesPage
 
     if topic is None:
         return []
-    ids = [*ArticlePage.objects.filter(topics=topic).values_list("id", flat=True),
-           *ConferenceNotesPage.objects.filter(topics=topic).values_list("id", flat=True)]
-    pages = pages_for_audience(Page.objects.filter(id__in=ids), viewers)
-    return list(pages.order_by("-first_published_at", "-id").specific()[:count])
+    on_topic = {"topics__translation_key": topic.translation_key}
+    ids = [*ArticlePage.objects.filter(**on_topic).values_list("id", flat=True),
+           *ConferenceNotesPage.objects.filter(**on_topic).values_list("id", flat=True)]
+    chosen = one_version_each(pages_for_audience(Page.objects.filter(id__in=ids), viewers), language)[:count]
+    by_id = {page.pk: page for page in Page.objects.filter(id__in=chosen).specific()}
+    return [by_id[page_id] for page_id in chosen if page_id in by_id]
 
 
 class NewsletterBodyBlock(blocks.StreamBlock):

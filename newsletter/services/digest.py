@@ -15,6 +15,7 @@ from django.utils import timezone
 from wagtail.models import Page
 
 from newsletter.models import Audience, NewsletterIndexPage, NewsletterIssue
+from newsletter.services.languages import one_version_each
 from portal.core.models import Topic
 from portal.core.privacy import Viewer, visible_pages
 from portal.pages.models import ArticlePage, ConferenceNotesPage
@@ -29,14 +30,21 @@ def month_bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.date
             datetime.datetime.combine(following, datetime.time.min, tzinfo=zone))
 
 
-def pages_of_month(month: datetime.date) -> list[Page]:
-    """Public articles and conference notes first published during the month, oldest first."""
+def pages_of_month(month: datetime.date, language: str | None = None) -> list[Page]:
+    """Public articles and conference notes first published during the month, oldest first.
+
+    One version of each: the one in ``language`` (the digest's), else the original. A translation published
+    this month of an older page is not new.
+    """
     start, end = month_bounds(month)
     ids = [*ArticlePage.objects.values_list("id", flat=True), *ConferenceNotesPage.objects.values_list("id", flat=True)]
-    pages = visible_pages(Page.objects.filter(id__in=ids), Viewer.anonymous()).filter(
-        first_published_at__gte=start, first_published_at__lt=end
-    )
-    return list(pages.order_by("first_published_at", "id").specific())
+    public = visible_pages(Page.objects.filter(id__in=ids), Viewer.anonymous())
+    keys = public.filter(first_published_at__gte=start, first_published_at__lt=end).values("translation_key")
+    versions = public.filter(translation_key__in=keys)
+    earlier = versions.filter(first_published_at__lt=start).values("translation_key")
+    chosen = one_version_each(versions.exclude(translation_key__in=earlier), language)[::-1]
+    by_id = {page.pk: page for page in Page.objects.filter(id__in=chosen).specific()}
+    return [by_id[page_id] for page_id in chosen]
 
 
 def digest_body(pages: list[Page]) -> list[dict]:
@@ -66,7 +74,7 @@ def assemble_monthly_digest(month: datetime.date, *, publish: bool = True) -> Ne
     existing = NewsletterIssue.objects.filter(digest_month=first).first()
     if existing is not None:
         return existing
-    pages = pages_of_month(first)
+    pages = pages_of_month(first, archive.locale.language_code)
     if not pages:
         return None
     label = first.strftime("%B %Y")
