@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import threading
+import time
 
 from celery import shared_task
+from celery.signals import worker_ready
 
 from newsletter.models import Subscriber
 from newsletter.services import emails
@@ -99,7 +102,8 @@ def process_send(self, send_id: int) -> str:
 
 @shared_task
 def tick_sends() -> dict:
-    """Periodic (beat): start due scheduled sends, release batches of dead workers, restart stalled sends."""
+    """Periodic (every worker, and beat): start due scheduled sends, release batches of stopped lanes, restart
+    stalled sends. Safe to run often and from many places: each start or restart is claimed by one run only."""
     from newsletter.services import dispatch
 
     released = dispatch.release_expired_leases()
@@ -209,3 +213,29 @@ def mailchimp_forget(self, member_hash: str) -> str:
             raise
         raise self.retry(exc=exc, countdown=min(3600, 60 * 2 ** min(self.request.retries, 6))) from exc
     return "deleted"
+
+
+# --- Every worker keeps sends going, with or without beat ---------------------------------------------------------
+
+
+def _tick_every(seconds: float) -> None:
+    while True:
+        try:
+            tick_sends.delay()
+        except Exception as exc:  # the broker is away: the next round will try again
+            logger.warning("Could not queue the sending tick: %s", exc)
+        time.sleep(seconds)
+
+
+@worker_ready.connect
+def keep_sends_going(sender=None, **kwargs) -> None:
+    """When a worker starts, and then every NEWSLETTER_TICK_SECONDS, queue ``tick_sends``.
+
+    So a fresh worker picks up a send whose worker died (once its lease has run out), and sends resume and
+    scheduled sends start even where beat is not running. The thread only publishes a task: the work (and the
+    database) stays in the pool's processes.
+    """
+    from django.conf import settings
+
+    seconds = float(getattr(settings, "NEWSLETTER_TICK_SECONDS", 15))
+    threading.Thread(target=_tick_every, args=(seconds,), name="newsletter-tick", daemon=True).start()

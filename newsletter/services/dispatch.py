@@ -515,14 +515,17 @@ def due_scheduled_sends(now=None) -> list[int]:
 
 
 def stalled_sends(now=None) -> list[int]:
-    """Active sends with work left and no progress for a lease period (their workers died)."""
+    """Active sends with work left and no progress for a lease period (their workers died), each claimed for a
+    restart by one caller: several workers and beat may ask at once, and only one of them restarts a send."""
     now = now or timezone.now()
-    quiet_since = now - timedelta(seconds=lease_seconds())
-    sends = Send.objects.filter(status__in=ACTIVE).filter(
-        Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=quiet_since)
-    )
-    return [send.pk for send in sends if send.status == Send.Status.PREPARING or send.deliveries.filter(
-        status=Delivery.Status.QUEUED).exists()]
+    quiet = Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=now - timedelta(seconds=lease_seconds()))
+    restart = []
+    for send in Send.objects.filter(status__in=ACTIVE).filter(quiet):
+        if send.status == Send.Status.SENDING and not send.deliveries.filter(status=Delivery.Status.QUEUED).exists():
+            continue
+        if Send.objects.filter(pk=send.pk, status__in=ACTIVE).filter(quiet).update(last_activity_at=now):
+            restart.append(send.pk)
+    return restart
 
 
 # --- Progress -----------------------------------------------------------------------------------------------------

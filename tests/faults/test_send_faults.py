@@ -7,7 +7,7 @@ Delivery ledger says every row was sent. PostgreSQL and Redis are throwaway serv
 ``tests/faults/conftest.py``; the shared ones are never touched.
 
 A hard-killed worker (SIGKILL) is covered by ``tests/newsletter/test_delivery_worker.py::
-test_sigkilled_worker_loses_nobody_and_repeats_at_most_the_batch_in_flight`` and not repeated here.
+test_sigkilled_worker_loses_nobody_and_a_fresh_worker_alone_resumes`` and not repeated here.
 Figures measured on the CI machine are in ``docs/reliability.md``; each test prints its own (run with ``-s``).
 """
 
