@@ -11,6 +11,11 @@ class CoreConfig(AppConfig):
 
         i18n.connect_signals()
 
-        from portal.core import cache
+        from portal.core import generation
+        from portal.core.models import Sector, Topic
 
-        cache.connect_signals()
+        # What moves the content generation the page cache, fragments and memos belong to.
+        generation.connect_signals()
+        generation.watch_wagtail_models()
+        generation.watch(Topic)
+        generation.watch(Sector)

@@ -37,11 +37,13 @@ Forms and CSRF ("hole punching")
 
 Invalidation
     One generation number for the whole site, stored in the cache and incremented (after the transaction
-    commits) whenever content any page may show changes: publishing, unpublishing, moving, deleting pages,
-    view restrictions, snippets (topics, sectors), statistics, images, documents and collections. Each entry
-    records the generation read *before* its page was rendered, so a page rendered while an editor publishes
-    is never served after the publish. Coarse, but pages show each other everywhere (menus, latest lists,
-    related cards, feeds): one counter cannot miss a dependency.
+    commits) whenever something any page may show changes: publishing, unpublishing, moving, deleting pages,
+    view restrictions, group membership, snippets, statistics, images, documents and collections; never
+    draft revisions, autosave, locks or workflow states. Which changes count is a registry apps fill from
+    their ``ready()`` (``portal.core.generation``). Each entry records the generation read *before* its page
+    was rendered, so a page rendered while an editor publishes is never served after the publish. Coarse,
+    but pages show each other everywhere (menus, latest lists, related cards, feeds): one counter cannot miss
+    a dependency.
 
 Per-process copies
     Each web process also keeps the entries it recently checked against Redis in its own memory, for at most
@@ -66,15 +68,12 @@ from urllib.parse import parse_qsl, urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse, HttpResponseNotModified, QueryDict
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.http import parse_etags
 
 from wagtail import hooks
-from wagtail.models import Page
-from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
 from portal.core import memo
 
@@ -380,39 +379,6 @@ def invalidate() -> None:
     memo.forget()
     if tracking():
         transaction.on_commit(bump_generation)
-
-
-# Apps whose rows pages show: pages and their revisions, restrictions, sites, taxonomy snippets, statistics,
-# hotlines, images, documents and collections. Page types of other apps (newsletter issues) are caught as pages.
-WATCHED_APPS = {"wagtailcore", "pages", "core", "stats", "hotlines", "wagtailimages", "wagtaildocs", "taggit"}
-
-
-def _watched(instance) -> bool:
-    return isinstance(instance, Page) or instance._meta.app_label in WATCHED_APPS
-
-
-def _on_save_or_delete(sender, instance, **kwargs):
-    if _watched(instance):
-        invalidate()
-
-
-def _on_m2m_changed(sender, instance, action, **kwargs):
-    if action in {"post_add", "post_remove", "post_clear"} and _watched(instance):
-        invalidate()
-
-
-def _on_page_event(sender, **kwargs):
-    invalidate()
-
-
-def connect_signals() -> None:
-    """Invalidate on every change pages may show (called from the core app's ready())."""
-    post_save.connect(_on_save_or_delete, dispatch_uid="portal_page_cache_save")
-    post_delete.connect(_on_save_or_delete, dispatch_uid="portal_page_cache_delete")
-    m2m_changed.connect(_on_m2m_changed, dispatch_uid="portal_page_cache_m2m")
-    for signal, uid in ((page_published, "publish"), (page_unpublished, "unpublish"), (post_page_move, "move"),
-                        (page_slug_changed, "slug")):
-        signal.connect(_on_page_event, dispatch_uid=f"portal_page_cache_{uid}")
 
 
 # --- Entries ---------------------------------------------------------------------------------------------
