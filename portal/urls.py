@@ -41,6 +41,7 @@ urlpatterns = [
     # Feed readers keep the unprefixed feeds they subscribed to: those stay in the default language.
     path("feeds/", include((feed_patterns, "feeds_default"))),
     path("language/<str:language>/", switch_language, name="switch_language"),
+    path("members/contributions/", include("portal.contributions.urls")),
     path("members/", include("portal.members.urls")),
     path("newsletter/", include("newsletter.urls")),
     path("statistics-data/", include("portal.stats.urls")),

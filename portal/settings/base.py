@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "portal.members",
     "portal.stats",
     "portal.hotlines",
+    "portal.contributions",
     "newsletter",
     # Translation workflow for editors (replaces "wagtail.locales"); 1.14.5 supports Wagtail 8 and Django 5.2.
     "wagtail_localize",
@@ -405,6 +406,11 @@ LOGIN_REDIRECT_URL = "/members/"
 LOGOUT_REDIRECT_URL = "/"
 MEMBERS_INVITATION_MAX_AGE_DAYS = env_int("MEMBERS_INVITATION_MAX_AGE_DAYS", 7)
 MEMBERS_DOCUMENTS_COLLECTION = "Members' documents"
+# Member contributions (portal.contributions): a figure more than this factor above or below the organisation's
+# previous period needs a comment; reminders go this many days before a period's deadline (and on the day).
+CONTRIBUTIONS_JUMP_FACTOR = os.environ.get("CONTRIBUTIONS_JUMP_FACTOR", "3")
+CONTRIBUTIONS_REMINDER_DAYS = env_int("CONTRIBUTIONS_REMINDER_DAYS", 7)
+CONTRIBUTIONS_MAX_UPLOAD_BYTES = env_int("CONTRIBUTIONS_MAX_UPLOAD_BYTES", 200_000)
 # Staff (anyone who can use the admin) must pass a TOTP check; on by default in production only.
 STAFF_2FA_REQUIRED = env_bool("STAFF_2FA_REQUIRED", False)
 OTP_TOTP_ISSUER = WAGTAIL_SITE_NAME

@@ -44,13 +44,31 @@ def country_codes() -> frozenset[str]:
     return frozenset(code for code, _name in countries)
 
 
+COUNT = "count"
+PERCENT = "percent"
+MEASURE_KIND_CHOICES = [(COUNT, "Count"), (PERCENT, "Share (per cent)")]
+
+
 class Measure(models.Model):
     """Something the network counts, such as reports received or items removed within three days."""
 
     code = models.SlugField(max_length=60, unique=True, help_text="Column name in CSV files, e.g. items_removed.")
     label = models.CharField(max_length=120)
     unit = models.CharField(max_length=40, default="items", help_text="e.g. reports, items")
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, help_text="The definition: what is counted, shown beside the figures.")
+    caveat = models.TextField(
+        blank=True, help_text="What the figure is not, in a sentence (e.g. not the number of distinct victims).",
+    )
+    kind = models.CharField(
+        max_length=10, choices=MEASURE_KIND_CHOICES, default=COUNT,
+        help_text="A count (whole number) or a share in per cent. Observations hold counts; shares are computed.",
+    )
+    at_most = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name="may not exceed",
+        help_text="A figure of this measure may not be larger than the same row's figure of that one "
+                  "(reports confirmed illegal may not exceed reports received).",
+    )
     sort_order = models.PositiveSmallIntegerField(default=100)
 
     panels = [
@@ -58,6 +76,9 @@ class Measure(models.Model):
         FieldPanel("label"),
         FieldPanel("unit"),
         FieldPanel("description"),
+        FieldPanel("caveat"),
+        FieldPanel("kind"),
+        FieldPanel("at_most"),
         FieldPanel("sort_order"),
     ]
 

@@ -1,0 +1,203 @@
+"""Members' area: the figures form, the CSV template and upload, and the submitter roles for the contact person."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from portal.members.models import Membership
+
+from .models import ReportingPeriod, Submission, SubmitterRole
+from .services import csvfile
+from .services import submissions as workflow
+
+
+def _measure_rows(period, values: dict, comments: dict, problems, jumps: dict, previous):
+    """One entry per measure for the template: the measure, the value and comment shown, its problems."""
+    by_code: dict[str, list[str]] = {}
+    for problem in problems:
+        by_code.setdefault(problem.code, []).append(str(problem))
+    return [{
+        "measure": measure, "value": values.get(measure.code, ""), "comment": comments.get(measure.code, ""),
+        "errors": by_code.get(measure.code, []), "jump": jumps.get(measure.code, ""),
+        "previous": (previous.values.get(measure.code, "") if previous else ""),
+    } for measure in period.ordered_measures()]
+
+
+@login_required
+@never_cache
+def index(request):
+    """The open periods for the member's organisation and the state of its figures."""
+    organisation = workflow.organisation_of(request.user)
+    allowed = workflow.can_submit(request.user, organisation)
+    periods = []
+    if allowed:
+        for period in ReportingPeriod.objects.open().prefetch_related("measures"):
+            periods.append((period, workflow.latest(period, organisation)))
+    history = (Submission.objects.filter(organisation=organisation).exclude(status=Submission.DRAFT)
+               .select_related("period", "submitted_by").order_by("-period__period_key", "-version")[:50]
+               if allowed else [])
+    return render(request, "contributions/index.html", {
+        "organisation": organisation, "allowed": allowed, "periods": periods, "history": history,
+        "is_contact": organisation is not None and workflow.is_contact(request.user, organisation),
+    })
+
+
+def _period_for(request, period_id):
+    organisation = workflow.organisation_of(request.user)
+    period = get_object_or_404(ReportingPeriod, pk=period_id)
+    if not workflow.can_submit(request.user, organisation):
+        return organisation, period, render(request, "contributions/not_allowed.html",
+                                            {"organisation": organisation}, status=403)
+    return organisation, period, None
+
+
+@login_required
+@never_cache
+def period_form(request, period_id: int):
+    """Enter figures for a period, save a draft or submit them; shows the returned comment and the versions."""
+    organisation, period, refusal = _period_for(request, period_id)
+    if refusal:
+        return refusal
+    current = workflow.latest(period, organisation)
+    previous = workflow.previous_figures(period, organisation)
+    values = dict(current.values) if current else {}
+    comments = dict(current.comments) if current else {}
+    problems, jumps, status = [], {}, 200
+    if request.method == "POST":
+        if not period.is_open:
+            messages.error(request, f"The reporting period {period} is closed.")
+            return redirect("contributions:period", period.pk)
+        values = {m.code: request.POST.get(f"value-{m.code}", "") for m in period.ordered_measures()}
+        comments = {m.code: request.POST.get(f"comment-{m.code}", "") for m in period.ordered_measures()}
+        action = workflow.submit if request.POST.get("action") == "submit" else workflow.save_draft
+        try:
+            saved = action(request.user, period, organisation, values, comments)
+        except workflow.Invalid as invalid:
+            problems, jumps, status = invalid.problems, invalid.checked.jumps, 400
+        except workflow.NotAllowed as refused:
+            messages.error(request, str(refused))
+            status = 409
+        else:
+            if saved.status == Submission.SUBMITTED:
+                messages.success(request, f"Thank you: version {saved.version} of your figures for {period} was "
+                                          "submitted. The secretariat will review it.")
+            else:
+                messages.success(request, "Your draft is saved. Submit it when it is complete.")
+            return redirect("contributions:period", period.pk)
+    else:
+        jumps = workflow.check_figures(period, organisation, {k: str(v) for k, v in values.items()}, comments,
+                                       complete=False).jumps
+    return render(request, "contributions/period_form.html", {
+        "period": period, "organisation": organisation, "current": current, "previous": previous,
+        "rows": _measure_rows(period, values, comments, problems, jumps, previous), "problems": problems,
+        "versions": workflow.version_history(period, organisation),
+        "max_upload_kb": settings.CONTRIBUTIONS_MAX_UPLOAD_BYTES // 1000,
+    }, status=status)
+
+
+@login_required
+@never_cache
+def template_csv(request, period_id: int):
+    """The CSV template for the period, prefilled with the organisation's newest figures."""
+    organisation, period, refusal = _period_for(request, period_id)
+    if refusal:
+        return refusal
+    current = workflow.latest(period, organisation)
+    text = csvfile.template_csv(period.ordered_measures(), current.values if current else None,
+                                current.comments if current else None)
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="figures-{period.label}.csv"'
+    return response
+
+
+@login_required
+@require_POST
+@never_cache
+def upload(request, period_id: int):
+    """Upload the filled-in template: saved as a draft, or submitted, with every problem naming its row."""
+    organisation, period, refusal = _period_for(request, period_id)
+    if refusal:
+        return refusal
+    upload_file = request.FILES.get("file")
+    problems, error = [], ""
+    if upload_file is None:
+        error = "Choose the CSV file to upload."
+    elif upload_file.size > settings.CONTRIBUTIONS_MAX_UPLOAD_BYTES:
+        error = f"The file is larger than {settings.CONTRIBUTIONS_MAX_UPLOAD_BYTES // 1000} kB; the template is " \
+                "a few lines."
+    else:
+        try:
+            text = csvfile.decode(upload_file.read())
+            values, comments, rows, row_problems = csvfile.read_upload(text, workflow.specs_for(period))
+            action = workflow.submit if request.POST.get("action") == "submit" else workflow.save_draft
+            saved = action(request.user, period, organisation, values, comments, source=Submission.CSV, rows=rows,
+                           extra_problems=row_problems)
+        except csvfile.UploadError as refused:
+            error = str(refused)
+        except workflow.Invalid as invalid:
+            problems = invalid.problems
+        except workflow.NotAllowed as refused:
+            error = str(refused)
+        else:
+            verb = "submitted" if saved.status == Submission.SUBMITTED else "saved as a draft"
+            messages.success(request, f"{upload_file.name}: your figures were {verb} (version {saved.version}).")
+            return redirect("contributions:period", period.pk)
+    current = workflow.latest(period, organisation)
+    previous = workflow.previous_figures(period, organisation)
+    return render(request, "contributions/period_form.html", {
+        "period": period, "organisation": organisation, "current": current, "previous": previous,
+        "rows": _measure_rows(period, current.values if current else {}, current.comments if current else {}, [],
+                              {}, previous),
+        "upload_problems": problems, "upload_error": error,
+        "versions": workflow.version_history(period, organisation),
+        "max_upload_kb": settings.CONTRIBUTIONS_MAX_UPLOAD_BYTES // 1000,
+    }, status=400)
+
+
+@login_required
+@never_cache
+def submitters(request):
+    """The organisation's contact person grants and removes the statistics submitter role."""
+    organisation = workflow.organisation_of(request.user)
+    if organisation is None or not workflow.can_grant(request.user, organisation):
+        return render(request, "contributions/not_allowed.html", {"organisation": organisation, "contact": True},
+                      status=403)
+    members = list(Membership.objects.filter(organisation=organisation).select_related("user")
+                   .order_by("user__last_name", "user__username"))
+    holders = set(SubmitterRole.objects.filter(organisation=organisation).values_list("user_id", flat=True))
+    return render(request, "contributions/submitters.html", {
+        "organisation": organisation, "members": [(m.user, m.user_id in holders) for m in members],
+    })
+
+
+@login_required
+@require_POST
+def change_submitter(request):
+    organisation = workflow.organisation_of(request.user)
+    if organisation is None:
+        return render(request, "contributions/not_allowed.html", {"organisation": None}, status=403)
+    membership = Membership.objects.filter(organisation=organisation, user_id=request.POST.get("user")).select_related(
+        "user").first()
+    if membership is None:
+        messages.error(request, "Choose a member of your organisation.")
+        return redirect("contributions:submitters")
+    try:
+        if request.POST.get("grant") == "1":
+            workflow.grant_role(membership.user, organisation, request.user)
+            messages.success(request, f"{membership.user.get_full_name() or membership.user.get_username()} can now "
+                                      "submit your organisation's figures.")
+        else:
+            workflow.revoke_role(membership.user, organisation, request.user)
+            messages.success(request, f"{membership.user.get_full_name() or membership.user.get_username()} can no "
+                                      "longer submit figures.")
+    except workflow.NotAllowed as refused:
+        messages.error(request, str(refused))
+        return render(request, "contributions/not_allowed.html", {"organisation": organisation, "contact": True},
+                      status=403)
+    return redirect("contributions:submitters")
