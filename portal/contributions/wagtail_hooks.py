@@ -1,23 +1,127 @@
 """Admin for contributions: reporting periods, submitter roles, and the secretariat's review of submissions."""
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
 from wagtail import hooks
+from wagtail.admin.ui.menus import MenuItem
+from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from .models import ReportingPeriod, SubmitterRole
+from .models import ReminderSent, ReportingPeriod, Submission, SubmitterRole
+from .services import submissions as workflow
+from .services.validation import as_number
+
+REVIEW_PERMISSION = "contributions.change_submission"
+
+
+class ReportingPeriodCreateView(generic.CreateView):
+    def save_instance(self):
+        period = self.form.save(commit=False)
+        period.opened_by = self.request.user
+        period.save()
+        self.form.save_m2m()
+        return period
+
+
+class ReportingPeriodIndexView(generic.IndexView):
+    def get_list_more_buttons(self, instance):
+        return [*super().get_list_more_buttons(instance),
+                MenuItem("Review submissions", reverse("reporting_periods:review", args=[instance.pk]),
+                         icon_name="tasks", priority=1)]
 
 
 class ReportingPeriodViewSet(ModelViewSet):
-    """The secretariat opens a period (year or quarter) with a deadline and the measures it asks for."""
+    """The secretariat opens a period (year or quarter) with a deadline and the measures it asks for, and
+    reviews what each hotline submitted."""
 
     model = ReportingPeriod
     name = "reporting_periods"
     icon = "date"
     menu_label = "Reporting periods"
+    add_view_class = ReportingPeriodCreateView
+    index_view_class = ReportingPeriodIndexView
     list_display = ["label", "deadline", "closed"]
     list_filter = ["closed"]
     copy_view_enabled = False
     form_fields = ["year", "quarter", "deadline", "measures", "jump_factor", "closed"]
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path("<int:pk>/review/", self.review_view, name="review"),
+            path("<int:pk>/review/<int:submission_id>/", self.submission_view, name="submission"),
+        ]
+
+    @staticmethod
+    def _check(request):
+        if not request.user.has_perm(REVIEW_PERMISSION):
+            raise PermissionDenied
+
+    def review_view(self, request, pk):
+        """Per expected organisation: submitted or not, by whom and when, reminders sent, link to review."""
+        self._check(request)
+        period = get_object_or_404(ReportingPeriod, pk=pk)
+        rows = workflow.period_overview(period)
+        reminders: dict[int, list[str]] = {}
+        for reminder in ReminderSent.objects.filter(period=period).order_by("sent_at"):
+            reminders.setdefault(reminder.organisation_id, []).append(
+                f"{reminder.get_kind_display().lower()} ({reminder.sent_at:%d %b})")
+        return TemplateResponse(request, "contributions/admin/review.html", {
+            "period": period, "rows": [(row, reminders.get(row.organisation.pk, [])) for row in rows],
+            "submitted": sum(1 for row in rows if row.has_submitted),
+            "awaiting": sum(1 for row in rows if row.latest and row.latest.status == Submission.SUBMITTED),
+            "page_title": f"Submissions for {period}", "header_icon": "tasks",
+            "index_url": reverse("reporting_periods:index"),
+        })
+
+    def submission_view(self, request, pk, submission_id):
+        """One version side by side with the previous version and the previous period; approve or return it."""
+        self._check(request)
+        period = get_object_or_404(ReportingPeriod, pk=pk)
+        submission = get_object_or_404(
+            Submission.objects.select_related("organisation", "submitted_by", "reviewed_by"),
+            pk=submission_id, period=period)
+        error = ""
+        if request.method == "POST":
+            try:
+                workflow.decide(submission.pk, request.user, approve=request.POST.get("decision") == "approve",
+                                comment=request.POST.get("comment", ""))
+            except workflow.NotAllowed as refused:
+                error = str(refused)
+            else:
+                verb = "approved" if request.POST.get("decision") == "approve" else "returned"
+                messages.success(request, f"{submission.organisation}'s figures (version {submission.version}) "
+                                          f"were {verb}; the submitter is emailed.")
+                return redirect("reporting_periods:review", period.pk)
+        versions = workflow.version_history(period, submission.organisation)
+        earlier = next((v for v in versions if v.version < submission.version and v.status != Submission.DRAFT),
+                       None)
+        previous = workflow.previous_figures(period, submission.organisation)
+        jumps = workflow.check_figures(period, submission.organisation,
+                                       {code: str(value) for code, value in submission.values.items()},
+                                       complete=False).jumps
+        rows = []
+        for measure in period.ordered_measures():
+            now = submission.values.get(measure.code)
+            before = previous.values.get(measure.code) if previous else None
+            ratio = ""
+            if as_number(now) is not None and as_number(before):
+                ratio = f"\u00d7{as_number(now) / as_number(before):.2f}"
+            rows.append({"measure": measure, "value": now, "comment": submission.comments.get(measure.code, ""),
+                         "earlier": earlier.values.get(measure.code) if earlier else None,
+                         "previous": before, "ratio": ratio,
+                         "jump": measure.code in jumps})
+        return TemplateResponse(request, "contributions/admin/submission.html", {
+            "period": period, "submission": submission, "rows": rows, "earlier": earlier, "previous": previous,
+            "versions": versions, "error": error, "comment": request.POST.get("comment", ""),
+            "page_title": f"{submission.organisation}: figures for {period}", "header_icon": "tasks",
+            "review_url": reverse("reporting_periods:review", args=[period.pk]),
+        }, status=400 if error else 200)
 
 
 class SubmitterRoleViewSet(ModelViewSet):
@@ -58,4 +162,3 @@ def register_contributions_log_actions(actions):
     actions.register_action("contributions.submission.return", "Return figures",
                             "Returned the figures for correction")
     actions.register_action("contributions.reminder.sent", "Deadline reminder", "Sent a deadline reminder")
-

@@ -334,6 +334,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "mailchimp-full-sync": {"task": "newsletter.tasks.mailchimp_sync", "kwargs": {"full": True},
                             "schedule": crontab(day_of_week="sun", hour="3", minute="30")},
     "mailchimp-reports": {"task": "newsletter.tasks.mailchimp_reports", "schedule": 3600.0},
+    # Deadline reminders for reporting periods: hourly, so a missed run is caught up the same day; each
+    # reminder is recorded and goes out once.
+    "contributions-deadline-reminders": {"task": "portal.contributions.tasks.send_deadline_reminders",
+                                         "schedule": 3600.0},
     "mailchimp-hand-over-scheduled": {"task": "newsletter.tasks.mailchimp_hand_over_scheduled", "schedule": 60.0},
 }
 
