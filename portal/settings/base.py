@@ -170,7 +170,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database host that vanishes from the network (no reset, packets dropped) must not hang a web or worker
+    # process for the kernel's 15-minute retransmission limit: connects and unanswered writes give up in seconds.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        connect_timeout=env_int("DATABASE_CONNECT_TIMEOUT", 10),
+        keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3,
+        tcp_user_timeout=env_int("DATABASE_TCP_USER_TIMEOUT_MS", 30000),
+    )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves pages while a send writes its ledger in the same file. WAL lets readers go
     # on during a write; IMMEDIATE takes the write lock when a transaction begins, so two writers queue for it
     # (busy timeout) instead of one failing at once with "database is locked" when both upgrade a read lock.
