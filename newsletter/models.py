@@ -237,6 +237,8 @@ class NewsletterIssue(Page):
     who may read its archive page. An issue may only reference pages its whole audience may read.
     """
 
+    show_type_on_cards = True  # cards name the kind of content ("Newsletter issue")
+
     subject = models.CharField(max_length=200, help_text="The email's subject line.")
     preheader = models.CharField(
         max_length=200, blank=True, help_text="The short preview text inboxes show after the subject."

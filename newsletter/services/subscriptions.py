@@ -85,11 +85,13 @@ def normalize_email(email: str) -> str:
 
 
 def available_languages() -> list[tuple[str, str]]:
-    """(code, name) pairs for the languages subscribers can choose (``NEWSLETTER_LANGUAGES``)."""
+    """(code, name) pairs for the languages subscribers can choose (``NEWSLETTER_LANGUAGES``), each named in
+    itself and capitalised as a name in a list ("Français", not Django's "français")."""
     from django.conf.locale import LANG_INFO
+    from django.utils.text import capfirst
 
     codes = getattr(settings, "NEWSLETTER_LANGUAGES", None) or ["en"]
-    return [(code, LANG_INFO.get(code, {}).get("name_local", code)) for code in codes]
+    return [(code, capfirst(LANG_INFO.get(code, {}).get("name_local", code))) for code in codes]
 
 
 def resend_cooldown() -> timedelta:

@@ -31,8 +31,9 @@ TRANSLATIONS = {
             "hero_title": "Ensemble contre les contenus pédocriminels en ligne",
             "intro": "<p>Le réseau relie les hotlines internet, les ONG de protection de l'enfance, l'industrie et "
                      "les forces de l'ordre pour retirer d'internet les contenus d'abus sexuels sur enfants et "
-                     "prévenir les abus. En 2014, les hotlines membres ont obtenu le retrait de <b>91 % des "
-                     "contenus illégaux signalés en trois jours</b>. Ce portail est l'endroit où les membres "
+                     "prévenir les abus. Les hotlines membres obtiennent le retrait de <b>la plupart des contenus "
+                     "illégaux signalés en trois jours</b> (les derniers chiffres sont ci-dessous). Ce portail est "
+                     "l'endroit où les membres "
                      "partagent ce qui fonctionne.</p>",
             "listing_summary": "Le réseau international des hotlines internet contre les contenus pédocriminels.",
         },
@@ -83,8 +84,9 @@ TRANSLATIONS = {
             "hero_title": "Gemeinsam gegen Darstellungen sexuellen Kindesmissbrauchs im Internet",
             "intro": "<p>Das Netzwerk verbindet Internet-Hotlines, Kinderschutzorganisationen, Wirtschaft und "
                      "Strafverfolgung in der gemeinsamen Arbeit, Missbrauchsdarstellungen aus dem Internet zu "
-                     "entfernen und Missbrauch zu verhindern. 2014 erreichten die Mitglieds-Hotlines die "
-                     "Entfernung von <b>91 % der gemeldeten illegalen Inhalte innerhalb von drei Tagen</b>. "
+                     "entfernen und Missbrauch zu verhindern. Die Mitglieds-Hotlines erreichen die Entfernung "
+                     "<b>der meisten gemeldeten illegalen Inhalte innerhalb von drei Tagen</b> (die neuesten "
+                     "Zahlen stehen unten). "
                      "Hier teilen die Mitglieder, was funktioniert.</p>",
             "listing_summary": "Das internationale Netzwerk der Internet-Hotlines gegen Missbrauchsdarstellungen.",
         },

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
@@ -35,12 +34,12 @@ class HotlineForm(WagtailAdminModelForm):
         from portal.hotlines.choices import language_choices
 
         self.fields["languages"] = forms.MultipleChoiceField(
-            choices=language_choices(), widget=forms.CheckboxSelectMultiple, label=_("Languages"),
-            help_text=_("Languages a report can be made in."),
+            choices=language_choices(), widget=forms.CheckboxSelectMultiple, label="Languages",
+            help_text="Languages a report can be made in.",
             initial=self.instance.languages if self.instance.pk else [],
         )
         self.fields["accepts"] = forms.MultipleChoiceField(
-            choices=CATEGORIES, widget=forms.CheckboxSelectMultiple, label=_("Accepts reports of"),
+            choices=CATEGORIES, widget=forms.CheckboxSelectMultiple, label="Accepts reports of",
             initial=self.instance.accepts if self.instance.pk else [],
         )
 
@@ -53,32 +52,32 @@ class HotlineQuerySet(models.QuerySet):
 class Hotline(models.Model):
     """A hotline the public can report to: where, how, in which languages and what about."""
 
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    name = models.CharField("name", max_length=200, unique=True)
     organisation = models.OneToOneField(
         "members.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="hotline",
-        limit_choices_to={"sector__slug": "hotline"}, verbose_name=_("member organisation"),
-        help_text=_("The member organisation (sector: hotline) that runs it, if it is a member."),
+        limit_choices_to={"sector__slug": "hotline"}, verbose_name="member organisation",
+        help_text="The member organisation (sector: hotline) that runs it, if it is a member.",
     )
-    countries = CountryField(_("countries served"), multiple=True, blank=True)
-    report_url = models.URLField(_("report form address"), blank=True,
-                                 help_text=_("The hotline's own online reporting form."))
-    email = models.EmailField(_("report email"), blank=True)
-    phone = models.CharField(_("report phone"), max_length=40, blank=True)
-    languages = models.JSONField(_("languages"), default=list, blank=True)
-    accepts = models.JSONField(_("accepts reports of"), default=list, blank=True)
-    anonymous = models.BooleanField(_("anonymous reports"), default=True,
-                                    help_text=_("Reports can be made without giving a name."))
-    description = models.TextField(_("short description"), max_length=400, blank=True)
-    active = models.BooleanField(_("active"), default=True,
-                                 help_text=_("Inactive hotlines are not listed anywhere."))
+    countries = CountryField("countries served", multiple=True, blank=True)
+    report_url = models.URLField("report form address", blank=True,
+                                 help_text="The hotline's own online reporting form.")
+    email = models.EmailField("report email", blank=True)
+    phone = models.CharField("report phone", max_length=40, blank=True)
+    languages = models.JSONField("languages", default=list, blank=True)
+    accepts = models.JSONField("accepts reports of", default=list, blank=True)
+    anonymous = models.BooleanField("anonymous reports", default=True,
+                                    help_text="Reports can be made without giving a name.")
+    description = models.TextField("short description", max_length=400, blank=True)
+    active = models.BooleanField("active", default=True,
+                                 help_text="Inactive hotlines are not listed anywhere.")
     international = models.BooleanField(
-        _("international channel"), default=False,
-        help_text=_("Recommended to visitors from any country with no hotline of its own and no neighbour "
-                    "named below."),
+        "international channel", default=False,
+        help_text="Recommended to visitors from any country with no hotline of its own and no neighbour "
+                  "named below.",
     )
     fallback_for = CountryField(
-        _("recommended for"), multiple=True, blank=True,
-        help_text=_("Countries with no hotline of their own whose visitors should report here."),
+        "recommended for", multiple=True, blank=True,
+        help_text="Countries with no hotline of their own whose visitors should report here.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -90,19 +89,19 @@ class Hotline(models.Model):
         FieldPanel("organisation"),
         FieldPanel("countries"),
         MultiFieldPanel([FieldPanel("report_url"), FieldRowPanel([FieldPanel("email"), FieldPanel("phone")])],
-                        heading=_("How to report")),
+                        heading="How to report"),
         FieldPanel("languages"),
         FieldPanel("accepts"),
         FieldRowPanel([FieldPanel("anonymous"), FieldPanel("active")]),
         FieldPanel("description"),
         MultiFieldPanel([FieldPanel("international"), FieldPanel("fallback_for")],
-                        heading=_("For countries without a hotline")),
+                        heading="For countries without a hotline"),
     ]
 
     class Meta:
         ordering = ["name"]
-        verbose_name = _("hotline")
-        verbose_name_plural = _("hotlines")
+        verbose_name = "hotline"
+        verbose_name_plural = "hotlines"
 
     def __str__(self) -> str:
         return self.name
@@ -110,17 +109,17 @@ class Hotline(models.Model):
     def clean(self) -> None:
         errors = {}
         if not (self.report_url or self.email or self.phone):
-            errors["report_url"] = _("Give at least one way to report: a form address, an email or a phone.")
+            errors["report_url"] = "Give at least one way to report: a form address, an email or a phone."
         if self.report_url and not self.report_url.startswith("https://"):
-            errors["report_url"] = _("Use an https:// address: reports must not travel unencrypted.")
+            errors["report_url"] = "Use an https:// address: reports must not travel unencrypted."
         unknown = [code for code in self.languages or [] if code not in LANGUAGE_CODES]
         if unknown:
-            errors["languages"] = _("Unknown language codes: %(codes)s.") % {"codes": ", ".join(map(str, unknown))}
+            errors["languages"] = f"Unknown language codes: {', '.join(map(str, unknown))}."
         unknown = [code for code in self.accepts or [] if code not in CATEGORY_CODES]
         if unknown:
-            errors["accepts"] = _("Unknown categories: %(codes)s.") % {"codes": ", ".join(map(str, unknown))}
+            errors["accepts"] = f"Unknown categories: {', '.join(map(str, unknown))}."
         if self.active and not self.countries and not self.international and not self.fallback_for:
-            errors["countries"] = _("An active hotline must serve at least one country, or be a fallback.")
+            errors["countries"] = "An active hotline must serve at least one country, or be a fallback."
         if errors:
             raise ValidationError(errors)
 
@@ -146,12 +145,12 @@ class HotlineDirectoryPage(BasePage):
     intro = models.TextField(blank=True, max_length=500)
     advice = RichTextField(
         features=["h2", "h3", "bold", "italic", "link", "ol", "ul"], blank=True,
-        help_text=_("Shown beside the directory: never download, forward or investigate; this site is not a "
-                    "reporting channel."),
+        help_text="Shown beside the directory: never download, forward or investigate; this site is not a "
+                  "reporting channel.",
     )
     no_hotline_text = RichTextField(
         features=["bold", "italic", "link"], blank=True,
-        help_text=_("Shown above the recommended channels when a country has no hotline of its own."),
+        help_text="Shown above the recommended channels when a country has no hotline of its own.",
     )
 
     content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("advice"), FieldPanel("no_hotline_text")]
@@ -162,7 +161,7 @@ class HotlineDirectoryPage(BasePage):
     template = "hotlines/hotline_directory_page.html"
 
     class Meta:
-        verbose_name = _("hotline directory")
+        verbose_name = "hotline directory"
 
     def get_context(self, request, *args, **kwargs):
         from portal.hotlines.services import directory_for_request

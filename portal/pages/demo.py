@@ -56,8 +56,13 @@ SECTORS = [
     ("Government", "government", "Ministries and public bodies responsible for policy and funding."),
 ]
 
-HEADLINE_FIGURE = "91%"
-HEADLINE_LABEL = "In 2014, hotlines achieved removal of 91% of reported illegal content within three days"
+# The headline figure wherever the demo's words repeat it: the latest year of the illustrative dataset
+# (portal.stats.demo), which the home page's figures, the statistics page's key figures and the API read.
+# Pages other than those say it with its year, or point at the statistics instead of repeating it.
+HEADLINE_YEAR = 2015
+HEADLINE_FIGURE = "93%"
+HEADLINE_LABEL = (f"In {HEADLINE_YEAR}, hotlines achieved removal of {HEADLINE_FIGURE} of reported illegal content "
+                  "within three days")
 
 DEMO_COLLECTION = "Demo graphics"
 
@@ -102,8 +107,8 @@ def session(title: str, speakers: list[str], summary: str, takeaways: list[str])
 HOME_INTRO = (
     "<p>The network connects internet hotlines, child-protection NGOs, industry and law enforcement in the "
     "shared work of getting child sexual abuse material off the internet and preventing abuse in the first "
-    "place. In 2014, member hotlines achieved removal of <b>91% of reported illegal content within three "
-    "days</b>. This portal is where members share what works.</p>"
+    "place. Member hotlines get <b>most reported illegal content removed within three days</b> (the latest "
+    "figures are below). This portal is where members share what works.</p>"
 )
 
 ARTICLES = [
@@ -529,7 +534,7 @@ part in the network's work on prevention, victim support and the rapid removal o
         HEADLINE_LABEL.split(", ", 1)[1].capitalize(),
         figure=HEADLINE_FIGURE,
         body="Measured across the network from the first report to confirmed removal.",
-        source="Network statistics, 2014",
+        source=f"Network statistics, {HEADLINE_YEAR}",
         tone="highlight",
     ),
     heading("What the network never does"),
@@ -577,8 +582,8 @@ button at the top of every page, lists every member hotline and how to reach it.
     heading("What happens to your report"),
     text("""
 <p>An analyst assesses the report against national law. If the material is illegal, the hotline traces where
-it is hosted, informs the police and makes sure the hosting provider removes it. In 2014, member hotlines
-achieved removal of 91% of reported illegal content within three days.</p>
+it is hosted, informs the police and makes sure the hosting provider removes it. In """ + str(HEADLINE_YEAR) + """,
+member hotlines achieved removal of """ + HEADLINE_FIGURE + """ of reported illegal content within three days.</p>
 <p>If you are worried about a child, or about your own thoughts or behaviour, confidential helplines can help.
 Your national hotline can tell you where to find them.</p>
 """),
@@ -588,9 +593,9 @@ CONTACT_BODY = [
     text("""
 <p>The network's secretariat answers questions from members, partners, researchers and the press.</p>
 <ul>
-<li><b>General enquiries:</b> secretariat@example.org (demo address)</li>
+<li><b>General enquiries:</b> <a href="mailto:secretariat@example.org">secretariat@example.org</a> (demo address)</li>
 <li><b>Membership:</b> members may use the contact details in the member area.</li>
-<li><b>Press:</b> press@example.org (demo address)</li>
+<li><b>Press:</b> <a href="mailto:press@example.org">press@example.org</a> (demo address)</li>
 </ul>
 """),
     key_fact(
@@ -698,7 +703,7 @@ def _home_page(images, out) -> HomePage:
         hero_title="Together against child sexual abuse material online",
         intro=HOME_INTRO,
         headline_stats=[{"type": "stat", "value": {"value": HEADLINE_FIGURE, "label": HEADLINE_LABEL,
-                                                   "source": "Network statistics, 2014"}}],
+                                                   "source": f"Network statistics, {HEADLINE_YEAR}"}}],
         listing_summary="The international network of internet hotlines against child sexual abuse material.",
         social_image=images[0] if images else None,
     )

@@ -343,6 +343,8 @@ class ArticleIndexPage(FilterableIndexMixin, BasePage):
 class ArticlePage(BasePage):
     """A best-practice article: what a member organisation learned, for the sectors it is meant for."""
 
+    show_type_on_cards = True  # cards name the kind of content ("Best practice article")
+
     summary = models.TextField(max_length=600, help_text="One or two sentences shown on cards and in feeds.")
     author_organisation = models.CharField(max_length=200, blank=True)
     date = models.DateField("published on", default=date.today)
@@ -441,6 +443,8 @@ class ConferenceIndexPage(FilterableIndexMixin, BasePage):
 
 class ConferenceNotesPage(BasePage):
     """Notes from one conference: sessions, speakers, key takeaways and attachments."""
+
+    show_type_on_cards = True
 
     event_name = models.CharField(max_length=250)
     start_date = models.DateField()

@@ -300,7 +300,8 @@ NEWSLETTER_RATE_LIMIT_LINKS = os.environ.get("NEWSLETTER_RATE_LIMIT_LINKS", "5/3
 NEWSLETTER_TEST_RECIPIENTS = env_list("NEWSLETTER_TEST_RECIPIENTS")
 NEWSLETTER_TEST_SEND_RATE_USER = os.environ.get("NEWSLETTER_TEST_SEND_RATE_USER", "10/3600")
 NEWSLETTER_TEST_SEND_RATE_ISSUE = os.environ.get("NEWSLETTER_TEST_SEND_RATE_ISSUE", "30/3600")
-NEWSLETTER_LANGUAGES = env_list("NEWSLETTER_LANGUAGES", "en,fr,de,es,it,nl")
+# Default: every content language (Polish was missing from a hand-kept list).
+NEWSLETTER_LANGUAGES = env_list("NEWSLETTER_LANGUAGES", ",".join(_portal_languages))
 # Keys the hashes of IPs and erased addresses; set it before ever rotating SECRET_KEY (defaults to SECRET_KEY).
 NEWSLETTER_HASH_SECRET = os.environ.get("NEWSLETTER_HASH_SECRET", "")
 # Number of reverse proxies in front of the app whose X-Forwarded-For entries are trusted (0: use REMOTE_ADDR).

@@ -19,9 +19,16 @@ if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in the environment (comma-separated host names).")
 
 # Every link in every email (password resets included) is built on SITE_URL, never on the request's Host.
+# https only: its links go into List-Unsubscribe headers (RFC 8058 requires https) and into every email. Plain
+# http is accepted on the loopback interface alone, for measurements on one machine (bench/, make lighthouse).
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
-if not SITE_URL.startswith(("https://", "http://")):
+if not SITE_URL:
     raise ImproperlyConfigured("SITE_URL must be set in the environment (the site's public address, https://...).")
+_LOOPBACK = {"127.0.0.1", "localhost", "[::1]"}
+if not SITE_URL.startswith("https://") and not (
+    SITE_URL.startswith("http://") and SITE_URL.split("/")[2].rsplit(":", 1)[0] in _LOOPBACK
+):
+    raise ImproperlyConfigured(f"SITE_URL must be an https:// address, not {SITE_URL!r}.")
 WAGTAILADMIN_BASE_URL = WAGTAILAPI_BASE_URL = SITE_URL
 
 # An SQLite file or eager in-process tasks are never acceptable in production.

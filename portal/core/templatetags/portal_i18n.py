@@ -28,3 +28,21 @@ def hreflang_links(context):
     """``<link rel="alternate" hreflang>`` for every public language version of the current page."""
     page = _page(context)
     return {"alternates": i18n.hreflang_alternates(page, context.get("request")) if page is not None else []}
+
+
+def _locale_codes() -> tuple[tuple[int, str], ...]:
+    from wagtail.models import Locale
+
+    return tuple(Locale.objects.values_list("id", "language_code"))
+
+
+@register.simple_tag(takes_context=True)
+def content_language(context) -> str:
+    """The language the page's content is written in ("" without a page): under /es/ a page that has no
+    Spanish translation yet is the default language's page, and must say so (``lang`` and a notice)."""
+    from portal.core import memo
+
+    page = _page(context)
+    if page is None or getattr(page, "locale_id", None) is None:
+        return ""
+    return dict(memo.remember(("locale-codes",), _locale_codes)).get(page.locale_id, "")

@@ -194,6 +194,16 @@ def child_of_type(context, parent, model_label: str):
     return privacy.visible_pages(model.objects.child_of(parent), _user(context)).order_by("path").first()
 
 
+@register.simple_tag(takes_context=True)
+def site_section(context, model_label: str):
+    """The site's top-level page of a type (``{% site_section "newsletter.NewsletterIndexPage" as archive %}``),
+    in the language being read, if the viewer may see it: from the pages the menu already read (no query)."""
+    root, _pages = site_pages(_request(context), _user(context))
+    if root is None:
+        return None
+    return child_of_type(context, root, model_label)
+
+
 @register.simple_tag
 def login_url() -> str:
     """Where members sign in (``settings.LOGIN_URL``, a path or a URL name)."""
@@ -221,6 +231,17 @@ def page_type_label(page) -> str:
     if meta is None or model is Page:
         return gettext("Page")
     return capfirst(str(meta.verbose_name))
+
+
+@register.filter
+def card_label(page) -> str:
+    """The kind of content a card shows ("Best practice article"), for page types that declare
+    ``show_type_on_cards = True``; "" for the rest (an index or a standard page is not a kind of content a
+    reader needs named, and an internal type name such as "standard page" must never show)."""
+    model = getattr(page, "specific_class", None) or type(page)
+    if not getattr(model, "show_type_on_cards", False):
+        return ""
+    return page_type_label(page)
 
 
 @register.filter

@@ -144,3 +144,12 @@ def test_production_allowed_hosts_keep_their_ports(tmp_path):
     assert values["ALLOWED_HOSTS"] == ["portal.example.org"]
     assert values["ALLOWED_HOST_PORTS"] == [["portal.example.org", "8443"], ["portal.example.org", ""]]
     assert values["WAGTAILADMIN_BASE_URL"] == "https://portal.example.org:8443"
+
+
+@pytest.mark.parametrize("site_url", ["http://portal.example.org", "ftp://portal.example.org",
+                                      "http://127.0.0.1.example.org", "portal.example.org"])
+def test_production_refuses_a_site_url_that_is_not_https(site_url, tmp_path):
+    env = {**PRODUCTION_ENV, "SITE_URL": site_url}
+    result = run_python("import django; django.setup()", "portal.settings.production", tmp_path, **env)
+    assert result.returncode != 0
+    assert "SITE_URL must be an https:// address" in result.stderr

@@ -1,7 +1,9 @@
 """`python manage.py seed_demo`: demo content and a demo editor account, safe to run again and again."""
 
+import contextlib
 import importlib
 import importlib.util
+import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -19,6 +21,10 @@ DEMO_STEPS = [
     "portal.hotlines.demo",  # after members (hotlines link to their organisations) and the translated homes
 ]
 
+# Loggers that report every page save, index update and background task at INFO: hundreds of lines that bury
+# the few a newcomer needs (the URLs and the login). Shown again with --verbosity 2.
+CHATTY_LOGGERS = ("django_tasks", "wagtail", "modelsearch", "wagtail_localize")
+
 EDITOR_USERNAME = "editor"
 EDITOR_PASSWORD = "demo-editor-2015"  # noqa: S105 - a published demo credential, refused in production
 EDITOR_EMAIL = "editor@example.org"
@@ -30,6 +36,17 @@ def step_installed(path: str) -> bool:
         return importlib.util.find_spec(path) is not None
     except ModuleNotFoundError:
         return False
+
+
+@contextlib.contextmanager
+def _level(logger: logging.Logger, level: int):
+    """The logger at ``level`` at least while the block runs."""
+    previous = logger.level
+    logger.setLevel(max(level, previous))
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
 
 
 class Command(BaseCommand):
@@ -46,14 +63,18 @@ class Command(BaseCommand):
         if settings.SETTINGS_MODULE.endswith(".production") and not options["allow_production"]:
             raise CommandError("Refusing to load demo content and a demo superuser with production settings.")
 
-        for path in DEMO_STEPS:
-            if not step_installed(path):
-                self.stdout.write(f"Step {path}: not installed, skipped")
-                continue
-            self.stdout.write(f"Step {path}:")
-            module = importlib.import_module(path)
-            with transaction.atomic():
-                module.seed(self.stdout)
+        with contextlib.ExitStack() as quiet:
+            if options["verbosity"] < 2:
+                for name in CHATTY_LOGGERS:
+                    quiet.enter_context(_level(logging.getLogger(name), logging.WARNING))
+            for path in DEMO_STEPS:
+                if not step_installed(path):
+                    self.stdout.write(f"Step {path}: not installed, skipped")
+                    continue
+                self.stdout.write(f"Step {path}:")
+                module = importlib.import_module(path)
+                with transaction.atomic():
+                    module.seed(self.stdout)
 
         created = self.ensure_editor()
         site_url = settings.SITE_URL.rstrip("/")
