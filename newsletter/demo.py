@@ -53,6 +53,14 @@ def seed(stdout) -> None:
     seed_archive(stdout)
 
 
+def practice_form_url() -> str:
+    """Where the newsletter's "share a practice" call to action leads: the members' area form."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse("contributions:practice_new")
+
+
 def seed_archive(stdout) -> None:
     """The newsletter archive under the home page and one published (not sent) issue. Idempotent."""
     import json
@@ -81,7 +89,7 @@ def seed_archive(stdout) -> None:
                                                     "button_label": "Read on the portal"}} for article in articles]
     blocks.append({"type": "call_to_action", "value": {
         "text": "Does your hotline have a practice worth sharing with the network?",
-        "button_label": "Tell the editors", "page": None, "url": "mailto:editors@example.org"}})
+        "button_label": "Tell the editors", "page": None, "url": practice_form_url()}})
     issue = NewsletterIssue(
         title="Prevention and takedown: what worked in 2015", slug="prevention-and-takedown-2015",
         subject="Prevention and takedown: what worked in 2015",

@@ -201,3 +201,30 @@ class ReminderSent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} reminder for {self.organisation} ({self.period})"
+
+
+class PracticeSubmission(models.Model):
+    """A best-practice article or conference notes a member sent from the members' area.
+
+    The content itself is a draft page (owned by the editors, in the moderation workflow); this row records who
+    sent it for which organisation, so the member can follow its state without access to the admin.
+    """
+
+    ARTICLE = "article"
+    CONFERENCE = "conference"
+    KIND_CHOICES = [(ARTICLE, "Best-practice article"), (CONFERENCE, "Conference notes")]
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                             related_name="practice_submissions")
+    organisation = models.ForeignKey(Organisation, null=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=12, choices=KIND_CHOICES, default=ARTICLE)
+    title = models.CharField(max_length=255, help_text="As submitted (editors may change the page's title).")
+    page = models.ForeignKey("wagtailcore.Page", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "practice submission"
+
+    def __str__(self) -> str:
+        return self.title

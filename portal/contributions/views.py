@@ -12,7 +12,8 @@ from django.views.decorators.http import require_POST
 
 from portal.members.models import Membership
 
-from .models import ReportingPeriod, Submission, SubmitterRole
+from .forms import PracticeForm
+from .models import PracticeSubmission, ReportingPeriod, Submission, SubmitterRole
 from .services import csvfile
 from .services import submissions as workflow
 
@@ -201,3 +202,50 @@ def change_submitter(request):
         return render(request, "contributions/not_allowed.html", {"organisation": organisation, "contact": True},
                       status=403)
     return redirect("contributions:submitters")
+
+
+# --- Practice submissions -------------------------------------------------------------------------------------
+
+
+@login_required
+@never_cache
+def practice_index(request):
+    """The member's practice submissions and the state of each (submitted, in review, returned, published)."""
+    from .services.practice import state_of
+
+    organisation = workflow.organisation_of(request.user)
+    submissions = list(PracticeSubmission.objects.filter(user=request.user).select_related("page"))
+    return render(request, "contributions/practice_index.html", {
+        "organisation": organisation, "submissions": [(item, state_of(item)) for item in submissions],
+    })
+
+
+@login_required
+@never_cache
+def practice_new(request):
+    """Send a best-practice article or conference notes to the editors."""
+    from .services.practice import PracticeRefused, submit_practice
+
+    organisation = workflow.organisation_of(request.user)
+    if organisation is None:
+        return render(request, "contributions/not_allowed.html", {"organisation": None}, status=403)
+    form = PracticeForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                submission = submit_practice(
+                    request.user, organisation, kind=data["kind"], title=data["title"], summary=data["summary"],
+                    body=data["body"], topics=data["topics"], attachments=data["attachments"],
+                    conference={name: data[name] for name in PracticeForm.CONFERENCE_FIELDS},
+                )
+            except PracticeRefused as refused:
+                form.add_error(None, str(refused))
+            else:
+                messages.success(request, f"Thank you: “{submission.title}” went to the editors. You can follow its "
+                                          "state here.")
+                return redirect("contributions:practice")
+        status = 400
+    return render(request, "contributions/practice_form.html", {"form": form, "organisation": organisation},
+                  status=status)

@@ -161,4 +161,6 @@ def register_contributions_log_actions(actions):
     actions.register_action("contributions.submission.approve", "Approve figures", "Approved the figures")
     actions.register_action("contributions.submission.return", "Return figures",
                             "Returned the figures for correction")
+    actions.register_action("contributions.practice.submit", "Practice submitted by a member",
+                            "A member submitted this page from the members' area")
     actions.register_action("contributions.reminder.sent", "Deadline reminder", "Sent a deadline reminder")

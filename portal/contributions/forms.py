@@ -1,0 +1,67 @@
+"""The members' area form for practice submissions."""
+
+from django import forms
+from django.conf import settings
+
+from django_countries.fields import CountryField
+
+from portal.core.models import Topic
+
+from .models import PracticeSubmission
+from .services.practice import MAX_ATTACHMENTS
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented recipe)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)] if data else []
+
+
+class PracticeForm(forms.Form):
+    kind = forms.ChoiceField(label="What are you sending?", choices=PracticeSubmission.KIND_CHOICES,
+                             widget=forms.RadioSelect, initial=PracticeSubmission.ARTICLE)
+    title = forms.CharField(max_length=200)
+    summary = forms.CharField(max_length=600, widget=forms.Textarea(attrs={"rows": 3}),
+                              help_text="One or two sentences shown on cards and in the newsletter.")
+    body = forms.CharField(max_length=30_000, widget=forms.Textarea(attrs={"rows": 12}),
+                           help_text="Plain text; leave an empty line between paragraphs. The editors format it.")
+    topics = forms.ModelMultipleChoiceField(queryset=Topic.objects.all(), required=False,
+                                            widget=forms.CheckboxSelectMultiple)
+    attachments = MultipleFileField(
+        required=False,
+        help_text=f"Up to {MAX_ATTACHMENTS} documents ({', '.join(settings.WAGTAILDOCS_EXTENSIONS)}). "
+                  "Never attach or link to abusive material.",
+    )
+    event_name = forms.CharField(label="Conference", max_length=250, required=False,
+                                 help_text="For conference notes.")
+    start_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    city = forms.CharField(max_length=120, required=False)
+    country = CountryField(blank=True).formfield(required=False)
+    organisers = forms.CharField(max_length=400, required=False, help_text="Comma-separated names.")
+
+    CONFERENCE_FIELDS = ("event_name", "start_date", "end_date", "city", "country", "organisers")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == PracticeSubmission.CONFERENCE:
+            for name in self.CONFERENCE_FIELDS:
+                if not data.get(name):
+                    self.add_error(name, "Needed for conference notes.")
+            if data.get("start_date") and data.get("end_date") and data["end_date"] < data["start_date"]:
+                self.add_error("end_date", "The conference cannot end before it starts.")
+        if len(data.get("attachments") or []) > MAX_ATTACHMENTS:
+            self.add_error("attachments", f"Attach at most {MAX_ATTACHMENTS} files.")
+        return data
