@@ -13,10 +13,13 @@ Which copies
     One entry per scheme, host, path (with its language prefix) and query string, where the query leaves out
     campaign tracking parameters (``utm_*``, ``mc_cid``, ``mc_eid``, ``fbclid``, ``gclid``...: setting
     ``PAGE_CACHE_IGNORED_PARAMETERS``) and is sorted by name: a newsletter link with ``?utm_source=`` is served
-    the copy of the plain page, and the view never sees those parameters (so no copy carries one in its
-    links). At most ``PAGE_CACHE_MAX_VARIANTS`` distinct query strings of one path are stored per content
-    generation; beyond that a request is answered fresh and not stored (``X-Page-Cache: bypass``), so random
-    parameters can neither fill the cache nor push out the copies visitors use. The plain path always is.
+    the copy of the plain page. Every GET request's query string is put in that form before any view runs
+    (``canonicalize_query``), so views, templates and fragment keys never see a tracking parameter or a new
+    order of the same filters, whether or not the page is cached. At most ``PAGE_CACHE_MAX_VARIANTS``
+    distinct query strings of one path are stored per content generation; beyond that a request is answered
+    fresh and not stored (``X-Page-Cache: bypass``), nor are its template fragments (``portal.core.fragments``),
+    so random parameters can neither fill the cache nor push out the copies visitors use. The plain path
+    always is.
 
 What is never served from the cache
     Anything for a request that carries a session cookie, a messages cookie or an ``Authorization`` header
@@ -170,18 +173,19 @@ def canonical_query(parameters: list[tuple[str, str]]) -> str:
     return urlencode(sorted(parameters, key=lambda pair: pair[0]))
 
 
-def _without_ignored_parameters(request) -> str:
-    """The canonical query string of this request. Ignored parameters are also taken out of the request
-    itself, so the view renders the same page for every variant sharing an entry (no ``utm_source`` in the
-    pagination links of a copy served to everyone)."""
+def canonicalize_query(request) -> str:
+    """Put this GET or HEAD request's query string in its canonical form and return it: tracking parameters
+    taken out, the rest sorted by name in one encoding. Views, templates and fragment keys then see the same
+    query for every variant of one page (no ``utm_source`` in the pagination links of a copy served to
+    everyone, no new fragment for each order of the same filters)."""
     query_string = request.META.get("QUERY_STRING", "")
     if not query_string:
         return ""
-    kept, dropped = split_query(query_string)
-    if dropped:
-        request.META["QUERY_STRING"] = urlencode(kept)
-        request.GET = QueryDict(request.META["QUERY_STRING"])
-    return canonical_query(kept)
+    canonical = canonical_query(split_query(query_string)[0])
+    if canonical != query_string:
+        request.META["QUERY_STRING"] = canonical
+        request.GET = QueryDict(canonical)
+    return canonical
 
 
 def _path_url(request) -> str:
@@ -417,13 +421,14 @@ class AnonymousPageCacheMiddleware:
         self.csrf = CsrfViewMiddleware(get_response)
 
     def __call__(self, request):
+        query = canonicalize_query(request) if request.method in ("GET", "HEAD") else None
         if not enabled() or not is_candidate(request):
             response = self.get_response(request)
             if enabled():
                 self._mark_private(request, response)
             return response
 
-        key = entry_key(request, _without_ignored_parameters(request))
+        key = entry_key(request, query)
         entry = _local.get(key)
         if entry is not None:
             return self._respond(request, entry, hit=True)

@@ -21,7 +21,8 @@ Where fragments live
     In the shared cache (Redis) for ``FRAGMENT_CACHE_TIMEOUT`` seconds, and in each web process's memory
     (at most ``LOCAL_MAX_ENTRIES``) for the same generation, so a warm fragment costs no round trip. Nothing is
     cached without a request, for previews, for requests other than GET and HEAD, or when the generation cannot
-    be read (the cache is down): then the body is simply rendered.
+    be read (the cache is down): then the body is simply rendered. Nor for a query string beyond the variants
+    of its path the page cache keeps (``PAGE_CACHE_MAX_VARIANTS``).
 
 Settings: ``FRAGMENT_CACHE_ENABLED`` (default: on with ``CACHE_URL``), ``FRAGMENT_CACHE_TIMEOUT`` (300).
 """
@@ -38,7 +39,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from portal.core import memo
-from portal.core.cache import _STATE_ATTR, CSRF_PLACEHOLDER, fragments_enabled
+from portal.core.cache import _STATE_ATTR, CSRF_PLACEHOLDER, entry_key, fragments_enabled, may_store_variant
 
 logger = logging.getLogger(__name__)
 
@@ -99,12 +100,27 @@ def render_fragment(context, name: str, vary: tuple, render) -> SafeString:
         if html is None:
             with context.push(csrf_token=CSRF_PLACEHOLDER):
                 html = str(render(context))
+            if not _within_variant_bound(request, generation):
+                return mark_safe(_with_visitor_token(request, html))  # noqa: S308 - our own rendered output
             try:
                 cache.set(key, html, timeout=settings.FRAGMENT_CACHE_TIMEOUT)
             except Exception:
                 logger.warning("Could not store fragment %s", name, exc_info=True)
         local_copies.put(key, html)
     return mark_safe(_with_visitor_token(request, html))  # noqa: S308 - our own rendered template output
+
+
+def _within_variant_bound(request, generation: int) -> bool:
+    """Whether fragments of this request may be stored: it has no query string, or its query is one of the
+    variants of its path the page cache keeps (``PAGE_CACHE_MAX_VARIANTS``), so random parameters cannot fill
+    the cache with fragments either."""
+    if not request.META.get("QUERY_STRING"):
+        return True
+    try:
+        return may_store_variant(request, entry_key(request), generation)
+    except Exception:
+        logger.warning("Fragment cache unavailable", exc_info=True)
+        return False
 
 
 def _with_visitor_token(request, html: str) -> str:

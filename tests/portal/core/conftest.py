@@ -44,11 +44,17 @@ def cache_backend(request, settings):
     _forget_process_copies()
 
 
+def _stored_keys() -> list[str]:
+    if hasattr(cache, "_cache") and isinstance(cache._cache, dict):  # local memory
+        return list(cache._cache)
+    return [key.decode() for key in cache._cache.get_client().scan_iter(f"{cache.key_prefix}:*")]
+
+
 def stored_entries() -> list[str]:
     """The page-cache entries in the current backend (whatever their generation)."""
-    if hasattr(cache, "_cache") and isinstance(cache._cache, dict):  # local memory
-        keys = list(cache._cache)
-    else:
-        prefix = cache.key_prefix
-        keys = [key.decode() for key in cache._cache.get_client().scan_iter(f"{prefix}:*")]
-    return [key for key in keys if page_cache.ENTRY_PREFIX in key]
+    return [key for key in _stored_keys() if page_cache.ENTRY_PREFIX in key]
+
+
+def stored_fragments() -> list[str]:
+    """The template fragments in the current backend."""
+    return [key for key in _stored_keys() if fragments.KEY_PREFIX in key]

@@ -8,8 +8,8 @@ from django.test import Client
 
 import pytest
 
-from tests.factories import ArticlePageFactory, StandardPageFactory, TopicFactory
-from tests.portal.core.conftest import stored_entries
+from tests.factories import ArticlePageFactory, StandardPageFactory, TopicFactory, UserFactory
+from tests.portal.core.conftest import stored_entries, stored_fragments
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +91,37 @@ def test_the_ignored_parameters_are_a_setting(home, settings, cache_backend):
     visit(page.url)
     assert visit(f"{page.url}?ref=partner&campaign_id=7")["X-Page-Cache"] == "hit"
     assert visit(f"{page.url}?utm_source=x")["X-Page-Cache"] == "miss"  # no longer ignored
+
+
+def member_browser() -> Client:
+    browser = Client()
+    browser.force_login(UserFactory())
+    return browser
+
+
+def test_random_parameters_cannot_fill_the_fragment_cache_either(article_index, settings, cache_backend):
+    """A logged-in member's pages are never in the page cache but are built from fragments; the index page's
+    listing varies on the query string, so each new query would store a new fragment without the bound."""
+    settings.PAGE_CACHE_MAX_VARIANTS = 3
+    ArticlePageFactory(parent=article_index, title="Listed practice")
+    browser = member_browser()
+    browser.get(article_index.url)
+    before = len(stored_fragments())
+    browser.get(f"{article_index.url}?page=1")
+    per_variant = len(stored_fragments()) - before
+    assert per_variant >= 1  # the listing
+    for number in range(30):
+        response = browser.get(f"{article_index.url}?{uuid.uuid4().hex}={number}")
+        assert "Listed practice" in response.content.decode()
+    assert len(stored_fragments()) - before == 3 * per_variant
+
+
+def test_a_member_with_tracking_parameters_or_another_order_shares_the_fragments(article_index, cache_backend):
+    ArticlePageFactory(parent=article_index, title="Listed practice")
+    browser = member_browser()
+    first = browser.get(f"{article_index.url}?topic=&page=1&utm_source=partner-mailing")
+    assert "partner-mailing" not in first.content.decode()
+    count = len(stored_fragments())
+    browser.get(f"{article_index.url}?page=1&topic=")
+    browser.get(f"{article_index.url}?utm_medium=email&page=1&topic=")
+    assert len(stored_fragments()) == count
