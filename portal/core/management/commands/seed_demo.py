@@ -19,6 +19,7 @@ DEMO_STEPS = [
     "newsletter.demo",
     "portal.core.i18n_demo",  # French and German translations of a few pages (last: they copy finished pages)
     "portal.hotlines.demo",  # after members (hotlines link to their organisations) and the translated homes
+    "portal.contributions.demo",  # after members: reporting periods and hotlines' submissions
 ]
 
 # Loggers that report every page save, index update and background task at INFO: hundreds of lines that bury
