@@ -13,12 +13,14 @@ MANAGE := $(BIN)/python manage.py
 # Links printed by seed_demo and used in admin emails point at the port the demo really runs on.
 DEMO_ENV := SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}
 
-.PHONY: help install demo run migrate seed test browser vendor-axe lint check messages worker beat clean-venv bench
+.PHONY: help install demo run migrate seed test browser vendor-axe node-tools html-check lighthouse lint check messages worker beat clean-venv bench
 
 help:
 	@echo "make demo     create .venv, install, migrate, load demo content and serve on 127.0.0.1:\$$PORT (8000)"
 	@echo "make test     run the test suite (pytest); browser tests need Chromium: make browser"
 	@echo "make browser  install Debian's Chromium for the browser tests (apt-get, as root or with sudo)"
+	@echo "make html-check  Nu HTML Checker on every public template (npm vnu-jar, Debian's Java)"
+	@echo "make lighthouse  Lighthouse 12 on home, article, statistics and directory (npm, Debian's Chromium)"
 	@echo "make lint     ruff"
 	@echo "make check    Django system checks and missing migrations"
 	@echo "make messages update the interface translations (locale/*/LC_MESSAGES) and compile them"
@@ -69,6 +71,23 @@ browser:
 vendor-axe:
 	npm ci --no-audit --no-fund
 	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE tests/e2e/vendor/
+
+# The Nu HTML Checker (vnu-jar) and Lighthouse come from npm at the versions package-lock.json pins (never a
+# downloaded browser or Java: vnu-jar's optional Java download is not run); Java 17 from Debian.
+node-tools:
+	@command -v java >/dev/null || { echo "Installing Java (Debian package default-jre-headless)..."; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends default-jre-headless; }
+	@[ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --ignore-scripts
+
+# Every public template (page types, directory states, search, forms, error pages) through the Nu HTML Checker.
+html-check: install node-tools
+	REQUIRE_SERVICES=1 $(BIN)/pytest tests/e2e/test_html_validity.py -p no:cacheprovider -q
+
+# Mobile Lighthouse on the demo served by gunicorn + whitenoise with production settings (about 3 minutes);
+# reports in var/lighthouse/. Goals: accessibility, best practices, SEO 100; performance >= 95.
+lighthouse: install node-tools
+	$(BIN)/python tools/lighthouse.py
 
 lint: install
 	$(BIN)/ruff check .
