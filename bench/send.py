@@ -11,13 +11,21 @@ then measures in the same run:
   practical limit for one sender);
 - the pipeline: ``start_send`` on a real broker, 1 and then 2 worker processes, until the Send is done.
 
-It prints messages per second, the ratio to the baseline and the workers' peak resident memory.
+It prints messages per second, the ratio to the baseline and the workers' peak resident memory. Then two slow
+sends with 2 workers, where a lane's batch outlasts nothing but must never give anyone a second copy:
+
+- throttled: 600 recipients at ``NEWSLETTER_RATE_PER_SECOND=2`` (a new sending domain warming up; ~5 minutes);
+- tarpit: 600 recipients, the sink answering each message after 1 s (greylisting receivers, busy relays);
+
+each printed with the time taken and the duplicates counted at the sink (must be 0). ``--skip-slow`` leaves
+them out.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import os
 import signal
 import smtplib
@@ -31,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench._common import group_pids, rss_kib  # noqa: E402 - after the path set-up above
 
-DB_NAME = "portal_bench"
+DB_NAME = os.environ.get("BENCH_DB_NAME", "portal_bench")
 PG = "postgres://postgres@127.0.0.1:5432"
 BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/7")
 
@@ -43,10 +51,16 @@ class CountingHandler:
     def __init__(self):
         self.count = 0
         self.lock = threading.Lock()
+        self.delay = 0.0  # seconds before answering each message (a tarpit)
+        self.recipients: collections.Counter | None = None  # per-recipient counts, when duplicates matter
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self.lock:
             self.count += len(envelope.rcpt_tos)
+            if self.recipients is not None:
+                self.recipients.update(envelope.rcpt_tos)
         return "250 OK"
 
 
@@ -130,9 +144,10 @@ def baseline(issue, port: int, handler: CountingHandler) -> float:
 # --- Pipeline -----------------------------------------------------------------------------------------------------
 
 
-def start_workers(count: int, port: int) -> list[subprocess.Popen]:
+def start_workers(count: int, port: int, **extra_env) -> list[subprocess.Popen]:
     env = {
         **os.environ,
+        **extra_env,
         "CELERY_BROKER_URL": BROKER,
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": "127.0.0.1",
@@ -171,13 +186,14 @@ def stop_workers(workers: list[subprocess.Popen]) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def pipeline(issue, workers_count: int, port: int, handler: CountingHandler, recipients: int) -> tuple[float, int]:
+def pipeline(issue, workers_count: int, port: int, handler: CountingHandler, recipients: int,
+             **worker_env) -> tuple[float, int]:
     from newsletter.models import Send
     from newsletter.services import dispatch
     from newsletter.tasks import start_send
 
     Send.objects.filter(issue=issue).delete()
-    workers = start_workers(workers_count, port)
+    workers = start_workers(workers_count, port, **worker_env)
     peak = 0
     try:
         before = handler.count
@@ -210,10 +226,35 @@ def run(recipients: int, port: int, handler: CountingHandler) -> list[tuple]:
     return rows
 
 
+SLOW_RECIPIENTS = 600
+
+
+def slow_runs(port: int, handler: CountingHandler) -> list[tuple]:
+    """Throttled and tarpit sends with 2 workers: (label, seconds, recipients served, duplicates at the sink)."""
+    from newsletter.models import Audience
+
+    archive, make_issue = create_audience(SLOW_RECIPIENTS)
+    cache = BROKER.rsplit("/", 1)[0] + "/8"  # the throttle is shared by every worker through the cache
+    runs = [("throttled: 2 msg/s", {"NEWSLETTER_RATE_PER_SECOND": "2", "CACHE_URL": cache}, 0.0),
+            ("tarpit: sink answers in 1 s", {}, 1.0)]
+    rows = []
+    for label, env, delay in runs:
+        issue = make_issue(archive, audience=Audience.PUBLIC, subject=f"Benchmark issue, {label}")
+        handler.recipients, handler.delay = collections.Counter(), delay
+        try:
+            rate, _peak = pipeline(issue, 2, port, handler, SLOW_RECIPIENTS, **env)
+        finally:
+            counts, handler.recipients, handler.delay = handler.recipients, None, 0.0
+        time.sleep(1.5)  # messages the sink is still answering
+        rows.append((label, SLOW_RECIPIENTS / rate, len(counts), sum(n - 1 for n in counts.values())))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipients", type=int, default=10_000)
     parser.add_argument("--large", action="store_true", help="also run with 100,000 recipients")
+    parser.add_argument("--skip-slow", action="store_true", help="leave out the throttled and tarpit runs")
     args = parser.parse_args()
 
     os.environ.update({
@@ -234,10 +275,12 @@ def main() -> None:
 
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
     sizes = [args.recipients] + ([100_000] if args.large else [])
-    rows = []
+    rows, slow = [], []
     try:
         for size in sizes:
             rows.extend(run(size, controller.port, handler))
+        if not args.skip_slow:
+            slow = slow_runs(controller.port, handler)
     finally:
         controller.stop()
     from newsletter.services.dispatch import batch_size, lanes_per_task
@@ -248,6 +291,11 @@ def main() -> None:
     for size, label, rate, ratio, peak in rows:
         rss = f"{peak / 1024:.0f} MiB" if peak else "-"
         print(f"{size:>10}  {label:<38} {rate:>9.0f} {ratio:>6.2f} {rss:>16}")
+    if slow:
+        print(f"\nSlow sends, 2 workers, {SLOW_RECIPIENTS} recipients (duplicates must be 0):")
+        print(f"{'run':<32} {'seconds':>8} {'served':>7} {'duplicates':>11}")
+        for label, seconds, served, duplicates in slow:
+            print(f"{label:<32} {seconds:>8.1f} {served:>7} {duplicates:>11}")
     asyncio.set_event_loop(None)
 
 

@@ -274,8 +274,9 @@ def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None,
                 held.lose("a mark matched no row: the claim was lost")
             elif writer.failing:
                 held.lose("the ledger cannot be written (database unreachable)")
-            while not held.lost_reason and writer.backlog() >= MAX_UNWRITTEN_MARKS and not writer.failing:
-                time.sleep(0.005)  # let the writer catch up: few accepted messages may be missing from the ledger
+            if not held.lost_reason and writer.backlog() >= MAX_UNWRITTEN_MARKS:
+                # Let the writer catch up: few accepted messages may be missing from the ledger at any time.
+                writer.wait_for_backlog_below(MAX_UNWRITTEN_MARKS, timeout=held.renew_every)
         held.check(unsent=len(deliveries) - handed)
 
     def take_slot() -> bool:

@@ -115,6 +115,7 @@ class MarkWriter:
         self._gave_up: BaseException | None = None  # marks that will never be written
         #: Claims for which a mark matched no row: the lane holding that claim must stop.
         self.lost_claims: set[str] = set()
+        self._written = threading.Condition()  # notified after each round of marks
         self._thread = threading.Thread(target=self._run, name="newsletter-mark-writer", daemon=True)
         self._thread.start()
 
@@ -126,6 +127,11 @@ class MarkWriter:
     def backlog(self) -> int:
         """Marks submitted and not yet written."""
         return self._queue.unfinished_tasks
+
+    def wait_for_backlog_below(self, limit: int, timeout: float) -> None:
+        """Block until fewer than ``limit`` marks are unwritten (or the writer is failing, or ``timeout`` passed)."""
+        with self._written:
+            self._written.wait_for(lambda: self.backlog() < limit or self.failing, timeout)
 
     def submit(self, claim: str, delivery_id: int) -> None:
         """Queue one mark. Never refused: while the database is away it waits with the others (see ``failing``)."""
@@ -167,6 +173,8 @@ class MarkWriter:
             finally:
                 for _ in items:
                     self._queue.task_done()
+                with self._written:
+                    self._written.notify_all()
 
     def _write(self, items: list[tuple[str, int]], relaxed: bool) -> bool:
         """Write one round of marks, retrying while the database is away; returns whether the session is relaxed."""
