@@ -101,7 +101,13 @@ class ChartBlock(blocks.StructBlock):
     def _chart(self, value, data, uid: str) -> dict:
         table = self.chart_table(value, data)
         svg = "" if table.is_empty() else self.chart_svg(value, table, uid)
-        return {"table": table, "dataset": data.dataset, "svg": svg}
+        return {"table": table, "dataset": data.dataset, "svg": svg,
+                "definitions": tables.measure_definitions(table, data, self.measure_codes(value))}
+
+    def measure_codes(self, value) -> list[str]:
+        """The measure codes this block shows (their definitions are printed beside it)."""
+        codes = value.get("measures") or []
+        return [*([value["measure"]] if value.get("measure") else []), *codes]
 
 
 def _chart_csv_url(page, block_id: str) -> str | None:
@@ -165,6 +171,11 @@ class TimeSeriesBlock(ChartBlock):
 
 class RemovalTimeBlock(ChartBlock):
     """How fast removed items came down: shares within 3 days, 4-7 days and over 7 days, per period."""
+
+    MEASURES = ["items_removed", "removed_within_3_days", "removed_4_to_7_days", "removed_over_7_days"]
+
+    def measure_codes(self, value) -> list[str]:
+        return self.MEASURES
 
     heading = blocks.CharBlock(max_length=200, default="How fast content was removed")
     country = StringChoiceBlock(choices=country_choices, required=False, help_text="Blank: the network total")

@@ -100,10 +100,12 @@ class Observation(Schema):
 
 
 class MeasureInfo(Schema):
-    """What a measure code counts."""
+    """What a measure code counts: its definition, unit and what it is not."""
 
     label: str
     unit: str
+    definition: str = Field("", description="What is counted.")
+    caveat: str = Field("", description="What the figure is not (e.g. not comparable between countries).")
 
 
 class ObservationPage(Schema):
@@ -133,7 +135,8 @@ def observation_page(request: HttpRequest, dataset, page: Page, measures: Iterab
         "num_pages": paginator.num_pages,
         "next": _page_link(request, page.next_page_number()) if page.has_next() else None,
         "previous": _page_link(request, page.previous_page_number()) if page.has_previous() else None,
-        "measures": {measure.code: {"label": measure.label, "unit": measure.unit} for measure in measures},
+        "measures": {measure.code: {"label": measure.label, "unit": measure.unit, "definition": measure.description,
+                                    "caveat": measure.caveat} for measure in measures},
         "results": page.object_list,
     }
 

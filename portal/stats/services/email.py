@@ -11,6 +11,7 @@ from django.utils.html import escape
 
 from django_countries import countries
 
+from portal.stats.services import tables
 from portal.stats.services.data import DatasetData, load_dataset_data
 from portal.stats.services.kpis import format_count, format_percent, share_removed_within_three_days
 
@@ -22,9 +23,27 @@ def _source_row(source: str, cell_attributes: str) -> str:
     return f"<tr><td {cell_attributes}>Source: {escape(source)}</td></tr>" if source else ""
 
 
-def render_email_kpi(value: str, label: str, source: str = "") -> str:
-    """One headline figure (e.g. "91%", "of removed content taken down within three days") as a table."""
-    source_row = _source_row(source, f'style="{FONT}font-size:12px;color:{MUTED};padding:4px 16px 12px 16px;"')
+SHARE_DEFINITION = tables.SHARE_DEFINITION.description
+
+
+def definition_text(measure) -> str:
+    """A measure's definition and caveat in one line, for readers of an email ("" when it has neither)."""
+    if measure is None:
+        return ""
+    caveat = getattr(measure, "caveat", "")
+    return " ".join(part for part in (measure.description, f"Not: {caveat}" if caveat else "") if part)
+
+
+def _definition_row(definition: str, cell_attributes: str) -> str:
+    return f"<tr><td {cell_attributes}>{escape(definition)}</td></tr>" if definition else ""
+
+
+def render_email_kpi(value: str, label: str, source: str = "", definition: str = "") -> str:
+    """One headline figure (e.g. "91%", "of removed content taken down within three days") as a table, with
+    what it counts (``definition``) under it."""
+    source_row = _definition_row(definition, f'style="{FONT}font-size:13px;line-height:18px;color:{MUTED};'
+                                             'padding:0 16px 4px 16px;"')
+    source_row += _source_row(source, f'style="{FONT}font-size:12px;color:{MUTED};padding:4px 16px 12px 16px;"')
     return (
         '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
         f'style="border-collapse:collapse;border-left:4px solid {ACCENT};background:#f4f7fa;margin:0 0 16px 0;">'
@@ -37,7 +56,9 @@ def render_email_kpi(value: str, label: str, source: str = "") -> str:
 
 
 def render_email_bar_chart(
-    title: str, bars: list[tuple[str, float | int | None]], *, percent: bool = False, source: str = "", width: int = 360
+    title: str, bars: list[tuple[str, float | int | None]], *, percent: bool = False, source: str = "",
+    width: int = 360,
+    definition: str = "",
 ) -> str:
     """A small horizontal bar chart drawn with table cells: a row per (label, value), the value written out.
 
@@ -45,7 +66,8 @@ def render_email_bar_chart(
     """
     top = _bar_scale(bars, percent)
     rows = "".join(_email_bar_row(label, value, round(width * (value or 0) / top), percent) for label, value in bars)
-    source_row = _source_row(source, f'colspan="3" style="{FONT}font-size:12px;color:{MUTED};padding-top:8px;"')
+    source_row = _definition_row(definition, f'colspan="3" style="{FONT}font-size:13px;color:{MUTED};padding-top:8px;"')
+    source_row += _source_row(source, f'colspan="3" style="{FONT}font-size:12px;color:{MUTED};padding-top:8px;"')
     return (
         '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
         'style="border-collapse:collapse;margin:0 0 16px 0;">'
@@ -101,10 +123,11 @@ def render_email_dataset_kpis(dataset, viewer, period: str | None = None) -> str
     source = f"{dataset.title}, {label}"
     parts = [
         render_email_kpi(format_percent(share_removed_within_three_days(values)),
-                         "of removed illegal content was taken down within three days", source),
+                         "of removed illegal content was taken down within three days", source, SHARE_DEFINITION),
     ]
     if values.get("reports_received") is not None:
-        parts.append(render_email_kpi(format_count(values["reports_received"]), "reports received by hotlines", source))
+        parts.append(render_email_kpi(format_count(values["reports_received"]), "reports received by hotlines", source,
+                                      definition_text(data.measures.get("reports_received"))))
     return "".join(parts)
 
 
@@ -115,4 +138,5 @@ def render_email_dataset_bar_chart(dataset, viewer, measure: str = "items_remove
         return ""
     data, (key, label) = readable
     bars = [(countries.name(code), data.country_values(code, key).get(measure)) for code in data.countries]
-    return render_email_bar_chart(f"{data.measure_label(measure)} by country, {label}", bars, source=dataset.title)
+    return render_email_bar_chart(f"{data.measure_label(measure)} by country, {label}", bars, source=dataset.title,
+                                  definition=definition_text(data.measures.get(measure)))

@@ -57,6 +57,35 @@ REMOVAL_TIMES = [_removal_share(WITHIN_3_DAYS, "Within 3 days"), _removal_share(
 TIME_NOT_REPORTED = _removal_share(NOT_REPORTED, "Time not reported")
 
 
+@dataclass(frozen=True)
+class Definition:
+    """What a computed figure is, printed beside it like a measure's definition."""
+
+    label: str
+    unit: str
+    description: str
+    caveat: str = ""
+
+
+SHARE_DEFINITION = Definition(
+    "Share removed within 3 days", "%", "Items removed within three days of the report, divided by all items "
+    "removed; computed from the hotlines' counts, never averaged from percentages.",
+)
+
+
+def measure_definitions(table: ChartTable, data: DatasetData, codes: Iterable[str] = ()) -> list:
+    """The measures a table shows (the block's codes, or their label in its title, columns or rows), for the
+    definitions and caveats printed beside it."""
+    codes = set(codes)
+    shown = {*table.columns, *(label for label, _cells in table.rows)}
+    found = [measure for measure in data.measures.values()
+             if (measure.description or measure.caveat)
+             and (measure.code in codes or measure.label in shown or measure.label in table.title)]
+    if SHARE_WITHIN_3_DAYS in codes or any("within 3 days" in label.lower() for label in shown):
+        found.append(SHARE_DEFINITION)
+    return found
+
+
 def cells(figures: Iterable[Figure], values: Mapping[str, int]) -> list[float | int | None]:
     return [figure.read(values) for figure in figures]
 
