@@ -30,7 +30,18 @@ API_AUTHENTICATION = [SessionAuthentication]
 _TAXONOMY_PREFETCH = {"topics": Topic, "sectors": Sector}
 
 
-class GatedPagesAPIViewSet(PagesAPIViewSet):
+class FindByIdValidated:
+    """``find/?id=`` answers a 400 for an id that is not a number (Wagtail passes it to the query as it is,
+    which raised a server error)."""
+
+    def find_object(self, queryset, request):
+        raw = request.GET.get("id")
+        if raw is not None and not (raw.isascii() and raw.isdigit()):
+            raise BadRequestError("id must be a positive integer")
+        return super().find_object(queryset, request)
+
+
+class GatedPagesAPIViewSet(FindByIdValidated, PagesAPIViewSet):
     """Pages endpoint listing only the live pages the requesting user may read (detail 404s otherwise)."""
 
     authentication_classes = API_AUTHENTICATION
@@ -63,7 +74,7 @@ class GatedPagesAPIViewSet(PagesAPIViewSet):
         return queryset.prefetch_related(*lookups) if lookups else queryset
 
 
-class GatedDocumentsAPIViewSet(DocumentsAPIViewSet):
+class GatedDocumentsAPIViewSet(FindByIdValidated, DocumentsAPIViewSet):
     """Documents endpoint listing only documents outside collections the requesting user may not open."""
 
     authentication_classes = API_AUTHENTICATION
@@ -73,7 +84,7 @@ class GatedDocumentsAPIViewSet(DocumentsAPIViewSet):
         return visible_documents(queryset, Viewer.for_user(self.request.user))
 
 
-class GatedImagesAPIViewSet(ImagesAPIViewSet):
+class GatedImagesAPIViewSet(FindByIdValidated, ImagesAPIViewSet):
     """Images endpoint with the same collection rule as documents."""
 
     authentication_classes = API_AUTHENTICATION

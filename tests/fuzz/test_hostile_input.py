@@ -238,7 +238,7 @@ def test_every_public_url_answers_odd_but_harmless_values_without_a_server_error
     """Values the guard lets through (literal percent signs, huge numbers, unknown names) reach the views."""
     for url in public_site:
         for query in ("q=100%&topic=%zz", "page=99999999999999999999&child_of=-1", "order=random&limit=0",
-                      "search=a%09b&locale=xx&type=pages.Nope", "q=" + "ü" * MAX_VALUE):
+                      "search=a%09b&locale=xx&type=pages.Nope", "id=x&html_path=%zz", "q=" + "ü" * MAX_VALUE):
             response = _get(client, url, query)
             assert response.status_code < 500, (url, query)
 
@@ -253,3 +253,21 @@ def test_hostile_query_strings_get_a_400_and_never_a_server_error(client, public
     assert response.status_code < 500
     if hostile:
         assert response.status_code == 400
+
+
+def test_a_logged_in_members_pages_answer_odd_values_without_a_server_error(client, public_site):
+    """The members' area and every other URL, for a logged-in member: their views read query strings too."""
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory())
+    client.raise_request_exception = False
+    failures = []
+    for url in public_site:
+        if url.endswith("/logout/"):
+            continue
+        for query in ("page=99999999999999999999&period=-1&year=0&q=100%", "id=x&period=%zz&country=ZZ&order=-",
+                      "id=99999999999999999999&html_path=/x/", "id=-1&limit=-1&offset=x"):
+            response = _get(client, url, query)
+            if response.status_code >= 500:
+                failures.append((url, query))
+    assert failures == []

@@ -91,3 +91,12 @@ def test_check_query_string(raw, refused):
             check_query_string(raw)
     else:
         check_query_string(raw)
+
+
+@pytest.mark.parametrize("endpoint", ["pages", "images", "documents"])
+def test_the_apis_find_with_an_id_that_is_not_a_number_is_a_400(client, article, endpoint):
+    """Wagtail passed ``find/?id=`` to the query as it was: a server error (found by tests/fuzz)."""
+    response = client.get(f"/api/v2/{endpoint}/find/?id=x")
+    assert response.status_code == 400
+    assert response.json()["message"] == "id must be a positive integer"
+    assert client.get(f"/api/v2/{endpoint}/find/?id=99999999999999999999").status_code == 404
