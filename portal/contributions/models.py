@@ -228,3 +228,36 @@ class PracticeSubmission(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Aggregation(models.Model):
+    """One release of a period's approved figures into a statistics dataset, with its provenance.
+
+    Which organisations contributed, how many were asked (the coverage: "figures from 41 of 46 member
+    hotlines"), who ran it, and what changed against the previous aggregation of the same period and dataset.
+    A correction is a new version; earlier versions keep their figures in ``snapshot`` (downloadable).
+    """
+
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="aggregations")
+    dataset = models.ForeignKey("stats.Dataset", on_delete=models.CASCADE, related_name="aggregations")
+    version = models.PositiveIntegerField()
+    contributors = models.ManyToManyField(Organisation, related_name="+")
+    submissions = models.ManyToManyField(Submission, related_name="aggregations")
+    expected = models.PositiveIntegerField(help_text="Member hotlines asked for figures.")
+    snapshot = models.JSONField(default=list, help_text="The rows written: country, organisation, values.")
+    changes = models.JSONField(default=list, blank=True, help_text="What changed against the previous version.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["period", "dataset", "version"],
+                                               name="contributions_aggregation_version")]
+
+    def __str__(self) -> str:
+        return f"{self.period} → {self.dataset} v{self.version}"
+
+    @property
+    def coverage(self) -> str:
+        return f"figures from {self.contributors.count()} of {self.expected} member hotlines"

@@ -55,6 +55,7 @@ class ReportingPeriodViewSet(ModelViewSet):
             *super().get_urlpatterns(),
             path("<int:pk>/review/", self.review_view, name="review"),
             path("<int:pk>/review/<int:submission_id>/", self.submission_view, name="submission"),
+            path("<int:pk>/aggregate/", self.aggregate_view, name="aggregate"),
         ]
 
     @staticmethod
@@ -71,13 +72,37 @@ class ReportingPeriodViewSet(ModelViewSet):
         for reminder in ReminderSent.objects.filter(period=period).order_by("sent_at"):
             reminders.setdefault(reminder.organisation_id, []).append(
                 f"{reminder.get_kind_display().lower()} ({reminder.sent_at:%d %b})")
+        from portal.stats.models import Dataset
+
         return TemplateResponse(request, "contributions/admin/review.html", {
+            "datasets": Dataset.objects.order_by("title"),
+            "aggregations": period.aggregations.select_related("dataset", "created_by").prefetch_related(
+                "contributors"),
             "period": period, "rows": [(row, reminders.get(row.organisation.pk, [])) for row in rows],
             "submitted": sum(1 for row in rows if row.has_submitted),
             "awaiting": sum(1 for row in rows if row.latest and row.latest.status == Submission.SUBMITTED),
             "page_title": f"Submissions for {period}", "header_icon": "tasks",
             "index_url": reverse("reporting_periods:index"),
         })
+
+    def aggregate_view(self, request, pk):
+        """Write the period's approved figures into a dataset (POST), recording coverage and changes."""
+        from portal.stats.models import Dataset
+
+        from .services.aggregation import aggregate
+
+        self._check(request)
+        if request.method != "POST" or not request.user.has_perm("stats.change_dataset"):
+            raise PermissionDenied
+        period = get_object_or_404(ReportingPeriod, pk=pk)
+        dataset = Dataset.objects.filter(pk=request.POST.get("dataset") or 0).first()
+        if dataset is None:
+            messages.error(request, "Choose the dataset the figures go into.")
+        else:
+            aggregation = aggregate(period, dataset, request.user)
+            messages.success(request, f"{period} is in {dataset} (version {aggregation.version}): "
+                                      f"{aggregation.coverage}.")
+        return redirect("reporting_periods:review", period.pk)
 
     def submission_view(self, request, pk, submission_id):
         """One version side by side with the previous version and the previous period; approve or return it."""
@@ -163,4 +188,6 @@ def register_contributions_log_actions(actions):
                             "Returned the figures for correction")
     actions.register_action("contributions.practice.submit", "Practice submitted by a member",
                             "A member submitted this page from the members' area")
+    actions.register_action("contributions.period.aggregate", "Figures into the statistics",
+                            "Wrote the period's approved figures into a dataset")
     actions.register_action("contributions.reminder.sent", "Deadline reminder", "Sent a deadline reminder")

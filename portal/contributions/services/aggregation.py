@@ -1,0 +1,86 @@
+"""Approved submissions become a period's observations in a statistics dataset, with their provenance.
+
+Rows written: one per contributing hotline (its country and name), one per country (the sum of its hotlines)
+and the network total. Only counts are written; shares are computed from counts by the statistics app, never
+averaged from percentages. The period's rows in the dataset are replaced as a whole, in one transaction, and an
+``Aggregation`` records who contributed, the coverage and what changed against the previous version.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db import transaction
+
+from wagtail.log_actions import log
+
+from portal.core import cache as page_cache
+from portal.stats.models import Dataset, Observation
+from portal.stats.models.datasets import COUNT
+
+from ..models import Aggregation, ReportingPeriod, Submission
+from .submissions import expected_organisations
+
+
+def _rows(period: ReportingPeriod, approved: list[Submission]) -> list[dict]:
+    counts = [m.code for m in period.ordered_measures() if m.kind == COUNT]
+    by_country: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    network: dict[str, int] = defaultdict(int)
+    rows = []
+    for submission in approved:
+        country = str(submission.organisation.country)
+        values = {code: int(submission.values[code]) for code in counts if code in submission.values}
+        rows.append({"country": country, "organisation": submission.organisation.name, "values": values})
+        for code, value in values.items():
+            by_country[country][code] += value
+            network[code] += value
+    rows += [{"country": country, "organisation": "", "values": dict(values)}
+             for country, values in sorted(by_country.items())]
+    rows.append({"country": "", "organisation": "", "values": dict(network)})
+    return rows
+
+
+def _changes(before: list[dict], after: list[dict]) -> list[str]:
+    key = lambda row: (row["country"], row["organisation"])  # noqa: E731
+    old = {key(row): row["values"] for row in before}
+    lines = []
+    for row in after:
+        previous = old.get(key(row), {})
+        where = row["organisation"] or row["country"] or "Network total"
+        for code, value in row["values"].items():
+            if code in previous and previous[code] != value:
+                lines.append(f"{where}: {code} {previous[code]} → {value}")
+            elif code not in previous and previous:
+                lines.append(f"{where}: {code} added ({value})")
+        if not previous and before:
+            lines.append(f"{where}: added")
+    return lines
+
+
+def aggregate(period: ReportingPeriod, dataset: Dataset, user=None) -> Aggregation:
+    """Write the period's approved figures into the dataset and record the provenance; returns the new version."""
+    with transaction.atomic():
+        approved = list(Submission.objects.filter(period=period, status=Submission.APPROVED)
+                        .select_related("organisation").order_by("organisation__name"))
+        rows = _rows(period, approved)
+        last = (Aggregation.objects.select_for_update().filter(period=period, dataset=dataset)
+                .order_by("-version").first())
+        Observation.objects.filter(dataset=dataset, year=period.year, quarter=period.quarter).delete()
+        Observation.objects.bulk_create([
+            Observation(dataset=dataset, year=period.year, quarter=period.quarter, period_key=period.period_key,
+                        country=row["country"], organisation=row["organisation"], values=row["values"])
+            for row in rows
+        ])
+        aggregation = Aggregation.objects.create(
+            period=period, dataset=dataset, version=(last.version + 1) if last else 1,
+            expected=expected_organisations().count(), snapshot=rows,
+            changes=_changes(last.snapshot, rows) if last else [], created_by=user,
+        )
+        aggregation.contributors.set([submission.organisation for submission in approved])
+        aggregation.submissions.set(approved)
+        # bulk_create sends no save signals: tell the page cache (after the commit) that the figures changed.
+        page_cache.invalidate()
+        log(period, "contributions.period.aggregate", user=user,
+            data={"dataset": dataset.slug, "version": aggregation.version, "contributors": len(approved),
+                  "expected": aggregation.expected})
+    return aggregation
