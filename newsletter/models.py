@@ -398,7 +398,12 @@ class Delivery(models.Model):
     class Meta:
         verbose_name_plural = "deliveries"
         constraints = [models.UniqueConstraint(fields=["send", "email"], name="newsletter_delivery_once")]
-        indexes = [models.Index(fields=["send", "status", "id"], name="newsletter_delivery_queue")]
+        indexes = [
+            models.Index(fields=["send", "status", "id"], name="newsletter_delivery_queue"),
+            # Every worker's tick looks for expired leases: only rows being sent, a handful, are in this index.
+            models.Index(fields=["lease_until"], name="newsletter_delivery_leased",
+                         condition=models.Q(status="sending")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.email}: {self.get_status_display()}"

@@ -188,7 +188,7 @@ def claim_batch(send: Send, size: int | None = None) -> tuple[lease.Lease, list[
             Delivery.objects.filter(id__in=ids).update(
                 status=Delivery.Status.SENDING, claim=claim, lease_until=lease.lease_end()
             )
-    held = lease.Lease(claim, started=started)
+    held = lease.Lease(claim, started=started, ids=ids)
     if not ids:
         return held, []
     return held, list(Delivery.objects.filter(id__in=ids).order_by("id"))
@@ -329,7 +329,7 @@ def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None,
             # rows stay leased and are released (and those messages resent) when the lease expires.
             writer.flush()
     # Whatever this batch still holds was not handed over: back to the queue (nothing, if the claim was lost).
-    unsent = Delivery.objects.filter(claim=claim, status=Delivery.Status.SENDING)
+    unsent = Delivery.objects.filter(pk__in=held.ids, claim=claim, status=Delivery.Status.SENDING)
     if interrupted:
         # The mail server is the problem, not these recipients: they keep their attempts, and the whole send
         # waits, longer after each failure in a row. Only a message being handed over when the connection

@@ -44,8 +44,9 @@ def lease_end(seconds: float | None = None):
 class Lease:
     """What one lane knows about its claim: until when it holds the rows, by its own monotonic clock."""
 
-    def __init__(self, claim: str, *, started: float, seconds: float | None = None):
+    def __init__(self, claim: str, *, started: float, seconds: float | None = None, ids: list[int] = ()):
         self.claim = claim
+        self.ids = list(ids)  # the claimed rows (renewals find them by primary key)
         self.seconds = seconds or lease_seconds()
         self.renewed_at = started  # monotonic time taken before the claiming statement went out
         self.lost_reason = ""
@@ -79,7 +80,7 @@ class Lease:
 
         started = time.monotonic()
         try:
-            held = Delivery.objects.filter(claim=self.claim, status=Delivery.Status.SENDING).update(
+            held = Delivery.objects.filter(pk__in=self.ids, claim=self.claim, status=Delivery.Status.SENDING).update(
                 lease_until=lease_end(self.seconds))
         except DatabaseError as exc:
             self.lose(f"could not renew the lease: {exc}")
