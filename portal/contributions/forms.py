@@ -65,3 +65,20 @@ class PracticeForm(forms.Form):
         if len(data.get("attachments") or []) > MAX_ATTACHMENTS:
             self.add_error("attachments", f"Attach at most {MAX_ATTACHMENTS} files.")
         return data
+
+
+class AggregateForm(forms.Form):
+    """Which dataset the approved figures go into, and when (blank: now)."""
+
+    dataset = forms.ModelChoiceField(queryset=None, empty_label=None)
+    release_at = forms.DateTimeField(
+        required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Blank: now. Until then the figures are on no page, feed, download or API.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        from portal.stats.models import Dataset
+
+        super().__init__(*args, **kwargs)
+        self.fields["dataset"].queryset = Dataset.objects.order_by("title")

@@ -249,6 +249,9 @@ class Aggregation(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    release_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the figures go into the dataset; until then no channel shows them.")
+    released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -72,3 +72,11 @@ def send_deadline_reminders(today: str | None = None) -> int:
             continue  # another run sent this one
         sent += 1
     return sent
+
+
+@shared_task(acks_late=True)
+def release_due_figures() -> int:
+    """Write the figures whose release time has come into their datasets (beat, every minute; idempotent)."""
+    from .services.aggregation import release_due
+
+    return release_due()

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 
 from wagtail import hooks
 from wagtail.admin.ui.menus import MenuItem
@@ -12,6 +13,7 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from .forms import AggregateForm
 from .models import ReminderSent, ReportingPeriod, Submission, SubmitterRole
 from .services import submissions as workflow
 from .services.validation import as_number
@@ -72,10 +74,8 @@ class ReportingPeriodViewSet(ModelViewSet):
         for reminder in ReminderSent.objects.filter(period=period).order_by("sent_at"):
             reminders.setdefault(reminder.organisation_id, []).append(
                 f"{reminder.get_kind_display().lower()} ({reminder.sent_at:%d %b})")
-        from portal.stats.models import Dataset
-
         return TemplateResponse(request, "contributions/admin/review.html", {
-            "datasets": Dataset.objects.order_by("title"),
+            "aggregate_form": AggregateForm(),
             "aggregations": period.aggregations.select_related("dataset", "created_by").prefetch_related(
                 "contributors"),
             "period": period, "rows": [(row, reminders.get(row.organisation.pk, [])) for row in rows],
@@ -87,20 +87,22 @@ class ReportingPeriodViewSet(ModelViewSet):
 
     def aggregate_view(self, request, pk):
         """Write the period's approved figures into a dataset (POST), recording coverage and changes."""
-        from portal.stats.models import Dataset
-
         from .services.aggregation import aggregate
 
         self._check(request)
         if request.method != "POST" or not request.user.has_perm("stats.change_dataset"):
             raise PermissionDenied
         period = get_object_or_404(ReportingPeriod, pk=pk)
-        dataset = Dataset.objects.filter(pk=request.POST.get("dataset") or 0).first()
-        if dataset is None:
-            messages.error(request, "Choose the dataset the figures go into.")
+        form = AggregateForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, " ".join(f"{form.fields[name].label or name}: {' '.join(errors)}"
+                                             for name, errors in form.errors.items()))
         else:
-            aggregation = aggregate(period, dataset, request.user)
-            messages.success(request, f"{period} is in {dataset} (version {aggregation.version}): "
+            dataset, release_at = form.cleaned_data["dataset"], form.cleaned_data["release_at"]
+            aggregation = aggregate(period, dataset, request.user, release_at=release_at)
+            when = (f"at {timezone.localtime(aggregation.release_at):%d %B %Y %H:%M}; until then no channel shows "
+                    "them" if aggregation.release_at else "now")
+            messages.success(request, f"{period} goes into {dataset} {when} (version {aggregation.version}): "
                                       f"{aggregation.coverage}.")
         return redirect("reporting_periods:review", period.pk)
 

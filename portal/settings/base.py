@@ -347,6 +347,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # reminder is recorded and goes out once.
     "contributions-deadline-reminders": {"task": "portal.contributions.tasks.send_deadline_reminders",
                                          "schedule": 3600.0},
+    # Embargoed figures go into their datasets at their release time (all channels read the dataset).
+    "contributions-release-figures": {"task": "portal.contributions.tasks.release_due_figures", "schedule": 60.0},
     "mailchimp-hand-over-scheduled": {"task": "newsletter.tasks.mailchimp_hand_over_scheduled", "schedule": 60.0},
 }
 

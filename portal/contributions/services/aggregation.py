@@ -3,7 +3,8 @@
 Rows written: one per contributing hotline (its country and name), one per country (the sum of its hotlines)
 and the network total. Only counts are written; shares are computed from counts by the statistics app, never
 averaged from percentages. The period's rows in the dataset are replaced as a whole, in one transaction, and an
-``Aggregation`` records who contributed, the coverage and what changed against the previous version.
+``Aggregation`` records who contributed, the coverage and what changed against the previous released version.
+With a release time the rows are written only then (the embargo), by ``release_due`` from Celery beat.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.db import transaction
+from django.utils import timezone
 
 from wagtail.log_actions import log
 
@@ -57,30 +59,66 @@ def _changes(before: list[dict], after: list[dict]) -> list[str]:
     return lines
 
 
-def aggregate(period: ReportingPeriod, dataset: Dataset, user=None) -> Aggregation:
-    """Write the period's approved figures into the dataset and record the provenance; returns the new version."""
+def aggregate(period: ReportingPeriod, dataset: Dataset, user=None, release_at=None) -> Aggregation:
+    """Record a new version of the period's approved figures for the dataset, and write them into it now, or at
+    ``release_at`` (``release_due``, run by beat): until then no channel (page, API, CSV, home, feeds) has them."""
     with transaction.atomic():
         approved = list(Submission.objects.filter(period=period, status=Submission.APPROVED)
                         .select_related("organisation").order_by("organisation__name"))
         rows = _rows(period, approved)
         last = (Aggregation.objects.select_for_update().filter(period=period, dataset=dataset)
                 .order_by("-version").first())
-        Observation.objects.filter(dataset=dataset, year=period.year, quarter=period.quarter).delete()
-        Observation.objects.bulk_create([
-            Observation(dataset=dataset, year=period.year, quarter=period.quarter, period_key=period.period_key,
-                        country=row["country"], organisation=row["organisation"], values=row["values"])
-            for row in rows
-        ])
+        released = (Aggregation.objects.filter(period=period, dataset=dataset, released_at__isnull=False)
+                    .order_by("-version").first())
         aggregation = Aggregation.objects.create(
             period=period, dataset=dataset, version=(last.version + 1) if last else 1,
             expected=expected_organisations().count(), snapshot=rows,
-            changes=_changes(last.snapshot, rows) if last else [], created_by=user,
+            changes=_changes(released.snapshot, rows) if released else [], created_by=user,
+            release_at=release_at if release_at and release_at > timezone.now() else None,
         )
         aggregation.contributors.set([submission.organisation for submission in approved])
         aggregation.submissions.set(approved)
-        # bulk_create sends no save signals: tell the page cache (after the commit) that the figures changed.
-        page_cache.invalidate()
         log(period, "contributions.period.aggregate", user=user,
             data={"dataset": dataset.slug, "version": aggregation.version, "contributors": len(approved),
-                  "expected": aggregation.expected})
+                  "expected": aggregation.expected,
+                  "release_at": aggregation.release_at.isoformat() if aggregation.release_at else None})
+        if aggregation.release_at is None:
+            _write(aggregation)
     return aggregation
+
+
+def _write(aggregation: Aggregation) -> None:
+    """Replace the period's rows in the dataset with the aggregation's (inside the caller's transaction)."""
+    period = aggregation.period
+    Observation.objects.filter(dataset=aggregation.dataset, year=period.year, quarter=period.quarter).delete()
+    Observation.objects.bulk_create([
+        Observation(dataset=aggregation.dataset, year=period.year, quarter=period.quarter,
+                    period_key=period.period_key, country=row["country"], organisation=row["organisation"],
+                    values=row["values"])
+        for row in aggregation.snapshot
+    ])
+    aggregation.released_at = timezone.now()
+    aggregation.save(update_fields=["released_at"])
+    # bulk_create sends no save signals: tell the page cache (after the commit) that the figures changed.
+    page_cache.invalidate()
+
+
+def release_due(now=None) -> int:
+    """Write every scheduled aggregation whose time has come (the newest version of each period and dataset;
+    an older one a correction replaced is never written). Safe to run twice or on two workers at once."""
+    now = now or timezone.now()
+    released = 0
+    due = Aggregation.objects.filter(release_at__lte=now, released_at__isnull=True).values_list("pk", flat=True)
+    for pk in list(due):
+        with transaction.atomic():
+            aggregation = (Aggregation.objects.select_for_update(skip_locked=True)
+                           .select_related("period", "dataset").filter(pk=pk, released_at__isnull=True).first())
+            if aggregation is None:
+                continue
+            newer = Aggregation.objects.filter(period=aggregation.period, dataset=aggregation.dataset,
+                                               version__gt=aggregation.version).exists()
+            if newer:
+                continue
+            _write(aggregation)
+            released += 1
+    return released

@@ -1,0 +1,121 @@
+"""Embargoed figures: scheduled figures are on no channel before their release time (statistics page and its
+chart CSV, dataset CSV, API, home page headline), for anyone, and on all of them together once beat runs.
+
+The unique figure 987,654 (reports received) marks the embargoed period in every response.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+import pytest
+
+from portal.contributions.models import Aggregation
+from portal.contributions.services import submissions as workflow
+from portal.contributions.services.aggregation import aggregate, release_due
+from portal.contributions.tasks import release_due_figures
+from portal.stats.models import Observation
+from tests.factories import UserFactory
+from tests.portal.contributions.factories import ReportingPeriodFactory, hotline, submitter_for
+from tests.portal.stats.conftest import add_observation, figures, make_dataset, make_stats_page
+
+pytestmark = pytest.mark.django_db
+
+MARK, MARK_PLAIN = "987,654", "987654"
+
+
+@pytest.fixture
+def dataset(db):
+    """A public dataset with network figures for 2013 and 2014."""
+    ds = make_dataset("network", title="Network statistics")
+    add_observation(ds, 2013, **figures(1000, 500, 400, 300, 60, 40))
+    add_observation(ds, 2014, **figures(1200, 600, 500, 455, 30, 15))
+    return ds
+
+
+@pytest.fixture
+def embargoed(dataset, admin_user):
+    """The public dataset of the stats tests (2013-2014), with 2026 figures scheduled an hour from now."""
+    period = ReportingPeriodFactory(year=2026, measures=["reports_received", "reports_illegal", "items_removed",
+                                                         "removed_within_3_days"])
+    organisation = hotline("Embargo Hotline", country="NL")
+    submission = workflow.submit(submitter_for(organisation), period, organisation, {
+        "reports_received": MARK_PLAIN, "reports_illegal": "1000", "items_removed": "900",
+        "removed_within_3_days": "850"})
+    workflow.decide(submission.pk, admin_user, approve=True)
+    return aggregate(period, dataset, admin_user, release_at=timezone.now() + datetime.timedelta(hours=1))
+
+
+def text(response) -> str:
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return body.decode()
+
+
+def channels(client, home, dataset, stats_page):
+    """Every channel's text for the current client."""
+    urls = [stats_page.url, dataset.get_csv_url(), f"/api/stats/datasets/{dataset.slug}/observations/",
+            "/api/stats/datasets/", home.url]
+    urls += [reverse("stats:chart_csv", args=[stats_page.pk, block.id]) for block in stats_page.body]
+    return [text(client.get(url)) for url in urls]
+
+
+def leaks(texts) -> list[int]:
+    return [index for index, text in enumerate(texts)
+            if MARK in text or MARK_PLAIN in text or '"period":"2026"' in text.replace(" ", "")]
+
+
+def test_nothing_leaks_before_the_release_for_anyone(client, home, dataset, embargoed):
+    stats_page = make_stats_page(home, dataset)
+    assert not Observation.objects.filter(dataset=dataset, year=2026).exists()
+    assert leaks(channels(client, home, dataset, stats_page)) == []  # the public
+    client.force_login(UserFactory())
+    assert leaks(channels(client, home, dataset, stats_page)) == []  # a member
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    assert leaks(channels(client, home, dataset, stats_page)) == []  # even staff: the dataset has no such rows
+    assert release_due() == 0  # not yet
+
+
+def test_at_the_release_every_channel_switches_together(client, home, dataset, embargoed, warm_caches, committed):
+    stats_page = make_stats_page(home, dataset)
+    before = channels(client, home, dataset, stats_page)  # cached copies of every page, if caching is on
+    assert leaks(before) == []
+    later = timezone.now() + datetime.timedelta(hours=1, minutes=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(timezone, "now", lambda: later)
+        assert committed(release_due) == 1  # committed: the page cache is told after the commit, as in beat
+        assert committed(release_due) == 0  # a second run (or a second worker) writes nothing more
+    embargoed.refresh_from_db()
+    assert embargoed.released_at is not None
+    after = channels(client, home, dataset, stats_page)
+    # The page, the dataset CSV, the API and the home page headline (the latest year) all show 2026 now.
+    assert {0, 1, 2, 4} <= set(leaks(after))
+
+
+def test_a_correction_before_the_release_replaces_the_scheduled_version(dataset, embargoed, admin_user):
+    correction = aggregate(embargoed.period, dataset, admin_user, release_at=embargoed.release_at)
+    with pytest.MonkeyPatch.context() as patch:
+        later = timezone.now() + datetime.timedelta(hours=2)
+        patch.setattr(timezone, "now", lambda: later)
+        assert release_due() == 1
+    embargoed.refresh_from_db()
+    correction.refresh_from_db()
+    assert embargoed.released_at is None and correction.released_at is not None
+
+
+def test_release_runs_every_minute_in_beat(db):
+    entry = settings.CELERY_BEAT_SCHEDULE["contributions-release-figures"]
+    assert entry["task"] == release_due_figures.name and entry["schedule"] == 60.0
+
+
+def test_the_review_page_schedules_a_release(admin_client, dataset, embargoed):
+    period = embargoed.period
+    response = admin_client.post(reverse("reporting_periods:aggregate", args=[period.pk]),
+                                 {"dataset": dataset.pk, "release_at": "2099-01-01T09:00"}, follow=True)
+    html = response.content.decode()
+    assert "until then no channel shows them" in html and "embargoed until 1 Jan 2099" in html
+    assert Aggregation.objects.filter(released_at__isnull=True).count() == 2
+    response = admin_client.post(reverse("reporting_periods:aggregate", args=[period.pk]),
+                                 {"dataset": dataset.pk, "release_at": "next tuesday"}, follow=True)
+    assert "Enter a valid date/time" in response.content.decode()
