@@ -7,7 +7,10 @@ unsubscribe, member invitations and password resets) stay unprefixed and never r
 
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
+from django.http import HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.decorators.cache import cache_control
 
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -29,7 +32,16 @@ feed_patterns = [
     path("topic/<slug:slug>/atom/", TopicAtomFeed(), name="topic-atom"),
 ]
 
+
+
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """Browsers (and the Wagtail admin's pages) ask for /favicon.ico: the site's icon, wherever it is served."""
+    return HttpResponseRedirect(static("img/favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v2/", api_router.urls),

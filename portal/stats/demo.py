@@ -63,8 +63,6 @@ def illustrative_csv(first_year: int = 2010, last_year: int = 2015) -> str:
 def page_body() -> str:
     """The StreamField JSON of the demo page: one of each chart block."""
     return json.dumps([
-        {"type": "text", "value": "<p>These figures are <b>illustrative</b>: they show how the network reports "
-                                  "on its work, not real measurements.</p>"},
         {"type": "kpi_tiles", "value": {"heading": "Key figures", "period": "", "country": ""}},
         {"type": "time_series", "value": {"heading": "Reports received", "measure":
                                           "reports_received", "chart_type": "line", "countries": "DE, NL, GB",
@@ -93,7 +91,7 @@ def seed(stdout=None) -> None:
             "title": DATASET_TITLE,
             "description": "Illustrative yearly figures for the network and a handful of member countries, "
                            "2010-2015. They show the shape of the network's reporting, not real measurements.",
-            "source": "Illustrative figures made up for the demo",
+            "source": "Made up for the demo",  # the page's banner and the title already say "illustrative"
             "licence": "CC BY 4.0",
             "unit_notes": "Items removed are counted once per URL. The network total includes hotlines not listed "
                           "separately, so it is larger than the sum of the countries shown.",

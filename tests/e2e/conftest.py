@@ -195,7 +195,8 @@ def links_in(text: str) -> list[str]:
 
 
 # Migrations that insert data the site needs (not schema: triggers and indexes survive a flush).
-DATA_MIGRATIONS = [("members", "0002_groups_permissions_workflow"), ("stats", "0002_shipped_measures")]
+DATA_MIGRATIONS = [("members", "0002_groups_permissions_workflow"), ("stats", "0002_shipped_measures"),
+                   ("stats", "0003_measure_caveat_kind_limit")]
 _MIGRATION_DATA: list = []
 
 
@@ -215,7 +216,9 @@ def restore_migration_data() -> None:
         loader = MigrationLoader(connection)
         for key in DATA_MIGRATIONS:
             steps = [op for op in loader.graph.nodes[key].operations if isinstance(op, RunPython)]
-            _MIGRATION_DATA.append((loader.project_state(key, at_end=False).apps, steps))
+            # Today's models, not the migration's historical ones: a column added later (NOT NULL, with a
+            # model default) would otherwise make the re-run insert fail.
+            _MIGRATION_DATA.append((loader.project_state().apps, steps))
     for apps, steps in _MIGRATION_DATA:
         apps.get_model("contenttypes", "ContentType").objects.clear_cache()
         for step in steps:

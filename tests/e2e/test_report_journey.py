@@ -99,3 +99,27 @@ def test_the_directory_has_no_serious_axe_violations(site, browser_in):
         found["directory: bad input"] = axe_violations(page)
         assert not any(found.values()), found
         page.close()
+
+
+def test_the_header_fits_and_nothing_shifts(site, new_context):
+    """Issue 20, points 2 and 7: the main menu is one row at 1280 px; on a phone the header leaves most of the
+    screen to the content and the menu does not collapse after load (no layout shift)."""
+    desktop = fresh_page(new_context, viewport=DESKTOP)
+    site.home(desktop)
+    rows = desktop.evaluate(
+        "new Set([...document.querySelectorAll('.main-nav__link')].map(a => Math.round(a.getBoundingClientRect().top)))"
+        ".size")
+    assert rows == 1
+    phone = fresh_page(new_context, viewport=PHONE)
+    site.home(phone)
+    assert phone.evaluate("document.querySelector('.site-header').getBoundingClientRect().height") <= 230
+    expect(phone.get_by_role("button", name="Menu")).to_have_attribute("aria-expanded", "false")
+    shift = phone.evaluate("""() => new Promise(resolve => {
+        let total = 0;
+        new PerformanceObserver(list => { for (const e of list.getEntries()) if (!e.hadRecentInput) total += e.value; })
+            .observe({type: "layout-shift", buffered: true});
+        setTimeout(() => resolve(total), 500);
+    })""")
+    assert shift < 0.05, shift
+    report_button(phone).click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Where to report")

@@ -61,3 +61,9 @@ def test_the_demo_reads_as_finished(client, caplog):
     # 13. E-mail addresses on the contact page are links.
     contact = soup(client, "/en/contact/")
     assert contact.select_one('a[href="mailto:secretariat@example.org"]')
+
+
+def test_favicon_ico_leads_to_the_sites_icon(client):
+    """13. Browsers and the admin's pages ask for /favicon.ico: no 404."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response["Location"].endswith(".svg")
