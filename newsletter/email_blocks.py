@@ -11,6 +11,7 @@ from __future__ import annotations
 from wagtail import blocks
 from wagtail.snippets.blocks import SnippetChooserBlock
 
+from portal.core import privacy
 from portal.core.blocks import RICH_TEXT_FEATURES
 
 EMAIL_RICH_TEXT_FEATURES = [feature for feature in RICH_TEXT_FEATURES if feature not in {"h2", "document-link"}]
@@ -65,8 +66,10 @@ class LatestFromTopicBlock(blocks.StructBlock):
         viewers = (parent_context or {}).get("newsletter_viewers")
         issue = (parent_context or {}).get("issue")
         language = issue_language(issue) if issue is not None else None
-        context["pages"] = latest_pages_for_topic(value["topic"], value["count"], viewers,
-                                                  language=language) if viewers else []
+        pages = latest_pages_for_topic(value["topic"], value["count"], viewers,
+                                       language=language) if viewers else []
+        # And, at render time, only what the viewers of this render may open (the visitor of an archive page).
+        context["pages"] = [page for page in pages if privacy.viewable_now(page)]
         return context
 
 

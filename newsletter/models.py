@@ -29,6 +29,7 @@ from wagtail.search import index
 
 from newsletter.email_blocks import NewsletterBodyBlock
 from portal.core.models import Topic
+from portal.core.serving import EffectiveRestrictionsMixin
 
 # =============================================================================================================
 # 1. Subscribers
@@ -203,7 +204,7 @@ class Audience(models.TextChoices):
     PUBLIC_AND_MEMBERS = "public_and_members", "Public subscribers and all members"
 
 
-class NewsletterIndexPage(Page):
+class NewsletterIndexPage(EffectiveRestrictionsMixin, Page):
     """The newsletter archive: past issues, each visible to the same audience as its email."""
 
     intro = RichTextField(features=["bold", "italic", "link"], blank=True)
@@ -230,7 +231,7 @@ class NewsletterIndexPage(Page):
         return context
 
 
-class NewsletterIssue(Page):
+class NewsletterIssue(EffectiveRestrictionsMixin, Page):
     """One issue of the newsletter: composed from portal content, sent by Celery, archived on the site.
 
     The audience decides who receives it and, through a view restriction kept in step on every full save,
@@ -290,24 +291,20 @@ class NewsletterIssue(Page):
         if violations:
             raise ValidationError({"body": [violation.message for violation in violations]})
 
-    def save(self, *args, **kwargs):
+    def publish(self, *args, **kwargs):
+        """Publish in one transaction, so the audience's archive restriction (applied by the ``page_published``
+        receiver, ``newsletter.services.audience``) exists when the issue becomes live, never after."""
         with transaction.atomic():
-            result = super().save(*args, **kwargs)
-            # Full saves (create, publish, move) carry the audience that goes live; draft revisions save only
-            # a few fields and must not change who may read the live archive page.
-            if kwargs.get("update_fields") is None:
-                from newsletter.services.audience import sync_archive_restriction
-
-                sync_archive_restriction(self)
-        return result
+            return super().publish(*args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
+        from newsletter.services.audience import original_issue
         from newsletter.services.gate import audience_description
         from newsletter.services.rendering import issue_context
 
         context = super().get_context(request, *args, **kwargs)
         context.update(issue_context(self, web=True))
-        context["audience_description"] = audience_description(self)
+        context["audience_description"] = audience_description(original_issue(self))
         return context
 
 

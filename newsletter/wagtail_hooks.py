@@ -29,7 +29,7 @@ import django_filters
 
 from newsletter.forms import ImportForm
 from newsletter.models import Subscriber
-from newsletter.services import privacy, subscriptions
+from newsletter.services import audience, privacy, subscriptions
 from portal.core.models import Topic
 from portal.core.spreadsheets import safe_cell
 
@@ -203,6 +203,10 @@ def register_subscriber_viewset():
 def register_newsletter_log_actions(actions):
     actions.register_action(privacy.ERASE_ACTION, "Erase subscriber data", "Erased a subscriber's data")
     actions.register_action(privacy.EXPORT_ACTION, "Export subscriber data", "Exported a subscriber's data")
+    actions.register_action(
+        audience.RESTRICTION_CHANGED, "Change issue audience restriction",
+        "Published an audience that changed who may read the issue's archive pages",
+    )
 
 
 class SubscriberSummaryPanel(Component):

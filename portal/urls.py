@@ -5,7 +5,6 @@ machine endpoints and every URL ever sent in an email (newsletter confirm, prefe
 unsubscribe, member invitations and password resets) stay unprefixed and never redirect.
 """
 
-from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.http import HttpResponseRedirect
 from django.templatetags.static import static
@@ -18,6 +17,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from portal.core.api import api_router
 from portal.core.i18n import switch_language
+from portal.core.media import serve_media
 from portal.core.views import health, robots_txt
 from portal.hotlines.api import api as hotlines_api
 from portal.pages import views as pages_views
@@ -57,14 +57,9 @@ urlpatterns = [
     path("members/", include("portal.members.urls")),
     path("newsletter/", include("newsletter.urls")),
     path("statistics-data/", include("portal.stats.urls")),
+    # Uploaded images, only through the privacy gate (never a raw /media/ mapping, DEBUG or not).
+    path("media/<path:path>", serve_media, name="media"),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    # Images only: documents (some in restricted collections) are served through Wagtail's view, never /media/.
-    for folder in ("original_images", "images"):
-        urlpatterns += static(f"{settings.MEDIA_URL}{folder}/", document_root=settings.MEDIA_ROOT / folder)
 
 urlpatterns += i18n_patterns(
     path("search/", pages_views.search, name="search"),

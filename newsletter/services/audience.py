@@ -91,29 +91,79 @@ def audience_label(issue) -> str:
     return label
 
 
-def sync_archive_restriction(issue) -> None:
-    """Make the issue's archive page readable by exactly its audience (a Wagtail view restriction)."""
+def original_issue(issue):
+    """The issue whose audience counts: the default language's version when there is one, else the issue itself.
+
+    A translation's own audience fields are never used: its audience belongs to the original, so publishing a
+    translation cannot widen who may read any language version. Sends also belong to the original.
+    """
+    from django.conf import settings
+
+    locale = getattr(issue, "locale", None)
+    if locale is None or locale.language_code == settings.LANGUAGE_CODE or issue.pk is None:
+        return issue
+    original = issue.get_translations().filter(locale__language_code=settings.LANGUAGE_CODE).first()
+    return original.specific if original is not None else issue
+
+
+RESTRICTION_CHANGED = "newsletter.audience.restriction_changed"
+
+
+def apply_audience_restriction(issue, user=None) -> str | None:
+    """Make the archive pages of an issue (every language version) readable by exactly the original's audience.
+
+    Called when any language version is published. The restriction lives on the original; the privacy gate's
+    effective-restriction rule applies it to every translation. Removing or widening it happens only here,
+    when an editor publishes a wider audience, and is written to the audit log with who and when.
+    Returns a description of what changed, or None.
+    """
+    from django.db import transaction
+
+    from wagtail.log_actions import log
+
     from newsletter.models import Audience
 
-    restrictions = PageViewRestriction.objects.filter(page=issue)
-    if includes_public(issue):
-        restrictions.delete()
-        return
-    groups = [members_group()] if issue.audience == Audience.MEMBERS else sector_groups(issue)
-    groups = [group for group in groups if group is not None]
-    existing = restrictions.first()
-    if existing is None:
-        existing = PageViewRestriction.objects.create(page=issue, restriction_type=PageViewRestriction.GROUPS)
-    elif existing.restriction_type != PageViewRestriction.GROUPS:
-        existing.restriction_type = PageViewRestriction.GROUPS
-        existing.password = ""
-        existing.save()
-    restrictions.exclude(pk=existing.pk).delete()
-    if groups:
-        existing.groups.set(groups)
-    else:  # no group to name yet: members only, never public
-        existing.restriction_type = PageViewRestriction.LOGIN
-        existing.save()
+    original = original_issue(issue)
+    with transaction.atomic():
+        existing = PageViewRestriction.objects.filter(page=original).prefetch_related("groups").first()
+        before = _describe(existing)
+        if includes_public(original):
+            wanted_type, groups = None, []
+        else:
+            groups = [members_group()] if original.audience == Audience.MEMBERS else sector_groups(original)
+            groups = [group for group in groups if group is not None]
+            wanted_type = PageViewRestriction.GROUPS if groups else PageViewRestriction.LOGIN  # never public
+        if wanted_type is None:
+            if existing is not None:
+                PageViewRestriction.objects.filter(page=original).delete()
+        else:
+            if existing is None:
+                existing = PageViewRestriction(page=original)
+            existing.restriction_type = wanted_type
+            existing.password = ""
+            existing.save()
+            existing.groups.set(groups)
+            PageViewRestriction.objects.filter(page=original).exclude(pk=existing.pk).delete()
+        after = _describe(PageViewRestriction.objects.filter(page=original).prefetch_related("groups").first())
+        if before == after:
+            return None
+        change = f"{before} → {after}"
+        log(instance=original, action=RESTRICTION_CHANGED, user=user,
+            data={"before": before, "after": after, "published_version_id": issue.pk})
+    return change
+
+
+def _describe(restriction) -> str:
+    if restriction is None:
+        return "public"
+    if restriction.restriction_type == PageViewRestriction.GROUPS:
+        return "groups: " + ", ".join(sorted(group.name for group in restriction.groups.all()))
+    return restriction.restriction_type
+
+
+def issue_published(sender, instance, revision=None, **kwargs) -> None:
+    """``page_published`` receiver for newsletter issues: apply the original's audience."""
+    apply_audience_restriction(instance, user=getattr(revision, "user", None))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from wagtail.models import Page
 
-from newsletter.services.audience import audience_viewers, includes_public
+from newsletter.services.audience import audience_viewers, includes_public, original_issue
 from portal.core.privacy import Viewer, closed_paths, visible_pages
 
 # Internal page links in Wagtail rich text: <a linktype="page" id="42">.
@@ -67,11 +67,13 @@ def audience_description(issue) -> str:
 def gate_violations(issue, *, audience_of=None) -> list[Violation]:
     """Every referenced page or dataset that is unpublished or restricted beyond the issue's audience.
 
-    ``audience_of``: the issue whose audience counts (the original, when ``issue`` is one of its translations).
+    ``audience_of``: the issue whose audience counts (by default the original of ``issue``: a translation's
+    own audience fields never count).
     """
-    viewers = audience_viewers(audience_of or issue)
+    audience_of = audience_of or original_issue(issue)
+    viewers = audience_viewers(audience_of)
     closed = [closed_paths(viewer) for viewer in viewers]
-    audience = audience_description(audience_of or issue)
+    audience = audience_description(audience_of)
     violations = []
     pages = Page.objects.filter(pk__in=referenced_page_ids(issue)).only("id", "title", "path", "live")
     for page in pages.order_by("path"):

@@ -17,7 +17,8 @@ from django.utils import translation
 
 from newsletter.backends.base import OutgoingMessage
 from newsletter.services import emails, headers, tokens
-from newsletter.services.audience import audience_viewers
+from newsletter.services.audience import audience_viewers, original_issue
+from portal.core import privacy
 
 UNSUBSCRIBE = "%%UNSUBSCRIBE_URL%%"
 PREFERENCES = "%%PREFERENCES_URL%%"
@@ -34,7 +35,7 @@ def issue_context(issue, *, web: bool = False, audience_of=None) -> dict:
     return {
         **emails.base_context(),
         "issue": issue,
-        "newsletter_viewers": audience_viewers(audience_of or issue),
+        "newsletter_viewers": audience_viewers(audience_of or original_issue(issue)),
         "web": web,
         "unsubscribe_url": UNSUBSCRIBE,
         "preferences_url": PREFERENCES,
@@ -54,7 +55,9 @@ def render_issue(issue, *, audience_of=None) -> emails.RenderedEmail:
     """
     with translation.override(issue_language(issue)):
         context = issue_context(issue, audience_of=audience_of)
-        html = render_to_string("email/newsletter_issue.html", context)
+        # Every reference is rendered only if every audience viewer may open it (``portal.core.privacy``).
+        with privacy.viewing_as(context["newsletter_viewers"]):
+            html = render_to_string("email/newsletter_issue.html", context)
     html = emails.inline_css(absolutise_links(html))
     return emails.RenderedEmail(subject=" ".join(issue.subject.split()), text=html_to_text(html), html=html)
 
@@ -63,18 +66,6 @@ def issue_language(issue) -> str:
     """The language code of an issue's locale (the site's default language without one)."""
     locale = getattr(issue, "locale", None)
     return locale.language_code if locale is not None else settings.LANGUAGE_CODE
-
-
-def original_issue(issue):
-    """The issue a send goes out for: the default language's version when there is one, else the issue itself.
-
-    Editors may press "send" on any language version; the send always belongs to the original, and every
-    translation goes along with it.
-    """
-    if getattr(issue, "locale", None) is None or issue_language(issue) == settings.LANGUAGE_CODE:
-        return issue
-    original = issue.get_translations().filter(locale__language_code=settings.LANGUAGE_CODE).first()
-    return original.specific if original is not None else issue
 
 
 def live_translations(issue) -> list:

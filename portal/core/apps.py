@@ -19,3 +19,7 @@ class CoreConfig(AppConfig):
         generation.watch_wagtail_models()
         generation.watch(Topic)
         generation.watch(Sector)
+
+        from portal.core import copies
+
+        copies.install()

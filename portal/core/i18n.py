@@ -1,5 +1,4 @@
-"""Languages: which language a request is in, the language switcher, hreflang alternates, and view
-restrictions kept identical across the language versions of a page.
+"""Languages: which language a request is in, the language switcher and hreflang alternates.
 
 Pages and site views live under a language prefix (``/fr/...``, ``i18n_patterns``). Machine endpoints
 (API, health, robots.txt, sitemap, webhooks, newsletter links already sent in emails, documents) stay
@@ -9,11 +8,9 @@ set whenever a visitor reads a page in a language) or else the browser's ``Accep
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.middleware.locale import LocaleMiddleware
 from django.urls import translate_url
@@ -22,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from wagtail.models import Locale, Page, PageViewRestriction, Site
+from wagtail.models import Locale, Page, Site
 
 # Unprefixed paths that must answer as they are: a 404 there stays a 404 instead of becoming a redirect
 # to a language-prefixed URL (RFC 8058 forbids redirecting the one-click unsubscribe POST, and machines
@@ -331,167 +328,13 @@ def absolute_page_url(page: Page) -> str | None:
     return settings.SITE_URL + parts[2]
 
 
-# ---------------------------------------------------------------------------------------------------------
-# View restrictions: every language version of a page carries the same restriction.
-
-_syncing = threading.local()
-
-
-def restriction_sources(page: Page) -> list[PageViewRestriction]:
-    """Restrictions on any other language version of this page or of its ancestors.
-
-    Wagtail checks only the restrictions on a page's own ancestors; a translation is another page. The
-    portal treats a restriction on any language version as covering all of them, so a translation made
-    before a restriction was set (or moved out of its translated section) is never more open.
-    """
-    from portal.core.privacy import may_be_restricted
-
-    if not may_be_restricted(page):  # the common case, answered without a query (portal.core.memo)
-        return []
-    ancestors = Page.objects.ancestor_of(page, inclusive=True).values("translation_key")
-    own = Page.objects.ancestor_of(page, inclusive=True).values("id")
-    return list(
-        PageViewRestriction.objects.filter(page__translation_key__in=ancestors)
-        .exclude(page_id__in=own)
-        .prefetch_related("groups")
-    )
-
-
-def _copy_restriction(source: PageViewRestriction, target_page: Page, groups: bool = True) -> None:
-    """Give ``target_page`` the same restriction as ``source`` (its groups too unless ``groups`` is False)."""
-    target = PageViewRestriction.objects.filter(page=target_page).first()
-    created = target is None
-    if created:
-        target = PageViewRestriction(page=target_page)
-    target.restriction_type = source.restriction_type
-    target.password = source.password
-    target.save()
-    if groups or created:
-        target.groups.set(source.groups.all())
-
-
-def sync_restriction_to_translations(page: Page, groups: bool = True) -> int:
-    """Make every other language version of ``page`` carry the same view restriction (or none).
-
-    Returns how many translations were changed. Called when a restriction is saved (type only: its groups
-    are set after the save, and copied then), when its groups change, and when it is deleted.
-    """
-    if getattr(_syncing, "active", False):
-        return 0
-    source = PageViewRestriction.objects.filter(page=page).prefetch_related("groups").first()
-    others = Page.objects.filter(translation_key=page.translation_key).exclude(pk=page.pk)
-    changed = 0
-    _syncing.active = True
-    try:
-        with transaction.atomic():
-            for other in others:
-                if source is None:
-                    deleted, _ = PageViewRestriction.objects.filter(page=other).delete()
-                    changed += bool(deleted)
-                else:
-                    _copy_restriction(source, other, groups=groups)
-                    changed += 1
-    finally:
-        _syncing.active = False
-    return changed
-
-
-def adopt_restrictions(translation_page: Page) -> None:
-    """Give a new translation the restriction of its source (any other language version that has one)."""
-    if PageViewRestriction.objects.filter(page=translation_page).exists():
-        return
-    source = (
-        PageViewRestriction.objects.filter(page__translation_key=translation_page.translation_key)
-        .exclude(page=translation_page)
-        .prefetch_related("groups")
-        .first()
-    )
-    if source is not None:
-        _syncing.active = True
-        try:
-            _copy_restriction(source, translation_page)
-        finally:
-            _syncing.active = False
-
-
-def check_translation_restrictions(callback):
-    """``on_serve_page`` hook: serve a page only if the request passes the restrictions of its other language
-    versions and theirs ancestors too (Wagtail itself already checks the page's own ancestors)."""
-
-    def inner(page, request, serve_args, serve_kwargs):
-        from django.utils.cache import add_never_cache_headers
-
-        from wagtail.wagtail_hooks import require_wagtail_login
-
-        restrictions = restriction_sources(page)
-        for restriction in restrictions:
-            if not restriction.accept_request(request):
-                if restriction.restriction_type == PageViewRestriction.PASSWORD:
-                    from django.core.exceptions import PermissionDenied
-
-                    raise PermissionDenied  # shared passwords are disabled on this portal
-                response = require_wagtail_login(next=request.get_full_path())
-                add_never_cache_headers(response)
-                return response
-        response = callback(page, request, serve_args, serve_kwargs)
-        if restrictions:
-            add_never_cache_headers(response)
-        return response
-
-    return inner
-
-
-def _restriction_changed(sender, instance, **kwargs):
-    if getattr(_syncing, "active", False) or kwargs.get("raw"):
-        return
-    # The groups are set after the save (and copied then): here only the type, so a restriction being
-    # copied onto a translation never empties its source's groups in between.
-    _sync_page(instance.page_id, groups=False)
-
-
-def _restriction_groups_changed(sender, instance, action, reverse=False, pk_set=None, **kwargs):
-    if action not in {"post_add", "post_remove", "post_clear"} or getattr(_syncing, "active", False):
-        return
-    if reverse:  # changed from the group's side: ``pk_set`` holds the restrictions
-        page_ids = PageViewRestriction.objects.filter(pk__in=pk_set or ()).values_list("page_id", flat=True)
-        for page_id in page_ids:
-            _sync_page(page_id, groups=True)
-        return
-    _sync_page(instance.page_id, groups=True)
-
-
-def _restriction_deleted(sender, instance, origin=None, **kwargs):
-    """An editor removed a restriction: remove it from the other language versions too. A restriction
-    deleted because its page is being deleted changes nothing elsewhere (``origin`` is then the page)."""
-    if getattr(_syncing, "active", False):
-        return
-    origin_model = getattr(origin, "model", None) or type(origin)
-    if origin is not None and not issubclass(origin_model, PageViewRestriction):
-        return
-    _sync_page(instance.page_id)
-
-
-def _sync_page(page_id: int, groups: bool = True) -> None:
-    page = Page.objects.filter(pk=page_id).first()
-    if page is not None:
-        sync_restriction_to_translations(page, groups=groups)
-
-
-def _translation_created(sender, source_obj, target_obj, **kwargs):
-    if isinstance(target_obj, Page):
-        adopt_restrictions(target_obj)
-
-
 def connect_signals() -> None:
-    """Keep restrictions identical across language versions (called from the core app's ready())."""
-    from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+    """Create missing locales after migrate (called from the core app's ready()).
 
-    from wagtail.signals import copy_for_translation_done
+    View restrictions are not copied between language versions: the privacy gate's effective-restriction rule
+    (``portal.core.privacy``) already applies a restriction on any language version to all of them, so nothing
+    here ever adds or deletes a restriction row as a side effect of saving a page.
+    """
+    from django.db.models.signals import post_migrate
 
-    post_save.connect(_restriction_changed, sender=PageViewRestriction, dispatch_uid="portal_i18n_restriction_save")
-    post_delete.connect(_restriction_deleted, sender=PageViewRestriction,
-                        dispatch_uid="portal_i18n_restriction_delete")
-    m2m_changed.connect(_restriction_groups_changed, sender=PageViewRestriction.groups.through,
-                        dispatch_uid="portal_i18n_restriction_groups")
-    copy_for_translation_done.connect(_translation_created, dispatch_uid="portal_i18n_translation_created")
     post_migrate.connect(ensure_locales, dispatch_uid="portal_i18n_ensure_locales")

@@ -5,12 +5,16 @@ this module instead of checking view restrictions itself. A *viewer* is anonymou
 groups, or an audience of newsletter recipients described by the groups they all share.
 
 Wagtail stores restrictions as ``PageViewRestriction`` rows on the page at the top of a restricted
-subtree; a page is visible only if the viewer passes every restriction on its ancestors and itself.
+subtree. The portal's effective-restriction rule (``effective_restrictions``) widens where a row reaches: its
+subtree, every other language version of the pages in it, and every alias of them, recursively. A page is
+visible only if the viewer passes every restriction that reaches it. docs/privacy.md tells the whole story.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
@@ -118,8 +122,10 @@ def _failed_restrictions(restrictions, viewer) -> list:
 
 @dataclass(frozen=True)
 class RestrictionRule:
-    """One page view restriction as the gate needs it: where, which kind, which groups."""
+    """One page view restriction as the gate needs it: which row, on which page, which kind, which groups."""
 
+    id: int
+    page_id: int
     path: str
     restriction_type: str
     group_ids: frozenset[int]
@@ -132,48 +138,111 @@ def page_restrictions() -> tuple[RestrictionRule, ...]:
 
 
 def _read_page_restrictions() -> tuple[RestrictionRule, ...]:
-    rows = list(PageViewRestriction.objects.values_list("id", "page__path", "restriction_type"))
+    rows = list(PageViewRestriction.objects.values_list("id", "page_id", "page__path", "restriction_type"))
     groups: dict[int, set[int]] = {}
-    if any(kind == PageViewRestriction.GROUPS for _id, _path, kind in rows):  # the second query only if needed
+    if any(kind == PageViewRestriction.GROUPS for *_ignored, kind in rows):  # the second query only if needed
         links = PageViewRestriction.groups.through.objects.values_list("pageviewrestriction_id", "group_id")
         for restriction_id, group_id in links:
             groups.setdefault(restriction_id, set()).add(group_id)
     return tuple(
-        RestrictionRule(path=path, restriction_type=kind, group_ids=frozenset(groups.get(restriction_id, ())))
-        for restriction_id, path, kind in rows
+        RestrictionRule(id=restriction_id, page_id=page_id, path=path, restriction_type=kind,
+                        group_ids=frozenset(groups.get(restriction_id, ())))
+        for restriction_id, page_id, path, kind in rows
     )
 
 
-def closed_paths(viewer) -> list[str]:
-    """Tree paths of the restricted subtrees this viewer may not enter (one query, two with groups, and
-    one more when some are closed; none when this request or, under the same content generation, this
-    process already asked: ``portal.core.memo``).
+# ---------------------------------------------------------------------------------------------------------
+# The effective-restriction rule: where each restriction reaches.
+#
+# A restriction on page P covers P's subtree; every other language version of any page in what it covers
+# (and that version's subtree); and every alias of any page in what it covers (and the alias's subtree);
+# repeated until nothing new is covered (an alias of a translation of a page inside, and so on). A page is
+# readable by a viewer when the viewer passes every restriction whose reach holds the page.
 
-    Every language version counts: a page is closed if it, or any language version of it or of one of
-    its ancestors, is in a restricted subtree the viewer fails. So the paths also cover the translations
-    of every page inside a closed subtree (normally the translated section itself, which holds them all).
+
+def rule_reach() -> dict[int, tuple[str, ...]]:
+    """For every restriction (by id), the tree paths of the subtrees it covers (memoised like the restrictions;
+    two queries per round however many restrictions there are, usually two rounds)."""
+    return memo.remember(("privacy:rule-reach",), lambda: _compute_reach(page_restrictions()))
+
+
+def _compute_reach(rules: Iterable[RestrictionRule]) -> dict[int, tuple[str, ...]]:
+    reach: dict[int, list[str]] = {rule.id: [rule.path] for rule in rules}
+    frontier: dict[int, list[str]] = {rule.id: [rule.path] for rule in rules}
+    while frontier:
+        frontier = _next_frontier(reach, frontier)
+    return {rule_id: tuple(paths) for rule_id, paths in reach.items()}
+
+
+def _next_frontier(reach: dict[int, list[str]], frontier: dict[int, list[str]]) -> dict[int, list[str]]:
+    """One round: the language versions and aliases of the pages in each rule's frontier not yet covered."""
+    rules_by_path: dict[str, set[int]] = {}
+    for rule_id, paths in frontier.items():
+        for path in paths:
+            rules_by_path.setdefault(path, set()).add(rule_id)
+    inside = _under(rules_by_path)
+    rules_by_key: dict = {}
+    rules_by_id: dict[int, set[int]] = {}
+    for page_id, path, key in Page.objects.filter(inside).values_list("id", "path", "translation_key"):
+        over = _rules_over(path, rules_by_path)
+        rules_by_key.setdefault(key, set()).update(over)
+        rules_by_id.setdefault(page_id, set()).update(over)
+    inside_pages = Page.objects.filter(inside)
+    linked = Page.objects.filter(
+        Q(translation_key__in=inside_pages.values("translation_key")) | Q(alias_of__in=inside_pages.values("id"))
+    ).values_list("path", "translation_key", "alias_of_id").order_by("path")
+    grown: dict[int, list[str]] = {}
+    for path, key, alias_of_id in linked:
+        for rule_id in rules_by_key.get(key, set()) | rules_by_id.get(alias_of_id, set()):
+            if any(path.startswith(covered) for covered in reach[rule_id]):
+                continue
+            reach[rule_id].append(path)
+            grown.setdefault(rule_id, []).append(path)
+    return grown
+
+
+def _rules_over(path: str, rules_by_path: dict[str, set[int]]) -> set[int]:
+    """The rules one of whose frontier paths is ``path`` or one of its ancestors (treebeard: 4 characters a level)."""
+    found: set[int] = set()
+    for end in range(Page.steplen, len(path) + 1, Page.steplen):
+        found |= rules_by_path.get(path[:end], set())
+    return found
+
+
+def _minimal(paths: Iterable[str]) -> tuple[str, ...]:
+    """The paths with those inside another one dropped (a subtree covers its pages)."""
+    kept: list[str] = []
+    for path in sorted(set(paths)):
+        if not kept or not path.startswith(kept[-1]):
+            kept.append(path)
+    return tuple(kept)
+
+
+def effective_restrictions(page: Page, *, fresh: bool = False) -> list[RestrictionRule]:
+    """The one answer to "which restrictions apply to this page": its own and its ancestors', those of every
+    other language version of it and of their ancestors, and for an alias its source's (recursively).
+
+    ``fresh`` reads the database now instead of the memo (for code that changes restrictions and reads back
+    within the same request or transaction, such as copying a page).
     """
+    rules = _read_page_restrictions() if fresh else page_restrictions()
+    reach = _compute_reach(rules) if fresh else rule_reach()
+    return [rule for rule in rules if any(page.path.startswith(path) for path in reach.get(rule.id, ()))]
+
+
+def closed_paths(viewer) -> list[str]:
+    """Tree paths of the subtrees this viewer may not enter: the reach of every restriction they fail
+    (memoised per request and content generation: ``portal.core.memo``)."""
     viewer = as_viewer(viewer)
     return list(memo.remember(("privacy:closed-paths", viewer), lambda: _closed_paths(viewer)))
 
 
 def _closed_paths(viewer: Viewer) -> tuple[str, ...]:
-    paths = [rule.path for rule in page_restrictions() if not viewer.passes(rule, rule.group_ids)]
-    if not paths:
+    failed = [rule for rule in page_restrictions() if not viewer.passes(rule, rule.group_ids)]
+    if not failed:
         return ()
-    return tuple(paths + translated_paths(paths))
-
-
-def translated_paths(paths: list[str]) -> list[str]:
-    """Paths of the other language versions of every page inside these subtrees, outside them (one query)."""
-    inside = _under(paths)
-    keys = Page.objects.filter(inside).values("translation_key")
-    candidates = Page.objects.filter(translation_key__in=keys).exclude(inside).order_by("path")
-    kept: list[str] = []
-    for path in candidates.values_list("path", flat=True):
-        if not any(path.startswith(prefix) for prefix in kept):  # a translated section covers its children
-            kept.append(path)
-    return kept
+    reach = rule_reach()
+    return _minimal(path for rule in failed for path in reach.get(rule.id, ()))
 
 
 def _under(paths: Iterable[str]) -> Q:
@@ -189,10 +258,7 @@ def visible_pages(queryset: QuerySet, viewer) -> QuerySet:
     paths = closed_paths(viewer)
     if not paths:
         return queryset
-    condition = Q()
-    for path in paths:
-        condition |= Q(path__startswith=path)
-    return queryset.exclude(condition)
+    return queryset.exclude(_under(paths))
 
 
 def can_view(page: Page, viewer) -> bool:
@@ -203,44 +269,18 @@ def can_view(page: Page, viewer) -> bool:
 
 
 def all_restricted_paths() -> list[str]:
-    """Paths of every restricted subtree, with the other language versions of the pages inside them
-    (memoised like ``closed_paths``)."""
+    """Paths of every subtree some restriction reaches (memoised like ``closed_paths``)."""
     return list(memo.remember(("privacy:restricted-paths",), _all_restricted_paths))
 
 
 def _all_restricted_paths() -> tuple[str, ...]:
-    paths = [rule.path for rule in page_restrictions()]
-    if not paths:
-        return ()
-    return tuple(paths + translated_paths(paths))
-
-
-# Beyond this many alias pages, serving asks the database about every page (the prefix checks would cost more).
-MAX_ALIAS_PATHS = 200
+    return _minimal(path for paths in rule_reach().values() for path in paths)
 
 
 def may_be_restricted(page: Page) -> bool:
-    """Whether any view restriction could apply to this page, answered from the memoised restrictions.
-
-    False only when neither the page nor any ancestor is inside a restricted subtree (in any language) nor an
-    alias (whose source's restrictions apply): then serving it can skip the per-page restriction queries
-    (``BasePage.get_view_restrictions``, ``i18n.restriction_sources``). True means "ask the database".
-    """
-    paths = _restriction_reach()
-    if paths is None:
-        return True
-    return any(page.path.startswith(path) for path in paths)
-
-
-def _restriction_reach() -> tuple[str, ...] | None:
-    return memo.remember(("privacy:restriction-reach",), _read_restriction_reach)
-
-
-def _read_restriction_reach() -> tuple[str, ...] | None:
-    aliases = list(Page.objects.filter(alias_of__isnull=False).values_list("path", flat=True)[: MAX_ALIAS_PATHS + 1])
-    if len(aliases) > MAX_ALIAS_PATHS:
-        return None
-    return tuple(all_restricted_paths()) + tuple(aliases)
+    """Whether any view restriction applies to this page, answered from the memoised reach (no query once this
+    request or process knows it)."""
+    return is_restricted(page)
 
 
 def is_restricted(page: Page, restricted_paths: Iterable[str] | None = None) -> bool:
@@ -277,3 +317,65 @@ def can_view_document(document, viewer, closed: list[str] | None = None) -> bool
         closed = closed_collection_paths(viewer)
     path = document.collection.path
     return not any(path.startswith(prefix) for prefix in closed)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Render scope: who the page, archive page or email being rendered is for.
+#
+# References rendered for a viewer (featured pages, calls to action, related cards, latest-from-topic lists,
+# rich-text page and document links) are checked at render time against the viewers of the current render:
+# the request's user on the site (``ViewerScopeMiddleware``), every audience viewer while an email is
+# rendered (``viewing_as``). Outside both, the viewer is anonymous: fail closed.
+
+_render_scope: ContextVar[tuple | None] = ContextVar("portal_render_viewers", default=None)
+
+
+@contextmanager
+def viewing_as(viewers: Iterable):
+    """Render what follows for these viewers (users or Viewers): a reference is shown only if all may open it."""
+    token = _render_scope.set(("viewers", tuple(as_viewer(viewer) for viewer in viewers)))
+    try:
+        yield
+    finally:
+        _render_scope.reset(token)
+
+
+def render_viewers(fallback_user=None) -> tuple[Viewer, ...]:
+    """The viewers of the current render (the request's user, an email's audience, or anonymous)."""
+    scope = _render_scope.get()
+    if scope is None:
+        return (as_viewer(fallback_user),)
+    kind, value = scope
+    if kind == "request":
+        return (Viewer.for_user(getattr(value, "user", None)),)
+    return value
+
+
+def viewable_now(page, fallback_user=None) -> bool:
+    """Whether every viewer of the current render may open ``page``."""
+    if page is None or not getattr(page, "path", None):
+        return False
+    return all(can_view(page, viewer) for viewer in render_viewers(fallback_user))
+
+
+def document_viewable_now(document, fallback_user=None) -> bool:
+    """Whether every viewer of the current render may open ``document`` (or image)."""
+    if getattr(document, "collection_id", None) is None:  # nothing there (None, or "" from a template)
+        return False
+    return all(can_view_document(document, viewer, memo.remember(("privacy:closed-collections", viewer),
+                                                                   lambda v=viewer: tuple(closed_collection_paths(v))))
+               for viewer in render_viewers(fallback_user))
+
+
+class ViewerScopeMiddleware:
+    """Makes the request's user the viewer of everything rendered for this request (place after auth)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _render_scope.set(("request", request))
+        try:
+            return self.get_response(request)
+        finally:
+            _render_scope.reset(token)

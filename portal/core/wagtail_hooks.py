@@ -4,8 +4,10 @@ from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from .i18n import check_translation_restrictions
+from .copies import CARRIED_ACTION
 from .models import Sector, Topic
+from .rich_text import register_link_types
+from .serving import gate_serving
 
 
 class TopicViewSet(SnippetViewSet):
@@ -32,5 +34,16 @@ class TaxonomyGroup(SnippetViewSetGroup):
 register_snippet(TaxonomyGroup)
 
 
-# A translation is another page: serve it only to those who pass the restrictions of every language version.
-hooks.register("on_serve_page", check_translation_restrictions)
+# Serving asks the gate: the effective restriction covers language versions and alias sources too.
+hooks.register("on_serve_page", gate_serving)
+
+
+@hooks.register("register_log_actions")
+def register_privacy_log_actions(actions):
+    actions.register_action(
+        CARRIED_ACTION, "Keep restriction on copy", "A copy kept a view restriction that applied to its source",
+    )
+
+
+# After Wagtail's own handlers (order 0), which these replace: links are checked for the viewer at render time.
+hooks.register("register_rich_text_features", register_link_types, order=100)

@@ -21,7 +21,7 @@ from wagtail import blocks as wagtail_blocks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.api import APIField
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Locale, Orderable, Page, PageViewRestriction
+from wagtail.models import Locale, Orderable, Page
 from wagtail.search import index
 
 from django_countries.fields import CountryField
@@ -35,7 +35,8 @@ from portal.core.blocks import (
 )
 from portal.core.i18n import in_language_or_default
 from portal.core.models import Sector, Topic
-from portal.core.privacy import may_be_restricted, visible_pages
+from portal.core.privacy import visible_pages
+from portal.core.serving import EffectiveRestrictionsMixin
 from portal.pages.serializers import country_field, taxonomy_field
 
 WORDS_PER_MINUTE = 200
@@ -49,7 +50,7 @@ def _active_locale_id() -> int | None:
         return None
 
 
-class BasePage(Page):
+class BasePage(EffectiveRestrictionsMixin, Page):
     """Fields and behaviour every portal page shares: a listing summary and a social sharing image."""
 
     listing_summary = models.TextField(
@@ -81,13 +82,6 @@ class BasePage(Page):
         if locale_id is not None and locale_id == self.locale_id:
             return self
         return Page.localized.fget(self)
-
-    def get_view_restrictions(self):
-        """The view restrictions that apply to this page; none without a query when the privacy gate's
-        memoised restrictions show that none can (the common case when serving a public page)."""
-        if not may_be_restricted(self):
-            return PageViewRestriction.objects.none()
-        return super().get_view_restrictions()
 
     def get_summary(self) -> str:
         """The text shown on cards, in search results, feeds and meta descriptions."""

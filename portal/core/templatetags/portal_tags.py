@@ -111,30 +111,19 @@ def main_menu(context):
 
 @register.simple_tag(takes_context=True)
 def can_view(context, page) -> bool:
-    """Whether the viewer of this render may read ``page`` (``{% can_view page as visible %}``).
-
-    Without a request (e.g. an email render) the viewer is anonymous.
+    """Whether every viewer of this render may read ``page`` (``{% can_view page as visible %}``): the visitor
+    on the site, every audience viewer while an email is rendered (``privacy.viewing_as``), else anonymous.
     """
     if page is None or not isinstance(page, Page):
         return False
-    return privacy.can_view(page, _user(context))
+    return privacy.viewable_now(page, _user(context))
 
 
 @register.simple_tag(takes_context=True)
 def can_view_document(context, document) -> bool:
-    """Whether the viewer may open ``document``: a link to a restricted document is not even shown.
-
-    The closed collections are read once per request (``{% can_view_document doc as visible %}``).
-    """
-    if document is None:
-        return False
-    request = _request(context)
-    closed = getattr(request, "_portal_closed_collections", None) if request is not None else None
-    if closed is None:
-        closed = privacy.closed_collection_paths(_user(context))
-        if request is not None:
-            request._portal_closed_collections = closed
-    return privacy.can_view_document(document, _user(context), closed)
+    """Whether every viewer of this render may open ``document`` (or image): a link to a restricted document,
+    or a restricted image, is not even shown (``{% can_view_document doc as visible %}``)."""
+    return privacy.document_viewable_now(document, _user(context))
 
 
 def restricted_paths(context) -> list[str]:

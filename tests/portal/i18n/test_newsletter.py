@@ -9,6 +9,7 @@ import pytest
 
 from newsletter.models import Subscriber
 from newsletter.services import tokens
+from portal.core import privacy
 from tests.factories import translate
 
 pytestmark = pytest.mark.django_db
@@ -93,5 +94,7 @@ def test_a_translated_issue_keeps_its_sources_audience_and_restriction(home):
     translate(archive, "fr")
     fr_issue = translate(issue, "fr", title="Numéro traduit")
     assert fr_issue.audience == Audience.MEMBERS
-    restriction = PageViewRestriction.objects.get(page=fr_issue)
-    assert restriction.restriction_type == PageViewRestriction.objects.get(page=issue).restriction_type
+    # The restriction lives on the original and covers every language version (the effective rule).
+    rules = privacy.effective_restrictions(fr_issue)
+    assert [rule.page_id for rule in rules] == [issue.pk]
+    assert not privacy.can_view(fr_issue, privacy.Viewer.anonymous())

@@ -1,0 +1,117 @@
+"""Copies never widen who may read a page.
+
+Two library behaviours are corrected here, installed once from the core app's ``ready()``:
+
+- Wagtail's ``CopyPageAction`` copies only the restrictions on the page itself, and none when the destination
+  already has one; children in a copied subtree get the copied root's rows, never their own. A Law
+  enforcement page copied into a members-only section would become readable by every member. After each page
+  is copied (single pages and every page of a subtree), the copy is given every restriction that applied to
+  its source and does not already apply where the copy now sits (compared by what it lets through), and the
+  carried restrictions are written to the audit log.
+- wagtail-localize deletes a translation's restriction when its source has none
+  (``TranslationSource.sync_view_restrictions``). Under the portal's effective-restriction rule a restriction
+  on any language version covers all of them, so that sync is unnecessary, and its deletion would widen access
+  as a side effect of saving a translation: it is turned off.
+
+Wagtail offers no hook for copies made outside the admin view (``page.copy()``, ``copy_for_translation``), so
+this wraps the action's per-page method; the wrapper only adds rows, never removes them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from wagtail.models import Page, PageViewRestriction
+
+from portal.core import privacy
+
+logger = logging.getLogger(__name__)
+
+CARRIED_ACTION = "portal.restriction.carried_to_copy"
+
+
+def _at_least_as_strict(rule: privacy.RestrictionRule, other: privacy.RestrictionRule) -> bool:
+    """Whether ``rule`` lets through nobody that ``other`` would refuse."""
+    if other.restriction_type == PageViewRestriction.LOGIN:
+        return rule.restriction_type in (PageViewRestriction.LOGIN, PageViewRestriction.GROUPS)
+    if other.restriction_type == PageViewRestriction.GROUPS:
+        return rule.restriction_type == PageViewRestriction.GROUPS and rule.group_ids <= other.group_ids
+    return rule.restriction_type == other.restriction_type  # shared passwords close every channel alike
+
+
+def restrictions_missing_on(copy: Page, source: Page) -> list[privacy.RestrictionRule]:
+    """The source's effective restrictions that nothing applying to the copy covers."""
+    applying = privacy.effective_restrictions(copy, fresh=True)
+    return [
+        rule for rule in privacy.effective_restrictions(source, fresh=True)
+        if not any(_at_least_as_strict(present, rule) for present in applying)
+    ]
+
+
+def carry_restrictions(source: Page, copy: Page, user=None) -> list[PageViewRestriction]:
+    """Give ``copy`` every restriction of ``source`` it lacks; returns the rows created (logged)."""
+    from wagtail.log_actions import log
+
+    created = []
+    for rule in restrictions_missing_on(copy, source):
+        row = PageViewRestriction.objects.create(page=copy, restriction_type=rule.restriction_type)
+        if rule.group_ids:
+            row.groups.set(rule.group_ids)
+        if rule.restriction_type == PageViewRestriction.PASSWORD:
+            row.password = PageViewRestriction.objects.get(pk=rule.id).password
+            row.save(update_fields=["password"])
+        created.append(row)
+        log(instance=copy, action=CARRIED_ACTION, user=user,
+            data={"source_page_id": source.pk, "restriction_type": rule.restriction_type,
+                  "group_ids": sorted(rule.group_ids), "from_restriction_page_id": rule.page_id})
+        logger.info("Copy %s of page %s keeps restriction %s of its source", copy.pk, source.pk, rule.id)
+    return created
+
+
+def drop_duplicates_on_translation(source: Page, copy: Page) -> int:
+    """A new translation (``copy_for_translation``) is covered by its source's restrictions through the
+    effective rule; the rows Wagtail just duplicated onto it would only make removing the restriction later
+    need two edits. Removes exactly those duplicates (no one gains access: the source's rows still reach the
+    copy) and returns how many."""
+    if copy.translation_key != source.translation_key or copy.locale_id == source.locale_id:
+        return 0
+    elsewhere = [rule for rule in privacy.effective_restrictions(copy, fresh=True) if rule.page_id != copy.pk]
+    duplicates = [
+        rule.id for rule in privacy.effective_restrictions(copy, fresh=True)
+        if rule.page_id == copy.pk and any(_at_least_as_strict(other, rule) for other in elsewhere)
+    ]
+    if duplicates:
+        PageViewRestriction.objects.filter(pk__in=duplicates).delete()
+    return len(duplicates)
+
+
+def install() -> None:
+    """Wrap Wagtail's per-page copy and turn off wagtail-localize's restriction sync (idempotent)."""
+    from wagtail.actions.copy_page import CopyPageAction
+
+    if getattr(CopyPageAction._copy_page, "_portal_carries_restrictions", False):
+        return
+    original_copy_page = CopyPageAction._copy_page
+
+    def _copy_page(self, page, to=None, update_attrs=None, exclude_fields=None, _mpnode_attrs=None):
+        with transaction.atomic():
+            copy = original_copy_page(self, page, to=to, update_attrs=update_attrs,
+                                      exclude_fields=exclude_fields, _mpnode_attrs=_mpnode_attrs)
+            drop_duplicates_on_translation(page, copy)
+            carry_restrictions(page, copy, user=self.user)
+        return copy
+
+    _copy_page._portal_carries_restrictions = True
+    CopyPageAction._copy_page = _copy_page
+
+    try:
+        from wagtail_localize.models import TranslationSource
+    except ImportError:  # pragma: no cover - wagtail-localize is a dependency
+        return
+
+    def sync_view_restrictions(self, original, translation_page):
+        """Turned off: the effective-restriction rule covers every language version (``portal.core.copies``)."""
+
+    TranslationSource.sync_view_restrictions = sync_view_restrictions

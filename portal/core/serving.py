@@ -1,0 +1,67 @@
+"""Page serving asks the privacy gate: no page is served that the gate would hide from this viewer.
+
+Wagtail's own check (``before_serve_page``) looks only at restrictions on the page's own ancestors. The
+portal's rule is wider (``portal.core.privacy.effective_restrictions``: language versions and alias sources
+too), so serving goes through :func:`gate_serving`, registered as an ``on_serve_page`` hook, and pages report
+their effective restrictions to Wagtail through :class:`EffectiveRestrictionsMixin` (the admin's privacy
+indicator and Wagtail's own check then agree with the gate).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.utils.cache import add_never_cache_headers
+
+from wagtail.models import PageViewRestriction
+
+from portal.core import privacy
+
+
+def refusal(page, request):
+    """The response for a viewer the gate shuts out of ``page``, or None when they may read it.
+
+    Shared-password restrictions are disabled on this portal: any left over refuse everyone (403). Otherwise
+    the visitor is sent to log in (a member lacking the sector, or a second factor, is asked again: Wagtail's
+    behaviour for group restrictions).
+    """
+    rules = privacy.effective_restrictions(page)
+    if not rules:
+        return None
+    viewer = privacy.Viewer.for_user(getattr(request, "user", None))
+    failed = [rule for rule in rules if not viewer.passes(rule, rule.group_ids)]
+    if not failed:
+        return None
+    if any(rule.restriction_type == PageViewRestriction.PASSWORD for rule in failed):
+        raise PermissionDenied
+    from wagtail.wagtail_hooks import require_wagtail_login
+
+    response = require_wagtail_login(next=request.get_full_path())
+    add_never_cache_headers(response)
+    return response
+
+
+def gate_serving(callback):
+    """``on_serve_page`` hook: serve a page only to viewers the gate lets in; restricted pages are never
+    stored by shared caches."""
+
+    def inner(page, request, serve_args, serve_kwargs):
+        response = refusal(page, request)
+        if response is not None:
+            return response
+        response = callback(page, request, serve_args, serve_kwargs)
+        if privacy.is_restricted(page):
+            add_never_cache_headers(response)
+        return response
+
+    return inner
+
+
+class EffectiveRestrictionsMixin:
+    """For page models: ``get_view_restrictions`` answers with the effective restrictions (no query when the
+    memoised reach shows that none apply, the common case when serving a public page)."""
+
+    def get_view_restrictions(self):
+        rules = privacy.effective_restrictions(self)
+        if not rules:
+            return PageViewRestriction.objects.none()
+        return PageViewRestriction.objects.filter(pk__in=[rule.id for rule in rules])
