@@ -282,9 +282,11 @@ class NewsletterIssue(EffectiveRestrictionsMixin, Page):
 
     def clean(self):
         super().clean()
+        from newsletter.services.audience import original_issue
         from newsletter.services.gate import audience_problems, gate_violations
 
-        problems = audience_problems(self)
+        # A translation's own audience fields never count (the original's audience is its audience).
+        problems = audience_problems(self) if original_issue(self) is self else []
         if problems:
             raise ValidationError({"audience_sectors" if self.audience == Audience.SECTORS else "audience": problems})
         violations = gate_violations(self)

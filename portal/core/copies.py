@@ -32,21 +32,12 @@ logger = logging.getLogger(__name__)
 CARRIED_ACTION = "portal.restriction.carried_to_copy"
 
 
-def _at_least_as_strict(rule: privacy.RestrictionRule, other: privacy.RestrictionRule) -> bool:
-    """Whether ``rule`` lets through nobody that ``other`` would refuse."""
-    if other.restriction_type == PageViewRestriction.LOGIN:
-        return rule.restriction_type in (PageViewRestriction.LOGIN, PageViewRestriction.GROUPS)
-    if other.restriction_type == PageViewRestriction.GROUPS:
-        return rule.restriction_type == PageViewRestriction.GROUPS and rule.group_ids <= other.group_ids
-    return rule.restriction_type == other.restriction_type  # shared passwords close every channel alike
-
-
 def restrictions_missing_on(copy: Page, source: Page) -> list[privacy.RestrictionRule]:
     """The source's effective restrictions that nothing applying to the copy covers."""
     applying = privacy.effective_restrictions(copy, fresh=True)
     return [
         rule for rule in privacy.effective_restrictions(source, fresh=True)
-        if not any(_at_least_as_strict(present, rule) for present in applying)
+        if not any(privacy.implies(present, rule) for present in applying)
     ]
 
 
@@ -80,7 +71,7 @@ def drop_duplicates_on_translation(source: Page, copy: Page) -> int:
     elsewhere = [rule for rule in privacy.effective_restrictions(copy, fresh=True) if rule.page_id != copy.pk]
     duplicates = [
         rule.id for rule in privacy.effective_restrictions(copy, fresh=True)
-        if rule.page_id == copy.pk and any(_at_least_as_strict(other, rule) for other in elsewhere)
+        if rule.page_id == copy.pk and any(privacy.implies(other, rule) for other in elsewhere)
     ]
     if duplicates:
         PageViewRestriction.objects.filter(pk__in=duplicates).delete()

@@ -379,3 +379,48 @@ class ViewerScopeMiddleware:
             return self.get_response(request)
         finally:
             _render_scope.reset(token)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Images on pages: an image may appear on a page only if everyone who may read the page may open the image.
+
+
+def _implies(rule, other) -> bool:
+    """Whether passing ``rule`` implies passing ``other`` (page or collection restrictions, or rules)."""
+    if other.restriction_type == PageViewRestriction.LOGIN:
+        return rule.restriction_type in (PageViewRestriction.LOGIN, PageViewRestriction.GROUPS)
+    if other.restriction_type == PageViewRestriction.GROUPS:
+        return rule.restriction_type == PageViewRestriction.GROUPS and rule.group_ids <= other.group_ids
+    return False  # shared passwords: nothing implies them
+
+
+def implies(rule: RestrictionRule, other: RestrictionRule) -> bool:
+    """Whether every viewer who passes ``rule`` also passes ``other``."""
+    if rule.restriction_type == other.restriction_type == PageViewRestriction.PASSWORD:
+        return True  # both close every channel alike
+    return _implies(rule, other)
+
+
+def collection_rules() -> tuple[tuple[str, RestrictionRule], ...]:
+    """(collection path, rule) for every collection view restriction (memoised like page restrictions)."""
+    def read():
+        rows = CollectionViewRestriction.objects.select_related("collection").prefetch_related("groups")
+        return tuple(
+            (row.collection.path, RestrictionRule(id=row.id, page_id=0, path=row.collection.path,
+                                                  restriction_type=row.restriction_type,
+                                                  group_ids=frozenset(group.id for group in row.groups.all())))
+            for row in rows
+        )
+    return memo.remember(("privacy:collection-rules",), read)
+
+
+def unusable_collection_paths(page_rules: Iterable[RestrictionRule]) -> list[str]:
+    """Paths of the collections whose images some reader of a page with these restrictions could not open."""
+    page_rules = list(page_rules)
+    return [path for path, rule in collection_rules() if not any(implies(own, rule) for own in page_rules)]
+
+
+def image_usable_on(image, page_rules: Iterable[RestrictionRule]) -> bool:
+    """Whether every reader of a page with these effective restrictions may open ``image``."""
+    path = image.collection.path
+    return not any(path.startswith(closed) for closed in unusable_collection_paths(page_rules))

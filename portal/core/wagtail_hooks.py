@@ -1,5 +1,7 @@
 """Admin registration of the shared taxonomy."""
 
+import re
+
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
@@ -47,3 +49,27 @@ def register_privacy_log_actions(actions):
 
 # After Wagtail's own handlers (order 0), which these replace: links are checked for the viewer at render time.
 hooks.register("register_rich_text_features", register_link_types, order=100)
+
+
+_PAGE_IN_ADMIN_URL = re.compile(r"/admin/pages/(?:(?P<page>\d+)/edit/|add/\w+/\w+/(?P<parent>\d+)/)")
+
+
+@hooks.register("construct_image_chooser_queryset")
+def images_usable_on_the_page_being_edited(images, request):
+    """The image chooser, opened from a page's editor, lists only images every reader of that page may open."""
+    from wagtail.models import Page
+
+    from portal.core import privacy
+    from portal.core.forms import reader_rules
+
+    match = _PAGE_IN_ADMIN_URL.search(request.headers.get("Referer", ""))
+    if match is None:
+        return images
+    page = Page.objects.filter(pk=match["page"]).first() if match["page"] else None
+    parent = Page.objects.filter(pk=match["parent"]).first() if match["parent"] else None
+    if page is None and parent is None:
+        return images
+    closed = privacy.unusable_collection_paths(reader_rules(page, parent))
+    for path in closed:
+        images = images.exclude(collection__path__startswith=path)
+    return images

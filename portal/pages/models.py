@@ -33,6 +33,7 @@ from portal.core.blocks import (
     HeadlineStatBlock,
     SessionBlock,
 )
+from portal.core.forms import PortalPageForm
 from portal.core.i18n import in_language_or_default
 from portal.core.models import Sector, Topic
 from portal.core.privacy import visible_pages
@@ -69,6 +70,8 @@ class BasePage(EffectiveRestrictionsMixin, Page):
         *Page.promote_panels,
         MultiFieldPanel([FieldPanel("listing_summary"), FieldPanel("social_image")], heading="Listings and sharing"),
     ]
+
+    base_form_class = PortalPageForm
 
     class Meta:
         abstract = True
