@@ -276,6 +276,9 @@ class NewsletterIssue(EffectiveRestrictionsMixin, Page):
     parent_page_types = ["newsletter.NewsletterIndexPage"]
     subpage_types: list[str] = []
     template = "newsletter/newsletter_issue.html"
+    # Who may read an issue is its audience (applied on publish, newsletter.services.audience): no separate
+    # privacy setting that an audience change could silently override.
+    private_page_options: list[str] = []
 
     class Meta:
         verbose_name = "newsletter issue"

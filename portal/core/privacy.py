@@ -162,7 +162,8 @@ def _read_page_restrictions() -> tuple[RestrictionRule, ...]:
 
 def rule_reach() -> dict[int, tuple[str, ...]]:
     """For every restriction (by id), the tree paths of the subtrees it covers (memoised like the restrictions;
-    two queries per round however many restrictions there are, usually two rounds)."""
+    one query per round however many restrictions there are: one round when no restricted page has a language
+    version or alias elsewhere)."""
     return memo.remember(("privacy:rule-reach",), lambda: _compute_reach(page_restrictions()))
 
 
@@ -175,24 +176,28 @@ def _compute_reach(rules: Iterable[RestrictionRule]) -> dict[int, tuple[str, ...
 
 
 def _next_frontier(reach: dict[int, list[str]], frontier: dict[int, list[str]]) -> dict[int, list[str]]:
-    """One round: the language versions and aliases of the pages in each rule's frontier not yet covered."""
+    """One round (one query): the language versions and aliases of the pages in each rule's frontier that the
+    rule does not cover yet."""
     rules_by_path: dict[str, set[int]] = {}
     for rule_id, paths in frontier.items():
         for path in paths:
             rules_by_path.setdefault(path, set()).add(rule_id)
     inside = _under(rules_by_path)
+    inside_pages = Page.objects.filter(inside)
+    rows = list(Page.objects.filter(
+        inside
+        | Q(translation_key__in=inside_pages.values("translation_key"))
+        | Q(alias_of__in=inside_pages.values("id"))
+    ).values_list("id", "path", "translation_key", "alias_of_id").order_by("path"))
     rules_by_key: dict = {}
     rules_by_id: dict[int, set[int]] = {}
-    for page_id, path, key in Page.objects.filter(inside).values_list("id", "path", "translation_key"):
+    for page_id, path, key, _alias_of_id in rows:
         over = _rules_over(path, rules_by_path)
-        rules_by_key.setdefault(key, set()).update(over)
-        rules_by_id.setdefault(page_id, set()).update(over)
-    inside_pages = Page.objects.filter(inside)
-    linked = Page.objects.filter(
-        Q(translation_key__in=inside_pages.values("translation_key")) | Q(alias_of__in=inside_pages.values("id"))
-    ).values_list("path", "translation_key", "alias_of_id").order_by("path")
+        if over:
+            rules_by_key.setdefault(key, set()).update(over)
+            rules_by_id.setdefault(page_id, set()).update(over)
     grown: dict[int, list[str]] = {}
-    for path, key, alias_of_id in linked:
+    for _page_id, path, key, alias_of_id in rows:
         for rule_id in rules_by_key.get(key, set()) | rules_by_id.get(alias_of_id, set()):
             if any(path.startswith(covered) for covered in reach[rule_id]):
                 continue

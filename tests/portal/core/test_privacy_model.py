@@ -160,6 +160,10 @@ class PrivacyMachine(RuleBasedStateMachine):
         standard = [pk for pk in self.tracked if not self.model.nodes[pk].is_issue]
         return [pk for pk in homes + standard if locale is None or self.model.nodes[pk].locale == locale]
 
+    def _pages(self) -> list[int]:
+        """The standard pages the machine made (not newsletter issues)."""
+        return [pk for pk in self.tracked if not self.model.nodes[pk].is_issue]
+
     def _restrict(self, page_id: int, kind: str) -> None:
         page = Page.objects.get(pk=page_id)
         if kind == "login":
@@ -228,10 +232,10 @@ class PrivacyMachine(RuleBasedStateMachine):
         parent = self.model.nodes[page_id].parent
         return self._french_version(parent) if parent is not None else None
 
-    @precondition(lambda self: self.tracked)
+    @precondition(lambda self: self._pages())
     @rule(data=st.data())
     def move(self, data):
-        page_id = self._pick(data, [pk for pk in self.tracked if not self.model.nodes[pk].is_issue], "page")
+        page_id = self._pick(data, self._pages(), "page")
         page = Page.objects.get(pk=page_id)
         targets = [pk for pk in self._sections(self.model.nodes[page_id].locale)
                    if not Page.objects.get(pk=pk).path.startswith(page.path) and pk != self.model.nodes[page_id].parent]
@@ -241,10 +245,10 @@ class PrivacyMachine(RuleBasedStateMachine):
         page.specific.move(Page.objects.get(pk=target), pos="last-child")
         self.model.nodes[page_id].parent = target
 
-    @precondition(lambda self: self.tracked)
+    @precondition(lambda self: self._pages())
     @rule(data=st.data())
     def alias(self, data):
-        source_id = self._pick(data, [pk for pk in self.tracked if not self.model.nodes[pk].is_issue], "source")
+        source_id = self._pick(data, self._pages(), "source")
         locale = self.model.nodes[source_id].locale
         parent_id = self._pick(data, self._sections(locale), "parent")
         n = next(counter)
@@ -252,10 +256,10 @@ class PrivacyMachine(RuleBasedStateMachine):
             parent=Page.objects.get(pk=parent_id), update_slug=f"alias{n}")
         self._new(alias, parent_id, alias_of=source_id)
 
-    @precondition(lambda self: self.tracked)
+    @precondition(lambda self: self._pages())
     @rule(data=st.data())
     def copy(self, data):
-        source_id = self._pick(data, [pk for pk in self.tracked if not self.model.nodes[pk].is_issue], "source")
+        source_id = self._pick(data, self._pages(), "source")
         locale = self.model.nodes[source_id].locale
         parent_id = self._pick(data, self._sections(locale), "to")
         n = next(counter)
@@ -266,10 +270,10 @@ class PrivacyMachine(RuleBasedStateMachine):
         # The promise: a copy is never readable by anyone who could not read its source.
         self.model.nodes[copy.pk].kinds |= self.model.effective_kinds(source_id)
 
-    @precondition(lambda self: self.tracked)
+    @precondition(lambda self: self._pages())
     @rule(data=st.data(), kind=st.sampled_from(KINDS))
     def restrict(self, data, kind):
-        page_id = self._pick(data, self.tracked, "page")
+        page_id = self._pick(data, self._pages(), "page")  # an issue's privacy is its audience
         if kind not in self.model.nodes[page_id].kinds:
             self._restrict(page_id, kind)
 
