@@ -203,7 +203,7 @@ class PrivacyMachine(RuleBasedStateMachine):
         page_id = self._pick(data, self._translatable(), "page")
         parent_fr = self._french_parent(page_id)
         translation = translate(Page.objects.get(pk=page_id), "fr")
-        self._new(translation, parent_fr)
+        self._new(translation, parent_fr, is_issue=self.model.nodes[page_id].is_issue)
 
     @precondition(lambda self: any(self._translatable()))
     @rule(data=st.data())
@@ -217,7 +217,7 @@ class PrivacyMachine(RuleBasedStateMachine):
         with _run_on_commit():
             translation.save_target(publish=True)
         target = Page.objects.get(translation_key=source.object_id, locale__language_code="fr")
-        self._new(target, parent_fr)
+        self._new(target, parent_fr, is_issue=self.model.nodes[page_id].is_issue)
 
     def _translatable(self) -> list[int]:
         return [pk for pk in self.tracked if self.model.nodes[pk].locale == "en"
