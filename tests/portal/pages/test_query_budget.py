@@ -7,7 +7,6 @@ differently; and, with fragments and memos on, for a warm process. The budgets a
 when they were set, plus a little room; raise one only with a reason.
 """
 
-import os
 import datetime
 import json
 
@@ -56,8 +55,6 @@ def count_queries(client: Client, url: str) -> int:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
-    if os.environ.get("SHOW_QUERIES"):
-        print("\n".join(q["sql"][-400:] for q in queries.captured_queries))
     return len(queries)
 
 
