@@ -124,8 +124,13 @@ class LatestFeed(Feed):
     def item_categories(self, item) -> list[str]:
         return [topic.name for topic in item.topics.all()]
 
-    def item_author_name(self, item) -> str | None:
-        return getattr(item, "author_organisation", "") or None
+    def item_author_name(self, item) -> str:
+        # Atom requires an author for every entry (RFC 4287 4.1.1): the member organisation that wrote it,
+        # else the network (conference notes are the network's own).
+        return getattr(item, "author_organisation", "") or settings.WAGTAIL_SITE_NAME
+
+    def author_name(self, obj=None) -> str:
+        return settings.WAGTAIL_SITE_NAME
 
 
 class LatestAtomFeed(LatestFeed):

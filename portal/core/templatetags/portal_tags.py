@@ -308,8 +308,18 @@ def article_data(page, request=None) -> dict:
         "publisher": publisher,
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
         "url": url,
+        "image": _share_image_url(page),
     }
     return {key: value for key, value in data.items() if value is not None}
+
+
+def _share_image_url(page) -> str | None:
+    """The absolute URL of the page's share image, the rendition Open Graph uses (seo_meta.html)."""
+    image = getattr(page, "social_image", None)
+    if image is None:
+        return None
+    url = image.get_rendition("fill-1200x630").url
+    return url if url.startswith(("http://", "https://")) else settings.SITE_URL + url
 
 
 @register.simple_tag(takes_context=True)

@@ -3,6 +3,7 @@ one headline figure with its year, no internal type names, a notice on untransla
 linked, one search box per page, e-mail addresses as links, a quiet seed_demo."""
 
 import io
+import json
 import logging
 import re
 
@@ -57,6 +58,15 @@ def test_the_demo_reads_as_finished(client, caplog):
     assert len(search.select('input[type="search"]')) == 1
     heading = search.select_one("#results-heading")
     assert heading.get("role") is None and heading.parent.get("role") == "status"
+
+    # 11. Every Atom entry has an author (conference notes included), and an article's JSON-LD its share image.
+    atom = client.get("/en/feeds/latest/atom/").content.decode()
+    assert atom.count("<author>") >= atom.count("<entry>") + 1  # the feed's own author, and one per entry
+    from portal.pages.models import ArticlePage
+
+    article = ArticlePage.objects.live().filter(locale__language_code="en", social_image__isnull=False).first()
+    data = json.loads(soup(client, article.url).find("script", type="application/ld+json").string)
+    assert data["image"].startswith("http") and "fill-1200x630" in data["image"]
 
     # 13. E-mail addresses on the contact page are links.
     contact = soup(client, "/en/contact/")
