@@ -17,7 +17,7 @@ from django.utils import timezone
 from wagtail.log_actions import log
 
 from portal.core import cache as page_cache
-from portal.stats.models import Dataset, Observation
+from portal.stats.models import Dataset, Observation, PeriodNote
 from portal.stats.models.datasets import COUNT
 
 from ..models import Aggregation, ReportingPeriod, Submission
@@ -99,8 +99,21 @@ def _write(aggregation: Aggregation) -> None:
     ])
     aggregation.released_at = timezone.now()
     aggregation.save(update_fields=["released_at"])
+    _note(aggregation)
     # bulk_create sends no save signals: tell the page cache (after the commit) that the figures changed.
     page_cache.invalidate()
+
+
+def _note(aggregation: Aggregation) -> None:
+    """Tell readers the coverage, and what changed when an earlier version had been released."""
+    note, _created = PeriodNote.objects.get_or_create(
+        dataset=aggregation.dataset, period_key=aggregation.period.period_key,
+        defaults={"period": aggregation.period.label})
+    note.coverage = aggregation.coverage.capitalize()
+    if aggregation.changes:
+        dated = f"{timezone.localdate():%d %B %Y}: " + "; ".join(aggregation.changes[:20])
+        note.correction = f"{note.correction} {dated}".strip() if note.correction else dated
+    note.save()
 
 
 def release_due(now=None) -> int:

@@ -108,6 +108,13 @@ class MeasureInfo(Schema):
     caveat: str = Field("", description="What the figure is not (e.g. not comparable between countries).")
 
 
+class PeriodNoteInfo(Schema):
+    """Where a period's figures come from and whether they changed after release."""
+
+    coverage: str = Field("", description='e.g. "figures from 41 of 46 member hotlines"; empty when not recorded.')
+    correction: str = Field("", description="What changed after the figures were first released; empty if nothing.")
+
+
 class ObservationPage(Schema):
     """One page of a dataset's observations, with the labels of the measures they use."""
 
@@ -120,6 +127,7 @@ class ObservationPage(Schema):
     next: AbsoluteURL | None
     previous: AbsoluteURL | None
     measures: dict[str, MeasureInfo]
+    notes: dict[str, PeriodNoteInfo] = Field(default_factory=dict, description="Keyed by period (2014, 2014-Q3).")
     results: list[Observation]
 
 
@@ -137,6 +145,8 @@ def observation_page(request: HttpRequest, dataset, page: Page, measures: Iterab
         "previous": _page_link(request, page.previous_page_number()) if page.has_previous() else None,
         "measures": {measure.code: {"label": measure.label, "unit": measure.unit, "definition": measure.description,
                                     "caveat": measure.caveat} for measure in measures},
+        "notes": {note.period: {"coverage": note.coverage, "correction": note.correction}
+                  for note in dataset.period_notes.all()},
         "results": page.object_list,
     }
 

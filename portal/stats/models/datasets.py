@@ -221,6 +221,26 @@ class Observation(models.Model):
         return countries.name(self.country) if self.country else "Network total"
 
 
+class PeriodNote(models.Model):
+    """What readers should know about one period of a dataset: where its figures come from (the coverage,
+    "figures from 41 of 46 member hotlines") and whether they changed after release. Shown on the statistics
+    page and in the API; written by whatever publishes the figures (member contributions)."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="period_notes")
+    period_key = models.PositiveIntegerField()
+    period = models.CharField(max_length=7, help_text='As readers see it: "2014" or "2014-Q3".')
+    coverage = models.CharField(max_length=300, blank=True)
+    correction = models.TextField(blank=True, help_text="What changed after the figures were first released.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-period_key"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "period_key"], name="stats_period_note_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} {self.period}"
+
+
 class ImportRun(models.Model):
     """One CSV upload from the admin: the file, who sent it, the dry-run plan and the outcome."""
 

@@ -97,3 +97,24 @@ def test_members_cannot_write_figures(client, period, dataset):
     response = client.post(reverse("reporting_periods:aggregate", args=[period.pk]), {"dataset": dataset.pk})
     assert response.status_code in {302, 403}
     assert not Observation.objects.exists()
+
+
+def test_readers_see_the_coverage_and_what_changed_after_release(client, home, period, admin_user):
+    from tests.portal.stats.conftest import make_stats_page
+
+    public = Dataset.objects.create(slug="public-figures", title="Public figures")
+    organisation = hotline("Only Hotline", country="PT")
+    hotline("Quiet Hotline")
+    approved(period, organisation, admin_user, reports_received=100, items_removed=10, removed_within_3_days=9,
+             share_fast_reported="90")
+    aggregate(period, public, admin_user)
+    api = client.get(f"/api/stats/datasets/{public.slug}/observations/").json()
+    assert api["notes"]["2026"] == {"coverage": "Figures from 1 of 2 member hotlines", "correction": ""}
+
+    approved(period, organisation, admin_user, reports_received=120, items_removed=10, removed_within_3_days=9,
+             share_fast_reported="90")
+    aggregate(period, public, admin_user)
+    note = client.get(f"/api/stats/datasets/{public.slug}/observations/").json()["notes"]["2026"]
+    assert "Only Hotline: reports_received 100 → 120" in note["correction"]
+    html = client.get(make_stats_page(home, public).url).content.decode()
+    assert "Figures from 1 of 2 member hotlines" in html and "Changed after release:" in html
