@@ -183,8 +183,9 @@ def change_submitter(request):
     organisation = workflow.organisation_of(request.user)
     if organisation is None:
         return render(request, "contributions/not_allowed.html", {"organisation": None}, status=403)
-    membership = Membership.objects.filter(organisation=organisation, user_id=request.POST.get("user")).select_related(
-        "user").first()
+    user_id = request.POST.get("user", "")
+    membership = (Membership.objects.filter(organisation=organisation, user_id=int(user_id)).select_related("user")
+                  .first() if user_id.isascii() and user_id.isdigit() and len(user_id) < 12 else None)
     if membership is None:
         messages.error(request, "Choose a member of your organisation.")
         return redirect("contributions:submitters")

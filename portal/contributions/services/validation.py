@@ -76,6 +76,8 @@ def parse_count(raw: str) -> int:
     text = THOUSANDS_SPACES_RE.sub("", raw.strip())
     if not COUNT_RE.match(text):
         raise FieldError(f'"{raw.strip()}" is not a whole number: write digits only, such as 1200.')
+    if len(text) > len(str(MAX_COUNT)):  # before int(): Python refuses to convert thousands of digits
+        raise FieldError(f"{text[:20]}… is too large to be a count.")
     value = int(text)
     if value >= MAX_COUNT:
         raise FieldError(f"{value} is too large to be a count.")

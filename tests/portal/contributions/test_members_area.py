@@ -195,3 +195,19 @@ def test_only_the_contact_grants_and_only_to_their_own_members(client, org):
 
 def test_the_dashboard_links_to_the_figures(client, submitter):
     assert reverse("contributions:index") in client.get(reverse("members:dashboard")).content.decode()
+
+
+@pytest.mark.parametrize("value", ["abc", "", "1e5", "٣", "9" * 40])
+def test_a_hostile_member_id_is_a_message_not_an_error(client, org, value):
+    client.force_login(member_of_org(org, email="contact@hotline.example"))
+    response = client.post(reverse("contributions:change_submitter"), {"user": value, "grant": "1"}, follow=True)
+    assert response.status_code == 200 and "Choose a member of your organisation." in response.content.decode()
+
+
+@pytest.mark.parametrize("value", ["1" * 5000, "\u202e123", "12\x00", "1e3", "0x10", "١٢٣"])
+def test_hostile_figures_are_refused_with_the_field_named(client, submitter, period, value):
+    response = client.post(reverse("contributions:period", args=[period.pk]),
+                           {**GOOD, "value-reports_received": value, "action": "draft"})
+    assert response.status_code in {400}
+    assert "&quot;Reports received&quot;" in response.content.decode()
+    assert not Submission.objects.exists()

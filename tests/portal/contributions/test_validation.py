@@ -84,3 +84,9 @@ def test_problems_name_the_row_of_an_uploaded_file():
                    rows={"reports_illegal": 3, "share_fast": 4}, complete=True)
     assert [str(p).split(":")[0] for p in result.problems] == [
         'Row 4, "Share removed within 3 days"', 'Row 3, "Reports assessed as illegal"']
+
+
+@given(st.integers(min_value=1, max_value=6000))
+def test_any_number_of_digits_is_a_clear_error_not_a_crash(digits):
+    result = check([RECEIVED], {"reports_received": "9" * digits})
+    assert result.ok == (digits <= 12)
