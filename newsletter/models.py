@@ -283,6 +283,10 @@ class NewsletterIssue(EffectiveRestrictionsMixin, Page):
     class Meta:
         verbose_name = "newsletter issue"
 
+    def get_summary(self) -> str:
+        """What cards and search results show under the title: the preview text, else the subject."""
+        return self.preheader or self.subject
+
     def clean(self):
         super().clean()
         from newsletter.services.audience import original_issue

@@ -68,6 +68,17 @@ def test_the_demo_reads_as_finished(client, caplog):
     data = json.loads(soup(client, article.url).find("script", type="application/ld+json").string)
     assert data["image"].startswith("http") and "fill-1200x630" in data["image"]
 
+    # 5. Newsletter issues have their own search facet, and their result cards a summary.
+    from newsletter.models import NewsletterIssue
+
+    issue = NewsletterIssue.objects.live().filter(locale__language_code="en").first()
+    word = max(issue.title.split(), key=len)
+    found = soup(client, f"/en/search/?q={word}")
+    assert any(a.get_text(strip=True).startswith("Newsletter issues (") for a in found.select(".search-types a"))
+    cards = [card for card in found.select(".search-results .card")
+             if card.select_one(".card__title").get_text(strip=True) == issue.title]
+    assert cards and all(card.select_one(".card__summary").get_text(strip=True) for card in cards)
+
     # 13. E-mail addresses on the contact page are links.
     contact = soup(client, "/en/contact/")
     assert contact.select_one('a[href="mailto:secretariat@example.org"]')
