@@ -5,9 +5,9 @@ Two library behaviours are corrected here, installed once from the core app's ``
 - Wagtail's ``CopyPageAction`` copies only the restrictions on the page itself, and none when the destination
   already has one; children in a copied subtree get the copied root's rows, never their own. A Law
   enforcement page copied into a members-only section would become readable by every member. After each page
-  is copied (single pages and every page of a subtree), the copy is given every restriction that applied to
-  its source and does not already apply where the copy now sits (compared by what it lets through), and the
-  carried restrictions are written to the audit log.
+  is copied (single pages and every page of a subtree), the copy is given, on itself, every restriction that
+  applied to its source and that its own rows do not already cover (compared by what they let through), so
+  that opening the destination section later does not open the copy; carried restrictions are audit-logged.
 - wagtail-localize deletes a translation's restriction when its source has none
   (``TranslationSource.sync_view_restrictions``). Under the portal's effective-restriction rule a restriction
   on any language version covers all of them, so that sync is unnecessary, and its deletion would widen access
@@ -33,11 +33,18 @@ CARRIED_ACTION = "portal.restriction.carried_to_copy"
 
 
 def restrictions_missing_on(copy: Page, source: Page) -> list[privacy.RestrictionRule]:
-    """The source's effective restrictions that nothing applying to the copy covers."""
-    applying = privacy.effective_restrictions(copy, fresh=True)
+    """The source's effective restrictions that no restriction on the copy itself covers.
+
+    Only the copy's own rows count, not those of the section it was copied into: an editor opening that section
+    later must not open the copy of a page restricted elsewhere. A new language version (same translation key)
+    lacks nothing: every restriction that reaches its source reaches it too.
+    """
+    if copy.translation_key == source.translation_key:
+        return []
+    own = [rule for rule in privacy.effective_restrictions(copy, fresh=True) if rule.page_id == copy.pk]
     return [
         rule for rule in privacy.effective_restrictions(source, fresh=True)
-        if not any(privacy.implies(present, rule) for present in applying)
+        if not any(privacy.implies(present, rule) for present in own)
     ]
 
 
