@@ -282,12 +282,6 @@ def _all_restricted_paths() -> tuple[str, ...]:
     return _minimal(path for paths in rule_reach().values() for path in paths)
 
 
-def may_be_restricted(page: Page) -> bool:
-    """Whether any view restriction applies to this page, answered from the memoised reach (no query once this
-    request or process knows it)."""
-    return is_restricted(page)
-
-
 def is_restricted(page: Page, restricted_paths: Iterable[str] | None = None) -> bool:
     """Whether a page sits in any restricted subtree (used to show a lock badge to those who may see it)."""
     if restricted_paths is None:
@@ -390,20 +384,13 @@ class ViewerScopeMiddleware:
 # Images on pages: an image may appear on a page only if everyone who may read the page may open the image.
 
 
-def _implies(rule, other) -> bool:
-    """Whether passing ``rule`` implies passing ``other`` (page or collection restrictions, or rules)."""
+def implies(rule: RestrictionRule, other: RestrictionRule) -> bool:
+    """Whether every viewer who passes ``rule`` also passes ``other`` (page or collection rules)."""
     if other.restriction_type == PageViewRestriction.LOGIN:
         return rule.restriction_type in (PageViewRestriction.LOGIN, PageViewRestriction.GROUPS)
     if other.restriction_type == PageViewRestriction.GROUPS:
         return rule.restriction_type == PageViewRestriction.GROUPS and rule.group_ids <= other.group_ids
-    return False  # shared passwords: nothing implies them
-
-
-def implies(rule: RestrictionRule, other: RestrictionRule) -> bool:
-    """Whether every viewer who passes ``rule`` also passes ``other``."""
-    if rule.restriction_type == other.restriction_type == PageViewRestriction.PASSWORD:
-        return True  # both close every channel alike
-    return _implies(rule, other)
+    return rule.restriction_type == other.restriction_type  # shared passwords close every channel alike
 
 
 def collection_rules() -> tuple[tuple[str, RestrictionRule], ...]:
