@@ -9,6 +9,41 @@ from tests.factories import (
 )
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Run the tests that commit (transactional, live server) after those that roll back, as pytest-django orders.
+
+    pytest-django sorts them first, but pytest's own reordering for package-scoped fixtures (the browser's) runs
+    later and pulls the browser tests to the front: their flushes then ran before most of the suite. A stable sort
+    keeps pytest's grouping inside each kind.
+    """
+
+    def commits(item) -> int:
+        marker = item.get_closest_marker("django_db")
+        transactional = bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+        names = getattr(item, "fixturenames", ())
+        if transactional or "transactional_db" in names or "live_server" in names:
+            return 1
+        return 0 if (marker or "db" in names) else 2
+
+    items.sort(key=commits)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _migration_rows_survive_flushes():
+    """After every flush (the end of each transactional test), put back the rows migrations inserted."""
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    from tests.services import restore_after_flush
+
+    # post_migrate goes only to apps with models.
+    last_app = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
+    post_migrate.connect(restore_after_flush, sender=last_app, dispatch_uid="tests.restore_after_flush")
+    yield
+    post_migrate.disconnect(dispatch_uid="tests.restore_after_flush", sender=last_app)
+
+
 @pytest.fixture
 def home(db):
     """The default site's home page."""

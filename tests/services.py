@@ -101,6 +101,50 @@ def restore_wagtail_base_data() -> None:
         Collection.add_root(name="Root")
 
 
+# Migrations that insert data the site needs (not schema: triggers and indexes survive a flush).
+DATA_MIGRATIONS = [("members", "0002_groups_permissions_workflow"), ("stats", "0002_shipped_measures"),
+                   ("stats", "0003_measure_caveat_kind_limit")]
+_MIGRATION_DATA: list = []
+
+
+def restore_migration_data() -> None:
+    """Re-run the data migrations in DATA_MIGRATIONS (groups, permissions, moderation workflow, measures).
+
+    A transactional test ends with a flush that empties every table, including rows that data migrations
+    inserted; the tests after it need them (the sector groups, the moderation workflow, the shipped measures).
+    Each ``RunPython`` step runs again; they are written to be re-run safely (get_or_create / update_or_create).
+    Add a new data migration to the list when tests need its rows.
+    """
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations.special import RunPython
+
+    if not _MIGRATION_DATA:
+        loader = MigrationLoader(connection)
+        for key in DATA_MIGRATIONS:
+            steps = [op for op in loader.graph.nodes[key].operations if isinstance(op, RunPython)]
+            # Today's models, not the migration's historical ones: a column added later (NOT NULL, with a
+            # model default) would otherwise make the re-run insert fail.
+            _MIGRATION_DATA.append((loader.project_state().apps, steps))
+    for apps, steps in _MIGRATION_DATA:
+        apps.get_model("contenttypes", "ContentType").objects.clear_cache()
+        for step in steps:
+            step.code(apps, None)
+
+
+def restore_after_flush(sender, **kwargs) -> None:
+    """``post_migrate`` receiver: after a flush (a transactional test's teardown), put the migration rows back.
+
+    A flush sends ``post_migrate`` without a ``plan`` (``migrate`` sends one), once per app; connect it with the
+    last installed app as sender so content types and permissions of every app exist by then. Without it, one
+    browser or worker test empties the locale, root page, groups and measures of every test that runs after it.
+    """
+    if kwargs.get("plan") is not None:
+        return
+    restore_wagtail_base_data()
+    restore_migration_data()
+
+
 def database_url_for_worker() -> str:
     """A DATABASE_URL pointing at the database this test process uses (pytest-django's test database).
 

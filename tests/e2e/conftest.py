@@ -30,7 +30,7 @@ from urllib.parse import urljoin
 
 import pytest
 
-from tests.services import require_service, restore_wagtail_base_data
+from tests.services import require_service, restore_migration_data, restore_wagtail_base_data
 from tests.smtp_sink import SMTPSink
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -192,37 +192,6 @@ def email_html(message: EmailMessage) -> str:
 
 def links_in(text: str) -> list[str]:
     return re.findall(r"https?://[^\s\"'<>]+", text)
-
-
-# Migrations that insert data the site needs (not schema: triggers and indexes survive a flush).
-DATA_MIGRATIONS = [("members", "0002_groups_permissions_workflow"), ("stats", "0002_shipped_measures"),
-                   ("stats", "0003_measure_caveat_kind_limit")]
-_MIGRATION_DATA: list = []
-
-
-def restore_migration_data() -> None:
-    """Re-run the data migrations in DATA_MIGRATIONS (groups, permissions, moderation workflow, measures).
-
-    A transactional test ends with a flush that empties every table, including rows that data migrations
-    inserted; the live server needs them (the Editors and Moderators groups, the moderation workflow, ...).
-    Each ``RunPython`` step runs again with the historical models of its migration; they are written to be
-    re-run safely (get_or_create / update_or_create). Add a new data migration to the list when pages need it.
-    """
-    from django.db import connection
-    from django.db.migrations.loader import MigrationLoader
-    from django.db.migrations.operations.special import RunPython
-
-    if not _MIGRATION_DATA:
-        loader = MigrationLoader(connection)
-        for key in DATA_MIGRATIONS:
-            steps = [op for op in loader.graph.nodes[key].operations if isinstance(op, RunPython)]
-            # Today's models, not the migration's historical ones: a column added later (NOT NULL, with a
-            # model default) would otherwise make the re-run insert fail.
-            _MIGRATION_DATA.append((loader.project_state().apps, steps))
-    for apps, steps in _MIGRATION_DATA:
-        apps.get_model("contenttypes", "ContentType").objects.clear_cache()
-        for step in steps:
-            step.code(apps, None)
 
 
 # The demo's French and German translations are left out: the i18n tests cover them, and copying pages for
