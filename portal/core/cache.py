@@ -64,13 +64,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.http import HttpResponse, HttpResponseNotModified, QueryDict
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.utils.cache import add_never_cache_headers, patch_cache_control
@@ -78,11 +76,20 @@ from django.utils.http import parse_etags
 
 from wagtail import hooks
 
-from portal.core import memo
+from portal.core import i18n, memo, privacy
+from portal.core.generation import (  # noqa: F401 - the generation's API, as callers know it from here
+    GENERATION_KEY,
+    bump_generation,
+    current_generation,
+    forget_generation,
+    invalidate,
+    on_forget,
+    read_generation,
+    tracking,
+)
 
 logger = logging.getLogger(__name__)
 
-GENERATION_KEY = "portal:page-cache:generation"
 ENTRY_PREFIX = "portal:page-cache:entry:"
 VARIANTS_PREFIX = "portal:page-cache:variants:"
 # Stands in for the CSRF token in stored bodies; letters and digits only, so no escaping changes it.
@@ -121,6 +128,7 @@ def _local_seconds() -> float:
 
 # Entries just checked against (or stored under) the current generation.
 _local = memo.LocalCopies(LOCAL_MAX_ENTRIES, _local_seconds)
+on_forget(_local.clear)  # when the generation moves
 
 
 # --- Which requests and responses ------------------------------------------------------------------------
@@ -246,8 +254,6 @@ def _publicly_readable(request) -> bool:
     page = getattr(request, _SERVED_PAGE_ATTR, None)
     if page is None:
         return False
-    from portal.core import privacy
-
     return privacy.can_view(page, privacy.Viewer.anonymous())
 
 
@@ -267,10 +273,6 @@ def _only_replayable_cookies(request, response) -> bool:
 
 
 def _language_of_path(path: str) -> str | None:
-    try:
-        from portal.core import i18n
-    except ImportError:  # pragma: no cover - translations not installed
-        return None
     return i18n.language_of_path(path)
 
 
@@ -303,86 +305,12 @@ def storable(request, response) -> bool:
     return _publicly_readable(request)
 
 
-# --- Generation (invalidation) ---------------------------------------------------------------------------
-
-
-def current_generation() -> int | None:
-    """The site's content generation, created if missing (a fresh, never reused value)."""
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
-        generation = cache.get(GENERATION_KEY)
-    return generation
-
-
-# This process's last reading of the generation: (when, value).
-_recent_generation: tuple[float, int] | None = None
-
-
-def read_generation() -> int | None:
-    """The current generation for fragments and process memos, or None when the cache cannot be reached (then
-    nothing is reused). A reading is reused for ``PAGE_CACHE_LOCAL_SECONDS``, the window the page cache's own
-    copies already have: another process's change reaches this one within that time, this process's own at
-    once (``forget_generation``)."""
-    global _recent_generation
-    recent, seconds = _recent_generation, _local_seconds()
-    if recent is not None and seconds > 0 and time.monotonic() - recent[0] <= seconds:
-        return recent[1]
-    try:
-        generation = current_generation()
-    except Exception:
-        logger.warning("Content generation unavailable; serving without shared caches", exc_info=True)
-        return None
-    _recent_generation = (time.monotonic(), generation)
-    return generation
-
-
-def forget_generation() -> None:
-    """Read the generation from the cache next time (this process changed it, or a test emptied the cache)."""
-    global _recent_generation
-    _recent_generation = None
-
-
-def tracking() -> bool:
-    """Whether content changes must bump the generation: the page cache, fragment caches or process memos
-    (``portal.core.memo``) rely on it."""
-    return enabled() or fragments_enabled() or memo.process_seconds() > 0
+# --- Generation (invalidation): portal.core.generation, named here too for existing callers ----------------
 
 
 def fragments_enabled() -> bool:
     """Whether template fragments are cached (``{% fragment %}``, ``portal.core.fragments``)."""
     return bool(getattr(settings, "FRAGMENT_CACHE_ENABLED", False))
-
-
-def bump_generation() -> None:
-    """Make every stored page stale at once. Never raises: a cache outage must not break publishing."""
-    try:
-        try:
-            cache.incr(GENERATION_KEY)
-        except ValueError:  # missing: start a fresh generation nobody used before
-            cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
-    except Exception:
-        logger.exception("Could not invalidate the page cache; stored pages expire after PAGE_CACHE_TIMEOUT")
-    finally:
-        # After the increment, so no other thread of this process re-reads (and keeps) the old generation.
-        _local.clear()
-        forget_generation()
-        memo.forget()
-
-
-def invalidate() -> None:
-    """Invalidate the page cache once the current transaction commits (now, outside a transaction).
-
-    After the commit, so no request can render the old content under the new generation (a rolled-back
-    change invalidates nothing). Each change schedules its own increment: a few cheap cache operations per
-    publish, and no bookkeeping that could lose one. Nothing to bump while no cache relies on the generation
-    (entries left from before the page cache was turned off expire within ``PAGE_CACHE_TIMEOUT``;
-    ``bump_generation()`` drops them at once). The running request and this process forget their memoised
-    answers at once either way, so they read their own change.
-    """
-    memo.forget()
-    if tracking():
-        transaction.on_commit(bump_generation)
 
 
 # --- Entries ---------------------------------------------------------------------------------------------
@@ -557,6 +485,4 @@ def _remember_language(request, response, path: str) -> None:
         and response.get("Content-Type", "").startswith("text/html")
         and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language
     ):
-        from portal.core import i18n
-
         i18n.remember_language(response, language)

@@ -2,7 +2,7 @@
 
 The page cache, cached fragments and process memos (``portal.core.cache``, ``fragments``, ``memo``) all belong to
 one content generation, a counter in the shared cache incremented after the commit of a change
-(``portal.core.cache.invalidate``). Incrementing it empties every cache at once, so it must move on every change
+(``invalidate`` below). Incrementing it empties every cache at once, so it must move on every change
 a visitor could see, and on nothing else: before this registry any ``wagtailcore`` save moved it, so one editor
 typing (a draft revision every few seconds with Wagtail's autosave) emptied every cache all day.
 
@@ -33,11 +33,19 @@ workflows leave cached pages in place and that publishing reaches every visitor
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db import models
+from django.conf import settings
+from django.core.cache import cache
+from django.db import models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+
+logger = logging.getLogger("portal.core.cache")
+
+GENERATION_KEY = "portal:page-cache:generation"
 
 # Fields of a draftable model (a page) that editing writes without changing what is published.
 EDITORIAL_FIELDS = frozenset({
@@ -100,9 +108,110 @@ def watched_models() -> list[type[models.Model]]:
     return list(_rules)
 
 
-def _invalidate() -> None:
-    from portal.core.cache import invalidate
+# --- The counter: read, bump, forget -----------------------------------------------------------------------
+# The caches built on the generation (``portal.core.cache``, ``fragments``, ``memo``) import this module and
+# hand it what they keep in this process (``on_forget``), so this module imports none of them.
 
+
+def local_seconds() -> float:
+    """How long this process trusts its last reading of the generation (``PAGE_CACHE_LOCAL_SECONDS``)."""
+    return float(getattr(settings, "PAGE_CACHE_LOCAL_SECONDS", 0) or 0)
+
+
+def tracking() -> bool:
+    """Whether content changes must bump the generation: the page cache, fragment caches or process memos
+    (``portal.core.memo``) rely on it."""
+    return (bool(getattr(settings, "PAGE_CACHE_ENABLED", False))
+            or bool(getattr(settings, "FRAGMENT_CACHE_ENABLED", False))
+            or float(getattr(settings, "CONTENT_MEMO_SECONDS", 0) or 0) > 0)
+
+
+# What this process forgets when it changes content (memoised answers) and when the generation moves (copies).
+_forget_on_change: list[Callable[[], None]] = []
+_forget_on_bump: list[Callable[[], None]] = []
+
+
+def on_forget(callback: Callable[[], None], *, on_change: bool = False) -> None:
+    """Call ``callback`` when the generation moves (after this process bumped it) and, with ``on_change``,
+    as soon as this process changes content too (before the commit)."""
+    (_forget_on_change if on_change else _forget_on_bump).append(callback)
+
+
+def current_generation() -> int | None:
+    """The site's content generation, created if missing (a fresh, never reused value)."""
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
+        generation = cache.get(GENERATION_KEY)
+    return generation
+
+
+# This process's last reading of the generation: (when, value).
+_recent_generation: tuple[float, int] | None = None
+
+
+def read_generation() -> int | None:
+    """The current generation for fragments and process memos, or None when the cache cannot be reached (then
+    nothing is reused). A reading is reused for ``PAGE_CACHE_LOCAL_SECONDS``, the window the page cache's own
+    copies already have: another process's change reaches this one within that time, this process's own at
+    once (``forget_generation``)."""
+    global _recent_generation
+    recent, seconds = _recent_generation, local_seconds()
+    if recent is not None and seconds > 0 and time.monotonic() - recent[0] <= seconds:
+        return recent[1]
+    try:
+        generation = current_generation()
+    except Exception:
+        logger.warning("Content generation unavailable; serving without shared caches", exc_info=True)
+        return None
+    _recent_generation = (time.monotonic(), generation)
+    return generation
+
+
+def forget_generation() -> None:
+    """Read the generation from the cache next time (this process changed it, or a test emptied the cache)."""
+    global _recent_generation
+    _recent_generation = None
+
+
+def bump_generation() -> None:
+    """Make every stored page stale at once. Never raises: a cache outage must not break publishing."""
+    try:
+        try:
+            cache.incr(GENERATION_KEY)
+        except ValueError:  # missing: start a fresh generation nobody used before
+            cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
+    except Exception:
+        logger.exception("Could not invalidate the page cache; stored pages expire after PAGE_CACHE_TIMEOUT")
+    finally:
+        # After the increment, so no other thread of this process re-reads (and keeps) the old generation.
+        for callback in _forget_on_bump:
+            callback()
+        forget_generation()
+        for callback in _forget_on_change:
+            callback()
+
+
+def invalidate() -> None:
+    """Invalidate the page cache once the current transaction commits (now, outside a transaction).
+
+    After the commit, so no request can render the old content under the new generation (a rolled-back
+    change invalidates nothing). Each change schedules its own increment: a few cheap cache operations per
+    publish, and no bookkeeping that could lose one. Nothing to bump while no cache relies on the generation
+    (entries left from before the page cache was turned off expire within ``PAGE_CACHE_TIMEOUT``;
+    ``bump_generation()`` drops them at once). The running request and this process forget their memoised
+    answers at once either way, so they read their own change.
+    """
+    for callback in _forget_on_change:
+        callback()
+    if tracking():
+        transaction.on_commit(bump_generation)
+
+
+# --- When it moves ---------------------------------------------------------------------------------------
+
+
+def _invalidate() -> None:
     invalidate()
 
 

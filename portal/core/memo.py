@@ -34,6 +34,8 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db import DatabaseError
 
+from portal.core import generation as generation_counter
+
 T = TypeVar("T")
 
 _scope: ContextVar[dict | None] = ContextVar("portal_memo_scope", default=None)
@@ -115,9 +117,7 @@ def request_generation() -> int | None:
     if generation is _UNKNOWN:
         generation = None
         if process_seconds() > 0:
-            from portal.core.cache import read_generation
-
-            generation = read_generation()
+            generation = generation_counter.read_generation()
         scope[_GENERATION] = generation
     return generation
 
@@ -210,3 +210,6 @@ class LocalCopies:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+generation_counter.on_forget(forget, on_change=True)  # this process's change, and the generation moving
