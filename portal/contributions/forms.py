@@ -7,7 +7,7 @@ from django_countries.fields import CountryField
 
 from portal.core.models import Topic
 
-from .models import PracticeSubmission
+from .models import Aggregation, PracticeSubmission
 from .services.practice import MAX_ATTACHMENTS
 
 
@@ -76,9 +76,27 @@ class AggregateForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="Blank: now. Until then the figures are on no page, feed, download or API.",
     )
+    preview = forms.ChoiceField(
+        label="Before the release, who may read them", required=False, choices=Aggregation.PREVIEW_CHOICES,
+        initial=Aggregation.LOGIN,
+        help_text='On the statistics page only, marked "embargoed until …"; never the public.',
+    )
+    preview_groups = forms.ModelMultipleChoiceField(
+        label="Groups", queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="For “only members of the groups below”.",
+    )
 
     def __init__(self, *args, **kwargs):
+        from django.contrib.auth.models import Group
+
         from portal.stats.models import Dataset
 
         super().__init__(*args, **kwargs)
         self.fields["dataset"].queryset = Dataset.objects.order_by("title")
+        self.fields["preview_groups"].queryset = Group.objects.order_by("name")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("preview") == Aggregation.GROUPS and not data.get("preview_groups"):
+            self.add_error("preview_groups", "Choose at least one group, or another audience.")
+        return data

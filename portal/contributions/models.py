@@ -252,6 +252,18 @@ class Aggregation(models.Model):
     release_at = models.DateTimeField(
         null=True, blank=True, help_text="When the figures go into the dataset; until then no channel shows them.")
     released_at = models.DateTimeField(null=True, blank=True)
+    NOBODY = ""
+    LOGIN = "login"
+    GROUPS = "groups"
+    PREVIEW_CHOICES = [
+        (NOBODY, "Nobody before the release"),
+        (LOGIN, "Members who may read the dataset"),
+        (GROUPS, "Only members of the groups below (who may read the dataset)"),
+    ]
+    preview = models.CharField(
+        max_length=10, blank=True, choices=PREVIEW_CHOICES, default=LOGIN,
+        help_text='Who reads the figures on the statistics page before the release, marked "embargoed until …".')
+    preview_groups = models.ManyToManyField("auth.Group", blank=True, related_name="+")
 
     class Meta:
         ordering = ["-created_at"]

@@ -99,7 +99,9 @@ class ReportingPeriodViewSet(ModelViewSet):
                                              for name, errors in form.errors.items()))
         else:
             dataset, release_at = form.cleaned_data["dataset"], form.cleaned_data["release_at"]
-            aggregation = aggregate(period, dataset, request.user, release_at=release_at)
+            aggregation = aggregate(period, dataset, request.user, release_at=release_at,
+                                    preview=form.cleaned_data["preview"],
+                                    preview_groups=form.cleaned_data["preview_groups"])
             when = (f"at {timezone.localtime(aggregation.release_at):%d %B %Y %H:%M}; until then no channel shows "
                     "them" if aggregation.release_at else "now")
             messages.success(request, f"{period} goes into {dataset} {when} (version {aggregation.version}): "
@@ -193,3 +195,16 @@ def register_contributions_log_actions(actions):
     actions.register_action("contributions.period.aggregate", "Figures into the statistics",
                             "Wrote the period's approved figures into a dataset")
     actions.register_action("contributions.reminder.sent", "Deadline reminder", "Sent a deadline reminder")
+
+
+@hooks.register("statistics_page_sections")
+def embargoed_figures_section(request, dataset):
+    """Figures before their release, for the members the version's preview audience admits (else "")."""
+    from django.template.loader import render_to_string
+
+    from .services.embargo import embargoed_figures
+
+    figures = embargoed_figures(dataset, request.user)
+    if not figures:
+        return ""
+    return render_to_string("contributions/embargoed_figures.html", {"embargoed": figures}, request=request)

@@ -59,9 +59,12 @@ def _changes(before: list[dict], after: list[dict]) -> list[str]:
     return lines
 
 
-def aggregate(period: ReportingPeriod, dataset: Dataset, user=None, release_at=None) -> Aggregation:
+def aggregate(period: ReportingPeriod, dataset: Dataset, user=None, release_at=None,
+              preview: str = Aggregation.LOGIN, preview_groups=()) -> Aggregation:
     """Record a new version of the period's approved figures for the dataset, and write them into it now, or at
-    ``release_at`` (``release_due``, run by beat): until then no channel (page, API, CSV, home, feeds) has them."""
+    ``release_at`` (``release_due``, run by beat): until then no channel (page, API, CSV, home, feeds) has them,
+    and only the ``preview`` audience (``services/embargo.py``) reads them on the statistics page, marked
+    "embargoed until …"."""
     with transaction.atomic():
         approved = list(Submission.objects.filter(period=period, status=Submission.APPROVED)
                         .select_related("organisation").order_by("organisation__name"))
@@ -75,13 +78,18 @@ def aggregate(period: ReportingPeriod, dataset: Dataset, user=None, release_at=N
             expected=expected_organisations().count(), snapshot=rows,
             changes=_changes(released.snapshot, rows) if released else [], created_by=user,
             release_at=release_at if release_at and release_at > timezone.now() else None,
+            preview=preview or Aggregation.NOBODY,
         )
+        if preview == Aggregation.GROUPS:
+            aggregation.preview_groups.set(preview_groups)
         aggregation.contributors.set([submission.organisation for submission in approved])
         aggregation.submissions.set(approved)
         log(period, "contributions.period.aggregate", user=user,
             data={"dataset": dataset.slug, "version": aggregation.version, "contributors": len(approved),
                   "expected": aggregation.expected,
-                  "release_at": aggregation.release_at.isoformat() if aggregation.release_at else None})
+                  "release_at": aggregation.release_at.isoformat() if aggregation.release_at else None,
+                  "preview": aggregation.preview,
+                  "preview_groups": sorted(group.name for group in aggregation.preview_groups.all())})
         if aggregation.release_at is None:
             _write(aggregation)
     return aggregation

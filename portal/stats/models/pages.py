@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from wagtail import hooks
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page, PageViewRestriction
@@ -64,4 +65,9 @@ class StatisticsPage(BasePage):
 
         context = super().get_context(request, *args, **kwargs)
         context["stats_data"] = load_dataset_data(self.dataset)
+        # Other apps add sections about the dataset (contributions: embargoed figures for the members allowed
+        # to read them early, earlier versions of corrected figures). Each hook is called as
+        # fn(request, dataset) and returns HTML, "" for nothing; it decides itself who may read what.
+        context["dataset_sections"] = [
+            html for fn in hooks.get_hooks("statistics_page_sections") if (html := fn(request, self.dataset))]
         return context

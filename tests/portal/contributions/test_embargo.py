@@ -7,6 +7,7 @@ The unique figure 987,654 (reports received) marks the embargoed period in every
 import datetime
 
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,7 +19,8 @@ from portal.contributions.services.aggregation import aggregate, release_due
 from portal.contributions.tasks import release_due_figures
 from portal.stats.models import Observation
 from tests.factories import UserFactory
-from tests.portal.contributions.factories import ReportingPeriodFactory, hotline, submitter_for
+from tests.portal.contributions.factories import ReportingPeriodFactory, hotline, member_of_org, submitter_for
+from tests.portal.members.factories import OrganisationFactory, sector
 from tests.portal.stats.conftest import add_observation, figures, make_dataset, make_stats_page
 
 pytestmark = pytest.mark.django_db
@@ -71,10 +73,93 @@ def test_nothing_leaks_before_the_release_for_anyone(client, home, dataset, emba
     assert not Observation.objects.filter(dataset=dataset, year=2026).exists()
     assert leaks(channels(client, home, dataset, stats_page)) == []  # the public
     client.force_login(UserFactory())
-    assert leaks(channels(client, home, dataset, stats_page)) == []  # a member
+    # A member reads them on the statistics page only (index 0), marked as embargoed; no other channel has them.
+    texts = channels(client, home, dataset, stats_page)
+    assert leaks(texts) == [0] and "Embargoed until" in texts[0]
     client.force_login(UserFactory(is_superuser=True, is_staff=True))
-    assert leaks(channels(client, home, dataset, stats_page)) == []  # even staff: the dataset has no such rows
+    assert leaks(channels(client, home, dataset, stats_page)) == [0]  # staff too: the dataset has no such rows
     assert release_due() == 0  # not yet
+
+
+def embargo_section(html: str) -> str:
+    """The statistics page's embargoed section ("" when there is none)."""
+    start = html.find('class="stats-embargo"')
+    return html[start:html.find("</section>", start)] if start >= 0 else ""
+
+
+def test_members_read_the_figures_marked_embargoed_until_the_release_time(client, home, dataset, embargoed):
+    stats_page = make_stats_page(home, dataset)
+    client.force_login(member_of_org(hotline("Other Hotline", country="DE")))  # a member of another hotline
+    section = embargo_section(client.get(stats_page.url).content.decode())
+    when = timezone.localtime(embargoed.release_at)
+    assert f"Embargoed until {when:%-d %B %Y, %H:%M}" in section
+    assert "Figures for 2026" in section and MARK in section and "Embargo Hotline" in section
+    assert "Figures from 1 of" in section and "94%" in section  # 850 of 900 removed within three days, computed
+    assert "Network total" in section
+
+
+def test_the_preview_audience_narrows_who_reads_them_early(client, home, dataset, embargoed):
+    from django.contrib.auth.models import Group
+
+    stats_page = make_stats_page(home, dataset)
+    hotlines = Group.objects.get(name="Hotlines")
+    embargoed.preview = Aggregation.GROUPS
+    embargoed.save()
+    embargoed.preview_groups.set([hotlines])
+    in_group = member_of_org(hotline("Group Hotline", country="BE"))
+    assert in_group.groups.filter(pk=hotlines.pk).exists()
+    outsider = member_of_org(OrganisationFactory(sector=sector("industry")))  # a member of another sector
+    client.force_login(outsider)
+    assert leaks([client.get(stats_page.url).content.decode()]) == []
+    client.force_login(in_group)
+    assert MARK in embargo_section(client.get(stats_page.url).content.decode())
+    embargoed.preview = Aggregation.NOBODY  # nobody before the release: not even members
+    embargoed.save()
+    assert leaks([client.get(stats_page.url).content.decode()]) == []
+
+
+def test_a_members_only_dataset_keeps_its_embargoed_figures_from_the_public(client, home, dataset, embargoed):
+    dataset.restriction = dataset.LOGIN
+    dataset.save()
+    stats_page = make_stats_page(home, dataset)
+    assert client.get(stats_page.url).status_code in (302, 404)
+    client.force_login(UserFactory())
+    assert MARK in embargo_section(client.get(stats_page.url).content.decode())
+
+
+def test_the_page_cache_never_hands_the_members_copy_to_the_public(client, home, dataset, embargoed, settings):
+    from portal.core import cache as page_cache
+    from tests.portal.core.conftest import _forget_process_copies
+
+    settings.PAGE_CACHE_ENABLED = True
+    _forget_process_copies()
+    try:
+        stats_page = make_stats_page(home, dataset)
+        public = client.get(stats_page.url)  # stored for anonymous visitors
+        assert public["X-Page-Cache"] == "miss" and MARK not in public.content.decode()
+        member = Client()
+        member.force_login(UserFactory())
+        seen = member.get(stats_page.url)
+        assert MARK in seen.content.decode() and "X-Page-Cache" not in seen
+        assert "no-store" in seen["Cache-Control"] or "private" in seen["Cache-Control"]
+        again = client.get(stats_page.url)
+        assert again["X-Page-Cache"] == "hit" and MARK not in again.content.decode()
+        assert MARK not in Client().get(stats_page.url).content.decode()
+    finally:
+        page_cache._local.clear()
+        _forget_process_copies()
+
+
+def test_after_the_release_the_embargo_note_is_gone_and_the_charts_have_the_figures(client, home, dataset, embargoed):
+    stats_page = make_stats_page(home, dataset)
+    with pytest.MonkeyPatch.context() as patch:
+        later = timezone.now() + datetime.timedelta(hours=2)
+        patch.setattr(timezone, "now", lambda: later)
+        assert release_due() == 1
+    html = client.get(stats_page.url).content.decode()
+    assert MARK in html and "Embargoed until" not in html
+    client.force_login(UserFactory())
+    assert embargo_section(client.get(stats_page.url).content.decode()) == ""
 
 
 def test_at_the_release_every_channel_switches_together(client, home, dataset, embargoed, warm_caches, committed):

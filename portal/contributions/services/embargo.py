@@ -1,0 +1,107 @@
+"""Figures before their release: who may read them early (marked "embargoed until …"), and what they see.
+
+Until the release time no row is in the dataset (``aggregation.py``), so no channel that reads the dataset (the
+page's charts, CSV downloads, the API, the home page, feeds, search, the sitemap, newsletter blocks) can show
+them. The only way to read them early is the statistics page's "embargoed" section, rendered from the scheduled
+version's snapshot for a viewer the version's preview audience admits, who must also be able to read the dataset.
+Such pages are never stored by the page cache (it keeps anonymous responses only, and anonymous visitors are
+never admitted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Max
+from django.utils import timezone
+
+from wagtail.models import PageViewRestriction
+
+from portal.core.privacy import as_viewer
+from portal.stats.models.datasets import COUNT, Measure
+from portal.stats.services.kpis import share_removed_within_three_days
+
+from ..models import Aggregation
+
+
+def scheduled(dataset) -> list[Aggregation]:
+    """The versions waiting for their release time: per period, the newest version (an older one a correction
+    replaced is never released), if it is not released yet."""
+    newest = (Aggregation.objects.filter(dataset=dataset).values("period").annotate(top=Max("version")))
+    wanted = {(row["period"], row["top"]) for row in newest}
+    waiting = (Aggregation.objects.filter(dataset=dataset, released_at__isnull=True, release_at__isnull=False)
+               .select_related("period").prefetch_related("preview_groups", "contributors")
+               .order_by("-period__period_key"))
+    return [aggregation for aggregation in waiting if (aggregation.period_id, aggregation.version) in wanted]
+
+
+def may_preview(aggregation: Aggregation, viewer) -> bool:
+    """Whether this viewer may read the version before its release: the dataset's readers, narrowed by the
+    version's preview audience (nobody, any member, or members of chosen groups)."""
+    if aggregation.released_at is not None or aggregation.preview == Aggregation.NOBODY:
+        return False
+    viewer = as_viewer(viewer)
+    if not viewer.authenticated and not viewer.superuser:
+        return False
+    if not aggregation.dataset.is_visible_to(viewer):
+        return False
+    restriction = PageViewRestriction(restriction_type=aggregation.preview)
+    group_ids = ([group.pk for group in aggregation.preview_groups.all()]
+                 if aggregation.preview == Aggregation.GROUPS else [])
+    return viewer.passes(restriction, group_ids)
+
+
+@dataclass
+class EmbargoedRow:
+    place: str
+    values: list[str]
+    share: str
+
+
+@dataclass
+class EmbargoedFigures:
+    aggregation: Aggregation
+    columns: list[Measure]
+    rows: list[EmbargoedRow]
+
+    @property
+    def release_at(self):
+        return timezone.localtime(self.aggregation.release_at)
+
+
+def _place(row: dict) -> str:
+    from django_countries import countries
+
+    if row["organisation"]:
+        return f"{row['organisation']} ({row['country']})" if row["country"] else row["organisation"]
+    if row["country"]:
+        return str(countries.name(row["country"]) or row["country"])
+    return ""
+
+
+def embargoed_figures(dataset, viewer) -> list[EmbargoedFigures]:
+    """What this viewer may read of the dataset's scheduled figures (nothing for most viewers)."""
+    from portal.stats.services.kpis import format_count, format_percent
+
+    viewer = as_viewer(viewer)
+    if not viewer.authenticated and not viewer.superuser:
+        return []  # anonymous visitors never read figures early (and their pages cost no query for it)
+    readable = [aggregation for aggregation in scheduled(dataset) if may_preview(aggregation, viewer)]
+    if not readable:
+        return []
+    measures = list(Measure.objects.filter(kind=COUNT).order_by("sort_order", "code"))
+    result = []
+    for aggregation in readable:
+        used = {code for row in aggregation.snapshot for code in row["values"]}
+        columns = [measure for measure in measures if measure.code in used]
+        # Network total first, then countries, then hotlines.
+        ordered = sorted(aggregation.snapshot,
+                         key=lambda row: (bool(row["country"]), bool(row["organisation"]), _place(row)))
+        rows = [EmbargoedRow(
+            place=_place(row),
+            values=[format_count(row["values"][m.code]) if row["values"].get(m.code) is not None else "n/a"
+                    for m in columns],
+            share=format_percent(share_removed_within_three_days(row["values"])),
+        ) for row in ordered]
+        result.append(EmbargoedFigures(aggregation=aggregation, columns=columns, rows=rows))
+    return result
