@@ -4,13 +4,14 @@ Each block names its template under ``templates/components/blocks/``, an icon, a
 preview value so editors see a live preview in the block picker.
 """
 
+from django.conf import settings
+from django.utils.module_loading import import_string
+
 from wagtail import blocks
 from wagtail.contrib.table_block.blocks import TableBlock as WagtailTableBlock
 from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.embeds.blocks import EmbedBlock as WagtailEmbedBlock
 from wagtail.images.blocks import ImageChooserBlock
-
-from newsletter.blocks import NewsletterSignupBlock
 
 RICH_TEXT_FEATURES = ["h2", "h3", "h4", "bold", "italic", "ol", "ul", "link", "document-link", "blockquote"]
 
@@ -237,7 +238,18 @@ class CommonContentBlock(blocks.StreamBlock):
     embed = EmbedBlock()
     table = TableBlock()
     related_page = RelatedPageBlock()
-    newsletter_signup = NewsletterSignupBlock()
 
     class Meta:
         template = "components/blocks/stream.html"
+
+
+def add_contributed_blocks(stream_block_class: type[blocks.StreamBlock]) -> None:
+    """Append the blocks feature apps contribute to every content page (``PORTAL_CONTENT_BLOCKS``: name and
+    dotted path of the block class, in the settings), so this library names no feature app."""
+    for name, path in getattr(settings, "PORTAL_CONTENT_BLOCKS", ()):
+        block = import_string(path)()
+        block.set_name(name)
+        stream_block_class.base_blocks[name] = block
+
+
+add_contributed_blocks(CommonContentBlock)

@@ -111,6 +111,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
 ]
 
+# Blocks feature apps add to every content page's body (portal.core names no feature app): name, block class.
+PORTAL_CONTENT_BLOCKS = [("newsletter_signup", "newsletter.blocks.NewsletterSignupBlock")]
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Refuses a Host header whose port is not the one ALLOWED_HOSTS names (Django checks names only).

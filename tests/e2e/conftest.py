@@ -196,7 +196,7 @@ def links_in(text: str) -> list[str]:
 
 # The demo's French and German translations are left out: the i18n tests cover them, and copying pages for
 # translation would double the seeding time of every browser test.
-SKIPPED_DEMO_STEPS = {"portal.core.i18n_demo"}
+SKIPPED_DEMO_STEPS = {"portal.pages.i18n_demo"}
 
 
 def seed_demo_content() -> None:

@@ -9,7 +9,7 @@ from wagtail.models import Page
 import pytest
 from bs4 import BeautifulSoup
 
-from portal.core import i18n_demo
+from portal.pages import i18n_demo
 from portal.pages.models import ArticlePage, ConferenceNotesPage, HomePage
 
 

@@ -17,7 +17,7 @@ DEMO_STEPS = [
     "portal.stats.demo",
     "portal.members.demo",
     "newsletter.demo",
-    "portal.core.i18n_demo",  # French and German translations of a few pages (last: they copy finished pages)
+    "portal.pages.i18n_demo",  # French and German translations of a few pages (last: they copy finished pages)
     "portal.hotlines.demo",  # after members (hotlines link to their organisations) and the translated homes
     "portal.contributions.demo",  # after members: reporting periods and hotlines' submissions
 ]
