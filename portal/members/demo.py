@@ -94,10 +94,12 @@ def seed(stdout) -> None:
         stdout.write(f"  members of {groups} set up an authenticator app (TOTP) before restricted pages open\n")
 
 
-def _publish_child(parent: Page, page: Page, stdout) -> Page:
+def _publish_child(parent: Page, page: Page, stdout, readers: str) -> Page:
     parent.add_child(instance=page)
     page.save_revision().publish()
-    stdout.write(f"  created {page._meta.verbose_name} {page.title!r} at {page.url_path}\n")
+    # The address a reader opens (``/en/members-updates/``), not the page's internal tree path (``/home/...``).
+    stdout.write(f"  created {page._meta.verbose_name} {page.title!r} at {page.get_url() or page.url_path}"
+                 f" ({readers} only)\n")
     return page
 
 
@@ -117,7 +119,7 @@ def _members_page(home: HomePage, stdout) -> None:
                 "Minutes of the meeting are in the members' document library.",
             ),
             show_in_menus=True,
-        ), stdout)
+        ), stdout, "members")
     if not PageViewRestriction.objects.filter(page=page).exists():
         PageViewRestriction.objects.create(page=page, restriction_type=PageViewRestriction.LOGIN)
 
@@ -148,7 +150,7 @@ def _police_article(home: HomePage, stdout) -> None:
         topic = Topic.objects.filter(slug="law-enforcement-cooperation").first()
         if topic:
             article.topics = [topic]
-        page = _publish_child(parent, article, stdout)
+        page = _publish_child(parent, article, stdout, "law enforcement")
     if not PageViewRestriction.objects.filter(page=page).exists():
         restriction = PageViewRestriction.objects.create(page=page, restriction_type=PageViewRestriction.GROUPS)
         restriction.groups.set(Group.objects.filter(name="Law enforcement"))

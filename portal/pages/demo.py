@@ -682,7 +682,7 @@ def _page(parent: Page, model, out, *, slug: str, topics=None, sectors=None, **f
         page.sectors = sectors
     parent.add_child(instance=page)  # Page.save() runs full_clean(), so invalid demo content fails loudly
     _publish(page)
-    out.write(f"  created {model._meta.verbose_name} {page.title!r} at {page.url or page.url_path}\n")
+    out.write(f"  created {model._meta.verbose_name} {page.title!r} at {page.get_url() or page.url_path}\n")
     return page
 
 

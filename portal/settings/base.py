@@ -319,6 +319,11 @@ NEWSLETTER_TRUSTED_PROXY_COUNT = env_int("NEWSLETTER_TRUSTED_PROXY_COUNT", 0)
 # Celery: with no CELERY_BROKER_URL, tasks run eagerly in-process (the embedded default).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_TASK_ALWAYS_EAGER:
+    # Celery opens a producer even for an eager task; with no URL kombu falls back to amqp://localhost and logs
+    # "No hostname was supplied" on every email. The in-memory transport is what eager mode needs (no network);
+    # it ignores the host, but kombu warns unless one is named.
+    CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_ACCEPT_CONTENT = ["json"]

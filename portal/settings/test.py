@@ -3,7 +3,6 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import CELERY_BROKER_URL
 
 SECRET_KEY = "test-only-key"  # noqa: S105
 DEBUG = False
@@ -22,8 +21,8 @@ SITE_URL = "http://testserver"
 WAGTAILADMIN_BASE_URL = SITE_URL
 WAGTAILAPI_BASE_URL = SITE_URL
 # The suite always runs tasks eagerly; tests that need a real worker start one against CELERY_TEST_BROKER_URL.
-CELERY_TEST_BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL") or CELERY_BROKER_URL
-CELERY_BROKER_URL = "memory://"
+CELERY_TEST_BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL") or os.environ.get("CELERY_BROKER_URL", "")
+CELERY_BROKER_URL = "memory://localhost/"  # a host named: kombu warns on every task without one
 CELERY_TASK_ALWAYS_EAGER = True
 # django-axes refuses authenticate() calls without a request (as Client.login makes); the lockout tests turn it on.
 AXES_ENABLED = False

@@ -118,6 +118,21 @@ def test_without_a_broker_tasks_run_eagerly(tmp_path):
     assert result.stdout.split()[0] == "True"
 
 
+def test_an_eager_task_in_the_demo_logs_no_broker_warning(tmp_path):
+    # Every email the demo sends went through an eager task that logged kombu's "No hostname was supplied.
+    # Reverting to default 'localhost'" (issue 20, point 14): the demo must not print a warning for its normal work.
+    code = (
+        "import django; django.setup(); from portal.celery import app\n"
+        "@app.task\ndef add(a, b):\n    return a + b\n"
+        "print('result', add.delay(2, 3).get())"
+    )
+    result = run_python(code, "portal.settings.dev", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "result 5" in result.stdout
+    assert "No hostname" not in result.stderr + result.stdout
+    assert "WARNING" not in result.stderr
+
+
 def test_with_a_broker_tasks_are_queued(tmp_path):
     code = (
         "import django; django.setup(); from portal.celery import app; "

@@ -26,9 +26,15 @@ def test_the_demo_reads_as_finished(client, caplog):
     with caplog.at_level(logging.INFO):
         call_command("seed_demo", stdout=out)
     # 14. seed_demo prints its useful lines without hundreds of per-save INFO lines around them.
-    chatty = [record for record in caplog.records if record.name.split(".")[0] in {"wagtail", "django_tasks"}]
+    chatty = [record for record in caplog.records if record.name.split(".")[0] in {"wagtail", "django_tasks", "celery"}]
     assert not chatty, chatty[:3]
     assert "Demo content is ready." in out.getvalue()
+    # 14. Pages are printed at the address a reader opens, never at their internal tree path (/home/...); and the
+    # emails the demo sends through eager tasks log no kombu "No hostname was supplied" warning.
+    printed = out.getvalue()
+    assert "/home/" not in printed
+    assert "'Members' updates' at /en/members-updates/ (members only)" in printed.replace('"', "'")
+    assert not [record for record in caplog.records if "hostname" in record.getMessage().lower()]
 
     home = soup(client, "/en/")
     text = home.get_text(" ", strip=True)

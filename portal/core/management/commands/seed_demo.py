@@ -23,8 +23,9 @@ DEMO_STEPS = [
 ]
 
 # Loggers that report every page save, index update and background task at INFO: hundreds of lines that bury
-# the few a newcomer needs (the URLs and the login). Shown again with --verbosity 2.
-CHATTY_LOGGERS = ("django_tasks", "wagtail", "modelsearch", "wagtail_localize")
+# the few a newcomer needs (the URLs and the login), and a "Task ... succeeded" line for every email the demo
+# sends. Shown again with --verbosity 2.
+CHATTY_LOGGERS = ("django_tasks", "wagtail", "modelsearch", "wagtail_localize", "celery.app.trace")
 
 EDITOR_USERNAME = "editor"
 EDITOR_PASSWORD = "demo-editor-2015"  # noqa: S105 - a published demo credential, refused in production
