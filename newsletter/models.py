@@ -415,6 +415,46 @@ class Delivery(models.Model):
         return f"{self.email}: {self.get_status_display()}"
 
 
+class InboundEvent(models.Model):
+    """One report that came back about the mail we sent: a bounce, a complaint, an unsubscribe by mail or by a
+    provider, or a message in the bounce mailbox that was ignored or could not be read.
+
+    ``key`` names the report (the bounce message's id and recipient, the provider's event id), so a report
+    read twice is recorded once. The detail never holds the recipient's address (it is replaced by a marker), so
+    erasing a subscriber leaves nothing personal here.
+    """
+
+    class Kind(models.TextChoices):
+        HARD_BOUNCE = "hard_bounce", "Hard bounce"
+        SOFT_BOUNCE = "soft_bounce", "Soft bounce"
+        COMPLAINT = "complaint", "Complaint (marked as spam)"
+        UNSUBSCRIBE = "unsubscribe", "Unsubscribed by mail or at the provider"
+        IGNORED = "ignored", "Ignored (auto-reply, delay warning)"
+        UNREADABLE = "unreadable", "Unreadable (kept aside)"
+
+    class Source(models.TextChoices):
+        SMTP = "smtp", "Refused while sending"
+        MAILBOX = "mailbox", "Bounce mailbox"
+        WEBHOOK = "webhook", "Provider webhook"
+        MAILCHIMP = "mailchimp", "Mailchimp"
+
+    key = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    subscriber = models.ForeignKey(Subscriber, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    delivery = models.ForeignKey("Delivery", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status_code = models.CharField(max_length=12, blank=True, help_text="Enhanced status code, e.g. 5.1.1.")
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["subscriber", "kind", "created_at"], name="newsletter_inbound_counts")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_source_display()}) at {self.created_at:%Y-%m-%d %H:%M}"
+
+
 # =============================================================================================================
 # 3. Mailchimp mirror (added by the Mailchimp work)
 # =============================================================================================================

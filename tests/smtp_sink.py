@@ -49,6 +49,7 @@ class _Handler:
         with self.sink.lock:
             for recipient in envelope.rcpt_tos:
                 self.sink.envelopes.append((recipient, message))
+                self.sink.senders.append((envelope.mail_from, recipient))
             self.sink.messages.append(message)
             self.sink.arrival_times.append(time.monotonic())
         return "250 Message accepted"
@@ -62,6 +63,7 @@ class SMTPSink:
         self.port = port or free_port()
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, EmailMessage]] = []
+        self.senders: list[tuple[str, str]] = []  # (envelope sender, recipient) of every accepted copy
         self.refuse: dict[str, tuple[int, str]] = {}
         self.arrival_times: list[float] = []  # time.monotonic() of each accepted message
         self.delay: float = 0.0  # seconds before answering each message's data

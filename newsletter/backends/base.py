@@ -32,6 +32,9 @@ class OutgoingMessage:
     from_email: str
     headers: dict[str, str] = field(default_factory=dict)
     reply_to: tuple[str, ...] = ()
+    #: The SMTP envelope sender (MAIL FROM, later the Return-Path) when it differs from the From address: the
+    #: delivery's own bounce address (VERP, ``newsletter.services.headers.return_path``).
+    envelope_sender: str = ""
 
 
 @dataclass(frozen=True)

@@ -58,16 +58,32 @@ class SMTPBackend(DeliveryBackend):
         self.connection_kwargs = connection_kwargs
 
     def build_email(self, message: OutgoingMessage, connection) -> EmailMultiAlternatives:
-        """The Django email object for one outgoing message."""
+        """The Django email object for one outgoing message.
+
+        Django's SMTP backend uses ``from_email`` as the envelope sender, so the delivery's return path goes
+        there and the From header stays the newsletter's sender. A provider's API backend (anymail) is given the
+        return-path token as metadata instead: its tracking webhooks echo it back with each event.
+        """
+        headers = dict(message.headers)
+        from_email = message.from_email
+        metadata = None
+        if message.envelope_sender:
+            if _is_anymail(connection):
+                metadata = {"return_path": message.envelope_sender.partition("@")[0].rpartition("+")[2]}
+            else:
+                headers["From"] = message.from_email
+                from_email = message.envelope_sender
         email = EmailMultiAlternatives(
             subject=message.subject,
             body=message.text,
-            from_email=message.from_email,
+            from_email=from_email,
             to=[message.to],
-            headers=dict(message.headers),
+            headers=headers,
             reply_to=list(message.reply_to),
             connection=connection,
         )
+        if metadata:
+            email.metadata = metadata
         if message.html:
             email.attach_alternative(message.html, "text/html")
         return email
@@ -87,7 +103,12 @@ class SMTPBackend(DeliveryBackend):
                         send_one(connection.connection, assembler.envelope_sender(message), message.to,
                                  assembler.assemble(message))
                     else:
-                        connection.send_messages([self.build_email(message, connection)])
+                        email = self.build_email(message, connection)
+                        connection.send_messages([email])
+                        refused = _provider_refusal(email, message.to)
+                        if refused:
+                            on_result(DeliveryResult(message.delivery_id, Outcome.PERMANENT, refused))
+                            continue
                 except smtplib.SMTPException as exc:
                     classified = classify_smtp_error(exc, message.to)
                     if classified is None:
@@ -102,6 +123,20 @@ class SMTPBackend(DeliveryBackend):
             # The server may already have dropped us; nothing is left to send on this connection.
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 connection.close()
+
+
+def _is_anymail(connection) -> bool:
+    return type(connection).__module__.startswith("anymail.")
+
+
+def _provider_refusal(email, recipient: str) -> str:
+    """A provider API's refusal of the recipient (anymail reports "rejected" or "invalid" per recipient), or ""."""
+    status = getattr(email, "anymail_status", None)
+    recipients = getattr(status, "recipients", None) or {}
+    found = recipients.get(recipient) or next(iter(recipients.values()), None)
+    if found is not None and found.status in {"rejected", "invalid"}:
+        return f"provider refused the recipient: {found.status}"
+    return ""
 
 
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
@@ -162,6 +197,8 @@ class MimeAssembler:
         return all(value.isascii() and "\n" not in value and "\r" not in value for value in values)
 
     def envelope_sender(self, message: OutgoingMessage) -> str:
+        if message.envelope_sender:
+            return message.envelope_sender
         sender = self._senders.get(message.from_email)
         if sender is None:
             sender = self._senders[message.from_email] = parseaddr(message.from_email)[1]

@@ -1,22 +1,56 @@
-"""Bounces and complaints: they suppress the address for every later send and show in the send's report.
+"""What comes back about the mail we sent, from any channel, and what it does to the subscriber.
 
-Reported three ways: a hard bounce during SMTP delivery (an enhanced status code 5.1.x: the mailbox does not
-exist), a provider's webhook, or Mailchimp's "cleaned" event.
+Every channel reports here through :func:`record`, so the rules are the same whichever way a report arrives:
+
+- a refusal while sending (``dispatch``: the receiving server said 5xx during the SMTP conversation, or a 4xx
+  until the attempts ran out);
+- the bounce mailbox (``newsletter.services.mailbox``: delivery status notifications, feedback-loop complaints and
+  mails to the ``List-Unsubscribe`` mailto address);
+- the providers' tracking webhooks (``newsletter.anymail_events``, through django-anymail);
+- Mailchimp's "cleaned" and "abuse" events (``record_bounce``).
+
+The rules: a hard bounce (the address is dead) cleans the address at once; soft bounces (mailbox full, the
+message refused, a server that kept deferring) clean it once ``NEWSLETTER_SOFT_BOUNCE_LIMIT`` of them arrived
+within ``NEWSLETTER_SOFT_BOUNCE_DAYS``; a complaint marks the address complained, never mailed again; an
+unsubscribe by mail (or at the provider) unsubscribes with a consent record. Each report is an ``InboundEvent``
+with a key, so a report read twice counts once.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from newsletter.models import Delivery, Subscriber
+from newsletter.models import ConsentRecord, Delivery, InboundEvent, Subscriber
+
+Kind = InboundEvent.Kind
+Source = InboundEvent.Source
 
 HARD_BOUNCE = re.compile(r"\b5\.1\.\d+\b")
+STATUS_CODE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+_ADDRESS = re.compile(r"[^\s<>\"'(),;:\[\]]+@[^\s<>\"'(),;:\[\]]+\.[A-Za-z0-9-]+")
 
+# Kept for the Mailchimp code, which reports a bounce or a complaint by address.
 BOUNCE = "bounce"
 COMPLAINT = "complaint"
+
+# Permanent failures that say nothing about the address itself (the message was too big, refused as spam, our
+# sender blocked, the mailbox full): counted as soft bounces, so one bad day does not clean a good address.
+_SOFT_PERMANENT = {("2", "2"), ("3", "4")}  # 5.2.2 mailbox full, 5.3.4 message too big
+
+
+def soft_bounce_limit() -> int:
+    return max(1, int(getattr(settings, "NEWSLETTER_SOFT_BOUNCE_LIMIT", 3)))
+
+
+def soft_bounce_window() -> timedelta:
+    return timedelta(days=int(getattr(settings, "NEWSLETTER_SOFT_BOUNCE_DAYS", 30)))
 
 
 def is_hard_bounce(detail: str) -> bool:
@@ -24,25 +58,178 @@ def is_hard_bounce(detail: str) -> bool:
     return bool(HARD_BOUNCE.search(detail or ""))
 
 
-def record_bounce(email: str, kind: str = BOUNCE, *, send_id: int | None = None, detail: str = "") -> bool:
-    """Suppress an address after a hard bounce or a spam complaint. Safe to repeat; False if unknown address."""
+def status_code(text: str) -> str:
+    """The first enhanced status code (RFC 3463, ``5.1.1``) in ``text``, or ""."""
+    found = STATUS_CODE.search(text or "")
+    return found.group(0) if found else ""
+
+
+def classify(code: str, *, permanent: bool | None = None) -> str:
+    """Hard or soft bounce for an enhanced status code (``permanent``: what the reporter said when it has no code).
+
+    5.x.x failures are hard unless they are about the message or the sender rather than the address (5.2.2
+    mailbox full, 5.3.4 too big, 5.7.x policy or reputation); 4.x.x are soft.
+    """
+    found = STATUS_CODE.fullmatch(code or "")
+    if not found:
+        return Kind.HARD_BOUNCE if permanent else Kind.SOFT_BOUNCE
+    klass, subject, detail = found.groups()
+    if klass != "5" or subject == "7" or (subject, detail) in _SOFT_PERMANENT:
+        return Kind.SOFT_BOUNCE
+    return Kind.HARD_BOUNCE
+
+
+def scrub(detail: str, *addresses: str) -> str:
+    """The detail without any email address in it (a diagnostic usually quotes the recipient's)."""
+    text = detail or ""
+    for address in addresses:
+        if address:
+            text = re.sub(re.escape(address), "<recipient>", text, flags=re.IGNORECASE)
+    return _ADDRESS.sub("<address>", text)[:500]
+
+
+@dataclass(frozen=True)
+class Report:
+    """One report about one recipient, as a channel understood it.
+
+    The recipient is named by the strongest evidence the channel has: a delivery (from a return-path token),
+    a subscriber (from a mailto token), else the address the report quotes (``email``, with ``send_id`` when
+    the provider knows the send).
+    """
+
+    kind: str
+    source: str
+    key: str = ""
+    delivery_id: int | None = None
+    subscriber_id: int | None = None
+    email: str = ""
+    send_id: int | None = None
+    status_code: str = ""
+    detail: str = ""
+
+
+# What ``record`` answers.
+RECORDED = "recorded"
+DUPLICATE = "duplicate"
+UNKNOWN = "unknown"
+
+
+def _resolve(report: Report) -> tuple[Delivery | None, Subscriber | None]:
+    delivery = subscriber = None
+    if report.delivery_id:
+        delivery = Delivery.objects.filter(pk=report.delivery_id).first()
+    if delivery is None and report.email:
+        address = report.email.strip().lower()
+        deliveries = Delivery.objects.filter(email=address).exclude(
+            status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING, Delivery.Status.SUPPRESSED])
+        if report.send_id is not None:
+            deliveries = deliveries.filter(send_id=report.send_id)
+        delivery = deliveries.order_by("-sent_at", "-id").first()
+    if report.subscriber_id:
+        subscriber = Subscriber.objects.filter(pk=report.subscriber_id).first()
+    elif delivery is not None and delivery.subscriber_id:
+        subscriber = Subscriber.objects.filter(pk=delivery.subscriber_id).first()
+    if subscriber is None and report.email:
+        subscriber = (Subscriber.objects.annotate(email_lower=Lower("email"))
+                      .filter(email_lower=report.email.strip().lower()).first())
+    return delivery, subscriber
+
+
+def record(report: Report) -> str:
+    """Record one report and act on it. Returns ``RECORDED``, ``DUPLICATE`` (its key was seen) or ``UNKNOWN``.
+
+    Bounce mailbox noise (``IGNORED``, ``UNREADABLE``) is recorded too, without a subscriber, so it is counted
+    and a message read twice is recognised.
+    """
+    if report.kind not in Kind.values:
+        raise ValueError(f"Unknown report kind {report.kind!r}")
+    if report.key and InboundEvent.objects.filter(key=report.key[:255]).exists():
+        return DUPLICATE
+    delivery, subscriber = _resolve(report) if report.kind not in (Kind.IGNORED, Kind.UNREADABLE) else (None, None)
+    if report.kind not in (Kind.IGNORED, Kind.UNREADABLE) and subscriber is None and delivery is None:
+        return UNKNOWN
+    address = (delivery.email if delivery else "") or (subscriber.email if subscriber else "") or report.email
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            InboundEvent.objects.create(
+                key=report.key[:255] or None, kind=report.kind, source=report.source, subscriber=subscriber,
+                delivery=delivery, status_code=report.status_code[:12],
+                detail=scrub(report.detail, address, report.email), created_at=now,
+            )
+            _act(report, delivery, subscriber, now)
+    except IntegrityError:
+        if report.key and InboundEvent.objects.filter(key=report.key[:255]).exists():
+            return DUPLICATE  # the same report, recorded by a concurrent reader
+        raise
+    return RECORDED
+
+
+def _act(report: Report, delivery: Delivery | None, subscriber: Subscriber | None, now) -> None:
+    kind = report.kind
+    if kind in (Kind.HARD_BOUNCE, Kind.SOFT_BOUNCE) and delivery is not None:
+        # A message the server had accepted came back: it did not arrive. (A refusal while sending is already
+        # marked failed by the sending work.)
+        Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENT).update(
+            status=Delivery.Status.BOUNCED, error=scrub(report.detail or kind, delivery.email)[:1000])
+    if subscriber is None:
+        return
+    live = [Subscriber.Status.SUBSCRIBED, Subscriber.Status.PENDING]
+    if kind == Kind.HARD_BOUNCE:
+        _set_status(subscriber, live, Subscriber.Status.CLEANED, now)
+    elif kind == Kind.SOFT_BOUNCE:
+        recent = InboundEvent.objects.filter(subscriber=subscriber, kind=Kind.SOFT_BOUNCE,
+                                             created_at__gte=now - soft_bounce_window()).count()
+        if recent >= soft_bounce_limit():
+            _set_status(subscriber, live, Subscriber.Status.CLEANED, now)
+    elif kind == Kind.COMPLAINT:
+        # Never mailed again, whatever the address's state was (a complaint outranks an unsubscribe or a bounce).
+        if _set_status(subscriber, [*live, Subscriber.Status.UNSUBSCRIBED, Subscriber.Status.CLEANED],
+                       Subscriber.Status.COMPLAINED, now) and subscriber.status in live:
+            _withdraw(subscriber, f"complaint ({report.source})")
+    elif kind == Kind.UNSUBSCRIBE and _set_status(subscriber, live, Subscriber.Status.UNSUBSCRIBED, now):
+        _withdraw(subscriber, "mailto" if report.source == Source.MAILBOX else f"unsubscribe ({report.source})")
+
+
+def _set_status(subscriber: Subscriber, from_statuses, status: str, now) -> bool:
+    changed = Subscriber.objects.filter(pk=subscriber.pk, status__in=from_statuses).update(
+        status=status, unsubscribed_at=now, status_before_signup="")
+    return bool(changed)
+
+
+def _withdraw(subscriber: Subscriber, form: str) -> None:
+    ConsentRecord.objects.create(subscriber=subscriber, event=ConsentRecord.Event.WITHDRAWN, form=form[:40])
+
+
+def record_refusal(delivery_id: int, detail: str, *, permanent: bool, attempt: int) -> str:
+    """A refusal during the SMTP conversation (5xx, or 4xx on the last attempt), for the sending work."""
+    code = status_code(detail)
+    if not code and permanent and is_hard_bounce(detail):
+        code = "5.1.0"
+    kind = classify(code, permanent=permanent)
+    if permanent and not code:
+        # A bare 5xx without an enhanced code: the address may be fine (content, policy); count it as soft.
+        kind = Kind.SOFT_BOUNCE
+    return record(Report(kind=kind, source=Source.SMTP, key=f"smtp:{delivery_id}:{attempt}",
+                         delivery_id=delivery_id, status_code=code, detail=detail))
+
+
+def record_bounce(email: str, kind: str = BOUNCE, *, send_id: int | None = None, detail: str = "",
+                  source: str = Source.MAILCHIMP, key: str = "") -> bool:
+    """Suppress an address after a hard bounce or a spam complaint reported by address. False if unknown."""
     if kind not in {BOUNCE, COMPLAINT}:
         raise ValueError(f"Unknown report kind {kind!r}")
-    address = email.strip().lower()
-    status = Subscriber.Status.CLEANED if kind == BOUNCE else Subscriber.Status.COMPLAINED
-    now = timezone.now()
-    updated = (
-        Subscriber.objects.annotate(email_lower=Lower("email"))
-        .filter(email_lower=address)
-        .exclude(status=status)
-        .update(status=status, unsubscribed_at=now)
-    )
-    deliveries = Delivery.objects.filter(email=address, status=Delivery.Status.SENT)
-    if send_id is not None:
-        deliveries = deliveries.filter(send_id=send_id)
-    latest = deliveries.order_by("-sent_at").first()
-    if latest is not None:
-        Delivery.objects.filter(pk=latest.pk).update(status=Delivery.Status.BOUNCED,
-                                                     error=(detail or kind)[:1000])
-    known = updated or Subscriber.objects.annotate(email_lower=Lower("email")).filter(email_lower=address).exists()
-    return bool(known)
+    outcome = record(Report(kind=Kind.HARD_BOUNCE if kind == BOUNCE else Kind.COMPLAINT, source=source, key=key,
+                            email=email, send_id=send_id, detail=detail))
+    return outcome != UNKNOWN
+
+
+def figures(send) -> dict[str, int]:
+    """What came back about one send, by kind (for its report)."""
+    counts = dict.fromkeys(["hard_bounces", "soft_bounces", "complaints", "unsubscribes"], 0)
+    names = {Kind.HARD_BOUNCE: "hard_bounces", Kind.SOFT_BOUNCE: "soft_bounces", Kind.COMPLAINT: "complaints",
+             Kind.UNSUBSCRIBE: "unsubscribes"}
+    for kind in InboundEvent.objects.filter(delivery__send=send).values_list("kind", flat=True):
+        if kind in names:
+            counts[names[kind]] += 1
+    return counts

@@ -204,12 +204,10 @@ def _record(claim: str, result: DeliveryResult, attempts: dict[int, int]) -> boo
     if result.outcome == Outcome.PERMANENT or attempt >= max_attempts():
         held = rows.update(status=Delivery.Status.FAILED, attempts=attempt, error=result.detail[:1000],
                            lease_until=None)
-        if held and result.outcome == Outcome.PERMANENT and bounces.is_hard_bounce(result.detail):
-            # The mailbox does not exist: never try this address again.
-            email = Delivery.objects.filter(pk=result.delivery_id).values_list("email", flat=True).first()
-            if email:
-                Subscriber.objects.filter(email__iexact=email, status=Subscriber.Status.SUBSCRIBED).update(
-                    status=Subscriber.Status.CLEANED, unsubscribed_at=now)
+        if held:
+            # A refusal is a bounce like any other (hard: the address is dead; soft: counted towards the limit).
+            bounces.record_refusal(result.delivery_id, result.detail,
+                                   permanent=result.outcome == Outcome.PERMANENT, attempt=attempt)
     else:
         held = rows.update(status=Delivery.Status.QUEUED, attempts=attempt, error=result.detail[:1000],
                            lease_until=None, not_before=now + timedelta(seconds=backoff_seconds(attempt)))

@@ -21,21 +21,61 @@ def list_id() -> str:
     return f'"{description}" <{label}>'
 
 
+def bounce_address() -> str:
+    """The mailbox that bounces come back to (``NEWSLETTER_BOUNCE_ADDRESS``); empty: no return-path tokens."""
+    return parseaddr(getattr(settings, "NEWSLETTER_BOUNCE_ADDRESS", "") or "")[1]
+
+
+def tagged(address: str, token: str) -> str:
+    """``local+token@domain`` (sub-addressing, as Postfix's ``recipient_delimiter = +`` and Dovecot deliver it)."""
+    local, _, domain = address.rpartition("@")
+    return f"{local}+{token}@{domain}" if local and domain else address
+
+
+def return_path(delivery_id: int) -> str:
+    """The envelope sender for one delivery: ``bounces+<token>@domain`` (VERP), or "" without a bounce address.
+
+    A bounce for the message comes back to this address, and the token names the delivery (so the subscriber)
+    without guessing from the bounce's text.
+    """
+    from newsletter.services.tokens import return_path_token
+
+    address = bounce_address()
+    if not address or not delivery_id:
+        return ""
+    return tagged(address, return_path_token(delivery_id))
+
+
 def unsubscribe_mailto() -> str:
-    """The mailbox that receives mailto unsubscribes: ``NEWSLETTER_UNSUBSCRIBE_MAILTO`` or the sender's address."""
-    address = getattr(settings, "NEWSLETTER_UNSUBSCRIBE_MAILTO", "")
+    """The mailbox that receives mailto unsubscribes: ``NEWSLETTER_UNSUBSCRIBE_MAILTO``, else the bounce mailbox
+    (``NEWSLETTER_BOUNCE_ADDRESS``), else the sender's address."""
+    address = getattr(settings, "NEWSLETTER_UNSUBSCRIBE_MAILTO", "") or bounce_address()
     if not address:
         sender = getattr(settings, "NEWSLETTER_FROM_EMAIL", "") or settings.DEFAULT_FROM_EMAIL
         address = parseaddr(sender)[1]
     return address
 
 
-def list_headers(unsubscribe_url: str) -> dict[str, str]:
-    """Headers for one recipient, given that recipient's absolute one-click unsubscribe URL."""
+def _mailbox_is_ours() -> bool:
+    """Whether the mailto address is a mailbox the portal reads (so sub-addressed tokens reach it)."""
+    return bool(getattr(settings, "NEWSLETTER_UNSUBSCRIBE_MAILTO", "") or bounce_address())
+
+
+def list_headers(unsubscribe_url: str, mailto_token: str = "") -> dict[str, str]:
+    """Headers for one recipient, given that recipient's absolute one-click unsubscribe URL.
+
+    With ``mailto_token`` the mailto link names the subscriber twice: in the address (``unsubscribe+<token>@…``,
+    when the mailbox is one the portal reads) and in the subject, so a mail client that drops either still works.
+    """
     links = [f"<{unsubscribe_url}>"]
     mailbox = unsubscribe_mailto()
     if mailbox:
-        links.append(f"<mailto:{quote(mailbox, safe='@')}?subject=unsubscribe>")
+        subject = "unsubscribe"
+        if mailto_token:
+            subject = f"unsubscribe%20{mailto_token}"
+            if _mailbox_is_ours():
+                mailbox = tagged(mailbox, mailto_token)
+        links.append(f"<mailto:{quote(mailbox, safe='@+')}?subject={subject}>")
     return {
         "List-Unsubscribe": ", ".join(links),
         "List-Unsubscribe-Post": ONE_CLICK,
@@ -45,6 +85,6 @@ def list_headers(unsubscribe_url: str) -> dict[str, str]:
 
 def subscriber_list_headers(subscriber) -> dict[str, str]:
     """The list headers for ``subscriber`` (a fresh signed unsubscribe link)."""
-    from newsletter.services.tokens import unsubscribe_url
+    from newsletter.services.tokens import mailto_unsubscribe_token, unsubscribe_url
 
-    return list_headers(unsubscribe_url(subscriber))
+    return list_headers(unsubscribe_url(subscriber), mailto_unsubscribe_token(subscriber))

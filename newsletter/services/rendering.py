@@ -122,7 +122,8 @@ def personalise(send, *, delivery_id: int, email: str, subscriber) -> OutgoingMe
         text=text,
         html=html,
         from_email=emails.sender(),
-        headers=headers.list_headers(unsubscribe),
+        headers=headers.list_headers(unsubscribe, tokens.mailto_unsubscribe_token(subscriber)),
+        envelope_sender=headers.return_path(delivery_id),
         reply_to=tuple(getattr(settings, "EMAIL_REPLY_TO", []) or []),
     )
 

@@ -13,11 +13,13 @@ Each purpose has its own salt, so a token made for one purpose never opens anoth
 from __future__ import annotations
 
 import functools
+import re
 
 from django.conf import settings
 from django.core import signing
 from django.urls import get_script_prefix, reverse
 from django.utils import translation
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 CONFIRM = "newsletter.confirm"
 PREFERENCES = "newsletter.preferences"
@@ -25,6 +27,11 @@ UNSUBSCRIBE = "newsletter.unsubscribe"
 EXPORT = "newsletter.export"
 ERASE = "newsletter.erase"
 PURPOSES = (CONFIRM, PREFERENCES, UNSUBSCRIBE, EXPORT, ERASE)
+# Address tokens (the local part of an email address, see ``make_address_token``): the envelope sender of one
+# delivery (bounces come back to it) and the List-Unsubscribe mailto address of one subscriber.
+RETURN_PATH = "newsletter.return-path"
+MAILTO_UNSUBSCRIBE = "newsletter.mailto-unsubscribe"
+ADDRESS_PURPOSES = {RETURN_PATH: "d", MAILTO_UNSUBSCRIBE: "u"}
 # Links emailed on request for one act on personal data: they expire after ``data_link_max_age``.
 DATA_PURPOSES = (EXPORT, ERASE)
 
@@ -130,3 +137,63 @@ def preferences_url(subscriber) -> str:
 
 def unsubscribe_url(subscriber) -> str:
     return url_for(subscriber, UNSUBSCRIBE)
+
+
+# --- Address tokens ------------------------------------------------------------------------------------------------
+#
+# A token that travels inside an email address (``bounces+d2s-5f0c…@example.org``) must be short (a local part holds
+# 64 characters at most), survive mail servers that change letter case, and use only characters every server
+# accepts. So it is a purpose letter, the id in base 36 and 64 bits of a keyed HMAC in lower-case hex: about 20
+# characters, with no expiry (a bounce may come back days later). A mailto token also covers the subscriber's
+# ``token_key``, so rotating the subscriber's links (or erasing them) voids it like every other link.
+
+_ADDRESS_TOKEN = re.compile(r"([du])([0-9a-z]{1,13})-([0-9a-f]{16})")
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _base36(number: int) -> str:
+    digits = ""
+    while True:
+        number, remainder = divmod(number, 36)
+        digits = _BASE36[remainder] + digits
+        if not number:
+            return digits
+
+
+def _address_mac(purpose: str, object_id: int, key: str = "") -> str:
+    return salted_hmac(purpose, f"{object_id}:{key}", algorithm="sha256").hexdigest()[:16]
+
+
+def make_address_token(purpose: str, object_id: int, key: str = "") -> str:
+    """A short, case-insensitive token for an email address's local part (``d2s-5f0c…``)."""
+    if purpose not in ADDRESS_PURPOSES:
+        raise ValueError(f"Unknown address token purpose {purpose!r}")
+    if not isinstance(object_id, int) or object_id <= 0:
+        raise ValueError("An address token needs a positive id.")
+    return f"{ADDRESS_PURPOSES[purpose]}{_base36(object_id)}-{_address_mac(purpose, object_id, key)}"
+
+
+def find_address_tokens(text: str) -> list[tuple[str, int, str]]:
+    """Every well-formed address token in ``text`` (any letter case) as (purpose, id, token), not yet verified."""
+    found = []
+    for match in _ADDRESS_TOKEN.finditer((text or "").lower()):
+        letter, digits, _mac = match.groups()
+        purpose = next(p for p, prefix in ADDRESS_PURPOSES.items() if prefix == letter)
+        object_id = int(digits, 36)
+        if 0 < object_id < 2**63:
+            found.append((purpose, object_id, match.group(0)))
+    return found
+
+
+def check_address_token(token: str, purpose: str, object_id: int, key: str = "") -> bool:
+    """Whether ``token`` is the genuine address token of ``purpose`` for this id (and key)."""
+    expected = make_address_token(purpose, object_id, key)
+    return constant_time_compare(token.lower(), expected)
+
+
+def return_path_token(delivery_id: int) -> str:
+    return make_address_token(RETURN_PATH, delivery_id)
+
+
+def mailto_unsubscribe_token(subscriber) -> str:
+    return make_address_token(MAILTO_UNSUBSCRIBE, subscriber.pk, subscriber.token_key)

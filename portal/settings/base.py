@@ -385,8 +385,23 @@ NEWSLETTER_WINDOW_CAP = env_int("NEWSLETTER_WINDOW_CAP", 0) or None
 NEWSLETTER_WINDOW_SECONDS = env_int("NEWSLETTER_WINDOW_SECONDS", 3600)
 NEWSLETTER_ERROR_THRESHOLD = float(os.environ.get("NEWSLETTER_ERROR_THRESHOLD") or 0.2)
 NEWSLETTER_ERROR_MIN_ATTEMPTS = env_int("NEWSLETTER_ERROR_MIN_ATTEMPTS", 50)
-# The secret part of the bounce/complaint webhook URL (/newsletter/webhooks/bounces/<secret>/); unset: no webhook.
-NEWSLETTER_WEBHOOK_SECRET = os.environ.get("NEWSLETTER_WEBHOOK_SECRET", "")
+# What comes back (newsletter.services.bounces): each message's envelope sender is this address with a token
+# (bounces+<token>@domain, VERP); unset: bounces go to the From address and are not read. The mailbox the
+# bounces (and mailto unsubscribes) arrive in is read over IMAP every NEWSLETTER_BOUNCE_MAILBOX_SECONDS.
+NEWSLETTER_BOUNCE_ADDRESS = os.environ.get("NEWSLETTER_BOUNCE_ADDRESS", "")
+NEWSLETTER_SOFT_BOUNCE_LIMIT = env_int("NEWSLETTER_SOFT_BOUNCE_LIMIT", 3)  # soft bounces within the window clean
+NEWSLETTER_SOFT_BOUNCE_DAYS = env_int("NEWSLETTER_SOFT_BOUNCE_DAYS", 30)
+NEWSLETTER_BOUNCE_IMAP_HOST = os.environ.get("NEWSLETTER_BOUNCE_IMAP_HOST", "")  # unset: the mailbox is not read
+NEWSLETTER_BOUNCE_IMAP_PORT = env_int("NEWSLETTER_BOUNCE_IMAP_PORT", 993)
+NEWSLETTER_BOUNCE_IMAP_SECURITY = os.environ.get("NEWSLETTER_BOUNCE_IMAP_SECURITY", "ssl")  # ssl, starttls, none
+NEWSLETTER_BOUNCE_IMAP_USER = os.environ.get("NEWSLETTER_BOUNCE_IMAP_USER", "")
+NEWSLETTER_BOUNCE_IMAP_PASSWORD = os.environ.get("NEWSLETTER_BOUNCE_IMAP_PASSWORD", "")
+NEWSLETTER_BOUNCE_IMAP_FOLDER = os.environ.get("NEWSLETTER_BOUNCE_IMAP_FOLDER", "INBOX")
+NEWSLETTER_BOUNCE_IMAP_DONE_FOLDER = os.environ.get("NEWSLETTER_BOUNCE_IMAP_DONE_FOLDER", "Processed")
+NEWSLETTER_BOUNCE_IMAP_UNREADABLE_FOLDER = os.environ.get("NEWSLETTER_BOUNCE_IMAP_UNREADABLE_FOLDER", "Unreadable")
+NEWSLETTER_BOUNCE_IMAP_TIMEOUT = env_int("NEWSLETTER_BOUNCE_IMAP_TIMEOUT", 60)
+NEWSLETTER_BOUNCE_MAILBOX_BATCH = env_int("NEWSLETTER_BOUNCE_MAILBOX_BATCH", 500)  # messages per run at most
+NEWSLETTER_BOUNCE_MAILBOX_SECONDS = env_int("NEWSLETTER_BOUNCE_MAILBOX_SECONDS", 300)
 
 # Mailchimp (newsletter.mailchimp): delivery backend (NEWSLETTER_BACKEND=mailchimp) and audience sync.
 MAILCHIMP_API_KEY = os.environ.get("MAILCHIMP_API_KEY", "")
