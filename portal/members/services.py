@@ -25,6 +25,7 @@ from wagtail.models import Page
 
 from portal.core.privacy import visible_documents, visible_pages
 
+from .invitation_links import INVITATION_SALT, invitation_url, make_invitation_token  # noqa: F401
 from .models import (
     MEMBERS_GROUP_NAME,
     Invitation,
@@ -33,10 +34,10 @@ from .models import (
     Organisation,
     SectorGroup,
 )
+from .tasks import send_invitation
 
 logger = logging.getLogger(__name__)
 
-INVITATION_SALT = "portal.members.invitation"
 
 
 # --- Sector groups -----------------------------------------------------------------------------------------
@@ -103,18 +104,6 @@ class InvitationError(Exception):
         self.invitation = invitation
 
 
-def make_invitation_token(invitation: Invitation) -> str:
-    """A signed, timestamped token naming the invitation (its row makes it single-use)."""
-    return signing.dumps({"i": invitation.pk, "e": invitation.email}, salt=INVITATION_SALT, compress=True)
-
-
-def invitation_url(invitation: Invitation) -> str:
-    """The absolute link sent in the invitation email."""
-    from django.urls import reverse
-
-    return settings.SITE_URL + reverse("members:join", args=[make_invitation_token(invitation)])
-
-
 class InvitationRefused(Exception):
     """An invitation or approval staff may not make; the message says why and what to do instead."""
 
@@ -149,8 +138,6 @@ def invite(email: str, organisation: Organisation, invited_by=None, request: Mem
     The address must be on the organisation's verified domains, unless an administrator overrides (logged)
     or the organisation was just created from this person's own request (they are its first member).
     """
-    from .tasks import send_invitation
-
     email = get_user_model().objects.normalize_email(email.strip()).lower()
     overridden = False if new_organisation else check_invitation_domain(
         email, organisation, invited_by, override=override_domain

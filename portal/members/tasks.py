@@ -7,14 +7,13 @@ from django.utils import timezone
 
 from celery import shared_task
 
+from .invitation_links import invitation_url
 from .models import Invitation, Membership
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_invitation(invitation_id: int) -> bool:
     """Email an invitation link once; does nothing if it was already sent, used or has expired."""
-    from .services import invitation_url
-
     invitation = Invitation.objects.select_related("organisation").filter(pk=invitation_id).first()
     if invitation is None or invitation.sent_at or invitation.used_at or invitation.is_expired:
         return False

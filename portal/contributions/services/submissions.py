@@ -18,6 +18,7 @@ from wagtail.log_actions import log
 
 from portal.members.models import Membership, Organisation
 
+from ..emails import send_review_outcome
 from ..models import ReminderSent, ReportingPeriod, Submission, SubmitterRole
 from .validation import Checked, MeasureSpec, Problem, check
 
@@ -198,8 +199,6 @@ def _save_version(submission: Submission) -> None:
 
 def decide(submission_id: int, reviewer, *, approve: bool, comment: str = "") -> Submission:
     """Approve or return a submitted version. Returning needs a comment; the submitter is emailed either way."""
-    from ..tasks import send_review_outcome
-
     comment = comment.strip()
     if not approve and not comment:
         raise NotAllowed("Say what needs correcting: the submitter sees this comment.")

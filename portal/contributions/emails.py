@@ -1,0 +1,40 @@
+"""The contributions emails: the review outcome task the services queue (it imports no service, so services
+can queue it) and the sending helper the reminder task shares."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from celery import shared_task
+
+from .models import Submission
+
+
+def _send(subject: str, template: str, context: dict, to: list[str]) -> None:
+    context = {**context, "site_name": settings.WAGTAIL_SITE_NAME, "site_url": settings.SITE_URL}
+    EmailMultiAlternatives(
+        subject=subject, body=render_to_string(f"email/contributions/{template}.txt", context), to=to,
+        reply_to=settings.EMAIL_REPLY_TO or None,
+    ).send()
+
+
+@shared_task(name="portal.contributions.tasks.send_review_outcome", acks_late=True, autoretry_for=(OSError,),
+             retry_backoff=True, max_retries=5)
+def send_review_outcome(submission_id: int) -> bool:
+    """Tell the person who submitted a version that it was approved or returned, with the reviewer's comment."""
+    submission = Submission.objects.select_related("period", "organisation", "submitted_by").filter(
+        pk=submission_id).first()
+    if submission is None or submission.status not in {Submission.APPROVED, Submission.RETURNED}:
+        return False
+    if submission.submitted_by is None or not submission.submitted_by.email:
+        return False
+    returned = submission.status == Submission.RETURNED
+    verb = "returned for correction" if returned else "approved"
+    _send(
+        f"Your figures for {submission.period} were {verb}", "review_outcome",
+        {"submission": submission, "returned": returned,
+         "url": settings.SITE_URL + reverse("contributions:period", args=[submission.period_id])},
+        [submission.submitted_by.email],
+    )
+    return True
