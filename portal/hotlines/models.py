@@ -163,11 +163,13 @@ class HotlineDirectoryPage(BasePage):
     class Meta:
         verbose_name = "hotline directory"
 
-    def get_context(self, request, *args, **kwargs):
-        from portal.hotlines.services import directory_for_request
+    # What the page lists for a request: ``portal.hotlines.services.directory_for_request``, set by the app's
+    # ready() (the services read these models, so the models do not import them).
+    directory_for_request = None
 
+    def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["directory"] = directory_for_request(request)
+        context["directory"] = type(self).directory_for_request(request)
         return context
 
     def serve(self, request, *args, **kwargs):
