@@ -21,7 +21,7 @@ help:
 	@echo "make browser  install Debian's Chromium for the browser tests (apt-get, as root or with sudo)"
 	@echo "make html-check  Nu HTML Checker on every public template (npm vnu-jar, Debian's Java)"
 	@echo "make lighthouse  Lighthouse 12 on home, article, statistics and directory (npm, Debian's Chromium)"
-	@echo "make lint     ruff"
+	@echo "make lint     ruff and the import contracts (import-linter)"
 	@echo "make check    Django system checks and missing migrations"
 	@echo "make messages update the interface translations (locale/*/LC_MESSAGES) and compile them"
 	@echo "make bench    benchmarks (PostgreSQL and Redis needed; about 20 minutes): var/bench/results.md"
@@ -91,6 +91,7 @@ lighthouse: install node-tools
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 check: install
 	$(MANAGE) check
