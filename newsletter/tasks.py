@@ -239,3 +239,11 @@ def keep_sends_going(sender=None, **kwargs) -> None:
 
     seconds = float(getattr(settings, "NEWSLETTER_TICK_SECONDS", 15))
     threading.Thread(target=_tick_every, args=(seconds,), name="newsletter-tick", daemon=True).start()
+
+
+@shared_task(acks_late=True)
+def read_bounce_mailbox() -> dict:
+    """Periodic (beat): read the bounce and unsubscribe mailbox once (safe to run twice; nothing if unconfigured)."""
+    from newsletter.services import mailbox
+
+    return mailbox.process_mailbox()

@@ -348,6 +348,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "newsletter-monthly-digest": {
         "task": "newsletter.tasks.send_monthly_digest", "schedule": crontab(day_of_month="1", hour="7", minute="0"),
     },
+    # Bounces, complaints and mailed unsubscribes (does nothing unless NEWSLETTER_BOUNCE_IMAP_HOST is set).
+    "newsletter-bounce-mailbox": {
+        "task": "newsletter.tasks.read_bounce_mailbox",
+        "schedule": float(env_int("NEWSLETTER_BOUNCE_MAILBOX_SECONDS", 300)),
+    },
     "newsletter-tick-sends": {
         "task": "newsletter.tasks.tick_sends", "schedule": float(env_int("NEWSLETTER_TICK_SECONDS", 15)),
     },

@@ -1,0 +1,153 @@
+"""The bounce and unsubscribe mailbox, read over IMAP (``imap-tools``) by a beat task.
+
+Each run reads up to ``NEWSLETTER_BOUNCE_MAILBOX_BATCH`` messages from ``NEWSLETTER_BOUNCE_IMAP_FOLDER``, records
+what each reports through the bounces service, then moves it: to ``NEWSLETTER_BOUNCE_IMAP_DONE_FOLDER`` when it
+was read (acted on, or plainly not for us: auto-replies, delay warnings), to
+``NEWSLETTER_BOUNCE_IMAP_UNREADABLE_FOLDER`` when it could not be read, for a person to look at. Nothing is ever
+deleted, and a message leaves the inbox once read, so none is read again and again.
+
+Safe to run twice, even at once: a run takes a cache lock, and every message is recorded under its own key
+before it is moved, so a run that stops between the two (connection lost, worker killed) finds the message again
+and records nothing twice. When the database is unreachable the run stops with the message still in the inbox.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import email.policy
+import logging
+import ssl
+from collections import Counter
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError
+
+from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
+
+from newsletter.models import InboundEvent
+from newsletter.services import bounces
+from newsletter.services.bounces import Kind, Report, Source
+from newsletter.services.inbound_mail import Reading, message_key, read_message
+
+logger = logging.getLogger(__name__)
+
+LOCK_KEY = "newsletter:bounce-mailbox:lock"
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def configured() -> bool:
+    return bool(_setting("NEWSLETTER_BOUNCE_IMAP_HOST", ""))
+
+
+def connect():
+    """An imap-tools mailbox logged in to the configured server (ssl, starttls or none)."""
+    host = _setting("NEWSLETTER_BOUNCE_IMAP_HOST", "")
+    port = int(_setting("NEWSLETTER_BOUNCE_IMAP_PORT", 993))
+    timeout = int(_setting("NEWSLETTER_BOUNCE_IMAP_TIMEOUT", 60))
+    security = str(_setting("NEWSLETTER_BOUNCE_IMAP_SECURITY", "ssl")).lower()
+    if security == "ssl":
+        box = MailBox(host, port, timeout=timeout, ssl_context=ssl.create_default_context())
+    elif security == "starttls":
+        box = MailBoxStartTls(host, port, timeout=timeout, ssl_context=ssl.create_default_context())
+    elif security == "none":
+        box = MailBoxUnencrypted(host, port, timeout=timeout)
+    else:
+        raise ValueError(f"NEWSLETTER_BOUNCE_IMAP_SECURITY must be ssl, starttls or none, not {security!r}")
+    return box.login(_setting("NEWSLETTER_BOUNCE_IMAP_USER", ""), _setting("NEWSLETTER_BOUNCE_IMAP_PASSWORD", ""),
+                     initial_folder=None)
+
+
+def _ensure_folder(box, name: str) -> None:
+    if not box.folder.exists(name):
+        box.folder.create(name)
+
+
+def record_message(raw: bytes) -> tuple[str, Counter]:
+    """Record what one message reports. Returns where it goes (``done`` or ``unreadable``) and what it counted.
+
+    Database errors propagate (the message must stay in the inbox for the next run); anything else that goes
+    wrong while reading it makes it unreadable, so one strange message is never retried forever.
+    """
+    counts: Counter = Counter()
+    try:
+        reading = read_message(raw)
+    except DatabaseError:
+        raise
+    except Exception as exc:
+        logger.exception("Bounce mailbox: cannot read a message")
+        reading = Reading(unreadable=f"reading failed: {type(exc).__name__}")
+    if reading.outcome != "reports":
+        kind = Kind.UNREADABLE if reading.outcome == "unreadable" else Kind.IGNORED
+        outcome = bounces.record(Report(kind=kind, source=Source.MAILBOX, key=_key_of(raw),
+                                        detail=reading.unreadable or reading.ignored))
+        counts[reading.outcome if outcome != bounces.DUPLICATE else "duplicate"] += 1
+        return ("unreadable" if kind == Kind.UNREADABLE else "done"), counts
+    for report in reading.reports:
+        outcome = bounces.record(report)
+        counts[report.kind if outcome == bounces.RECORDED else outcome] += 1
+    return "done", counts
+
+
+def _key_of(raw: bytes) -> str:
+    try:
+        message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    except Exception:
+        message = None
+    return message_key(raw, message)
+
+
+def process_mailbox(*, limit: int | None = None) -> dict:
+    """One run over the mailbox. Returns what it read, by outcome (empty when the mailbox is not configured)."""
+    if not configured():
+        return {"configured": False}
+    lock_seconds = int(_setting("NEWSLETTER_BOUNCE_IMAP_TIMEOUT", 60)) * 10
+    if not cache.add(LOCK_KEY, "1", timeout=lock_seconds):
+        return {"configured": True, "skipped": "another run is reading the mailbox"}
+    counts: Counter = Counter()
+    try:
+        with contextlib.closing(_Session()) as session:
+            counts = session.run(limit or int(_setting("NEWSLETTER_BOUNCE_MAILBOX_BATCH", 500)))
+    finally:
+        cache.delete(LOCK_KEY)
+    summary = {"configured": True, **dict(counts)}
+    summary["kept_aside_total"] = InboundEvent.objects.filter(kind=Kind.UNREADABLE).count()
+    if counts:
+        logger.info("Bounce mailbox: %s", summary)
+    return summary
+
+
+class _Session:
+    def __init__(self):
+        self.box = connect()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.box.logout()
+
+    def run(self, limit: int) -> Counter:
+        box = self.box
+        folder = _setting("NEWSLETTER_BOUNCE_IMAP_FOLDER", "INBOX")
+        done = _setting("NEWSLETTER_BOUNCE_IMAP_DONE_FOLDER", "Processed")
+        unreadable = _setting("NEWSLETTER_BOUNCE_IMAP_UNREADABLE_FOLDER", "Unreadable")
+        _ensure_folder(box, done)
+        _ensure_folder(box, unreadable)
+        box.folder.set(folder)
+        counts: Counter = Counter()
+        uids = box.uids("ALL")[:limit]
+        if not uids:
+            return counts
+        for uid in uids:
+            status, data = box.client.uid("FETCH", uid, "(BODY.PEEK[])")
+            raw = next((item[1] for item in data or [] if isinstance(item, tuple) and len(item) > 1), None)
+            if status != "OK" or raw is None:
+                continue  # gone meanwhile (another client moved it)
+            destination, found = record_message(raw)
+            counts.update(found)
+            counts["read"] += 1
+            box.move(uid, unreadable if destination == "unreadable" else done)
+        return counts
