@@ -60,7 +60,14 @@ def channels(client, home, dataset, stats_page):
     urls = [stats_page.url, dataset.get_csv_url(), f"/api/stats/datasets/{dataset.slug}/observations/",
             "/api/stats/datasets/", home.url]
     urls += [reverse("stats:chart_csv", args=[stats_page.pk, block.id]) for block in stats_page.body]
-    return [text(client.get(url)) for url in urls]
+    # Feeds (unprefixed and per language, RSS and Atom), search for the figure and the period, the sitemap.
+    urls += [reverse(f"{namespace}:latest-{kind}") for namespace in ("feeds_default", "feeds")
+             for kind in ("rss", "atom")]
+    texts = [text(client.get(url)) for url in urls]
+    # Search echoes the query: the plain figure is taken out of its answer, the formatted one would still show.
+    texts += [text(client.get(f"{reverse('search')}?q={query}")).replace(MARK_PLAIN, "")
+              for query in (MARK_PLAIN, "2026", "Embargo+Hotline")]
+    return [*texts, text(client.get("/sitemap.xml"))]
 
 
 def leaks(texts) -> list[int]:
@@ -79,6 +86,23 @@ def test_nothing_leaks_before_the_release_for_anyone(client, home, dataset, emba
     client.force_login(UserFactory(is_superuser=True, is_staff=True))
     assert leaks(channels(client, home, dataset, stats_page)) == [0]  # staff too: the dataset has no such rows
     assert release_due() == 0  # not yet
+
+
+def test_feeds_search_sitemap_and_email_blocks_have_nothing_before_the_release(client, home, dataset, embargoed):
+    from portal.core.privacy import Viewer
+    from portal.stats.services.email import render_email_dataset_bar_chart, render_email_dataset_kpis
+
+    stats_page = make_stats_page(home, dataset)
+    texts = channels(client, home, dataset, stats_page)
+    feeds = texts[-8:-4]
+    assert all("<rss" in feed or "<feed" in feed for feed in feeds)  # the feeds answered, and hold no figure
+    assert leaks(texts) == []
+    # Newsletter statistics blocks, for any audience (members included): the period does not exist yet.
+    for viewer in (Viewer.anonymous(), Viewer.for_user(UserFactory()), Viewer.for_user(
+            UserFactory(is_superuser=True))):
+        assert render_email_dataset_kpis(dataset, viewer, period="2026") == ""
+        assert MARK not in render_email_dataset_kpis(dataset, viewer)
+        assert MARK not in render_email_dataset_bar_chart(dataset, viewer, measure="reports_received")
 
 
 def embargo_section(html: str) -> str:
