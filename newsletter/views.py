@@ -140,16 +140,28 @@ def _link_refused(request, error: tokens.TokenError, *, offer_resend: bool = Fal
     }, status=400)
 
 
+@csrf_exempt  # the signed token is the proof; a cross-site POST can do only what the link's holder could do.
 @private_link_page
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request, token: str):
-    """Confirm a subscription from the emailed link. Repeating it is harmless; old or changed links are refused."""
+    """Confirm a subscription from the emailed link: GET shows a button, only the POST confirms.
+
+    Mail scanners fetch every link in a message (GET, sometimes HEAD), so opening the link must not subscribe
+    anyone. Repeating the POST is harmless; old or changed links are refused.
+    """
     try:
         subscriber = tokens.read_token(token, tokens.CONFIRM, max_age=tokens.confirm_max_age())
     except tokens.TokenError as error:
         return _link_refused(request, error, offer_resend=True)
     use_subscriber_language(request, subscriber)
-    outcome = subscriptions.confirm_subscription(subscriber, info=request_info(request))
+    if request.method == "POST":
+        outcome = subscriptions.confirm_subscription(subscriber, info=request_info(request))
+    elif subscriber.status == Subscriber.Status.PENDING:
+        return render(request, "newsletter/confirm_ask.html", {"subscriber": subscriber, "token": token})
+    elif subscriber.status == Subscriber.Status.SUBSCRIBED:
+        outcome = ConfirmOutcome.ALREADY_CONFIRMED
+    else:
+        outcome = ConfirmOutcome.NOT_PENDING
     if outcome == ConfirmOutcome.NOT_PENDING:
         return render(request, "newsletter/link_invalid.html", {
             "reason": "used", "offer_resend": False, "preferences_url": tokens.preferences_url(subscriber),

@@ -60,11 +60,13 @@ def test_visitor_reads_filters_searches_and_subscribes(site, page):
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
     expect(page.get_by_role("status")).to_contain_text(address)
 
-    # The confirmation email reaches the SMTP sink; its link confirms the subscription.
+    # The confirmation email reaches the SMTP sink; its link opens a page whose button confirms.
     message = site.wait_for_email(address, "onfirm")
     confirm_links = [link for link in links_in(email_text(message)) if "/confirm/" in link]
     assert confirm_links, email_text(message)
     page.goto(confirm_links[0])
+    expect(page.get_by_role("main")).to_contain_text(address)
+    page.get_by_role("button", name="Yes, confirm my subscription").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Subscription confirmed")
     expect(page.get_by_role("status")).to_contain_text(address)
     site.wait_for_email(address, "elcome")

@@ -52,11 +52,11 @@ def test_expired_confirmation_link_is_refused_and_offers_a_new_one(client, pendi
 
 def test_confirmation_link_cannot_resubscribe_after_unsubscribing(client, committed, pending):
     url = confirm_path(pending)
-    committed(client.get, url)
+    committed(client.post, url)
     pending.refresh_from_db()
     subscriptions.unsubscribe(pending)
 
-    reused = client.get(url)
+    reused = client.post(url)
 
     assert reused.status_code == 400
     assert "already been used" in reused.content.decode()

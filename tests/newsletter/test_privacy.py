@@ -121,7 +121,7 @@ def test_erased_person_can_sign_up_again_through_double_opt_in(client, committed
     assert again.status == Subscriber.Status.PENDING
     assert SuppressedAddress.objects.exists()  # until they confirm
 
-    committed(client.get, path_of(tokens.confirm_url(again)))
+    committed(client.post, path_of(tokens.confirm_url(again)))
 
     again.refresh_from_db()
     assert again.status == Subscriber.Status.SUBSCRIBED
@@ -154,7 +154,7 @@ def test_preference_centre_changes_topics_frequency_language_and_unsubscribes(cl
     person.refresh_from_db()
     assert person.status == Subscriber.Status.PENDING
     assert mailoutbox[-1].to == ["Person@example.org"]
-    committed(client.get, path_of(tokens.confirm_url(person)))
+    committed(client.post, path_of(tokens.confirm_url(person)))
     person.refresh_from_db()
     assert person.status == Subscriber.Status.SUBSCRIBED
     assert list(person.consents.values_list("event", flat=True))[-3:] == ["withdrawn", "given", "confirmed"]

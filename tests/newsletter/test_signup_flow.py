@@ -52,7 +52,18 @@ def test_signup_confirmation_by_real_smtp_then_link_confirms_and_welcome_follows
     assert confirm_links[0] in html
     assert 'style="' in html and "<style" not in html.split("<body")[1]  # CSS inlined into the body
 
-    page = committed(client.get, path_of(confirm_links[0]), HTTP_USER_AGENT=BROWSER)
+    # Opening the link (as every mail scanner does, GET and HEAD) only shows a button; nothing changes.
+    for fetch in (client.get, client.head):
+        assert committed(fetch, path_of(confirm_links[0]), HTTP_USER_AGENT="Barracuda link scanner").status_code == 200
+    asked = committed(client.get, path_of(confirm_links[0]), HTTP_USER_AGENT=BROWSER)
+    body = asked.content.decode()
+    assert "Confirmez votre abonnement" in body and 'method="post"' in body
+    assert 'action="' + path_of(confirm_links[0]) + '"' in body
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.PENDING and len(smtp.messages) == 1  # no welcome yet
+    assert asked["Referrer-Policy"] == "same-origin"
+
+    page = committed(client.post, path_of(confirm_links[0]), HTTP_USER_AGENT=BROWSER)
     assert page.status_code == 200
     assert "Abonnement confirmé" in page.content.decode()  # the page speaks the subscriber's language (fr)
     assert page["Cache-Control"].startswith("max-age=0") or "no-store" in page["Cache-Control"]
@@ -74,9 +85,10 @@ def test_signup_confirmation_by_real_smtp_then_link_confirms_and_welcome_follows
                for record in subscriber.consents.all())
 
     # Confirming again is harmless: same subscriber, no second welcome.
-    again = committed(client.get, path_of(confirm_links[0]))
-    assert again.status_code == 200
-    assert "déjà abonné" in again.content.decode()  # "already subscribed", in French
+    for fetch in (client.get, client.post):
+        again = committed(fetch, path_of(confirm_links[0]))
+        assert again.status_code == 200
+        assert "déjà abonné" in again.content.decode()  # "already subscribed", in French
     assert len(smtp.messages) == 2
     assert subscriber.consents.count() == 2
 

@@ -46,7 +46,9 @@ def test_confirmation_and_welcome_emails_and_pages_in_the_subscribers_language(c
     assert "Oui, abonnez-moi" in confirmation.alternatives[0][0]
 
     confirm_url = tokens.confirm_url(subscriber)
-    page = committed(client.get, confirm_url.replace("http://testserver", ""), headers={"accept-language": "en"})
+    asked = client.get(confirm_url.replace("http://testserver", ""), headers={"accept-language": "en"})
+    assert "Confirmez votre abonnement" in asked.content.decode()
+    page = committed(client.post, confirm_url.replace("http://testserver", ""), headers={"accept-language": "en"})
     assert page.status_code == 200
     body = page.content.decode()
     assert 'lang="fr"' in body and "Abonnement confirmé" in body
