@@ -86,14 +86,25 @@ class AggregateForm(forms.Form):
         help_text="For “only members of the groups below”.",
     )
 
+    newsletter_issue = forms.ModelChoiceField(
+        label="Newsletter issue to send at the release", queryset=None, required=False,
+        help_text="Sent to its audience through the newsletter pipeline when the figures are released (at once "
+                  "if they are released now). Publish it first, or schedule its publishing for the release time; "
+                  "its statistics blocks show the figures only from the release.",
+    )
+
     def __init__(self, *args, **kwargs):
         from django.contrib.auth.models import Group
 
+        from newsletter.models import NewsletterIssue, Send
         from portal.stats.models import Dataset
 
         super().__init__(*args, **kwargs)
         self.fields["dataset"].queryset = Dataset.objects.order_by("title")
         self.fields["preview_groups"].queryset = Group.objects.order_by("name")
+        sent = Send.objects.values("issue_id")
+        self.fields["newsletter_issue"].queryset = (NewsletterIssue.objects.exclude(pk__in=sent)
+                                                    .filter(alias_of__isnull=True).order_by("-latest_revision_created_at"))
 
     def clean(self):
         data = super().clean()

@@ -264,6 +264,13 @@ class Aggregation(models.Model):
         max_length=10, blank=True, choices=PREVIEW_CHOICES, default=LOGIN,
         help_text='Who reads the figures on the statistics page before the release, marked "embargoed until …".')
     preview_groups = models.ManyToManyField("auth.Group", blank=True, related_name="+")
+    newsletter_issue = models.ForeignKey(
+        "newsletter.NewsletterIssue", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Sent through the newsletter pipeline when the figures are released.")
+    newsletter_send = models.ForeignKey("newsletter.Send", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+", editable=False)
+    newsletter_problem = models.TextField(blank=True, editable=False,
+                                          help_text="Why the issue could not go out at the release.")
 
     class Meta:
         ordering = ["-created_at"]

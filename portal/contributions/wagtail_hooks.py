@@ -101,7 +101,8 @@ class ReportingPeriodViewSet(ModelViewSet):
             dataset, release_at = form.cleaned_data["dataset"], form.cleaned_data["release_at"]
             aggregation = aggregate(period, dataset, request.user, release_at=release_at,
                                     preview=form.cleaned_data["preview"],
-                                    preview_groups=form.cleaned_data["preview_groups"])
+                                    preview_groups=form.cleaned_data["preview_groups"],
+                                    newsletter_issue=form.cleaned_data["newsletter_issue"])
             when = (f"at {timezone.localtime(aggregation.release_at):%d %B %Y %H:%M}; until then no channel shows "
                     "them" if aggregation.release_at else "now")
             messages.success(request, f"{period} goes into {dataset} {when} (version {aggregation.version}): "
@@ -194,6 +195,8 @@ def register_contributions_log_actions(actions):
                             "A member submitted this page from the members' area")
     actions.register_action("contributions.period.aggregate", "Figures into the statistics",
                             "Wrote the period's approved figures into a dataset")
+    actions.register_action("contributions.period.newsletter", "Newsletter at the release",
+                            "Started (or could not start) the newsletter issue chosen for the release")
     actions.register_action("contributions.reminder.sent", "Deadline reminder", "Sent a deadline reminder")
 
 

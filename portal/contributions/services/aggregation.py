@@ -60,7 +60,7 @@ def _changes(before: list[dict], after: list[dict]) -> list[str]:
 
 
 def aggregate(period: ReportingPeriod, dataset: Dataset, user=None, release_at=None,
-              preview: str = Aggregation.LOGIN, preview_groups=()) -> Aggregation:
+              preview: str = Aggregation.LOGIN, preview_groups=(), newsletter_issue=None) -> Aggregation:
     """Record a new version of the period's approved figures for the dataset, and write them into it now, or at
     ``release_at`` (``release_due``, run by beat): until then no channel (page, API, CSV, home, feeds) has them,
     and only the ``preview`` audience (``services/embargo.py``) reads them on the statistics page, marked
@@ -78,7 +78,7 @@ def aggregate(period: ReportingPeriod, dataset: Dataset, user=None, release_at=N
             expected=expected_organisations().count(), snapshot=rows,
             changes=_changes(released.snapshot, rows) if released else [], created_by=user,
             release_at=release_at if release_at and release_at > timezone.now() else None,
-            preview=preview or Aggregation.NOBODY,
+            preview=preview or Aggregation.NOBODY, newsletter_issue=newsletter_issue,
         )
         if preview == Aggregation.GROUPS:
             aggregation.preview_groups.set(preview_groups)
@@ -89,9 +89,11 @@ def aggregate(period: ReportingPeriod, dataset: Dataset, user=None, release_at=N
                   "expected": aggregation.expected,
                   "release_at": aggregation.release_at.isoformat() if aggregation.release_at else None,
                   "preview": aggregation.preview,
-                  "preview_groups": sorted(group.name for group in aggregation.preview_groups.all())})
+                  "preview_groups": sorted(group.name for group in aggregation.preview_groups.all()),
+                  "newsletter_issue": newsletter_issue.pk if newsletter_issue else None})
         if aggregation.release_at is None:
             _write(aggregation)
+            send_release_newsletter(aggregation)
     return aggregation
 
 
@@ -141,5 +143,58 @@ def release_due(now=None) -> int:
             if newer:
                 continue
             _write(aggregation)
+            send_release_newsletter(aggregation)
             released += 1
     return released
+
+
+def send_release_newsletter(aggregation: Aggregation) -> bool:
+    """Start the newsletter issue chosen for this release through the newsletter pipeline (inside the caller's
+    transaction, which holds the aggregation's row lock; the send task starts after the commit, when the figures
+    are in the dataset, so the issue's statistics blocks show them).
+
+    Once only: the ``Send`` is recorded on the aggregation, and ``create_send`` finds an issue's send for its
+    audience again. An issue that is not published yet (its scheduled publishing has not run) waits for the
+    next run of ``send_waiting_newsletters``; an issue the access gate refuses is recorded as the problem.
+    """
+    from newsletter.services import dispatch, gate
+    from newsletter.tasks import start_send
+
+    if aggregation.newsletter_issue_id is None or aggregation.newsletter_send_id or aggregation.newsletter_problem:
+        return False
+    issue = aggregation.newsletter_issue.specific
+    if not issue.live or issue.has_unpublished_changes:
+        return False  # published by its go-live time (beat); send_waiting_newsletters tries again
+    try:
+        with transaction.atomic():
+            send, created = dispatch.create_send(issue, user=aggregation.created_by)
+    except gate.GateError as refused:
+        aggregation.newsletter_problem = str(refused)
+        aggregation.save(update_fields=["newsletter_problem"])
+        log(aggregation.period, "contributions.period.newsletter", user=aggregation.created_by,
+            data={"dataset": aggregation.dataset.slug, "version": aggregation.version, "issue": issue.pk,
+                  "problem": aggregation.newsletter_problem})
+        return False
+    aggregation.newsletter_send = send
+    aggregation.save(update_fields=["newsletter_send"])
+    log(aggregation.period, "contributions.period.newsletter", user=aggregation.created_by,
+        data={"dataset": aggregation.dataset.slug, "version": aggregation.version, "issue": issue.pk,
+              "send": send.pk, "new_send": created})
+    if created:
+        transaction.on_commit(lambda: start_send.delay(send.pk))
+    return created
+
+
+def send_waiting_newsletters() -> int:
+    """Released figures whose newsletter issue was not published yet at the release: send it now if it is.
+    Safe to run twice or on two workers at once (row lock, ``skip_locked``; the send is recorded)."""
+    started = 0
+    waiting = Aggregation.objects.filter(released_at__isnull=False, newsletter_issue__isnull=False,
+                                         newsletter_send__isnull=True, newsletter_problem="")
+    for pk in list(waiting.values_list("pk", flat=True)):
+        with transaction.atomic():
+            aggregation = (Aggregation.objects.select_for_update(skip_locked=True, of=("self",))
+                           .select_related("period", "dataset").filter(pk=pk, newsletter_send__isnull=True).first())
+            if aggregation is not None and send_release_newsletter(aggregation):
+                started += 1
+    return started
