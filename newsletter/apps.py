@@ -12,3 +12,9 @@ class NewsletterConfig(AppConfig):
         from newsletter.services.audience import issue_published
 
         page_published.connect(issue_published, sender=NewsletterIssue, dispatch_uid="newsletter_issue_audience")
+
+        from anymail.signals import tracking
+
+        from newsletter.provider_webhooks import on_tracking_event
+
+        tracking.connect(on_tracking_event, dispatch_uid="newsletter_provider_tracking")

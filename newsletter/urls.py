@@ -1,8 +1,8 @@
 """Public newsletter URLs (mounted at /newsletter/): subscribe, confirm, preferences, one-click unsubscribe."""
 
-from django.urls import path
+from django.urls import include, path
 
-from newsletter import views, webhooks
+from newsletter import provider_webhooks, views
 from newsletter.mailchimp import webhooks as mailchimp_webhooks
 
 app_name = "newsletter"
@@ -22,6 +22,7 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("unsubscribe/<str:token>/preferences-link/", views.unsubscribe_preferences_link,
          name="unsubscribe_preferences_link"),
-    path("webhooks/bounces/<str:secret>/", webhooks.bounce_webhook, name="bounce_webhook"),
+    # Providers' tracking webhooks (django-anymail): /newsletter/webhooks/<provider>/tracking/
+    path("webhooks/", include((provider_webhooks.tracking_urlpatterns(), "anymail"))),
     path("webhooks/mailchimp/<str:secret>/", mailchimp_webhooks.mailchimp_webhook, name="mailchimp_webhook"),
 ]

@@ -26,6 +26,8 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as DjangoSMTPBackend
 from django.core.mail.utils import DNS_NAME
 
+from anymail.exceptions import AnymailError, AnymailInvalidAddress, AnymailRecipientsRefused
+
 from .base import BatchInterrupted, DeliveryBackend, DeliveryResult, Outcome, OutgoingMessage, ResultCallback
 
 
@@ -118,6 +120,15 @@ class SMTPBackend(DeliveryBackend):
                     continue
                 except OSError as exc:  # refused, reset, timed out
                     raise BatchInterrupted(f"connection lost: {exc}", message.delivery_id) from exc
+                except AnymailRecipientsRefused as exc:  # a provider's API refused this recipient
+                    on_result(DeliveryResult(message.delivery_id, Outcome.PERMANENT,
+                                             f"5.1.0 provider refused the recipient: {exc}"[:500]))
+                    continue
+                except AnymailInvalidAddress as exc:
+                    on_result(DeliveryResult(message.delivery_id, Outcome.PERMANENT, f"5.1.3 {exc}"[:500]))
+                    continue
+                except AnymailError as exc:  # the provider's API failed or is unreachable: retry later
+                    raise BatchInterrupted(f"provider error: {exc}"[:500], message.delivery_id) from exc
                 on_result(DeliveryResult(message.delivery_id, Outcome.SENT))
         finally:
             # The server may already have dropped us; nothing is left to send on this connection.
@@ -134,8 +145,10 @@ def _provider_refusal(email, recipient: str) -> str:
     status = getattr(email, "anymail_status", None)
     recipients = getattr(status, "recipients", None) or {}
     found = recipients.get(recipient) or next(iter(recipients.values()), None)
-    if found is not None and found.status in {"rejected", "invalid"}:
-        return f"provider refused the recipient: {found.status}"
+    if found is not None and found.status == "invalid":
+        return "5.1.3 provider refused the recipient: invalid address"
+    if found is not None and found.status == "rejected":
+        return "5.7.1 provider refused the recipient: rejected"
     return ""
 
 

@@ -408,6 +408,24 @@ NEWSLETTER_BOUNCE_IMAP_TIMEOUT = env_int("NEWSLETTER_BOUNCE_IMAP_TIMEOUT", 60)
 NEWSLETTER_BOUNCE_MAILBOX_BATCH = env_int("NEWSLETTER_BOUNCE_MAILBOX_BATCH", 500)  # messages per run at most
 NEWSLETTER_BOUNCE_MAILBOX_SECONDS = env_int("NEWSLETTER_BOUNCE_MAILBOX_SECONDS", 300)
 
+# Email service providers through django-anymail: sending (EMAIL_BACKEND or NEWSLETTER_EMAIL_BACKEND set to an
+# anymail backend, e.g. anymail.backends.postmark.EmailBackend) and tracking webhooks
+# (/newsletter/webhooks/<provider>/tracking/). Every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"], e.g.
+# ANYMAIL_WEBHOOK_SECRET=user:password (comma-separated to rotate), ANYMAIL_POSTMARK_SERVER_TOKEN,
+# ANYMAIL_MAILGUN_API_KEY, ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY. A webhook stays off (404) until it is secured.
+def _anymail_value(name: str, value: str):
+    if value.lower() in {"true", "false"}:
+        return value.lower() == "true"
+    if name == "WEBHOOK_SECRET" and "," in value:
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): _anymail_value(name.removeprefix("ANYMAIL_"), value)
+    for name, value in os.environ.items() if name.startswith("ANYMAIL_") and value
+}
+
 # Mailchimp (newsletter.mailchimp): delivery backend (NEWSLETTER_BACKEND=mailchimp) and audience sync.
 MAILCHIMP_API_KEY = os.environ.get("MAILCHIMP_API_KEY", "")
 MAILCHIMP_SERVER_PREFIX = os.environ.get("MAILCHIMP_SERVER_PREFIX", "")  # e.g. us21; default: from the key

@@ -1,0 +1,131 @@
+"""Providers' tracking webhooks, through django-anymail: bounces, complaints and unsubscribes from an email
+service provider reach the same bounces service as the bounce mailbox.
+
+Anymail receives each provider's webhook at ``/newsletter/webhooks/<provider>/tracking/`` (Amazon SES via SNS,
+Brevo, MailerSend, Mailgun, Mailjet, Mailtrap, Mandrill, Postal, Postmark, Resend, SendGrid, SparkPost,
+Unisender Go), checks it the way that provider allows (HTTP basic auth with ``ANYMAIL_WEBHOOK_SECRET``, and
+the provider's signature where it signs: Mailgun, Mandrill, Postal, MailerSend, Resend, SendGrid's signed
+events, Unisender Go), and sends a normalised event; :func:`on_tracking_event` turns it into a report.
+
+A provider's webhook URL answers 404 until it is secured: neither a basic-auth secret nor that provider's
+signing key configured means nobody could tell a forged event from a real one.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+from django.core.exceptions import ImproperlyConfigured
+from django.http import Http404, HttpResponseBadRequest
+from django.urls import URLPattern
+from django.views.decorators.csrf import csrf_exempt
+
+from anymail.exceptions import AnymailConfigurationError, AnymailError
+
+from newsletter.services import bounces, tokens
+from newsletter.services.bounces import Kind, Report, Source
+
+logger = logging.getLogger(__name__)
+
+# Anymail's reject reasons (the provider would not even try this recipient) → what they say about the address.
+_REJECTED = {"invalid": Kind.HARD_BOUNCE, "bounced": Kind.HARD_BOUNCE, "spam": Kind.COMPLAINT,
+             "unsubscribed": Kind.UNSUBSCRIBE}
+
+
+def report_for(event, esp_name: str) -> Report | None:
+    """The report an anymail tracking event makes, or None for events that change nothing (opens, deliveries)."""
+    event_type = getattr(event, "event_type", "")
+    detail = " ".join(str(part) for part in (event.mta_response, event.description) if part)
+    if event_type == "bounced":
+        code = bounces.status_code(detail)
+        kind = bounces.classify(code, permanent=not _temporary(event))
+        if not code and _temporary(event):
+            kind = Kind.SOFT_BOUNCE
+    elif event_type == "rejected":
+        kind = _REJECTED.get(event.reject_reason or "", Kind.SOFT_BOUNCE)
+    elif event_type == "complained":
+        kind = Kind.COMPLAINT
+    elif event_type == "unsubscribed":
+        kind = Kind.UNSUBSCRIBE
+    else:
+        return None
+    delivery_id = _delivery_from_metadata(event.metadata or {})
+    recipient = event.recipient or ""
+    if delivery_id is None and not recipient:
+        return None
+    # One provider notification may name several recipients (Amazon SES): each is its own report.
+    identity = f"{event.event_id or f'{event.message_id}:{event_type}'}:{recipient.lower()}"
+    return Report(
+        kind=kind, source=Source.WEBHOOK, key=f"{esp_name.lower().replace(' ', '-')}:{identity}",
+        delivery_id=delivery_id, email="" if delivery_id else recipient,
+        status_code=bounces.status_code(detail), detail=f"{esp_name}: {event_type} {detail}".strip(),
+    )
+
+
+_TEMPORARY = ("transient", "soft", "temporary", "mailbox full", "mailboxfull")
+
+
+def _temporary(event) -> bool:
+    """Whether the provider calls the bounce temporary (SES "Transient", Postmark "SoftBounce", SparkPost 20-24)."""
+    raw = event.esp_event if isinstance(event.esp_event, dict) else {}
+    text = " ".join(str(value) for value in (event.description, raw.get("Type"), raw.get("bounceType")) if value)
+    bounce_class = str((raw.get("msys", {}).get("message_event", {}) or {}).get("bounce_class", "")) if isinstance(
+        raw.get("msys"), dict) else ""
+    return any(word in text.lower() for word in _TEMPORARY) or bounce_class in {"20", "21", "22", "23", "24", "70"}
+
+
+def _delivery_from_metadata(metadata: dict) -> int | None:
+    """The delivery named by the return-path token the sending backend put into the message's metadata."""
+    value = metadata.get("return_path") if isinstance(metadata, dict) else None
+    for purpose, object_id, token in tokens.find_address_tokens(str(value or "")):
+        if purpose == tokens.RETURN_PATH and tokens.check_address_token(token, purpose, object_id):
+            return object_id
+    return None
+
+
+def on_tracking_event(sender, event, esp_name, **kwargs) -> None:
+    """anymail's ``tracking`` signal: record bounces, complaints and unsubscribes."""
+    report = report_for(event, esp_name)
+    if report is not None:
+        outcome = bounces.record(report)
+        logger.info("%s webhook: %s %s", esp_name, report.kind, outcome)
+
+
+def _secured_view(view_class):
+    """Anymail's view, answering 404 while it is not secured (no basic auth and no signing key)."""
+
+    @csrf_exempt
+    def view(request, *args, **kwargs):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # anymail warns about insecure webhooks; we refuse them instead
+                instance = view_class()
+        except ImproperlyConfigured as exc:  # e.g. Mailgun without its signing key
+            raise Http404("This provider's webhook is not configured.") from exc
+        if instance.warn_if_no_basic_auth and not instance.basic_auth:
+            raise Http404("This provider's webhook is not secured: set ANYMAIL_WEBHOOK_SECRET.")
+        instance.setup(request, *args, **kwargs)
+        try:
+            return instance.dispatch(request, *args, **kwargs)
+        except (ValueError, KeyError, TypeError, AttributeError, AnymailError, AnymailConfigurationError) as exc:
+            # A body anymail cannot parse (not JSON, fields missing, an inbound event posted to the tracking URL):
+            # the sender's mistake, answered as one. (Signature and auth failures are answered 400 by anymail.)
+            logger.warning("%s webhook: unreadable body (%s)", view_class.esp_name, type(exc).__name__)
+            return HttpResponseBadRequest("This webhook body cannot be read.")
+
+    return view
+
+
+def tracking_urlpatterns() -> list[URLPattern]:
+    """Anymail's tracking webhook URLs (not its inbound-mail ones), each behind :func:`_secured_view`."""
+    from anymail import urls as anymail_urls
+
+    patterns = []
+    for pattern in anymail_urls.urlpatterns:
+        name = pattern.name or ""
+        if not name.endswith("_tracking_webhook") or name.startswith("sendinblue"):
+            continue  # inbound mail endpoints are not ours; "sendinblue" is Brevo's old name
+        view_class = pattern.callback.view_class
+        patterns.append(URLPattern(pattern.pattern, _secured_view(view_class), name=name))
+    return patterns
