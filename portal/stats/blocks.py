@@ -102,7 +102,8 @@ class ChartBlock(blocks.StructBlock):
         table = self.chart_table(value, data)
         svg = "" if table.is_empty() else self.chart_svg(value, table, uid)
         return {"table": table, "dataset": data.dataset, "svg": svg,
-                "definitions": tables.measure_definitions(table, data, self.measure_codes(value))}
+                "definitions": tables.measure_definitions(table, data, self.measure_codes(value)),
+                "period_notes": data.notes_for(table.periods)}
 
     def measure_codes(self, value) -> list[str]:
         """The measure codes this block shows (their definitions are printed beside it)."""

@@ -12,6 +12,7 @@ from portal.stats.blocks import ChartBlock
 from portal.stats.models import StatisticsPage, get_visible_dataset_or_404
 from portal.stats.services.data import load_dataset_data
 from portal.stats.services.export import csv_response, dataset_csv_rows
+from portal.stats.services.tables import period_notes
 
 
 @require_GET
@@ -31,5 +32,6 @@ def chart_csv(request, page_id: int, block_id: str):
     child = next((child for child in page.body if child.id == block_id), None)
     if child is None or not isinstance(child.block, ChartBlock):
         raise Http404("No such chart")
-    table = child.block.chart_table(child.value, load_dataset_data(dataset))
-    return csv_response(table.csv_rows(), f"{dataset.slug}-{child.block_type}-{block_id[:8]}")
+    data = load_dataset_data(dataset)
+    table = child.block.chart_table(child.value, data)
+    return csv_response(table.csv_rows(period_notes(table, data)), f"{dataset.slug}-{child.block_type}-{block_id[:8]}")

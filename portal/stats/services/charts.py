@@ -34,6 +34,7 @@ class ChartTable:
     notes: list[str] = field(default_factory=list)
     column_kinds: list[str] | None = None  # per-column kinds for mixed tables
     row_kinds: list[str] | None = None  # per-row kinds (KPI tiles)
+    periods: list[str] = field(default_factory=list)  # the periods it shows (their coverage is printed beside it)
 
     def kind_at(self, row: int, column: int) -> str:
         return self.row_kinds[row] if self.row_kinds else self.column_kind(column)
@@ -55,9 +56,13 @@ class ChartTable:
             for r, (label, values) in enumerate(self.rows)
         ]
 
-    def csv_rows(self) -> list[list[str]]:
-        """Header and rows for a CSV download: raw numbers (shares as decimals), blank when not available."""
-        out = [[self.row_header, *self.columns]]
+    def csv_rows(self, notes: dict[str, str] | None = None) -> list[list[str]]:
+        """Header and rows for a CSV download: raw numbers (shares as decimals), blank when not available.
+
+        ``notes`` (period label → where its figures come from and what changed after release) adds a last
+        column with the note of each row's period (a table of one period gives every row that period's)."""
+        notes = {period: text for period, text in (notes or {}).items() if text}
+        out = [[self.row_header, *self.columns, *(["Coverage and changes"] if notes else [])]]
         for r, (label, values) in enumerate(self.rows):
             cells = []
             for c, value in enumerate(values):
@@ -67,6 +72,9 @@ class ChartTable:
                     cells.append(f"{value:.4f}")
                 else:
                     cells.append(str(value))
+            if notes:
+                period = label if label in self.periods else (self.periods[0] if len(self.periods) == 1 else "")
+                cells.append(notes.get(period, ""))
             out.append([label, *cells])
         return out
 

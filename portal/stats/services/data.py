@@ -7,12 +7,13 @@ chart block on a page then reads from the same in-memory object.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from django_countries import countries
 
-from portal.stats.models.datasets import Dataset, Measure, Observation, period_label
+from portal.stats.models.datasets import Dataset, Measure, Observation, PeriodNote, period_label
 from portal.stats.services.kpis import sum_figures
 
 
@@ -100,6 +101,18 @@ class DatasetData:
     def chosen_period(self, label: str | None) -> tuple[int, str] | None:
         """The period an editor named (e.g. "2014"), or the latest year when the name is blank."""
         return self.find_period(label) if label else self.latest_period()
+
+    @cached_property
+    def notes(self) -> dict[str, PeriodNote]:
+        """What readers should know about a period (coverage, changes after release), by period label; one
+        query, the first time a chart asks."""
+        return {note.period: note for note in PeriodNote.objects.filter(dataset=self.dataset)
+                if note.coverage or note.correction}
+
+    def notes_for(self, periods: Iterable[str]) -> list[PeriodNote]:
+        """The notes of these periods, oldest period first."""
+        wanted = set(periods)
+        return sorted((note for label, note in self.notes.items() if label in wanted), key=lambda n: n.period_key)
 
     def measure_label(self, code: str) -> str:
         measure = self.measures.get(code)

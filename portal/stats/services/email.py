@@ -110,6 +110,13 @@ def _readable_period(dataset, viewer, period: str | None) -> tuple[DatasetData, 
     return (data, found) if found else None
 
 
+def _source(data: DatasetData, label: str, with_period: bool = True) -> str:
+    """The dataset (and period), then where the period's figures come from and what changed after release."""
+    source = f"{data.dataset.title}, {label}" if with_period else data.dataset.title
+    notes = data.notes_for([label])
+    return f"{source}. {tables.note_text(notes[0])}" if notes else source
+
+
 def render_email_dataset_kpis(dataset, viewer, period: str | None = None) -> str:
     """The network's share removed within three days and its reports received, as email KPIs.
 
@@ -120,7 +127,7 @@ def render_email_dataset_kpis(dataset, viewer, period: str | None = None) -> str
         return ""
     data, (key, label) = readable
     values = data.network_values(key)
-    source = f"{dataset.title}, {label}"
+    source = _source(data, label)
     parts = [
         render_email_kpi(format_percent(share_removed_within_three_days(values)),
                          "of removed illegal content was taken down within three days", source, SHARE_DEFINITION),
@@ -138,5 +145,6 @@ def render_email_dataset_bar_chart(dataset, viewer, measure: str = "items_remove
         return ""
     data, (key, label) = readable
     bars = [(countries.name(code), data.country_values(code, key).get(measure)) for code in data.countries]
-    return render_email_bar_chart(f"{data.measure_label(measure)} by country, {label}", bars, source=dataset.title,
+    return render_email_bar_chart(f"{data.measure_label(measure)} by country, {label}", bars,
+                                  source=_source(data, label, with_period=False),
                                   definition=definition_text(data.measures.get(measure)))

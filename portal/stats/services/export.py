@@ -9,7 +9,8 @@ from django.http import StreamingHttpResponse
 from django.utils.text import slugify
 
 from portal.core.spreadsheets import safe_row
-from portal.stats.models.datasets import Dataset, Measure, Observation
+from portal.stats.models.datasets import Dataset, Measure, Observation, PeriodNote
+from portal.stats.services.parser import NOTE_COLUMNS
 
 
 class _Echo:
@@ -22,7 +23,7 @@ class _Echo:
 def dataset_csv_rows(dataset: Dataset) -> Iterator[list[str]]:
     """The dataset as CSV rows: period, country, organisation and one column per measure it uses.
 
-    Two queries (measures, then observations read in chunks) whatever the size.
+    Three queries (measures, observations read in chunks, period notes) whatever the size.
     """
     measure_order = list(Measure.objects.values_list("code", flat=True))
     observations = (
@@ -36,10 +37,15 @@ def dataset_csv_rows(dataset: Dataset) -> Iterator[list[str]]:
         used.update(values)
         rows.append((year, quarter, country, organisation, values))
     codes = [code for code in measure_order if code in used] + sorted(used - set(measure_order))
-    yield ["period", "country", "organisation", *codes]
+    # Where each period's figures come from and what changed after release: two last columns, ignored on import.
+    notes = {note.period_key: (note.coverage, note.correction)
+             for note in PeriodNote.objects.filter(dataset=dataset) if note.coverage or note.correction}
+    yield ["period", "country", "organisation", *codes, *(NOTE_COLUMNS if notes else ())]
     for year, quarter, country, organisation, values in rows:
         period = f"{year}-Q{quarter}" if quarter else str(year)
-        yield [period, country, organisation, *("" if values.get(c) is None else str(values[c]) for c in codes)]
+        extra = list(notes.get(year * 10 + (quarter or 0), ("", ""))) if notes else []
+        yield [period, country, organisation, *("" if values.get(c) is None else str(values[c]) for c in codes),
+               *extra]
 
 
 def csv_response(rows: Iterable[list[str]], filename: str) -> StreamingHttpResponse:

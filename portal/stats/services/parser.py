@@ -22,6 +22,9 @@ COUNTRY = "country"
 ORGANISATION = "organisation"
 REQUIRED_COLUMNS = (PERIOD, COUNTRY)
 KEY_COLUMNS = (PERIOD, COUNTRY, ORGANISATION)
+# Written by the dataset CSV for readers (where a period's figures come from, what changed after release) and
+# ignored on import, so a downloaded file can be edited and imported again as it is.
+NOTE_COLUMNS = ("coverage", "changed_after_release")
 PERIOD_RE = re.compile(r"^(\d{4})(?:-?Q([1-4]))?$", re.IGNORECASE)
 MIN_YEAR, MAX_YEAR = 1990, 2100
 MAX_ORGANISATION_LENGTH = 200
@@ -114,7 +117,7 @@ def _column_problem(name: str, seen: set[str], measure_codes: set[str]) -> str |
         return "this column has no name in the header row."
     if name in seen:
         return "this column appears twice in the header row."
-    if name not in KEY_COLUMNS and name not in measure_codes:
+    if name not in KEY_COLUMNS and name not in NOTE_COLUMNS and name not in measure_codes:
         known = ", ".join([*KEY_COLUMNS, *sorted(measure_codes)])
         return f'unknown column "{name}". Known columns are: {known}.'
     return None

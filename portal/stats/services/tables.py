@@ -86,6 +86,19 @@ def measure_definitions(table: ChartTable, data: DatasetData, codes: Iterable[st
     return found
 
 
+def note_text(note) -> str:
+    """A period note in one line: where the figures come from, and what changed after release."""
+    parts = [note.coverage.rstrip(".")] if note.coverage else []
+    if note.correction:
+        parts.append(f"changed after release: {note.correction}")
+    return ". ".join(parts)
+
+
+def period_notes(table: ChartTable, data: DatasetData) -> dict[str, str]:
+    """Period label → note text, for the periods a table shows."""
+    return {note.period: note_text(note) for note in data.notes_for(table.periods)}
+
+
 def cells(figures: Iterable[Figure], values: Mapping[str, int]) -> list[float | int | None]:
     return [figure.read(values) for figure in figures]
 
@@ -122,7 +135,7 @@ def kpi_table(data: DatasetData, *, heading: str, period: Period | None, place: 
     ]
     return ChartTable(title=f"{heading}: {place_name(place)}, {label}", row_header="Figure", columns=[label],
                       rows=[(figure.label, [figure.read(values)]) for figure in figures],
-                      row_kinds=[figure.kind for figure in figures])
+                      row_kinds=[figure.kind for figure in figures], periods=[label])
 
 
 def _change_since(data: DatasetData, place: str, previous: Period | None) -> Figure:
@@ -137,7 +150,8 @@ def time_series_table(data: DatasetData, *, heading: str, figure: Figure, places
     rows = [(label, [figure.read(data.values_for(place, key)) for place in places])
             for key, label in data.periods_of(granularity)]
     return ChartTable(title=heading or figure.label, row_header="Period", columns=list(map(place_name, places)),
-                      rows=rows, kind=figure.kind, description=description, value_label=figure.label)
+                      rows=rows, kind=figure.kind, description=description, value_label=figure.label,
+                      periods=[label for label, _cells in rows])
 
 
 def removal_time_table(data: DatasetData, *, heading: str, place: str, granularity: str) -> ChartTable:
@@ -150,6 +164,7 @@ def removal_time_table(data: DatasetData, *, heading: str, place: str, granulari
         f"{heading or 'Removal times'}: {where}", "Period", figures, per_period, kind=PERCENT,
         description=f"Share of removed items by time to removal, {where}, per period. The same figures are in the "
                     "table below.",
+        periods=[label for label, _values in per_period],
     )
 
 
@@ -160,6 +175,7 @@ def country_table(data: DatasetData, *, heading: str, period: Period | None, fig
     return _by_figure(
         f"{heading or 'Figures by country'}, {label}".rstrip(", "), "Country", figures, _per_country(data, period),
         description=f"{first} per country in {label}. All figures are in the table below.",
+        periods=[label] if label else [],
     )
 
 
