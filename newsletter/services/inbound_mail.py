@@ -59,6 +59,21 @@ def message_key(raw: bytes, message: Message | None) -> str:
     return "mail:" + hashlib.sha256(raw).hexdigest()[:40]
 
 
+def addresses_trusted() -> bool:
+    """Whether a bounce or complaint may name its recipient by address alone, without a valid token.
+
+    Only without return-path tokens (no ``NEWSLETTER_BOUNCE_ADDRESS``). With them, every genuine bounce carries
+    one, and anyone can mail the bounce mailbox a made-up bounce naming any address: such a message is kept aside
+    for a person instead of cleaning a subscriber.
+    """
+    from newsletter.services.headers import bounce_address
+
+    return not bounce_address()
+
+
+UNTRUSTED = "names no message of ours (no valid return-path token): kept for a person to check"
+
+
 def _tokens_in(texts) -> list[tuple[str, int, str]]:
     found = []
     for text in texts:
@@ -209,8 +224,8 @@ def _read_complaint(report: Message, recipient_tokens, key: str) -> Reading:
     delivery_id = _verified_delivery(candidates)
     subscriber_id = None if delivery_id else _verified_subscriber(candidates)
     email_address = _address(fields.get("original-rcpt-to", ""))
-    if delivery_id is None and subscriber_id is None and not email_address:
-        return Reading(unreadable="a complaint that names no message of ours")
+    if delivery_id is None and subscriber_id is None and not (email_address and addresses_trusted()):
+        return Reading(unreadable=f"a complaint that {UNTRUSTED}")
     return Reading(reports=[Report(
         kind=Kind.COMPLAINT, source=Source.MAILBOX, key=key, delivery_id=delivery_id, subscriber_id=subscriber_id,
         email="" if (delivery_id or subscriber_id) else email_address,
@@ -242,14 +257,17 @@ def _read_dsn(message: Message, report: Message, recipient_tokens, key: str) -> 
         return _read_nonstandard(message, recipient_tokens, key) or Reading(
             unreadable="a delivery status notification without recipients")
     delivery_id = _verified_delivery(recipient_tokens) or _verified_delivery(_enclosed_tokens(report))
+    if delivery_id is not None:
+        failed = failed[:1]  # each of our messages has one recipient: the return path names it
+    elif not addresses_trusted():
+        return Reading(unreadable=f"a bounce that {UNTRUSTED}")
     reports = []
     for number, (address, _action, code, diagnostic) in enumerate(failed):
         code = status_code(code) or status_code(diagnostic)
         kind = classify(code, permanent=True)
-        one = delivery_id if len(failed) == 1 else None  # a return path names one recipient
         reports.append(Report(
-            kind=kind, source=Source.MAILBOX, key=f"{key}:{number}", delivery_id=one,
-            email="" if one else address, status_code=code, detail=diagnostic or f"status {code}",
+            kind=kind, source=Source.MAILBOX, key=f"{key}:{number}", delivery_id=delivery_id,
+            email="" if delivery_id else address, status_code=code, detail=diagnostic or f"status {code}",
         ))
     return Reading(reports=reports)
 
@@ -275,15 +293,18 @@ def _read_nonstandard(message: Message, recipient_tokens, key: str) -> Reading |
     code = status_code(body)
     delivery_id = _verified_delivery(recipient_tokens)
     failures = [(address, True) for address in sorted(permanent)] + [(address, False) for address in sorted(temporary)]
+    if delivery_id is not None:
+        failures = failures[:1]
+    elif not addresses_trusted():
+        return Reading(unreadable=f"a bounce that {UNTRUSTED}")
     reports = []
     for number, (address, is_permanent) in enumerate(failures):
         text = address.decode("ascii", "replace") if isinstance(address, bytes) else str(address)
         kind = classify(code, permanent=is_permanent) if is_permanent else Kind.SOFT_BOUNCE
         if re.search(r"retry time(out)? (not reached|exceeded)|mailbox (is )?full|over quota", body, re.I):
             kind = Kind.SOFT_BOUNCE
-        one = delivery_id if len(failures) == 1 else None
         diagnostic = next((line.strip() for line in body.splitlines() if code and code in line), "")
-        reports.append(Report(kind=kind, source=Source.MAILBOX, key=f"{key}:{number}", delivery_id=one,
-                              email="" if one else text, status_code=code,
+        reports.append(Report(kind=kind, source=Source.MAILBOX, key=f"{key}:{number}", delivery_id=delivery_id,
+                              email="" if delivery_id else text, status_code=code,
                               detail=diagnostic or "non-standard bounce"))
     return Reading(reports=reports)

@@ -136,9 +136,25 @@ def test_a_message_read_again_after_a_crash_counts_once(dovecot, sent, settings)
     assert status("full") == Subscriber.Status.CLEANED
 
 
-def test_a_bounce_without_a_return_path_token_falls_back_to_the_address(dovecot, sent):
-    # A relay that rewrote the envelope sender: the DSN is addressed to the plain mailbox.
-    dovecot.deliver(bm.postfix_dsn("bounces@mail.example.org", sent["postfix"][1]))
+def test_made_up_bounces_and_complaints_without_a_valid_token_change_nothing(dovecot, sent):
+    # Anyone can mail the bounce mailbox. A bounce or complaint that names a subscriber's address but carries
+    # no valid return-path token (forged, or the token tampered with) is kept aside for a person, not obeyed.
+    tampered = re.sub(r"-[0-9a-f]{16}@", "-0123456789abcdef@", sent["reader"][0])
+    dovecot.deliver(
+        bm.postfix_dsn("bounces@mail.example.org", sent["postfix"][1]),
+        bm.exim_bounce(tampered, sent["reader"][1]),
+        bm.arf_complaint("bounces@mail.example.org", sent["complains"][1], "<https://x/>", to="fbl@example.org"),
+    )
+    summary = mailbox.process_mailbox()
+    assert summary["read"] == 3 and summary["unreadable"] == 3
+    assert {status(name) for name in ("postfix", "reader", "complains")} == {Subscriber.Status.SUBSCRIBED}
+    assert len(dovecot.folder("Unreadable")) == 3
+
+
+def test_without_return_paths_a_bounce_names_its_recipient_by_address(dovecot, sent, settings):
+    # No bounce address configured: bounces come back to the sender's mailbox and name the address only.
+    settings.NEWSLETTER_BOUNCE_ADDRESS = ""
+    dovecot.deliver(bm.postfix_dsn("newsletter@example.org", sent["postfix"][1]))
     mailbox.process_mailbox()
     assert status("postfix") == Subscriber.Status.CLEANED
 
