@@ -226,7 +226,7 @@ def progress_view(request, send_id: int):
     from django.conf import settings
 
     from newsletter.models import Delivery, Send
-    from newsletter.services import dispatch
+    from newsletter.services import dispatch, engagement
     from newsletter.tasks import tick_sends
 
     send = get_object_or_404(Send.objects.select_related("issue"), pk=send_id)
@@ -243,6 +243,7 @@ def progress_view(request, send_id: int):
         "send": send,
         "progress": dispatch.progress(send),
         "campaign": _campaign_context(send),
+        "engagement": engagement.report(send),
         "failures": failures,
         "can_see_recipients": can_see_recipients,
         "progress_url": reverse("newsletter_sending:progress_json", args=[send.pk]),

@@ -95,6 +95,12 @@ class PreferencesForm(forms.Form):
         label=_("How often"), choices=Subscriber.Frequency.choices, widget=forms.RadioSelect
     )
     language = forms.ChoiceField(label=_("Language of the emails"))
+    click_history = forms.BooleanField(
+        required=False,
+        label=_("Keep a history of the links I click in the newsletter, so the team can see what interests me."),
+        help_text=_("Off unless you tick it. Without it, clicks are only counted per link, never per person; "
+                    "unticking it deletes the history."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -107,6 +107,11 @@ class Subscriber(models.Model):
     # The status a returning address had before its new (still unconfirmed) signup, restored if it never confirms.
     status_before_signup = models.CharField(max_length=20, choices=Status.choices, blank=True)
     token_key = models.CharField(max_length=32, default=new_token_key, editable=False)
+    click_history = models.BooleanField(
+        default=False,
+        help_text="The subscriber agreed (in the preference centre) to a history of the links they click. Off: "
+        "their clicks are only counted per link, never per person.",
+    )
     # Change cursor for the Mailchimp sync: set on save and, by database triggers (migration 0003), on every
     # queryset update of a synced column and every change of topics.
     updated_at = models.DateTimeField(auto_now=True, db_index=True, editable=False)
@@ -144,6 +149,8 @@ class ConsentRecord(models.Model):
         CONFIRMED = "confirmed", "Consent confirmed"
         WITHDRAWN = "withdrawn", "Consent withdrawn (unsubscribed)"
         IMPORTED = "imported", "Imported with a stated consent basis"
+        CLICKS_ON = "clicks_on", "Agreed to a history of the links clicked"
+        CLICKS_OFF = "clicks_off", "Withdrew the history of the links clicked (history deleted)"
 
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="consents")
     event = models.CharField(max_length=20, choices=Event.choices)
@@ -453,6 +460,41 @@ class InboundEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_source_display()}) at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class LinkClicks(models.Model):
+    """Clicks on one link of one send, counted through the signed redirect: a number, never a person.
+
+    ``scanner_hits`` counts fetches that were not counted as clicks (HEAD requests, link-scanner user agents,
+    fetches within seconds of delivery), so the report can say how many were set aside.
+    """
+
+    send = models.ForeignKey(Send, on_delete=models.CASCADE, related_name="link_clicks")
+    url = models.TextField()
+    url_hash = models.CharField(max_length=64)
+    clicks = models.PositiveIntegerField(default=0)
+    scanner_hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "link clicks"
+        constraints = [models.UniqueConstraint(fields=["send", "url_hash"], name="newsletter_linkclicks_once")]
+
+    def __str__(self) -> str:
+        return f"{self.url}: {self.clicks}"
+
+
+class SubscriberClick(models.Model):
+    """One click by a subscriber who opted in to a click history (deleted when they withdraw or are erased)."""
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="clicks")
+    link = models.ForeignKey(LinkClicks, on_delete=models.CASCADE, related_name="+")
+    clicked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["clicked_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber_id} → {self.link_id} at {self.clicked_at:%Y-%m-%d %H:%M}"
 
 
 # =============================================================================================================

@@ -24,5 +24,7 @@ urlpatterns = [
          name="unsubscribe_preferences_link"),
     # Providers' tracking webhooks (django-anymail): /newsletter/webhooks/<provider>/tracking/
     path("webhooks/", include((provider_webhooks.tracking_urlpatterns(), "anymail"))),
+    path("l/<str:token>/", views.click, name="click"),
+    path("l/<str:token>/<str:stamp>/", views.click, name="click"),
     path("webhooks/mailchimp/<str:secret>/", mailchimp_webhooks.mailchimp_webhook, name="mailchimp_webhook"),
 ]

@@ -12,7 +12,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
@@ -27,7 +27,7 @@ from newsletter.forms import (
     SignupForm,
 )
 from newsletter.models import Subscriber
-from newsletter.services import privacy, ratelimit, subscriptions, tokens
+from newsletter.services import engagement, privacy, ratelimit, subscriptions, tokens
 from newsletter.services.headers import ONE_CLICK
 from newsletter.services.subscriptions import ConfirmOutcome, RequestInfo
 from portal.core.i18n import use_subscriber_language
@@ -202,7 +202,7 @@ def _preferences_context(subscriber, token: str, **extra) -> dict:
         "subscriber": subscriber, "token": token,
         "form": extra.pop("form", None) or PreferencesForm(initial={
             "topics": list(subscriber.topics.all()), "frequency": subscriber.frequency,
-            "language": subscriber.language,
+            "language": subscriber.language, "click_history": subscriber.click_history,
         }),
         "resubscribe_form": extra.pop("resubscribe_form", None) or ResubscribeForm(),
         "erase_form": EraseForm(),
@@ -220,7 +220,7 @@ def preferences(request, token: str):
     if request.method == "POST":
         form = PreferencesForm(request.POST)
         if form.is_valid():
-            subscriptions.update_preferences(subscriber, **form.cleaned_data)
+            subscriptions.update_preferences(subscriber, **form.cleaned_data, info=request_info(request))
             return render(request, "newsletter/preferences.html",
                           _preferences_context(subscriber, token, saved=True))
         return render(request, "newsletter/preferences.html", _preferences_context(subscriber, token, form=form))
@@ -366,3 +366,22 @@ def unsubscribe_preferences_link(request, token: str):
     if refused:
         return refused
     return _link_sent(request, subscriber, tokens.PREFERENCES)
+
+
+@require_http_methods(["GET", "HEAD"])
+def click(request, token: str, stamp: str = ""):
+    """A link in a sent issue: count the click (not a scanner's fetch), then redirect to the signed target only.
+
+    A changed or forged link is answered with a 400 page, never followed. Nothing about the request is kept.
+    """
+    try:
+        click = engagement.read(token, stamp or None)
+    except engagement.BadLink:
+        return render(request, "newsletter/link_invalid.html", {"reason": "invalid", "offer_resend": False},
+                      status=400)
+    engagement.record(click, method=request.method, user_agent=request.META.get("HTTP_USER_AGENT", ""))
+    response = HttpResponseRedirect(click.url)
+    add_never_cache_headers(response)  # every click reaches us, and no cache keeps a personal stamp
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

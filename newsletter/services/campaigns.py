@@ -42,7 +42,7 @@ from newsletter.mailchimp.client import (
     get_client,
 )
 from newsletter.models import Audience, Delivery, Send
-from newsletter.services import emails, rendering
+from newsletter.services import emails, engagement, rendering
 from newsletter.services.dispatch import BatchOutcome, backoff_seconds, pause_send
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,9 @@ STEPS = ["creating", "created", "synced", "segmenting", "segment", "members", "c
 SEGMENT_BATCH = 500
 #: Mailchimp's merge tags replacing our per-recipient placeholders.
 MERGE_TAGS = {rendering.UNSUBSCRIBE: "*|UNSUB|*", rendering.PREFERENCES: "*|UPDATE_PROFILE|*",
-              rendering.EMAIL: "*|EMAIL|*"}
+              rendering.EMAIL: "*|EMAIL|*",
+              # One campaign for everyone: click links carry no stamp (the campaign's send time stands in).
+              engagement.STAMP_SLOT: ""}
 
 
 class CampaignPaused(Exception):
@@ -73,6 +75,9 @@ def planned_send_time(send: Send, now: datetime | None = None) -> datetime | Non
         return None
     rounded = quarter_hour(send.scheduled_at)
     return rounded if rounded > now + timedelta(minutes=2) else None
+
+
+TRACKING = {"opens": False, "html_clicks": False, "text_clicks": False}
 
 
 def campaign_title(send: Send) -> str:
@@ -161,7 +166,9 @@ def _run_steps(send: Send, api: Mailchimp) -> None:
         body = {"recipients": {"list_id": list_id, "segment_opts": {"saved_segment_id": int(send.campaign_segment_id)}},
                 "settings": {"subject_line": send.rendered_subject[:150], "title": campaign_title(send),
                              "from_name": (name or "Newsletter")[:100], "reply_to": address,
-                             "preview_text": (getattr(issue, "preheader", "") or "")[:150]}}
+                             "preview_text": (getattr(issue, "preheader", "") or "")[:150]},
+                # No open pixel and no per-person click tracking: our own redirect counts clicks per link.
+                "tracking": TRACKING}
         api.call(lambda c: c.campaigns.update(send.provider_reference, body))
         _save(send, campaign_step="configured")
     if not _reached(send, "content"):

@@ -115,9 +115,9 @@ def prepare_send(send_id: int) -> Send | None:
             pause_send(send, f"Access gate: {exc}")
             return None
         if not send.rendered_html:
-            rendered = rendering.render_issue(issue)
+            rendered = rendering.render_issue(issue, send_id=send.pk)
             try:
-                translations = rendering.render_translations(issue)
+                translations = rendering.render_translations(issue, send_id=send.pk)
             except gate.GateError as exc:
                 pause_send(send, f"Access gate: {exc}")
                 return None

@@ -17,6 +17,8 @@ from django.utils.crypto import salted_hmac
 from wagtail.log_actions import log
 from wagtail.models import ModelLogEntry
 
+from newsletter.services import engagement
+
 ERASE_ACTION = "newsletter.subscriber.erase"
 EXPORT_ACTION = "newsletter.subscriber.export"
 
@@ -95,6 +97,8 @@ def export_subscriber_data(subscriber) -> dict:
             }
             for record in consents
         ],
+        "click_history_on": subscriber.click_history,
+        "click_history": engagement.click_history(subscriber),
         "exported_at": timezone.now().isoformat(),
     }
 

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from newsletter.backends.base import OutgoingMessage
-from newsletter.services import emails, headers, tokens
+from newsletter.services import emails, engagement, headers, tokens
 from newsletter.services.audience import audience_viewers, original_issue
 from portal.core import privacy
 
@@ -48,10 +48,12 @@ def absolutise_links(html: str) -> str:
     return _RELATIVE_LINK.sub(lambda match: f'{match.group(1)}="{settings.SITE_URL}/', html)
 
 
-def render_issue(issue, *, audience_of=None) -> emails.RenderedEmail:
+def render_issue(issue, *, audience_of=None, send_id: int | None = None) -> emails.RenderedEmail:
     """The issue's subject, HTML (CSS inlined, absolute links) and plain text, with personal placeholders.
 
-    Rendered in the issue's own language, so the email's fixed wording matches its content.
+    Rendered in the issue's own language, so the email's fixed wording matches its content. For a send
+    (``send_id``), web links go through the click-counting redirect (``engagement``); previews and tests link
+    directly.
     """
     with translation.override(issue_language(issue)):
         context = issue_context(issue, audience_of=audience_of)
@@ -59,6 +61,8 @@ def render_issue(issue, *, audience_of=None) -> emails.RenderedEmail:
         with privacy.viewing_as(context["newsletter_viewers"]):
             html = render_to_string("email/newsletter_issue.html", context)
     html = emails.inline_css(absolutise_links(html))
+    if send_id is not None:
+        html = engagement.track_links(html, send_id)
     return emails.RenderedEmail(subject=" ".join(issue.subject.split()), text=html_to_text(html), html=html)
 
 
@@ -75,7 +79,7 @@ def live_translations(issue) -> list:
     return [page.specific for page in issue.get_translations().live().select_related("locale")]
 
 
-def render_translations(issue) -> dict[str, dict[str, str]]:
+def render_translations(issue, *, send_id: int | None = None) -> dict[str, dict[str, str]]:
     """Every live translation rendered once, by language code; each must pass the gate for the original's audience.
 
     Raises ``GateError`` naming the page and the language when a translation links to a page part of the
@@ -92,7 +96,7 @@ def render_translations(issue) -> dict[str, dict[str, str]]:
             raise gate.GateError(
                 [gate.Violation(v.title, f"{v.message} (in the {language} translation)") for v in exc.violations]
             ) from exc
-        email = render_issue(version, audience_of=issue)
+        email = render_issue(version, audience_of=issue, send_id=send_id)
         rendered[language] = {"subject": email.subject, "html": email.html, "text": email.text}
     return rendered
 
@@ -115,6 +119,9 @@ def personalise(send, *, delivery_id: int, email: str, subscriber) -> OutgoingMe
     html = (shared_html.replace(UNSUBSCRIBE, unsubscribe).replace(PREFERENCES, preferences)
             .replace(EMAIL, html_lib.escape(email)))
     text = shared_text.replace(UNSUBSCRIBE, unsubscribe).replace(PREFERENCES, preferences).replace(EMAIL, email)
+    if engagement.STAMP_SLOT in html or engagement.STAMP_SLOT in text:
+        stamp = engagement.stamp(subscriber)  # one per message: its time, and who only if they opted in
+        html, text = html.replace(engagement.STAMP_SLOT, stamp), text.replace(engagement.STAMP_SLOT, stamp)
     return OutgoingMessage(
         delivery_id=delivery_id,
         to=email,

@@ -299,12 +299,42 @@ def resubscribe(subscriber, *, info: RequestInfo = RequestInfo()) -> bool:
     return bool(changed)
 
 
-def update_preferences(subscriber, *, topics: Iterable, frequency: str, language: str) -> None:
-    """Save topic, frequency and language choices."""
+def update_preferences(subscriber, *, topics: Iterable, frequency: str, language: str,
+                       click_history: bool | None = None, info: RequestInfo = RequestInfo()) -> None:
+    """Save topic, frequency and language choices (and the click history choice, when the form has it)."""
     with transaction.atomic():
         Subscriber.objects.filter(pk=subscriber.pk).update(frequency=frequency, language=language)
         subscriber.topics.set(list(topics))
+        if click_history is not None:
+            set_click_history(subscriber, click_history, info=info)
     subscriber.refresh_from_db()
+
+
+CLICK_HISTORY_TEXT = (
+    "Keep a history of the links I click in the newsletter, so the team can see what interests me. "
+    "Without it, clicks are only counted per link, never per person."
+)
+CLICK_HISTORY_VERSION = "click-history-1"
+
+
+def set_click_history(subscriber, enabled: bool, *, form: str = "preferences",
+                      info: RequestInfo = RequestInfo()) -> bool:
+    """Turn the per-subscriber click history on or off, with a consent record; off deletes the history kept.
+
+    Off by default: without it the subscriber's clicks are only counted per link. Returns whether it changed.
+    """
+    from newsletter.models import SubscriberClick
+
+    with transaction.atomic():
+        changed = Subscriber.objects.filter(pk=subscriber.pk).exclude(click_history=enabled).update(
+            click_history=enabled)
+        if changed:
+            event = ConsentRecord.Event.CLICKS_ON if enabled else ConsentRecord.Event.CLICKS_OFF
+            _record_consent(subscriber, event, form, info, text=CLICK_HISTORY_TEXT, version=CLICK_HISTORY_VERSION)
+            if not enabled:
+                SubscriberClick.objects.filter(subscriber=subscriber).delete()
+    subscriber.click_history = enabled
+    return bool(changed)
 
 
 def rotate_links(subscriber) -> None:

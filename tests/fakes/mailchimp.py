@@ -164,6 +164,8 @@ class Campaign:
     create_time: str = field(default_factory=stamp)
     emails_sent: int = 0
     report: dict = field(default_factory=dict)
+    # Mailchimp's defaults for a new campaign: opens and HTML clicks tracked.
+    tracking: dict = field(default_factory=lambda: {"opens": True, "html_clicks": True, "text_clicks": False})
 
 
 class FakeMailchimp:
@@ -759,8 +761,8 @@ class FakeMailchimp:
                          "to_name": "", "folder_id": "", "authenticate": True, "auto_footer": False,
                          "inline_css": False, "auto_tweet": False, "fb_comments": True, "timewarp": False,
                          "template_id": 0, "drag_and_drop": False, **c.settings},
-            "tracking": {"opens": True, "html_clicks": True, "text_clicks": False, "goal_tracking": False,
-                         "ecomm360": False, "google_analytics": "", "clicktale": ""},
+            "tracking": {"goal_tracking": False, "ecomm360": False, "google_analytics": "", "clicktale": "",
+                         **c.tracking},
             "report_summary": {}, "delivery_status": {"enabled": False},
             "_links": links(f"{self.base}/campaigns/{c.id}", "Resource.json"),
         }
@@ -799,6 +801,7 @@ class FakeMailchimp:
                           errors=[{"field": "recipients.list_id", "message": "Invalid list ID."}])
         campaign = self.add_campaign(secrets.token_hex(5), type=body["type"], settings=body.get("settings") or {},
                                      recipients=recipients)
+        campaign.tracking.update(body.get("tracking") or {})
         return 200, self._campaign_json(campaign), {}
 
     def get_campaign(self, query, body, campaign_id):
@@ -810,6 +813,7 @@ class FakeMailchimp:
             raise Problem(400, "Bad Request", "This campaign cannot be updated once it has been sent or scheduled.")
         campaign.settings.update(body.get("settings") or {})
         campaign.recipients.update(body.get("recipients") or {})
+        campaign.tracking.update(body.get("tracking") or {})
         return 200, self._campaign_json(campaign), {}
 
     def get_content(self, query, body, campaign_id):

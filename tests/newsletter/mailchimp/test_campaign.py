@@ -198,3 +198,16 @@ def test_the_celery_tasks_send_one_campaign(archive, readers, mailchimp, setting
     assert send.status == Send.Status.DONE
     assert only_campaign(mailchimp).emails_sent == 12
     assert len(mailchimp.calls_to("POST", r"/3.0/campaigns/\w+/actions/send")) == 1
+
+
+def test_campaign_tracks_no_opens_and_counts_clicks_through_the_portal_only(archive, readers, mailchimp):
+    """No open pixel from Mailchimp either; links go through the portal's anonymous per-link counter."""
+    send, _ = dispatch.create_send(make_issue(archive, audience=Audience.PUBLIC, blocks=[
+        {"type": "text", "value": '<p><a href="https://hotline.example.net/report">Report</a></p>'}]))
+    run_until_settled(send)
+
+    tracking = mailchimp._campaign_json(only_campaign(mailchimp))["tracking"]
+    assert (tracking["opens"], tracking["html_clicks"], tracking["text_clicks"]) == (False, False, False)
+    html = only_campaign(mailchimp).html
+    assert "/newsletter/l/" in html and "https://hotline.example.net/report" not in html
+    assert "CLICK_STAMP" not in html and "CLICK_STAMP" not in only_campaign(mailchimp).plain_text
