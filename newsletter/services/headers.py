@@ -66,8 +66,14 @@ def list_headers(unsubscribe_url: str, mailto_token: str = "") -> dict[str, str]
 
     With ``mailto_token`` the mailto link names the subscriber twice: in the address (``unsubscribe+<token>@…``,
     when the mailbox is one the portal reads) and in the subject, so a mail client that drops either still works.
+
+    RFC 8058 one-click needs an https URL: a site on plain http (the demo on 127.0.0.1) offers only the mailto
+    address, and does not claim one-click. The unsubscribe link in the email's body works either way.
     """
-    links = [f"<{unsubscribe_url}>"]
+    links = []
+    one_click = unsubscribe_url.startswith("https://")
+    if one_click:
+        links.append(f"<{unsubscribe_url}>")
     mailbox = unsubscribe_mailto()
     if mailbox:
         subject = "unsubscribe"
@@ -76,11 +82,11 @@ def list_headers(unsubscribe_url: str, mailto_token: str = "") -> dict[str, str]
             if _mailbox_is_ours():
                 mailbox = tagged(mailbox, mailto_token)
         links.append(f"<mailto:{quote(mailbox, safe='@+')}?subject={subject}>")
-    return {
-        "List-Unsubscribe": ", ".join(links),
-        "List-Unsubscribe-Post": ONE_CLICK,
-        "List-Id": list_id(),
-    }
+    headers = {"List-Unsubscribe": ", ".join(links)} if links else {}
+    if one_click:
+        headers["List-Unsubscribe-Post"] = ONE_CLICK
+    headers["List-Id"] = list_id()
+    return headers
 
 
 def subscriber_list_headers(subscriber) -> dict[str, str]:

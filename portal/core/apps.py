@@ -23,3 +23,7 @@ class CoreConfig(AppConfig):
         from portal.core import copies
 
         copies.install()
+
+        from portal.core import mail
+
+        mail.use_message_id_domain()

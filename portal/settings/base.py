@@ -289,8 +289,14 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Hotline Network Portal <newsletter@localhost>")
+# The demo's sender is on a reserved example domain, never "localhost" (mail providers and RFC 5322 want a domain).
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Hotline Network Portal <newsletter@example.org>")
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# The domain after "@" in every Message-ID (Django's and the newsletter's own); default: the sender's domain, not
+# the machine's name (often "localhost" in a container). Django's SMTP client also greets the server (EHLO) with it.
+EMAIL_MESSAGE_ID_DOMAIN = os.environ.get("EMAIL_MESSAGE_ID_DOMAIN", "") or (
+    DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "example.org"
+)
 EMAIL_REPLY_TO = env_list("EMAIL_REPLY_TO")
 
 # Newsletter subscriptions (double opt-in, links, limits). Rates are "count/seconds".

@@ -17,7 +17,7 @@ if not CELERY_BROKER_URL or not os.environ.get("DATABASE_URL"):
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_RESULT_BACKEND = None
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-SITE_URL = "http://testserver"
+SITE_URL = os.environ.get("TEST_WORKER_SITE_URL", "http://testserver")  # a test may need https (one-click)
 WAGTAILADMIN_BASE_URL = SITE_URL
 WAGTAILAPI_BASE_URL = SITE_URL
 # Workers of a test never keep connections open: the test database is dropped when the session ends.

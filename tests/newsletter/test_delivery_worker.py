@@ -81,7 +81,7 @@ def test_real_worker_delivers_topic_issue_to_exactly_its_subscribers(services, a
     issue = make_issue(archive, topics=[takedown], audience=Audience.PUBLIC, subject="Real worker issue")
     send, _ = dispatch.create_send(issue)
 
-    env = worker_env(sink, NEWSLETTER_BATCH_SIZE=8)
+    env = worker_env(sink, NEWSLETTER_BATCH_SIZE=8, TEST_WORKER_SITE_URL="https://portal.example.org")
     with celery_worker_process(services, concurrency=2, extra_env=env) as worker, celery_producer(services):
         start_send.delay(send.pk)
         wait_for(lambda: Send.objects.get(pk=send.pk).status == Send.Status.DONE, timeout=60,

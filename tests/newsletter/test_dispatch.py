@@ -40,7 +40,8 @@ def send_now(issue):
     return send
 
 
-def test_topic_issue_reaches_exactly_the_confirmed_subscribers_of_that_topic(archive, topics, sending):
+def test_topic_issue_reaches_exactly_the_confirmed_subscribers_of_that_topic(archive, topics, sending, settings):
+    settings.SITE_URL = "https://portal.example.org"  # RFC 8058 one-click needs an https link
     takedown, prevention = topics
     wanted = [SubscriberFactory(email=f"takedown{n}@example.org") for n in range(20)]
     for subscriber in wanted:

@@ -84,7 +84,7 @@ def post_json(path, payload, **headers):
 def test_the_message_handed_to_the_provider_carries_its_return_path_token(anymail_sent):
     message = mail.outbox[0]
     params = message.anymail_test_params
-    assert params["from"].addr_spec == "newsletter@localhost"  # readers see the newsletter's sender
+    assert params["from"].addr_spec == "newsletter@example.org"  # readers see the newsletter's sender
     assert "envelope_sender" not in params  # a provider sets its own return path; the token goes as metadata
     assert params["metadata"]["return_path"].startswith("d")
     assert "List-Unsubscribe" in message.extra_headers and "mailto:bounces+u" in message.extra_headers[

@@ -29,6 +29,7 @@ def test_signup_confirmation_by_real_smtp_then_link_confirms_and_welcome_follows
     client, signup, committed, smtp, topics, settings
 ):
     settings.EMAIL_REPLY_TO = ["team@example.org"]
+    settings.SITE_URL = "https://testserver"  # RFC 8058 one-click needs an https link
     response = signup("New.Reader@Example.ORG", topics=["prevention"], language="fr")
 
     assert response.status_code == 200
@@ -44,7 +45,8 @@ def test_signup_confirmation_by_real_smtp_then_link_confirms_and_welcome_follows
     assert smtp.recipients == ["New.Reader@example.org"]
     assert "confirm" in confirmation["Subject"].lower()
     assert confirmation["Reply-To"] == "team@example.org"
-    assert "newsletter@localhost" in confirmation["From"]
+    assert "newsletter@example.org" in confirmation["From"]
+    assert confirmation["Message-ID"].endswith("@example.org>")  # the sender's domain, never "localhost"
     assert "List-Unsubscribe" not in confirmation  # not on the list yet
     confirm_links = [url for url in links_in(text_part(confirmation)) if "/newsletter/confirm/" in url]
     assert len(confirm_links) == 1

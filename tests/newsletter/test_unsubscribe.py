@@ -90,7 +90,7 @@ def test_newsletter_email_headers_are_present_and_well_formed(subscribed, smtp, 
     assert re.fullmatch(r"<[^>]+>(, <[^>]+>)*", header)
     https = [link for link in links if link.startswith("https://")]
     assert len(https) == 1 and https[0].startswith("https://portal.example.org/newsletter/unsubscribe/")
-    assert any(link.startswith("mailto:newsletter@localhost?subject=unsubscribe") for link in links)
+    assert any(link.startswith("mailto:newsletter@example.org?subject=unsubscribe") for link in links)
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert re.fullmatch(r'"[^"]+" <newsletter\.portal\.example\.org>', message["List-Id"].strip())
     # The visible link in the body is the same working one-click URL.

@@ -17,6 +17,15 @@ def test_list_headers_for_a_prepared_url(settings):
     }
 
 
+def test_a_plain_http_site_offers_no_http_link_and_claims_no_one_click(settings):
+    # The demo runs on http://127.0.0.1:8000: RFC 8058 allows only an https URL with List-Unsubscribe-Post.
+    settings.NEWSLETTER_UNSUBSCRIBE_MAILTO = "leave@portal.example.org"
+    headers = list_headers("http://127.0.0.1:8000/newsletter/unsubscribe/abc/")
+    assert headers["List-Unsubscribe"] == "<mailto:leave@portal.example.org?subject=unsubscribe>"
+    assert "List-Unsubscribe-Post" not in headers
+    assert not any("http:" in value for value in headers.values())
+
+
 def test_mailto_defaults_to_the_sender_address(settings):
     settings.NEWSLETTER_UNSUBSCRIBE_MAILTO = ""
     settings.NEWSLETTER_FROM_EMAIL = "Hotline News <news@portal.example.org>"
@@ -30,6 +39,7 @@ def test_list_id_can_be_configured(settings):
 
 @pytest.mark.django_db
 def test_subscriber_headers_carry_a_personal_working_link(settings):
+    settings.SITE_URL = "https://testserver"  # RFC 8058 one-click needs an https link
     from django.test import Client
 
     from tests.newsletter.factories import SubscriberFactory

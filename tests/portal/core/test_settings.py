@@ -133,6 +133,28 @@ def test_an_eager_task_in_the_demo_logs_no_broker_warning(tmp_path):
     assert "WARNING" not in result.stderr
 
 
+def test_demo_emails_name_a_domain_and_carry_no_http_unsubscribe_link(tmp_path):
+    # Issue 20, point 10: the demo's From and Message-ID said "localhost", and its List-Unsubscribe was http://.
+    code = (
+        "import json, django; django.setup()\n"
+        "from django.conf import settings; from django.core.mail import EmailMessage\n"
+        "from newsletter.services.headers import list_headers\n"
+        "message = EmailMessage('Hello', 'Body', to=['reader@example.org']).message()\n"
+        "headers = list_headers(settings.SITE_URL + '/newsletter/unsubscribe/token/')\n"
+        "print(json.dumps({'from': message['From'], 'id': message['Message-ID'], 'site': settings.SITE_URL, "
+        "**headers}))"
+    )
+    result = run_python(code, "portal.settings.dev", tmp_path)
+    assert result.returncode == 0, result.stderr
+    sent = json.loads(result.stdout.strip().splitlines()[-1])
+    assert sent["site"].startswith("http://")  # the demo is served on plain http
+    assert sent["from"] == "Hotline Network Portal <newsletter@example.org>"
+    assert sent["id"].endswith("@example.org>")
+    assert sent["List-Unsubscribe"] == "<mailto:newsletter@example.org?subject=unsubscribe>"
+    assert "List-Unsubscribe-Post" not in sent
+    assert "localhost" not in json.dumps(sent)
+
+
 def test_with_a_broker_tasks_are_queued(tmp_path):
     code = (
         "import django; django.setup(); from portal.celery import app; "
