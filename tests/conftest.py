@@ -75,8 +75,8 @@ def committed(django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def warm_caches(settings):
-    """Fragment caches and process memos on, as in production with Redis (the local-memory cache stands in),
-    starting and ending empty."""
+    """Fragment caches, process memos, cached sessions and signed-in members on, as in production with Redis (the
+    local-memory cache stands in), starting and ending empty."""
     from django.core.cache import cache
 
     from portal.core import cache as page_cache
@@ -90,6 +90,8 @@ def warm_caches(settings):
 
     settings.FRAGMENT_CACHE_ENABLED = True
     settings.CONTENT_MEMO_SECONDS = 30
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.AUTH_USER_CACHE_SECONDS = 300
     empty()
     yield
     empty()

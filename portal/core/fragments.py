@@ -6,10 +6,11 @@ site navigation's, the language switcher's or an article body's queries and temp
 
 What a key says
     The fragment's name, the template being rendered (a child template may override blocks inside it), the
-    active language, the *viewer class* (anonymous, or logged in with a given set of groups, or superuser:
-    exactly what the privacy gate decides by, so a members-only link never reaches a fragment shown to someone
-    who may not follow it), the content generation (``portal.core.cache``: bumped after the commit of every
-    change pages may show) and the values given after the name (the page, the path...).
+    active language, the *viewer class* (anonymous, or logged in with the groups some restriction names, or
+    superuser: exactly what the privacy gate decides by, so a members-only link never reaches a fragment shown
+    to someone who may not follow it, and every member with the same relevant groups shares one copy), the
+    content generation (``portal.core.cache``: bumped after the commit of every change pages may show) and the
+    values given after the name (the page, the path...).
 
 What must stay outside a fragment
     Anything about one person besides the privacy class: their name, the messages, the account links. CSRF
@@ -51,10 +52,13 @@ local_copies = memo.LocalCopies(LOCAL_MAX_ENTRIES, memo.process_seconds)
 
 
 def viewer_class(request) -> str:
-    """The part of a viewer that decides what they may see, as a short stable string."""
+    """The part of a viewer that decides what they may see, as a short stable string: anonymous, superuser, or
+    logged in with the groups some restriction names (``Viewer.effective``). Every member with the same
+    restriction-relevant groups shares one copy (a group no restriction names changes nothing they may see);
+    a group that starts to matter moves the content generation with the restriction that names it."""
     from portal.core.privacy import as_viewer
 
-    viewer = as_viewer(getattr(request, "user", None))
+    viewer = as_viewer(getattr(request, "user", None)).effective()
     if viewer.superuser:
         return "superuser"
     if not viewer.authenticated:

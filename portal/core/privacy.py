@@ -24,6 +24,17 @@ from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction
 from portal.core import memo
 
 _CACHE_ATTR = "_portal_viewer"
+# An authentication backend that read a user's groups together with the user (portal.members' cached users) leaves
+# them here as ``((id, name), ...)``; the gate then asks the database nothing more about that user.
+GROUPS_ATTR = "_portal_groups"
+
+
+def user_groups(user) -> tuple[tuple[int, str], ...]:
+    """The (id, name) of every group of this user: from ``GROUPS_ATTR`` when the backend left them, else read."""
+    groups = getattr(user, GROUPS_ATTR, None)
+    if groups is None:
+        groups = tuple(user.groups.values_list("id", "name"))
+    return groups
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,7 @@ class Viewer:
             return cls.anonymous()
         cached = getattr(user, _CACHE_ATTR, None)
         if cached is None:
-            groups = list(user.groups.values_list("id", "name"))
+            groups = user_groups(user)
             if second_factor_missing(user, [name for _id, name in groups]):
                 cached = cls.anonymous()  # no restricted content before the second factor (see below)
             else:
@@ -62,6 +73,15 @@ class Viewer:
                 )
             setattr(user, _CACHE_ATTR, cached)
         return cached
+
+    def effective(self) -> Viewer:
+        """This viewer reduced to what the gate decides by: its groups narrowed to those some restriction names
+        (``restricting_group_ids``). Two viewers with the same effective viewer pass exactly the same page,
+        collection and dataset restrictions, so whatever is rendered for one may be shown to the other."""
+        if self.superuser or not self.group_ids:
+            return self
+        return Viewer(authenticated=self.authenticated, group_ids=self.group_ids & restricting_group_ids(),
+                      superuser=False)
 
     def passes(self, restriction, restriction_group_ids: Iterable[int]) -> bool:
         """Whether this viewer passes one view restriction (a ``PageViewRestriction``, a
@@ -96,7 +116,7 @@ def second_factor_missing(user, group_names: Iterable[str] | None = None) -> boo
     if not required or user is None or not getattr(user, "is_authenticated", False):
         return False
     if group_names is None:
-        group_names = user.groups.values_list("name", flat=True)
+        group_names = [name for _id, name in user_groups(user)]
     if not required.intersection(group_names):
         return False
     is_verified = getattr(user, "is_verified", None)
@@ -149,6 +169,30 @@ def _read_page_restrictions() -> tuple[RestrictionRule, ...]:
                         group_ids=frozenset(groups.get(restriction_id, ())))
         for restriction_id, page_id, path, kind in rows
     )
+
+
+# Groups named by restrictions kept outside the page tree and collections (statistics datasets): apps register a
+# function returning their group ids from their AppConfig.ready(), so this module knows no feature app.
+_group_sources: list = []
+
+
+def register_group_source(source) -> None:
+    """Declare a function returning the ids of groups some restriction of an app names (call it from ready();
+    the rows must move the content generation when they change, see ``portal.core.generation.watch``)."""
+    if source not in _group_sources:
+        _group_sources.append(source)
+
+
+def restricting_group_ids() -> frozenset[int]:
+    """Every group some restriction names: page and collection view restrictions and the registered sources
+    (memoised per request and content generation)."""
+    def read():
+        ids = {group_id for rule in page_restrictions() for group_id in rule.group_ids}
+        ids.update(group_id for _path, rule in collection_rules() for group_id in rule.group_ids)
+        for source in _group_sources:
+            ids.update(source())
+        return frozenset(ids)
+    return memo.remember(("privacy:restricting-groups",), read)
 
 
 # ---------------------------------------------------------------------------------------------------------

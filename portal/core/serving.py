@@ -9,12 +9,17 @@ indicator and Wagtail's own check then agree with the gate).
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from django.core.exceptions import PermissionDenied
 from django.utils.cache import add_never_cache_headers
 
 from wagtail.models import PageViewRestriction
 
 from portal.core import privacy
+
+# The page the gate is serving to a viewer it let in (set only around the rest of the serve chain).
+_passed_by_gate: ContextVar[int | None] = ContextVar("portal_passed_by_gate", default=None)
 
 
 def refusal(page, request):
@@ -48,7 +53,11 @@ def gate_serving(callback):
         response = refusal(page, request)
         if response is not None:
             return response
-        response = callback(page, request, serve_args, serve_kwargs)
+        token = _passed_by_gate.set(page.pk)
+        try:
+            response = callback(page, request, serve_args, serve_kwargs)
+        finally:
+            _passed_by_gate.reset(token)
         if privacy.is_restricted(page):
             add_never_cache_headers(response)
         return response
@@ -61,6 +70,10 @@ class EffectiveRestrictionsMixin:
     memoised reach shows that none apply, the common case when serving a public page)."""
 
     def get_view_restrictions(self):
+        if _passed_by_gate.get() == self.pk:
+            # Serving, after the gate let this viewer in under the same (wider) rules: Wagtail's own check, run
+            # inside the gate's, would read the restrictions, their groups and the user's groups again.
+            return PageViewRestriction.objects.none()
         rules = privacy.effective_restrictions(self)
         if not rules:
             return PageViewRestriction.objects.none()

@@ -7,4 +7,6 @@ class MembersConfig(AppConfig):
     verbose_name = "Members"
 
     def ready(self):
-        from . import signals  # noqa: F401 - connects the receivers
+        from . import signals, user_cache  # noqa: F401 - signals connects its receivers on import
+
+        user_cache.connect_signals()

@@ -10,6 +10,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ObjectDoesNotExist
 
+from portal.core.privacy import GROUPS_ATTR
+
+from . import user_cache
+
 
 class MemberBackend(ModelBackend):
     """ModelBackend that also refuses users whose organisation is inactive, and accepts an email address."""
@@ -32,12 +36,30 @@ class MemberBackend(ModelBackend):
         return membership.organisation.active
 
     def get_user(self, user_id):
+        """The session's user, from the shared cache when ``AUTH_USER_CACHE_SECONDS`` allows
+        (``portal.members.user_cache``): with their groups and permissions, so serving them asks nothing more."""
+        return user_cache.load(user_id, lambda: self._read_user(user_id), may_keep)
+
+    def _read_user(self, user_id):
         user_model = get_user_model()
         try:
             user = user_model._default_manager.select_related("membership__organisation").get(pk=user_id)
         except user_model.DoesNotExist:
             return None
-        return user if self.user_can_authenticate(user) else None
+        if not self.user_can_authenticate(user):
+            return None
+        if user_cache.seconds() > 0:
+            # Read with the user what the gate, the two-factor middleware and the user bar ask on every request.
+            setattr(user, GROUPS_ATTR, tuple(user.groups.values_list("id", "name")))
+            ModelBackend.get_all_permissions(self, user)  # fills Django's own per-user permission caches
+        return user
+
+
+def may_keep(user) -> bool:
+    """Whether a user may be kept in the cache: not staff (see ``portal.members.user_cache``)."""
+    if user.is_staff or user.is_superuser:
+        return False
+    return "wagtailadmin.access_admin" not in getattr(user, "_perm_cache", {"wagtailadmin.access_admin"})
 
 
 def lockout_username(request, credentials) -> str:

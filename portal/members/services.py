@@ -73,6 +73,7 @@ def sync_member_groups(user, organisation: Organisation | None = None) -> None:
         user.groups.add(*(wanted - current))
     # Drop the privacy gate's per-request cache so this request sees the new groups too.
     user.__dict__.pop("_portal_viewer", None)
+    user.__dict__.pop("_portal_groups", None)
 
 
 def sync_organisation_members(organisation: Organisation) -> int:

@@ -228,6 +228,17 @@ FRAGMENT_CACHE_TIMEOUT = env_int("FRAGMENT_CACHE_TIMEOUT", 300)
 # under an unchanged content generation (portal.core.memo); 0: once per request only. Needs a shared cache.
 CONTENT_MEMO_SECONDS = float(os.environ.get("CONTENT_MEMO_SECONDS") or (30 if CACHE_URL else 0))
 
+# Sessions: with a shared cache, read from it and written to both it and the database ("cached_db"), so a
+# signed-in member's request reads no session row. Without one (a per-process cache) a logout in one process
+# would not reach the others: the database alone.
+SESSION_ENGINE = os.environ.get("SESSION_ENGINE") or (
+    "django.contrib.sessions.backends.cached_db" if CACHE_URL else "django.contrib.sessions.backends.db"
+)
+# Seconds a signed-in member (not staff) is kept in the shared cache with their groups and permissions
+# (portal.members.user_cache); every change to them drops the copy at once, this only bounds a change made
+# without signals. 0: read from the database on every request (the default without a shared cache).
+AUTH_USER_CACHE_SECONDS = env_int("AUTH_USER_CACHE_SECONDS", 300 if CACHE_URL else 0)
+
 # Request guard (portal.core.request_guard): longest query string (bytes) and query value (characters) accepted.
 REQUEST_GUARD_MAX_QUERY_LENGTH = env_int("REQUEST_GUARD_MAX_QUERY_LENGTH", 4096)
 REQUEST_GUARD_MAX_VALUE_LENGTH = env_int("REQUEST_GUARD_MAX_VALUE_LENGTH", 1000)
