@@ -3,13 +3,17 @@
 Feeds are public and cacheable, so they are always built for the anonymous viewer: members-only pages
 never appear in them, whoever requests the feed.
 
-There is one feed per language: ``/fr/feeds/latest/rss/`` lists the French pages. The unprefixed
-``/feeds/...`` URLs that feed readers already know keep serving the default language, whatever the
-reader's browser asks for (they are cached publicly).
+There is one feed per language: ``/fr/feeds/latest/rss/`` lists what the French site lists, the French pages
+and, like the home page's latest lists, the default-language pages that have no French translation yet. A
+language nothing is translated into yet (``/es/``) therefore has the default language's feed, never an empty one;
+each entry says its own language (Atom ``xml:lang``), and an RSS channel declares the language its entries are
+written in. The unprefixed ``/feeds/...`` URLs that feed readers already know keep serving the default language,
+whatever the reader's browser asks for (they are cached publicly).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime
 from urllib.parse import urlsplit
 
@@ -24,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from wagtail.models import Page
 
+from portal.core.i18n import in_language_or_default
 from portal.core.models import Topic
 from portal.core.privacy import Viewer, visible_pages
 from portal.pages.models import ArticlePage, ConferenceNotesPage
@@ -48,19 +53,21 @@ def feed_language(request) -> str:
 def latest_public_items(
     limit: int = FEED_LENGTH, topic: Topic | None = None, language: str | None = None
 ) -> list[Page]:
-    """The newest public articles and conference notes in one language together, newest first by their date.
+    """The newest public articles and conference notes of one language's site together, newest first by date:
+    the pages in that language, and default-language pages not translated into it yet (as the home page lists).
 
     A fixed number of queries whatever the limit: the gate, then one query and one topic prefetch per type.
     A topic matches pages tagged with it in any language (translated pages may keep the source's topics).
     """
     language = language or settings.LANGUAGE_CODE
-    public_ids = visible_pages(Page.objects.filter(locale__language_code=language), Viewer.anonymous()).values("id")
+    public_ids = visible_pages(in_language_or_default(Page.objects.all(), language), Viewer.anonymous()).values("id")
     items: list[Page] = []
     for model, date_field in ((ArticlePage, "date"), (ConferenceNotesPage, "start_date")):
         queryset = model.objects.filter(id__in=public_ids)
         if topic is not None:
             queryset = queryset.filter(topics__translation_key=topic.translation_key).distinct()
-        items.extend(queryset.defer_streamfields().order_by(f"-{date_field}", "-id").prefetch_related("topics")[:limit])
+        items.extend(queryset.defer_streamfields().order_by(f"-{date_field}", "-id")
+                     .select_related("locale").prefetch_related("topics")[:limit])
     items.sort(key=lambda page: (page.date, page.id), reverse=True)
     return items[:limit]
 
@@ -69,18 +76,55 @@ def _tag_authority() -> str:
     return urlsplit(settings.SITE_URL).hostname or "localhost"
 
 
+def _item_language(item: Page) -> str:
+    return item.locale.language_code
+
+
+class PortalAtomFeed(Atom1Feed):
+    """Atom 1.0 where an entry written in another language than the feed's says so (``xml:lang``)."""
+
+    def item_attributes(self, item):
+        language = item.get("content_language")
+        if language and language != self.feed["language"]:
+            return {"xml:lang": language}
+        return {}
+
+
 class LatestFeed(Feed):
     """RSS 2.0 feed of the latest public best-practice articles and conference notes."""
 
     feed_type = Rss201rev2Feed
     url_name = "feeds:latest-rss"
 
+    feed_language = settings.LANGUAGE_CODE
+    _items: list[Page] | None = None
+
     def __call__(self, request, *args, **kwargs):
-        self.feed_language = feed_language(request)
-        with translation.override(self.feed_language):
-            response = super().__call__(request, *args, **kwargs)
+        # The URLconf holds one instance for every request (and thread): this request's language and items live on
+        # a copy of it.
+        feed = copy.copy(self)
+        feed.feed_language = feed_language(request)
+        feed._items = None
+        with translation.override(feed.feed_language):
+            response = Feed.__call__(feed, request, *args, **kwargs)
         patch_cache_control(response, public=True, max_age=FEED_MAX_AGE)
         return response
+
+    def get_feed(self, obj, request):
+        self._obj = obj  # Django reads ``language`` as an attribute, before it asks for the items of ``obj``
+        return super().get_feed(obj, request)
+
+    @property
+    def language(self) -> str:
+        """The language the entries are written in: the feed's own when any entry is, else the default language
+        (a language nothing is translated into yet serves the default language's pages, and says so)."""
+        languages = {_item_language(item) for item in self.items(getattr(self, "_obj", None))}
+        if not languages or self.feed_language in languages:
+            return self.feed_language
+        return settings.LANGUAGE_CODE if settings.LANGUAGE_CODE in languages else sorted(languages)[0]
+
+    def item_extra_kwargs(self, item) -> dict:
+        return {"content_language": _item_language(item)}
 
     def title(self, obj=None) -> str:
         return _("%(site)s: latest best practice and conference notes") % {"site": settings.WAGTAIL_SITE_NAME}
@@ -98,7 +142,9 @@ class LatestFeed(Feed):
         return settings.SITE_URL + reverse(self.url_name)
 
     def items(self, obj=None):
-        return latest_public_items(language=self.feed_language)
+        if self._items is None:  # asked by language() and by the feed generator: one query set per request
+            self._items = latest_public_items(language=self.feed_language)
+        return self._items
 
     def item_title(self, item) -> str:
         return item.title
@@ -136,7 +182,7 @@ class LatestFeed(Feed):
 class LatestAtomFeed(LatestFeed):
     """The latest feed as Atom 1.0."""
 
-    feed_type = Atom1Feed
+    feed_type = PortalAtomFeed
     url_name = "feeds:latest-atom"
 
 
@@ -167,11 +213,13 @@ class TopicFeed(LatestFeed):
         return settings.SITE_URL + reverse(self.url_name, args=[obj.slug])
 
     def items(self, obj=None):
-        return latest_public_items(topic=obj, language=self.feed_language)
+        if self._items is None:
+            self._items = latest_public_items(topic=obj, language=self.feed_language)
+        return self._items
 
 
 class TopicAtomFeed(TopicFeed):
     """The per-topic feed as Atom 1.0."""
 
-    feed_type = Atom1Feed
+    feed_type = PortalAtomFeed
     url_name = "feeds:topic-atom"

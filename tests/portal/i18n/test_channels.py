@@ -61,7 +61,9 @@ def test_feeds_are_per_language(client, article, untranslated, french):
         return [item.findtext("title") for item in ET.fromstring(response.content).iter("item")], response
 
     french_titles, response = titles("/fr/feeds/latest/rss/")
-    assert french_titles == ["Retrait rapide"]
+    # What the French home page lists: the French page, and the English page not translated yet (never the
+    # English original of a translated page).
+    assert sorted(french_titles) == ["Hash matching", "Retrait rapide"]
     channel = ET.fromstring(response.content).find("channel")
     assert channel.findtext("language") == "fr"
     assert channel.findtext("link") == "http://testserver/fr/"
@@ -69,6 +71,39 @@ def test_feeds_are_per_language(client, article, untranslated, french):
     assert sorted(english_titles) == ["Fast takedown", "Hash matching"]
     legacy_titles, _legacy = titles("/feeds/latest/rss/")  # unprefixed: the default language, whatever is asked
     assert sorted(legacy_titles) == ["Fast takedown", "Hash matching"]
+
+
+def test_a_language_with_nothing_translated_serves_the_default_languages_feed_and_says_so(
+    client, article, untranslated, french, django_user_model
+):
+    # /es/ shows the English pages with a notice; its feed must not be empty (issue 20, point 4).
+    from wagtail.models import PageViewRestriction
+
+    secret = ArticlePageFactory(parent=untranslated.get_parent(), title="Members only (bramblecrest)",
+                                slug="members-only")
+    PageViewRestriction.objects.create(page=secret, restriction_type=PageViewRestriction.LOGIN)
+    member = django_user_model.objects.create_user("reader", password="pw")
+    client.force_login(member)  # feeds are built for the anonymous public, whoever asks
+
+    response = client.get("/es/feeds/latest/rss/")
+    assert response.status_code == 200
+    channel = ET.fromstring(response.content).find("channel")
+    assert sorted(item.findtext("title") for item in channel.iter("item")) == ["Fast takedown", "Hash matching"]
+    assert channel.findtext("language") == "en"  # the language its entries are written in
+    assert channel.findtext("link") == "http://testserver/es/"
+    assert b"bramblecrest" not in response.content
+
+    atom = ET.fromstring(client.get("/es/feeds/latest/atom/").content)
+    entries = atom.findall("{http://www.w3.org/2005/Atom}entry")
+    assert len(entries) == 2 and atom.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+    assert b"bramblecrest" not in client.get("/es/feeds/latest/atom/").content
+
+    # In French, the English entry standing in for a missing translation says its own language.
+    french_atom = ET.fromstring(client.get("/fr/feeds/latest/atom/").content)
+    langs = {entry.findtext("{http://www.w3.org/2005/Atom}title"): entry.get("{http://www.w3.org/XML/1998/namespace}lang")
+             for entry in french_atom.findall("{http://www.w3.org/2005/Atom}entry")}
+    assert langs == {"Retrait rapide": None, "Hash matching": "en"}
+    assert french_atom.get("{http://www.w3.org/XML/1998/namespace}lang") == "fr"
 
 
 def test_topic_feed_in_french_names_the_translated_topic(client, article, french):
