@@ -15,6 +15,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from portal.contributions import views as contributions_views
 from portal.core.api import api_router
 from portal.core.i18n import switch_language
 from portal.core.media import serve_media
@@ -56,6 +57,8 @@ urlpatterns = [
     path("members/contributions/", include("portal.contributions.urls")),
     path("members/", include("portal.members.urls")),
     path("newsletter/", include("newsletter.urls")),
+    path("statistics-data/versions/<int:aggregation_id>.csv", contributions_views.version_csv,
+         name="dataset_version_csv"),
     path("statistics-data/", include("portal.stats.urls")),
     # Uploaded images, only through the privacy gate (never a raw /media/ mapping, DEBUG or not).
     path("media/<path:path>", serve_media, name="media"),

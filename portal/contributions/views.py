@@ -250,3 +250,26 @@ def practice_new(request):
         status = 400
     return render(request, "contributions/practice_form.html", {"form": form, "organisation": organisation},
                   status=status)
+
+
+def version_csv(request, aggregation_id: int):
+    """One released version of a period's figures as CSV; 404 for a version not released (the embargo) or a
+    dataset the viewer may not read, so neither leaks that it exists."""
+    from django.http import Http404
+    from django.utils import timezone
+
+    from portal.stats.models import get_visible_dataset_or_404
+    from portal.stats.services.export import csv_response
+
+    from .models import Aggregation
+    from .services.versions import version_csv_rows
+
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
+    aggregation = (Aggregation.objects.select_related("period", "dataset")
+                   .filter(pk=aggregation_id, released_at__isnull=False, released_at__lte=timezone.now()).first())
+    if aggregation is None:
+        raise Http404("No such version")
+    dataset = get_visible_dataset_or_404(aggregation.dataset.slug, request.user)
+    return csv_response(version_csv_rows(aggregation),
+                        f"{dataset.slug}-{aggregation.period.label}-version-{aggregation.version}")

@@ -211,3 +211,16 @@ def embargoed_figures_section(request, dataset):
     if not figures:
         return ""
     return render_to_string("contributions/embargoed_figures.html", {"embargoed": figures}, request=request)
+
+
+@hooks.register("statistics_page_sections")
+def released_versions_section(request, dataset):
+    """Every released version of the contributed periods, with what changed and a CSV download of each."""
+    from django.template.loader import render_to_string
+
+    from .services.versions import released_versions
+
+    versions = released_versions(dataset)
+    if not versions:
+        return ""
+    return render_to_string("contributions/released_versions.html", {"versions": versions}, request=request)

@@ -1,0 +1,39 @@
+"""Earlier versions of released figures: each correction is a new version of a period's figures in a dataset, and
+every released version stays downloadable as CSV with what changed against the version released before it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from portal.stats.models.datasets import Measure, period_label
+from portal.stats.services.parser import NOTE_COLUMNS
+
+from ..models import Aggregation
+
+
+def released_versions(dataset) -> list[Aggregation]:
+    """The released versions of every contributed period of the dataset, newest period and version first; each
+    marked ``is_current`` (the newest of its period) and ``is_first`` (the first released of its period)."""
+    versions = list(Aggregation.objects.filter(dataset=dataset, released_at__isnull=False)
+                    .select_related("period").order_by("-period__period_key", "-version"))
+    for index, version in enumerate(versions):
+        version.is_current = index == 0 or versions[index - 1].period_id != version.period_id
+        version.is_first = index == len(versions) - 1 or versions[index + 1].period_id != version.period_id
+    return versions
+
+
+def version_csv_rows(aggregation: Aggregation) -> Iterator[list[str]]:
+    """The version's rows in the dataset CSV's format (it can be imported again), with its coverage and what it
+    changed in the last two columns."""
+    used = {code for row in aggregation.snapshot for code in row["values"]}
+    order = [code for code in Measure.objects.values_list("code", flat=True) if code in used]
+    codes = order + sorted(used - set(order))
+    period = aggregation.period
+    label = period_label(period.year, period.quarter)
+    coverage = aggregation.coverage.capitalize()
+    changes = "; ".join(aggregation.changes)
+    yield ["period", "country", "organisation", *codes, *NOTE_COLUMNS]
+    for row in sorted(aggregation.snapshot, key=lambda row: (row["country"], row["organisation"])):
+        values = row["values"]
+        yield [label, row["country"], row["organisation"],
+               *("" if values.get(code) is None else str(values[code]) for code in codes), coverage, changes]
