@@ -257,12 +257,14 @@ def _campaign_context(send) -> dict | None:
     """The Mailchimp side of a send (campaign, schedule, report) for the progress page; None for SMTP sends."""
     if send.backend != "mailchimp":
         return None
-    from newsletter.services.campaigns import quarter_hour
+    from newsletter.services.campaigns import can_unschedule, quarter_hour
 
     rounded = bool(send.scheduled_at and send.campaign_send_time and send.campaign_send_time != send.scheduled_at)
     planned = quarter_hour(send.scheduled_at) if send.scheduled_at else None
     return {
-        "campaign_id": send.provider_reference,
+        "campaign_id": ", ".join(send.campaign_ids),
+        "languages": sorted(send.campaign_languages or {}),
+        "can_unschedule": can_unschedule(send),
         "step": send.campaign_step,
         "send_time": send.campaign_send_time or planned,
         "rounded": rounded or bool(planned and planned != send.scheduled_at),
@@ -278,6 +280,9 @@ def progress_json_view(request, send_id: int):
     send = get_object_or_404(Send.objects.select_related("issue"), pk=send_id)
     _issue_for(request, send.issue_id)
     return JsonResponse(dispatch.progress(send), headers={"Cache-Control": "no-store"})
+
+
+DONE_WORDS = {"pause": "paused", "resume": "resumed", "cancel": "cancelled"}
 
 
 @require_POST
@@ -297,13 +302,22 @@ def send_action_view(request, send_id: int, action: str):
             if done:
                 transaction.on_commit(lambda: start_send.delay(send.pk))
     elif action == "cancel":
+        from newsletter.services import campaigns
+
+        if campaigns.can_unschedule(send):  # already handed to Mailchimp, which holds it for its time
+            refused = campaigns.unschedule(send, user=request.user)
+            if refused:
+                messages.error(request, refused)
+            else:
+                messages.success(request, "Send cancelled: the Mailchimp campaign is unscheduled; it will not go out.")
+            return redirect("newsletter_sending:progress", send_id=send.pk)
         done = dispatch.cancel_send(send, user=request.user)
     else:
         raise PermissionDenied
     if done:
-        messages.success(request, f"Send {action}d." if action != "pause" else "Send paused.")
+        messages.success(request, f"Send {DONE_WORDS[action]}.")
     else:
-        messages.warning(request, f"The send could not be {action}d in its current state.")
+        messages.warning(request, f"The send could not be {DONE_WORDS[action]} in its current state.")
     return redirect("newsletter_sending:progress", send_id=send.pk)
 
 

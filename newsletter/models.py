@@ -371,6 +371,8 @@ class Send(models.Model):
     campaign_send_time = models.DateTimeField(null=True, blank=True,
                                               help_text="When the provider sends (scheduled on a quarter hour).")
     provider_report_at = models.DateTimeField(null=True, blank=True, help_text="When the report was last pulled.")
+    # Mailchimp: one more campaign per translation with readers, by language code: {"id", "step", "segment"}.
+    campaign_languages = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["issue", "audience_key"], name="newsletter_send_once")]
@@ -378,6 +380,13 @@ class Send(models.Model):
 
     def __str__(self) -> str:
         return f"{self.issue.title} → {self.audience_label or self.audience_key}"
+
+    @property
+    def campaign_ids(self) -> list[str]:
+        """Every Mailchimp campaign of this send: the original's, then one per translation with readers."""
+        ids = [self.provider_reference] + [entry.get("id", "") for _, entry in
+                                           sorted((self.campaign_languages or {}).items())]
+        return [campaign_id for campaign_id in ids if campaign_id]
 
 
 class Delivery(models.Model):

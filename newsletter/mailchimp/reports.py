@@ -38,16 +38,36 @@ def summarise(report: dict) -> dict:
     }
 
 
+def combine(figures: list[dict]) -> dict:
+    """One report for a send of several campaigns (one per language): counts added, rates over all sent."""
+    if len(figures) == 1:
+        return figures[0]
+    total = {key: sum(f.get(key, 0) for f in figures) for key in (
+        "emails_sent", "hard_bounces", "soft_bounces", "unique_opens", "unique_clicks", "unsubscribed",
+        "abuse_reports")}
+    sent = total["emails_sent"] or 1
+    total["open_rate"] = round(sum(f["open_rate"] * f["emails_sent"] for f in figures) / sent, 1)
+    total["click_rate"] = round(sum(f["click_rate"] * f["emails_sent"] for f in figures) / sent, 1)
+    total["send_time"] = min(f.get("send_time", "") for f in figures)
+    total["campaigns"] = len(figures)
+    return total
+
+
 def pull_report(send: Send, api: Mailchimp | None = None) -> dict | None:
-    """Fetch and store the report of one Send's campaign. None while Mailchimp has no report yet."""
-    if not send.provider_reference:
+    """Fetch and store the report of one Send's campaigns (all languages). None while Mailchimp has none yet."""
+    if not send.campaign_ids:
         return None
     api = api or get_client()
-    try:
-        report = api.call(lambda c: c.reports.get_campaign_report(send.provider_reference))
-    except MailchimpNotFound:
-        return None  # scheduled, not sent yet
-    figures = summarise(report)
+    reports = []
+    for campaign_id in send.campaign_ids:
+        try:
+            reports.append(summarise(api.call(lambda c, campaign_id=campaign_id:
+                                              c.reports.get_campaign_report(campaign_id))))
+        except MailchimpNotFound:
+            continue  # scheduled, not sent yet
+    if not reports:
+        return None
+    figures = combine(reports)
     Send.objects.filter(pk=send.pk).update(provider_report=figures, provider_report_at=timezone.now())
     send.provider_report = figures
     return figures
@@ -57,7 +77,7 @@ def due_sends(now=None):
     """Mailchimp sends that went out within the last MAILCHIMP_REPORT_DAYS days (or are due to)."""
     now = now or timezone.now()
     days = int(getattr(settings, "MAILCHIMP_REPORT_DAYS", 5))
-    return Send.objects.filter(backend="mailchimp", status=Send.Status.DONE).exclude(provider_reference="").filter(
+    return Send.objects.filter(backend="mailchimp", status=Send.Status.DONE).filter(
         campaign_send_time__gte=now - timedelta(days=days), campaign_send_time__lte=now)
 
 

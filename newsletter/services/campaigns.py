@@ -20,6 +20,12 @@ The steps, each recorded on the Send (``campaign_step``) before the next begins:
 8. **done**: the Delivery rows are marked sent (handed to Mailchimp) and the Send finished.
 
 When Mailchimp is unreachable the outcome is "wait" and the task comes back later; nothing is lost.
+
+**Languages.** A translated issue becomes one campaign per language that has readers: each recipient is in the
+segment of the version they would get by SMTP (their language's translation, else the original). The original's
+campaign is recorded on the Send's own fields; each translation's in ``Send.campaign_languages`` under its
+language code, with its own title and segment name (``[fr]``), so every campaign is created once and a retry
+resumes each at its own step. All are checked before any is sent or scheduled, for the same time.
 """
 
 from __future__ import annotations
@@ -80,18 +86,26 @@ def planned_send_time(send: Send, now: datetime | None = None) -> datetime | Non
 TRACKING = {"opens": False, "html_clicks": False, "text_clicks": False}
 
 
+def _language_mark(send) -> str:
+    return f" [{send.language}]" if isinstance(send, _Target) else ""
+
+
 def campaign_title(send: Send) -> str:
-    """Unique per Send: how an interrupted create is recognised."""
-    return f"Portal send {send.pk}: {send.issue.title}"[:100]
+    """Unique per Send and language: how an interrupted create is recognised."""
+    return f"Portal send {send.pk}{_language_mark(send)}: {send.issue.title}"[:100]
 
 
 def segment_name(send: Send) -> str:
-    return f"Portal send {send.pk}"
+    return f"Portal send {send.pk}{_language_mark(send)}"
 
 
 def campaign_content(send: Send) -> tuple[str, str]:
     """Our rendered HTML and text with Mailchimp merge tags in place of our personal placeholders."""
-    html, text = send.rendered_html, send.rendered_text
+    if isinstance(send, _Target):
+        version = send.rendered_translations[send.language]
+        html, text = version["html"], version["text"]
+    else:
+        html, text = send.rendered_html, send.rendered_text
     for placeholder, tag in MERGE_TAGS.items():
         html, text = html.replace(placeholder, tag), text.replace(placeholder, tag)
     if "*|UNSUB|*" not in html:
@@ -111,6 +125,9 @@ def _reached(send: Send, step: str) -> bool:
 
 def _save(send: Send, **fields) -> None:
     """Record progress on the Send at once (each step is committed before the next begins)."""
+    if isinstance(send, _Target):
+        send.save(**fields)
+        return
     fields.setdefault("last_activity_at", timezone.now())
     Send.objects.filter(pk=send.pk).update(**fields)
     for name, value in fields.items():
@@ -145,6 +162,55 @@ def run_campaign_send(send: Send, backend=None, *, api: Mailchimp | None = None)
         cache.delete(lock)
 
 
+class _Target:
+    """One campaign of a Send: the original's (the Send's own fields) or a translation's (``campaign_languages``).
+
+    It answers the Send's attributes, so the steps below work on either; ``_save`` records its progress.
+    """
+
+    FIELDS = {"provider_reference": "id", "campaign_step": "step", "campaign_segment_id": "segment"}
+
+    def __init__(self, send: Send, language: str, emails: list[str]):
+        self.send, self.language, self.emails = send, language, emails
+
+    def __getattr__(self, name):
+        if name in _Target.FIELDS:
+            return (self.send.campaign_languages or {}).get(self.language, {}).get(_Target.FIELDS[name], "")
+        return getattr(self.send, name)
+
+    def save(self, **fields) -> None:
+        own = {_Target.FIELDS[k]: fields.pop(k) for k in list(fields) if k in _Target.FIELDS}
+        languages = dict(self.send.campaign_languages or {})
+        languages[self.language] = {**languages.get(self.language, {}), **own}
+        _save(self.send, campaign_languages=languages, **fields)
+
+    @property
+    def subject(self) -> str:
+        return self.send.rendered_translations[self.language]["subject"]
+
+    @property
+    def preheader(self) -> str:
+        version = next((page for page in rendering.live_translations(self.send.issue.specific)
+                        if rendering.issue_language(page) == self.language), None)
+        return getattr(version, "preheader", "") or ""
+
+
+def recipients_by_language(send: Send) -> dict[str, list[str]]:
+    """The send's recipients grouped by the version they read: a translation's language code, or "" (original)."""
+    groups: dict[str, list[str]] = {}
+    rows = (Delivery.objects.filter(send=send).exclude(status=Delivery.Status.SUPPRESSED).order_by("id")
+            .values_list("email", "subscriber__language"))
+    for email, language in rows:
+        groups.setdefault(rendering.translation_key(send, language), []).append(email)
+    return groups
+
+
+def _targets(send: Send) -> list:
+    """The Send itself (original language) and a target per translation with readers."""
+    groups = recipients_by_language(send)
+    return [send] + [_Target(send, language, groups[language]) for language in sorted(groups) if language]
+
+
 def _run_steps(send: Send, api: Mailchimp) -> None:
     issue = send.issue.specific
     if issue.audience != Audience.PUBLIC:
@@ -152,10 +218,28 @@ def _run_steps(send: Send, api: Mailchimp) -> None:
             "only public issues are sent through Mailchimp (its audience holds the public list, and campaign "
             "archive pages are public). Send members' issues by SMTP.")
     list_id = sync.state_for().audience_id
+    targets = _targets(send)
+    if not recipients_by_language(send).get("") and not _reached(send, "checked"):
+        # Everyone reads a translation: no campaign in the original, but the audience is synced all the same.
+        sync.run_sync(api=api, wait=float(getattr(settings, "MAILCHIMP_SYNC_WAIT_SECONDS", 60)))
+        _save(send, campaign_step="checked")
+    for target in targets:
+        _prepare_campaign(target, issue, api, list_id)
+    for target in targets:
+        if not _reached(target, "sent") and target.provider_reference:
+            _send_or_schedule(target, api)
+    if not _reached(send, "sent"):
+        _save(send, campaign_step="sent")
+
+
+def _prepare_campaign(send, issue, api: Mailchimp, list_id: str) -> None:
+    """Steps 1 to 6 for one campaign (``send`` is the Send or a translation's ``_Target``)."""
+    translation = isinstance(send, _Target)
     if not _reached(send, "created"):
         _create_campaign(send, api, list_id)
     if not _reached(send, "synced"):
-        sync.run_sync(api=api, wait=float(getattr(settings, "MAILCHIMP_SYNC_WAIT_SECONDS", 60)))
+        if not translation:  # the original's campaign syncs the audience for all of them, first
+            sync.run_sync(api=api, wait=float(getattr(settings, "MAILCHIMP_SYNC_WAIT_SECONDS", 60)))
         _save(send, campaign_step="synced")
     if not _reached(send, "segment"):
         _create_segment(send, api, list_id)
@@ -163,10 +247,12 @@ def _run_steps(send: Send, api: Mailchimp) -> None:
         _fill_segment(send, api, list_id)
     if not _reached(send, "configured"):
         name, address = parseaddr(emails.sender())
+        subject = send.subject if translation else send.rendered_subject
+        preheader = send.preheader if translation else getattr(issue, "preheader", "")
         body = {"recipients": {"list_id": list_id, "segment_opts": {"saved_segment_id": int(send.campaign_segment_id)}},
-                "settings": {"subject_line": send.rendered_subject[:150], "title": campaign_title(send),
+                "settings": {"subject_line": subject[:150], "title": campaign_title(send),
                              "from_name": (name or "Newsletter")[:100], "reply_to": address,
-                             "preview_text": (getattr(issue, "preheader", "") or "")[:150]},
+                             "preview_text": (preheader or "")[:150]},
                 # No open pixel and no per-person click tracking: our own redirect counts clicks per link.
                 "tracking": TRACKING}
         api.call(lambda c: c.campaigns.update(send.provider_reference, body))
@@ -182,8 +268,6 @@ def _run_steps(send: Send, api: Mailchimp) -> None:
                         if item.get("type") == "error"]
             raise CampaignPaused("the send checklist is not complete: " + "; ".join(problems))
         _save(send, campaign_step="checked")
-    if not _reached(send, "sent"):
-        _send_or_schedule(send, api)
 
 
 def _create_campaign(send: Send, api: Mailchimp, list_id: str) -> None:
@@ -229,8 +313,7 @@ def _create_segment(send: Send, api: Mailchimp, list_id: str) -> None:
 
 
 def _fill_segment(send: Send, api: Mailchimp, list_id: str) -> None:
-    emails_ = list(Delivery.objects.filter(send=send).exclude(status=Delivery.Status.SUPPRESSED)
-                   .order_by("id").values_list("email", flat=True))
+    emails_ = send.emails if isinstance(send, _Target) else recipients_by_language(send).get("", [])
     segment_id = send.campaign_segment_id
     missing = []
     for start in range(0, len(emails_), SEGMENT_BATCH):
@@ -240,7 +323,7 @@ def _fill_segment(send: Send, api: Mailchimp, list_id: str) -> None:
         missing += [address for error in answer.get("errors", []) for address in error.get("email_addresses", [])]
     if missing:
         logger.warning("Send %s: %s recipients are not in the Mailchimp audience", send.pk, len(missing))
-        Delivery.objects.filter(send=send, email__in=missing, status=Delivery.Status.QUEUED).update(
+        Delivery.objects.filter(send_id=send.pk, email__in=missing, status=Delivery.Status.QUEUED).update(
             status=Delivery.Status.FAILED, error="Not in the Mailchimp audience (not synced or refused there).")
     _save(send, campaign_step="members")
 
@@ -278,6 +361,50 @@ def _finish(send: Send) -> int:
     logger.info("Send %s handed to Mailchimp as campaign %s (%s recipients)", send.pk, send.provider_reference,
                 count)
     return count
+
+
+def can_unschedule(send: Send, now: datetime | None = None) -> bool:
+    """Whether a Mailchimp send is held by Mailchimp for a later time (so its campaigns can still be called off)."""
+    now = now or timezone.now()
+    return bool(send.backend == "mailchimp" and send.campaign_ids and send.campaign_send_time
+                and send.campaign_send_time > now and send.status in {Send.Status.SENDING, Send.Status.DONE}
+                and _reached(send, "sent"))
+
+
+def unschedule(send: Send, user=None, *, api: Mailchimp | None = None) -> str:
+    """Call off the campaigns Mailchimp holds for later (its "unschedule" action); the Send is cancelled.
+
+    Returns "" when done, else why not. Every campaign of the send (one per language) is unscheduled; one that
+    Mailchimp has started sending stays sent, and then the Send is not cancelled (the reason names it). The
+    recipients go back to queued (nothing was mailed) and the act is in the issue's history.
+    """
+    from wagtail.log_actions import log
+
+    send.refresh_from_db()
+    if not can_unschedule(send):
+        return "This send is not a campaign waiting in Mailchimp."
+    api = api or get_client()
+    going = []
+    for campaign_id in send.campaign_ids:
+        try:
+            api.call(lambda c, campaign_id=campaign_id: c.campaigns.unschedule(campaign_id), retry=False)
+        except (MailchimpRejected, MailchimpNotFound):
+            status = api.call(lambda c, campaign_id=campaign_id: c.campaigns.get(campaign_id)).get("status")
+            if status not in {"save", "paused"}:
+                going.append(f"{campaign_id} ({status})")
+        except MailchimpUnavailable as exc:
+            return f"Mailchimp could not be reached ({exc}); try again."
+    if going:
+        return (f"Mailchimp did not unschedule the campaign {', '.join(going)}: it may be going out now. "
+                "The send is not cancelled.")
+    now = timezone.now()
+    Delivery.objects.filter(send=send, status=Delivery.Status.SENT).update(
+        status=Delivery.Status.QUEUED, sent_at=None, copies=0)
+    Send.objects.filter(pk=send.pk).update(status=Send.Status.CANCELLED, campaign_step="unscheduled",
+                                           finished_at=now, last_activity_at=now)
+    log(instance=send.issue, action="newsletter.cancel", user=user,
+        data={"send_id": send.pk, "mailchimp_campaign": ", ".join(send.campaign_ids), "unscheduled": True})
+    return ""
 
 
 def hand_over_scheduled(now: datetime | None = None) -> list[int]:

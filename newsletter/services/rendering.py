@@ -101,13 +101,21 @@ def render_translations(issue, *, send_id: int | None = None) -> dict[str, dict[
     return rendered
 
 
+def translation_key(send, language: str | None) -> str:
+    """The language code of the translation a reader of ``language`` gets, or "" for the original."""
+    translations = send.rendered_translations or {}
+    for key in ((language, language.split("-")[0].lower()) if language else ()):
+        if key in translations:
+            return key
+    return ""
+
+
 def rendering_for(send, language: str | None) -> tuple[str, str, str]:
     """Subject, HTML and text for a reader of ``language``: their translation when there is one, else the original."""
-    translations = send.rendered_translations or {}
-    if language:
-        version = translations.get(language) or translations.get(language.split("-")[0].lower())
-        if version:
-            return version["subject"], version["html"], version["text"]
+    key = translation_key(send, language)
+    if key:
+        version = send.rendered_translations[key]
+        return version["subject"], version["html"], version["text"]
     return send.rendered_subject, send.rendered_html, send.rendered_text
 
 

@@ -37,6 +37,7 @@ MEMBER_STATUSES = {"subscribed", "unsubscribed", "cleaned", "pending", "transact
 # Mailchimp refuses addresses at domains it considers fake (observed: "foo@example.com looks fake or invalid").
 FAKE_LOOKING_DOMAINS = {"example.com"}
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MERGE_FIELDS_INVALID = "Your merge fields were invalid."
 
 
 def subscriber_hash(email: str) -> str:
@@ -75,6 +76,95 @@ def links(href: str, schema: str) -> list[dict]:
              "schema": root + "Paths/" + schema}]
 
 
+def merge_value_error(spec: dict, value) -> str:
+    """Mailchimp's message for a merge field value its type refuses ("" when the value is acceptable).
+
+    "Please enter a number" is the recorded live message; the others follow its wording.
+    """
+    kind = spec.get("type", "text")
+    if value in (None, ""):
+        return ""
+    if kind == "number":
+        if isinstance(value, bool):
+            return "Please enter a number"
+        if isinstance(value, int | float):
+            return ""
+        try:
+            float(str(value).replace(",", ""))
+        except ValueError:
+            return "Please enter a number"
+        return ""
+    if kind == "address":
+        if not isinstance(value, dict) or not all(str(value.get(k) or "").strip()
+                                                  for k in ("addr1", "city", "state", "zip")):
+            return "Please enter a complete address"
+        return ""
+    if not isinstance(value, str):
+        return "Please enter a value" if kind == "text" else f"Please enter a valid {kind}"
+    if kind == "date":
+        date_format = (spec.get("options") or {}).get("date_format", "MM/DD/YYYY")
+        patterns = {"MM/DD/YYYY": "%m/%d/%Y", "DD/MM/YYYY": "%d/%m/%Y"}
+        for pattern in (patterns.get(date_format, "%m/%d/%Y"), "%Y-%m-%d"):
+            try:
+                datetime.strptime(value, pattern)
+                return ""
+            except ValueError:
+                continue
+        return "Please enter a date"
+    if kind == "birthday":
+        return "" if re.fullmatch(r"(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])", value) else "Please enter a birthday"
+    if kind in {"dropdown", "radio"}:
+        choices = (spec.get("options") or {}).get("choices") or []
+        return "" if value in choices else "Please choose one of the options"
+    if kind in {"url", "imageurl"}:
+        return "" if re.match(r"https?://", value) else "Please enter a valid URL"
+    if kind == "phone":
+        return "" if re.fullmatch(r"[\d\s()+.-]{6,}", value) else "Please enter a valid phone number"
+    if kind == "zip":
+        return "" if re.fullmatch(r"\d{5}(-\d{4})?", value) else "Please enter a valid zip code"
+    return ""
+
+
+def _paths(spec: str | None) -> dict:
+    """``a.b,c`` → {"a": {"b": {}}, "c": {}} (an empty dict marks the end of a path)."""
+    tree: dict = {}
+    for path in (spec or "").split(","):
+        node = tree
+        for part in [p for p in path.strip().split(".") if p]:
+            node = node.setdefault(part, {})
+    return tree
+
+
+def project(body, fields: str | None, exclude_fields: str | None):
+    """Apply the ``fields`` and ``exclude_fields`` query parameters at every level of a JSON answer.
+
+    Dotted paths walk into objects and into every item of a list (``members.merge_fields.FNAME``,
+    ``members._links``, ``_links``), as the live API does.
+    """
+    if not isinstance(body, dict):
+        return body
+    wanted, unwanted = _paths(fields), _paths(exclude_fields)
+
+    def keep(value, tree):
+        if not tree:
+            return value
+        if isinstance(value, list):
+            return [keep(item, tree) for item in value]
+        if isinstance(value, dict):
+            return {k: keep(v, tree[k]) for k, v in value.items() if k in tree}
+        return value
+
+    def drop(value, tree):
+        if isinstance(value, list):
+            return [drop(item, tree) for item in value]
+        if isinstance(value, dict):
+            return {k: drop(v, tree[k]) if tree.get(k) else v for k, v in value.items()
+                    if not (k in tree and not tree[k])}
+        return value
+
+    return drop(keep(copy.deepcopy(body), wanted), unwanted)
+
+
 def not_found(detail="The requested resource could not be found."):
     return Problem(404, "Resource Not Found", detail)
 
@@ -86,6 +176,8 @@ class Member:
     merge_fields: dict = field(default_factory=dict)
     interests: dict = field(default_factory=dict)
     tags: set = field(default_factory=set)
+    # marketing_permission_id -> {"text", "enabled"}: every GDPR field of the audience, off until enabled.
+    marketing_permissions: dict = field(default_factory=dict)
     language: str = ""
     last_changed: datetime = field(default_factory=lambda: now_seconds())
     timestamp_signup: str = ""
@@ -125,7 +217,9 @@ class Member:
             "email_client": "",
             "location": {"latitude": 0, "longitude": 0, "gmtoff": 0, "dstoff": 0, "country_code": "",
                          "timezone": "", "region": ""},
-            "marketing_permissions": [],
+            "marketing_permissions": [
+                {"marketing_permission_id": permission_id, "text": value["text"], "enabled": value["enabled"]}
+                for permission_id, value in self.marketing_permissions.items()],
             "source": "API - Generic",
             "tags_count": len(self.tags),
             "tags": [{"id": abs(hash(name)) % 100000, "name": name} for name in sorted(self.tags)],
@@ -148,6 +242,10 @@ class AudienceList:
         {"merge_id": 1, "tag": "FNAME", "name": "First Name", "type": "text"},
         {"merge_id": 2, "tag": "LNAME", "name": "Last Name", "type": "text"},
     ])
+    # GDPR fields (id -> text): an audience with them lists every one on every member, enabled or not.
+    marketing_permissions: dict = field(default_factory=dict)
+    # Tags the account adds to every new member by itself (a signup automation or integration).
+    signup_tags: list = field(default_factory=list)
 
 
 @dataclass
@@ -321,7 +419,8 @@ class FakeMailchimp:
             match = re.fullmatch(pattern, path)
             if match and route_method == method:
                 with self.lock:
-                    return handler(self, query, body, *match.groups())
+                    status, answer, headers = handler(self, query, body, *match.groups())
+                return status, project(answer, query.get("fields"), query.get("exclude_fields")), headers
         if any(re.fullmatch(pattern, path) for _, pattern, _ in ROUTES):
             raise Problem(405, "Method Not Allowed", "The requested method and resource are not compatible. "
                           "See the Allow header for this resource's available methods.")
@@ -381,16 +480,23 @@ class FakeMailchimp:
             if member.status in counts:
                 counts[member.status] += 1
         return {
-            "id": audience.id, "web_id": 1, "name": audience.name, "contact": {"company": "Example"},
+            "id": audience.id, "web_id": 1, "name": audience.name,
+            "contact": {"company": "Example", "address1": "1 Example Street", "address2": "", "city": "Exampleton",
+                        "state": "", "zip": "00000", "country": "GB", "phone": ""},
             "permission_reminder": "You signed up on the portal.", "use_archive_bar": True,
             "campaign_defaults": {"from_name": "Portal", "from_email": "news@example.org", "subject": "",
                                   "language": "en"},
             "notify_on_subscribe": "", "notify_on_unsubscribe": "", "date_created": "2020-01-01T00:00:00+00:00",
             "list_rating": 0, "email_type_option": False, "subscribe_url_short": "", "subscribe_url_long": "",
             "beamer_address": "", "visibility": "prv", "double_optin": False, "has_welcome": False,
-            "marketing_permissions": False, "modules": [],
+            "marketing_permissions": bool(audience.marketing_permissions), "modules": [],
             "stats": {"member_count": counts["subscribed"], "unsubscribe_count": counts["unsubscribed"],
-                      "cleaned_count": counts["cleaned"], "campaign_count": len(self.campaigns)},
+                      "cleaned_count": counts["cleaned"], "member_count_since_send": counts["subscribed"],
+                      "unsubscribe_count_since_send": counts["unsubscribed"],
+                      "cleaned_count_since_send": counts["cleaned"], "campaign_count": len(self.campaigns),
+                      "campaign_last_sent": "", "merge_field_count": len(audience.merge_fields),
+                      "avg_sub_rate": 0, "avg_unsub_rate": 0, "target_sub_rate": 0, "open_rate": 0,
+                      "click_rate": 0, "last_sub_date": "", "last_unsub_date": ""},
             "_links": links(f"{self.base}/lists/{audience.id}", "Resource.json"),
         }
 
@@ -414,9 +520,60 @@ class FakeMailchimp:
                           "address.")
         return email
 
-    def _apply(self, member: Member, data: dict, *, status_key="status") -> None:
-        if data.get("merge_fields"):
-            member.merge_fields.update({k: v for k, v in data["merge_fields"].items() if k.isupper()})
+    def _check_merge_fields(self, audience: AudienceList, values, *, new: bool) -> dict:
+        """The merge fields of a member write, validated by each field's type as Mailchimp does.
+
+        Keys that are not one of the audience's tags are ignored (the live API ignores ``email_address`` sent as
+        a merge field). A value of the wrong type, a dropdown value that is not a choice, or a required field left
+        out of a new member answers 400 "Your merge fields were invalid." with one ``errors`` entry per field.
+        """
+        if values in (None, ""):
+            values = {}
+        if not isinstance(values, dict):
+            raise Problem(400, "Invalid Resource", "The resource submitted could not be validated. For "
+                          "field-specific details, see the 'errors' array.",
+                          errors=[{"field": "merge_fields", "message": "Schema describes object, "
+                                   f"{type(values).__name__} found instead"}])
+        known = {f["tag"]: f for f in audience.merge_fields}
+        errors, accepted = [], {}
+        for tag, value in values.items():
+            spec = known.get(tag.upper()) if isinstance(tag, str) else None
+            if spec is None:
+                continue
+            message = merge_value_error(spec, value)
+            if message:
+                errors.append({"field": spec["tag"], "message": message})
+            else:
+                accepted[spec["tag"]] = value
+        if new:
+            errors += [{"field": f["tag"], "message": "Please enter a value"} for f in audience.merge_fields
+                       if f.get("required") and accepted.get(f["tag"]) in (None, "")]
+        if errors:
+            raise Problem(400, "Invalid Resource", MERGE_FIELDS_INVALID, errors=errors)
+        return accepted
+
+    def _check_permissions(self, audience: AudienceList | None, permissions) -> dict:
+        if not permissions:
+            return {}
+        known = audience.marketing_permissions if audience else {}
+        if not isinstance(permissions, list) or not all(
+                isinstance(item, dict) and item.get("marketing_permission_id") in known for item in permissions):
+            raise Problem(400, "Invalid Resource", "The resource submitted could not be validated. For "
+                          "field-specific details, see the 'errors' array.",
+                          errors=[{"field": "marketing_permissions", "message": "Invalid marketing permission."}])
+        return {item["marketing_permission_id"]: bool(item.get("enabled")) for item in permissions}
+
+    def _apply(self, member: Member, data: dict, *, status_key="status", audience: AudienceList | None = None,
+               new: bool = False) -> None:
+        audience = audience or self.lists.get(self.list_id)
+        fields = self._check_merge_fields(audience, data.get("merge_fields"), new=new) if audience else {}
+        permissions = self._check_permissions(audience, data.get("marketing_permissions"))
+        if fields:
+            member.merge_fields.update(fields)
+        for permission_id, enabled in permissions.items():
+            member.marketing_permissions.setdefault(
+                permission_id, {"text": audience.marketing_permissions[permission_id], "enabled": False})
+            member.marketing_permissions[permission_id]["enabled"] = enabled
         if data.get("interests"):
             member.interests.update(data["interests"])
         if data.get("language"):
@@ -453,7 +610,13 @@ class FakeMailchimp:
                           errors=[{"field": "status", "message": "This value should not be blank."}])
         member.status = "pending" if status == "pending" else status
         member.confirmation_emails = int(status == "pending")
-        self._apply(member, {k: v for k, v in data.items() if k not in {"status", "status_if_new"}})
+        member.marketing_permissions = {permission_id: {"text": text, "enabled": False}
+                                        for permission_id, text in audience.marketing_permissions.items()}
+        member.tags.update(audience.signup_tags)
+        self._apply(member, {k: v for k, v in data.items() if k not in {"status", "status_if_new"}},
+                    audience=audience, new=True)
+        # Tags can be given when a member is added (POST .../members: a list of names).
+        member.tags.update(tag for tag in data.get("tags") or [] if isinstance(tag, str) and tag.strip())
         audience.members[member.id] = member
         return member
 
@@ -473,17 +636,9 @@ class FakeMailchimp:
             members.sort(key=lambda m: m.web_id)
         count = min(int(query.get("count") or 10), 1000)
         offset = int(query.get("offset") or 0)
-        page = [self._fields(m.as_json(list_id, self.base), query, "members.") for m in members[offset:offset + count]]
+        page = [m.as_json(list_id, self.base) for m in members[offset:offset + count]]
         return 200, {"members": page, "list_id": list_id, "total_items": len(members),
                      "_links": links(f"{self.base}/lists/{list_id}/members", "Resource.json")}, {}
-
-    @staticmethod
-    def _fields(item: dict, query: dict, prefix: str) -> dict:
-        excluded = [f[len(prefix):] for f in (query.get("exclude_fields") or "").split(",") if f.startswith(prefix)]
-        wanted = [f[len(prefix):] for f in (query.get("fields") or "").split(",") if f.startswith(prefix)]
-        if wanted:
-            item = {k: v for k, v in item.items() if k in wanted}
-        return {k: v for k, v in item.items() if k not in excluded}
 
     def add_member_post(self, query, body, list_id):
         audience = self._list(list_id)
@@ -531,12 +686,12 @@ class FakeMailchimp:
             audience.members[member.id] = member
         if member.status == "archived" and not body.get("status"):
             member.status = body.get("status_if_new") or "subscribed"
-        self._apply(member, body)
+        self._apply(member, body, audience=audience)
         return 200, member.as_json(list_id, self.base), {}
 
     def patch_member(self, query, body, list_id, member_hash):
         member = self._member(list_id, member_hash)
-        self._apply(member, body)
+        self._apply(member, body, audience=self._list(list_id))
         return 200, member.as_json(list_id, self.base), {}
 
     def delete_member(self, query, body, list_id, member_hash):
@@ -590,12 +745,13 @@ class FakeMailchimp:
                     raise Problem(400, "Member Exists", f"{email} is already a list member, do you want to update? "
                                   "please provide update_existing:true in the request body")
                 else:
-                    self._apply(member, entry)
+                    self._apply(member, entry, audience=audience)
                     updated.append(member)
             except Problem as problem:
                 code = "ERROR_CONTACT_EXISTS" if problem.title == "Member Exists" else "ERROR_GENERIC"
+                first = (problem.errors or [{}])[0]
                 errors.append({"email_address": email, "error": problem.detail, "error_code": code,
-                               "field": "", "field_message": ""})
+                               "field": first.get("field", ""), "field_message": first.get("message", "")})
         self.batches.append([entry.get("email_address", "") for entry in entries])
         return 200, {
             "new_members": [m.as_json(list_id, self.base) for m in created],
@@ -607,8 +763,9 @@ class FakeMailchimp:
 
     def get_merge_fields(self, query, body, list_id):
         audience = self._list(list_id)
-        items = [dict(f, list_id=list_id, required=False, default_value="", public=True, display_order=n,
-                      options={"size": 25, "default_country": 0}, help_text="", _links=self.links)
+        items = [{"required": False, "default_value": "", "public": True, "display_order": n,
+                  "options": {"size": 25, "default_country": 0}, "help_text": "", **f, "list_id": list_id,
+                  "_links": self.links}
                  for n, f in enumerate(audience.merge_fields)]
         return 200, {"merge_fields": items, "list_id": list_id, "total_items": len(items), "_links": self.links}, {}
 
@@ -618,10 +775,11 @@ class FakeMailchimp:
         if not tag or any(f["tag"] == tag for f in audience.merge_fields):
             raise Problem(400, "Invalid Resource", f'A Merge Field with the tag "{tag}" already exists for this list.')
         field_ = {"merge_id": len(audience.merge_fields) + 1, "tag": tag, "name": body.get("name", tag),
-                  "type": body.get("type", "text")}
+                  "type": body.get("type", "text"), "required": bool(body.get("required")),
+                  "options": body.get("options") or {"size": 25}}
         audience.merge_fields.append(field_)
-        return 200, dict(field_, list_id=list_id, required=False, default_value="", public=True, display_order=0,
-                         options={"size": 25}, help_text="", _links=self.links), {}
+        return 200, {"default_value": "", "public": True, "display_order": 0, "help_text": "", **field_,
+                     "list_id": list_id, "_links": self.links}, {}
 
     # Interests
 

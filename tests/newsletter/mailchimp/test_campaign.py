@@ -211,3 +211,54 @@ def test_campaign_tracks_no_opens_and_counts_clicks_through_the_portal_only(arch
     html = only_campaign(mailchimp).html
     assert "/newsletter/l/" in html and "https://hotline.example.net/report" not in html
     assert "CLICK_STAMP" not in html and "CLICK_STAMP" not in only_campaign(mailchimp).plain_text
+
+
+def test_a_campaign_mailchimp_holds_can_be_unscheduled_from_the_admin(archive, readers, mailchimp, client,
+                                                                       admin_user):
+    from django.urls import reverse
+
+    from wagtail.models import PageLogEntry
+
+    asked = timezone.now() + timedelta(days=2)
+    send, _ = dispatch.create_send(make_issue(archive, audience=Audience.PUBLIC), scheduled_at=asked)
+    assert campaigns.hand_over_scheduled() == [send.pk]
+    run_until_settled(send)
+    campaign = only_campaign(mailchimp)
+    assert campaign.status == "schedule" and send.status == Send.Status.DONE
+
+    client.force_login(admin_user)
+    progress = client.get(reverse("newsletter_sending:progress", args=[send.pk])).content.decode()
+    assert "unschedule the Mailchimp campaign" in progress
+    answer = client.post(reverse("newsletter_sending:action", args=[send.pk, "cancel"]), follow=True)
+
+    assert "campaign is unscheduled" in answer.content.decode()
+    assert campaign.status == "save" and campaign.send_time == ""
+    assert len(mailchimp.calls_to("POST", rf"/3.0/campaigns/{campaign.id}/actions/unschedule")) == 1
+    send.refresh_from_db()
+    assert send.status == Send.Status.CANCELLED
+    assert set(Delivery.objects.filter(send=send).values_list("status", flat=True)) == {Delivery.Status.QUEUED}
+    entry = PageLogEntry.objects.filter(action="newsletter.cancel").get()
+    assert entry.user == admin_user and entry.data["mailchimp_campaign"] == campaign.id
+    # Asking again changes nothing (the button is gone, a replayed POST is refused without calling Mailchimp).
+    again = client.post(reverse("newsletter_sending:action", args=[send.pk, "cancel"]), follow=True)
+    assert "could not be cancelled" in again.content.decode()
+    assert len(mailchimp.calls_to("POST", r"/3.0/campaigns/\w+/actions/unschedule")) == 1
+
+
+def test_a_campaign_already_going_out_is_not_reported_as_cancelled(archive, readers, mailchimp, client,
+                                                                   admin_user):
+    from django.urls import reverse
+
+    send, _ = dispatch.create_send(make_issue(archive, audience=Audience.PUBLIC),
+                                   scheduled_at=timezone.now() + timedelta(days=1))
+    campaigns.hand_over_scheduled()
+    run_until_settled(send)
+    only_campaign(mailchimp).status = "sending"  # Mailchimp started while the editor was deciding
+
+    client.force_login(admin_user)
+    answer = client.post(reverse("newsletter_sending:action", args=[send.pk, "cancel"]), follow=True)
+
+    assert "Mailchimp did not unschedule the campaign" in answer.content.decode()
+    send.refresh_from_db()
+    assert send.status == Send.Status.DONE
+    assert set(Delivery.objects.filter(send=send).values_list("status", flat=True)) == {Delivery.Status.SENT}

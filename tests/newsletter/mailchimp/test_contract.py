@@ -62,6 +62,23 @@ def arrange(fake: FakeMailchimp, rec: dict) -> None:
             fake.add_member(request["email_address"])
             if body.get("errors"):  # renaming an existing member to an address already on the list
                 fake.add_member(f"old-{member_hash[:6]}@example.org", member_hash=member_hash)
+    audience = fake.lists.get(fake.list_id)
+    if audience is not None and isinstance(body, dict) and status == 200 and "email_address" in body:
+        # The audience's GDPR fields show on every member; tags on a new member were added by the account itself.
+        audience.marketing_permissions.update({p["marketing_permission_id"]: p["text"]
+                                               for p in body.get("marketing_permissions") or []})
+        tags = [tag["name"] for tag in body.get("tags") or []]
+        member = audience.members.get(subscriber_hash(body["email_address"])) or (
+            audience.members.get(member_match.group(1).lower()) if member_match else None)
+        if member is not None:
+            member.tags.update(tags)
+            member.marketing_permissions = {p["marketing_permission_id"]: {"text": p["text"], "enabled": p["enabled"]}
+                                            for p in body.get("marketing_permissions") or []}
+        elif rec["method"] == "POST":
+            audience.signup_tags = tags
+    if isinstance(body, dict) and isinstance(body.get("lists"), list):
+        for item in body["lists"]:
+            fake.add_list(item["id"], name=item.get("name", "Seeded"))
     if rec["method"] == "POST" and path.endswith("/members") and status == 400 and "Exists" in body.get("title", ""):
         fake.add_member(request["email_address"])
     if isinstance(body, dict) and isinstance(body.get("members"), list):
@@ -117,7 +134,10 @@ def same_shape(recorded, answered, where="body") -> list[str]:
     elif isinstance(recorded, list):
         if not isinstance(answered, list):
             return [f"{where}: expected a list"]
-        if recorded and answered:
+        if recorded and not answered:
+            # An empty answer would compare nothing: the item keys are part of the contract.
+            problems.append(f"{where}: the recording has items, the answer none")
+        elif recorded:
             problems += same_shape(recorded[0], answered[0], f"{where}[0]")
     elif isinstance(recorded, bool) or isinstance(answered, bool):
         if type(recorded) is not type(answered):
