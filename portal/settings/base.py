@@ -315,6 +315,10 @@ NEWSLETTER_FROM_EMAIL = os.environ.get("NEWSLETTER_FROM_EMAIL", DEFAULT_FROM_EMA
 NEWSLETTER_UNSUBSCRIBE_MAILTO = os.environ.get("NEWSLETTER_UNSUBSCRIBE_MAILTO", "")  # default: the sender's address
 NEWSLETTER_LIST_ID = os.environ.get("NEWSLETTER_LIST_ID", "")  # default: newsletter.<SITE_URL host>
 NEWSLETTER_CONFIRM_TOKEN_MAX_AGE = env_int("NEWSLETTER_CONFIRM_TOKEN_MAX_AGE", 3 * 24 * 3600)
+# Click links (newsletter.services.engagement): a fetch this soon after delivery is a link scanner, not a reader;
+# extra scanner user-agent patterns (regular expressions, comma-separated).
+NEWSLETTER_CLICK_SCANNER_SECONDS = env_int("NEWSLETTER_CLICK_SCANNER_SECONDS", 10)
+NEWSLETTER_CLICK_SCANNER_AGENTS = env_list("NEWSLETTER_CLICK_SCANNER_AGENTS")
 NEWSLETTER_CONFIRMATION_RESEND_COOLDOWN = env_int("NEWSLETTER_CONFIRMATION_RESEND_COOLDOWN", 600)
 NEWSLETTER_PENDING_MAX_AGE_DAYS = env_int("NEWSLETTER_PENDING_MAX_AGE_DAYS", 30)
 NEWSLETTER_RATE_LIMIT_IP = os.environ.get("NEWSLETTER_RATE_LIMIT_IP", "20/3600")
