@@ -314,9 +314,11 @@ def article_data(page, request=None) -> dict:
 
 
 def _share_image_url(page) -> str | None:
-    """The absolute URL of the page's share image, the rendition Open Graph uses (seo_meta.html)."""
+    """The absolute URL of the page's share image, the rendition Open Graph uses (seo_meta.html); None when some
+    viewer of this render may not open the image (an image in a restricted collection never reaches a public page's
+    structured data, as it never reaches its Open Graph tags)."""
     image = getattr(page, "social_image", None)
-    if image is None:
+    if image is None or not privacy.document_viewable_now(image):
         return None
     url = image.get_rendition("fill-1200x630").url
     return url if url.startswith(("http://", "https://")) else settings.SITE_URL + url
@@ -326,6 +328,53 @@ def _share_image_url(page) -> str | None:
 def article_json_ld(context, page) -> str:
     """JSON-LD describing an article for search engines (``{% article_json_ld page %}``)."""
     return json_ld(article_data(page, _request(context)))
+
+
+def _absolute(url: str) -> str:
+    return url if url.startswith(("http://", "https://")) else settings.SITE_URL + url
+
+
+def organization_data(page, request=None) -> dict:
+    """Schema.org ``Organization`` for the network, on its home page: name, address, logo and what it is. Public
+    facts only (no member organisations, no people)."""
+    from django.templatetags.static import static
+
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Organization",
+        "name": settings.WAGTAIL_SITE_NAME,
+        "url": _absolute(page.get_url(request=request) or "/"),
+        "logo": _absolute(static("img/favicon.svg")),
+        "description": page_summary(page) or None,
+    }
+    return {key: value for key, value in data.items() if value}
+
+
+@register.simple_tag(takes_context=True)
+def organization_json_ld(context, page) -> str:
+    """JSON-LD describing the network (``{% organization_json_ld page %}`` on the home page)."""
+    return json_ld(organization_data(page, _request(context)))
+
+
+def breadcrumb_data(page, request=None) -> dict | None:
+    """Schema.org ``BreadcrumbList`` for the trail the page header shows (home, sections, the page); None on the
+    home page. A reader of the page may read its ancestors (a restriction covers the whole subtree below it)."""
+    trail = [ancestor for ancestor in page.get_ancestors() if not ancestor.is_root()]
+    if not trail:
+        return None
+    items = []
+    for position, crumb in enumerate([*trail, page], start=1):
+        name = gettext("Home") if crumb.depth == 2 else crumb.title
+        items.append({"@type": "ListItem", "position": position, "name": name,
+                      "item": _absolute(crumb.get_url(request=request) or "/")})
+    return {"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": items}
+
+
+@register.simple_tag(takes_context=True)
+def breadcrumb_json_ld(context, page) -> str:
+    """JSON-LD for the breadcrumb trail of an inner page (``{% breadcrumb_json_ld page %}``), "" on the home page."""
+    data = breadcrumb_data(page, _request(context))
+    return json_ld(data) if data else ""
 
 
 def conference_data(page, request=None) -> dict:

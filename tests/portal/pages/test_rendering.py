@@ -280,8 +280,9 @@ def test_article_json_ld_describes_the_article(client, article_index):
         parent=article_index, title="Hashing </script> at scale", author_organisation="Example Hotline"
     )
     soup = soup_of(client.get(article.url))
-    scripts = soup.select("script[type='application/ld+json']")
-    assert len(scripts) == 1
+    scripts = [script for script in soup.select("script[type='application/ld+json']")
+               if json.loads(script.string)["@type"] == "Article"]
+    assert len(scripts) == 1  # beside the BreadcrumbList of every inner page
     data = json.loads(scripts[0].string)
     assert data["@type"] == "Article"
     assert data["headline"] == "Hashing </script> at scale"
