@@ -252,8 +252,17 @@ def test_images_in_a_restricted_collection_are_served_only_to_those_who_may_open
 def test_a_public_page_never_shows_a_restricted_share_image(client, home, police_image):
     page = ArticlePageFactory(parent=ArticleIndexPageFactory(parent=home, slug="practice"), slug="open",
                               social_image=police_image)
+    rendition_path = police_image.get_rendition("fill-1200x630").url
     html = client.get(page.url).content.decode()
+    # Not in the Open Graph tags, the article's JSON-LD or the page itself (the share image shown to readers).
     assert "og:image" not in html and SECRET not in html
+    assert rendition_path not in html and "/media/" not in html and "article__image" not in html
+    assert '"image"' not in html
+
+    # Someone who may open the image sees it in all three (the render is theirs alone).
+    client.force_login(member_of("law-enforcement"))
+    html = client.get(page.url).content.decode()
+    assert rendition_path in html and 'property="og:image"' in html and "article__image" in html
 
 
 @pytest.fixture
