@@ -13,11 +13,8 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models.functions import Lower
-from django.db.models.signals import pre_delete
-from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -294,33 +291,21 @@ class NewsletterIssue(EffectiveRestrictionsMixin, Page):
         """What cards and search results show under the title: the preview text, else the subject."""
         return self.preheader or self.subject
 
-    def clean(self):
-        super().clean()
-        from newsletter.services.audience import original_issue
-        from newsletter.services.gate import audience_problems, gate_violations
-
-        # A translation's own audience fields never count (the original's audience is its audience).
-        problems = audience_problems(self) if original_issue(self) is self else []
-        if problems:
-            raise ValidationError({"audience_sectors" if self.audience == Audience.SECTORS else "audience": problems})
-        violations = gate_violations(self)
-        if violations:
-            raise ValidationError({"body": [violation.message for violation in violations]})
-
     def publish(self, *args, **kwargs):
         """Publish in one transaction, so the audience's archive restriction (applied by the ``page_published``
         receiver, ``newsletter.services.audience``) exists when the issue becomes live, never after."""
         with transaction.atomic():
             return super().publish(*args, **kwargs)
 
-    def get_context(self, request, *args, **kwargs):
-        from newsletter.services.audience import original_issue
-        from newsletter.services.gate import audience_description
-        from newsletter.services.rendering import issue_context
+    # The services read these models, so the models import no service; the app's ready() sets:
+    # the admin form, which refuses an audience that cannot work and pages the audience may not read
+    # (``newsletter.admin_forms``; checked again when a send starts), and the web archive's context
+    # (``newsletter.services.rendering.web_issue_context``).
+    web_context = None
 
+    def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context.update(issue_context(self, web=True))
-        context["audience_description"] = audience_description(original_issue(self))
+        context.update(type(self).web_context(self))
         return context
 
 
@@ -551,19 +536,3 @@ class MailchimpSyncState(models.Model):
 
     def __str__(self) -> str:
         return f"Mailchimp audience {self.audience_id}"
-
-
-@receiver(pre_delete, sender=Subscriber)
-def forget_in_mailchimp(sender, instance, **kwargs):
-    """An erased subscriber is deleted permanently from Mailchimp too (once the erasure commits).
-
-    Only Mailchimp's member id (a hash) goes to the task, never the address.
-    """
-    email = MailchimpMember.objects.filter(subscriber_id=instance.pk).values_list("email", flat=True).first()
-    if email:
-        import hashlib
-
-        from newsletter.tasks import mailchimp_forget
-
-        member_hash = hashlib.md5(email.strip().lower().encode()).hexdigest()  # noqa: S324 - Mailchimp's member id
-        transaction.on_commit(lambda: mailchimp_forget.delay(member_hash), robust=True)

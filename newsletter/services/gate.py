@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+
 from wagtail.models import Page
 
 from newsletter.services.audience import audience_viewers, includes_public, original_issue
@@ -107,6 +109,25 @@ def audience_problems(issue) -> list[str]:
     if issue.audience == Audience.SECTORS and not list(issue.audience_sectors.all()):
         return ["Choose at least one sector for a sector audience."]
     return []
+
+
+def issue_errors(issue) -> dict[str, list[str]]:
+    """What an editor may not save in an issue, by field: an audience that cannot work (a translation's own
+    audience fields never count: the original's audience is its audience), else the gate's violations."""
+    from newsletter.models import Audience
+
+    problems = audience_problems(issue) if original_issue(issue) is issue else []
+    if problems:
+        return {"audience_sectors" if issue.audience == Audience.SECTORS else "audience": problems}
+    violations = gate_violations(issue)
+    return {"body": [violation.message for violation in violations]} if violations else {}
+
+
+def validate_issue(issue) -> None:
+    """Raise the ``ValidationError`` the admin form shows for ``issue_errors`` (for code that saves issues)."""
+    errors = issue_errors(issue)
+    if errors:
+        raise ValidationError(errors)
 
 
 def pages_for_audience(queryset, viewers: list[Viewer]):

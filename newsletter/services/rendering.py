@@ -43,6 +43,13 @@ def issue_context(issue, *, web: bool = False, audience_of=None) -> dict:
     }
 
 
+def web_issue_context(issue) -> dict:
+    """Context of the issue's page in the web archive: the issue's context and who it is for."""
+    from newsletter.services import gate
+
+    return {**issue_context(issue, web=True), "audience_description": gate.audience_description(original_issue(issue))}
+
+
 def absolutise_links(html: str) -> str:
     """Turn site-relative links and images into absolute ones (emails are read outside the site)."""
     return _RELATIVE_LINK.sub(lambda match: f'{match.group(1)}="{settings.SITE_URL}/', html)

@@ -6,6 +6,7 @@ import factory
 import wagtail_factories
 
 from newsletter.models import Audience, NewsletterIndexPage, NewsletterIssue
+from newsletter.services import gate
 
 
 def featured(page) -> dict:
@@ -38,12 +39,14 @@ class NewsletterIssueFactory(wagtail_factories.PageFactory):
 
 
 def make_issue(parent, *, blocks=None, topics=(), sectors=(), **kwargs) -> NewsletterIssue:
-    """A published issue with the given body blocks and audience (clean() runs, so the gate applies)."""
+    """A published issue with the given body blocks and audience, refused as the admin form refuses it (the
+    gate applies: ``newsletter.services.gate.validate_issue``)."""
     issue = NewsletterIssueFactory.build(**kwargs)
     if blocks is not None:
         issue.body = json.dumps(blocks)
     issue.audience_topics = list(topics)
     issue.audience_sectors = list(sectors)
+    gate.validate_issue(issue)
     parent.add_child(instance=issue)
     issue.save_revision().publish()
     issue.refresh_from_db()

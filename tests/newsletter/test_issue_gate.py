@@ -113,3 +113,24 @@ def test_public_issue_archive_is_public_and_draft_audience_change_keeps_live_res
     assert client.get(issue.url).status_code == 302
     issue.get_latest_revision().publish()
     assert client.get(issue.url).status_code == 200
+
+
+def test_admin_refuses_to_save_a_public_issue_featuring_a_members_page(admin_client, archive, members_page):
+    from django.urls import reverse
+
+    from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
+
+    from newsletter.models import NewsletterIssue
+
+    add_url = reverse("wagtailadmin_pages:add", args=["newsletter", "newsletterissue", archive.pk])
+    data = nested_form_data({
+        "title": "Members news", "slug": "members-news", "subject": "Members news", "preheader": "",
+        "intro": rich_text("<p>For members.</p>"), "audience": Audience.PUBLIC,
+        "body": streamfield([("featured_page", {"page": members_page.pk, "summary": "",
+                                                "button_label": "Read on the portal"})]),
+    })
+    response = admin_client.post(add_url, data)
+    assert response.status_code == 200  # the form again, with the reason on the body
+    assert "restricted beyond this issue&#x27;s audience" in response.content.decode()
+    assert "Members&#x27; updates" in response.content.decode()
+    assert not NewsletterIssue.objects.filter(slug="members-news").exists()
