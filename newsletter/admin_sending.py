@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.validators import validate_email
@@ -15,13 +16,23 @@ from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import include, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from wagtail import hooks
 from wagtail.admin.widgets import Button
 from wagtail.log_actions import LogFormatter, log
+
+from newsletter.backends import OutgoingMessage, get_backend
+from newsletter.mailchimp import admin_views as mailchimp_admin_views
+from newsletter.models import Delivery, NewsletterIssue, Send
+from newsletter.services import dispatch, emails, engagement, gate, rendering
+from newsletter.services.audience import audience_label, audience_size
+from newsletter.services.campaigns import can_unschedule, quarter_hour
+from newsletter.services.rendering import html_to_text
+from newsletter.services.test_sends import TestSendRefused, check_test_send
+from newsletter.tasks import start_send, tick_sends
 
 SEND_LOG_ACTIONS = {
     "newsletter.send": ("Send newsletter", "Sent to {audience} (send {send_id})"),
@@ -97,8 +108,6 @@ class SendForm(forms.Form):
 
 
 def _issue_for(request, page_id: int, *, publish: bool = False):
-    from newsletter.models import NewsletterIssue
-
     issue = get_object_or_404(NewsletterIssue, pk=page_id)
     permissions = issue.permissions_for_user(request.user)
     if not (permissions.can_publish() if publish else permissions.can_edit()):
@@ -112,8 +121,6 @@ def _draft(issue):
 
 
 def _preview_html(issue) -> str:
-    from newsletter.services import rendering
-
     html = rendering.render_issue(issue).html
     for placeholder in (rendering.UNSUBSCRIBE, rendering.PREFERENCES):
         html = html.replace(placeholder, "#")
@@ -122,84 +129,96 @@ def _preview_html(issue) -> str:
 
 def issue_send_view(request, page_id: int):
     """Overview of an issue's sending: audience and size, gate check, previews, test send, send or schedule."""
-    from newsletter.models import Send
-    from newsletter.services import dispatch, gate
-    from newsletter.services.audience import audience_label, audience_size
-    from newsletter.tasks import start_send
-
     issue = _issue_for(request, page_id)
     can_send = issue.permissions_for_user(request.user).can_publish()
-    test_form = TestSendForm(prefix="test")
-    send_form = SendForm(prefix="send")
-    confirm = False
-    if request.method == "POST" and "test-recipients" in request.POST:
-        from newsletter.services.test_sends import TestSendRefused, check_test_send
+    forms_ = {"test_form": TestSendForm(prefix="test"), "send_form": SendForm(prefix="send"), "confirm": False}
+    if request.method == "POST":
+        if "test-recipients" in request.POST:
+            response = _handle_test_send(request, issue, forms_)
+        else:
+            response = _handle_send(request, issue, can_send, forms_)
+        if response is not None:
+            return response
+    return TemplateResponse(request, "newsletter/admin/issue_send.html",
+                            _send_page_context(request, issue, can_send, forms_))
 
-        test_form = TestSendForm(request.POST, prefix="test")
-        if test_form.is_valid():
-            try:
-                check_test_send(issue, test_form.cleaned_data["recipients"], request.user)
-            except TestSendRefused as refused:
-                test_form.add_error("recipients", str(refused))
-            else:
-                send_test(_draft(issue), test_form.cleaned_data["recipients"], request.user)
-                messages.success(request, f"Test sent to {', '.join(test_form.cleaned_data['recipients'])}.")
-                return redirect("newsletter_sending:issue", page_id=issue.pk)
-    elif request.method == "POST":
-        if not can_send:
-            raise PermissionDenied
-        send_form = SendForm(request.POST, prefix="send")
-        if not issue.live or issue.has_unpublished_changes:
-            messages.error(request, "Publish the latest version of the issue before sending it.")
-        elif send_form.is_valid():
-            if not send_form.cleaned_data.get("confirmed"):
-                confirm = True  # show the audience size and ask once more
-            else:
-                scheduled_at = send_form.cleaned_data["scheduled_at"] if send_form.cleaned_data[
-                    "when"] == "schedule" else None
-                try:
-                    with transaction.atomic():
-                        send, created = dispatch.create_send(issue, user=request.user, scheduled_at=scheduled_at)
-                        if created and not scheduled_at:
-                            transaction.on_commit(lambda: start_send.delay(send.pk))
-                except gate.GateError as exc:
-                    for violation in exc.violations:
-                        messages.error(request, violation.message)
-                    return redirect("newsletter_sending:issue", page_id=issue.pk)
-                if not created:
-                    messages.warning(request, "This issue was already sent (or scheduled) to this audience.")
-                elif scheduled_at and send.backend == "mailchimp":
-                    from newsletter.services.campaigns import quarter_hour
 
-                    rounded = quarter_hour(scheduled_at)
-                    if rounded != scheduled_at:
-                        messages.info(request, "Mailchimp schedules only on the quarter hour: this issue will go "
-                                      f"out at {rounded:%Y-%m-%d %H:%M} UTC.")
-                return redirect("newsletter_sending:progress", send_id=send.pk)
-    context = {
+def _handle_test_send(request, issue, forms_: dict):
+    """Send the draft to the test addresses, or leave the form with the reason it was refused."""
+    form = forms_["test_form"] = TestSendForm(request.POST, prefix="test")
+    if not form.is_valid():
+        return None
+    recipients = form.cleaned_data["recipients"]
+    try:
+        check_test_send(issue, recipients, request.user)
+    except TestSendRefused as refused:
+        form.add_error("recipients", str(refused))
+        return None
+    send_test(_draft(issue), recipients, request.user)
+    messages.success(request, f"Test sent to {', '.join(recipients)}.")
+    return redirect("newsletter_sending:issue", page_id=issue.pk)
+
+
+def _handle_send(request, issue, can_send: bool, forms_: dict):
+    """Send or schedule once the editor confirmed (the first valid post asks for the confirmation)."""
+    if not can_send:
+        raise PermissionDenied
+    form = forms_["send_form"] = SendForm(request.POST, prefix="send")
+    if not issue.live or issue.has_unpublished_changes:
+        messages.error(request, "Publish the latest version of the issue before sending it.")
+        return None
+    if not form.is_valid():
+        return None
+    if not form.cleaned_data.get("confirmed"):
+        forms_["confirm"] = True  # show the audience size and ask once more
+        return None
+    return _confirmed_send(request, issue, form.cleaned_data)
+
+
+def _confirmed_send(request, issue, data: dict):
+    """Create the send once (a second press finds it) and start it now or leave it scheduled."""
+    scheduled_at = data["scheduled_at"] if data["when"] == "schedule" else None
+    try:
+        with transaction.atomic():
+            send, created = dispatch.create_send(issue, user=request.user, scheduled_at=scheduled_at)
+            if created and not scheduled_at:
+                transaction.on_commit(lambda: start_send.delay(send.pk))
+    except gate.GateError as exc:
+        for violation in exc.violations:
+            messages.error(request, violation.message)
+        return redirect("newsletter_sending:issue", page_id=issue.pk)
+    if not created:
+        messages.warning(request, "This issue was already sent (or scheduled) to this audience.")
+    elif scheduled_at and send.backend == "mailchimp":
+        _note_quarter_hour(request, scheduled_at)
+    return redirect("newsletter_sending:progress", send_id=send.pk)
+
+
+def _note_quarter_hour(request, scheduled_at) -> None:
+    rounded = quarter_hour(scheduled_at)
+    if rounded != scheduled_at:
+        messages.info(request, "Mailchimp schedules only on the quarter hour: this issue will go "
+                      f"out at {rounded:%Y-%m-%d %H:%M} UTC.")
+
+
+def _send_page_context(request, issue, can_send: bool, forms_: dict) -> dict:
+    return {
         "issue": issue,
         "audience": audience_label(issue),
         "audience_size": audience_size(issue),
         "violations": gate.gate_violations(issue),
         "sends": Send.objects.filter(issue=issue).order_by("-created_at"),
-        "test_form": test_form,
-        "send_form": send_form,
-        "confirm": confirm,
+        **forms_,
         "scheduled_raw": request.POST.get("send-scheduled_at", ""),
         "can_send": can_send,
         "draft_url": reverse("wagtailadmin_pages:view_draft", args=[issue.pk]),
         "email_preview_url": reverse("newsletter_sending:email_preview", args=[issue.pk]),
         "edit_url": reverse("wagtailadmin_pages:edit", args=[issue.pk]),
     }
-    return TemplateResponse(request, "newsletter/admin/issue_send.html", context)
 
 
 def send_test(issue, recipients: list[str], user) -> None:
     """Email the issue to a few addresses, marked as a test, without touching subscribers or sends."""
-    from newsletter.backends import OutgoingMessage, get_backend
-    from newsletter.services import emails
-    from newsletter.services.rendering import html_to_text
-
     html = _preview_html(issue)
 
     messages_ = [
@@ -223,12 +242,6 @@ def email_preview_view(request, page_id: int):
 
 
 def progress_view(request, send_id: int):
-    from django.conf import settings
-
-    from newsletter.models import Delivery, Send
-    from newsletter.services import dispatch, engagement
-    from newsletter.tasks import tick_sends
-
     send = get_object_or_404(Send.objects.select_related("issue"), pk=send_id)
     _issue_for(request, send.issue_id)
     if settings.CELERY_TASK_ALWAYS_EAGER:
@@ -257,8 +270,6 @@ def _campaign_context(send) -> dict | None:
     """The Mailchimp side of a send (campaign, schedule, report) for the progress page; None for SMTP sends."""
     if send.backend != "mailchimp":
         return None
-    from newsletter.services.campaigns import can_unschedule, quarter_hour
-
     rounded = bool(send.scheduled_at and send.campaign_send_time and send.campaign_send_time != send.scheduled_at)
     planned = quarter_hour(send.scheduled_at) if send.scheduled_at else None
     return {
@@ -274,9 +285,6 @@ def _campaign_context(send) -> dict | None:
 
 
 def progress_json_view(request, send_id: int):
-    from newsletter.models import Send
-    from newsletter.services import dispatch
-
     send = get_object_or_404(Send.objects.select_related("issue"), pk=send_id)
     _issue_for(request, send.issue_id)
     return JsonResponse(dispatch.progress(send), headers={"Cache-Control": "no-store"})
@@ -288,10 +296,6 @@ DONE_WORDS = {"pause": "paused", "resume": "resumed", "cancel": "cancelled"}
 @require_POST
 def send_action_view(request, send_id: int, action: str):
     """Pause, resume or cancel a send (publishers only); every action is audit-logged."""
-    from newsletter.models import Send
-    from newsletter.services import dispatch
-    from newsletter.tasks import start_send
-
     send = get_object_or_404(Send, pk=send_id)
     _issue_for(request, send.issue_id, publish=True)
     if action == "pause":
@@ -323,8 +327,6 @@ def send_action_view(request, send_id: int, action: str):
 
 @hooks.register("register_admin_urls")
 def register_sending_urls():
-    from django.urls import include
-
     urls = [
         path("issues/<int:page_id>/", issue_send_view, name="issue"),
         path("issues/<int:page_id>/email-preview/", email_preview_view, name="email_preview"),
@@ -337,8 +339,6 @@ def register_sending_urls():
 
 @hooks.register("register_page_header_buttons")
 def issue_send_button(page, user, view_name, next_url=None):
-    from newsletter.models import NewsletterIssue
-
     if isinstance(page.specific_deferred, NewsletterIssue) and page.permissions_for_user(user).can_edit():
         yield Button("Preview, test and send", reverse("newsletter_sending:issue", args=[page.pk]), icon_name="mail",
                      priority=5)
@@ -346,13 +346,9 @@ def issue_send_button(page, user, view_name, next_url=None):
 
 @hooks.register("register_admin_urls")
 def register_mailchimp_urls():
-    from newsletter.mailchimp.admin_views import urlpatterns
-
-    return urlpatterns
+    return mailchimp_admin_views.urlpatterns
 
 
 @hooks.register("register_settings_menu_item")
 def register_mailchimp_menu_item():
-    from newsletter.mailchimp.admin_views import SyncMenuItem
-
-    return SyncMenuItem("Mailchimp sync", reverse("mailchimp_sync"), icon_name="mail", order=900)
+    return mailchimp_admin_views.SyncMenuItem("Mailchimp sync", reverse("mailchimp_sync"), icon_name="mail", order=900)
