@@ -246,110 +246,143 @@ def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None,
     With a ``writer``, "sent" marks are written by its background thread; without one, synchronously. Before
     every message the lane makes sure it still holds its claim (``lease.Lease.check``) and that its marks are
     being written; otherwise it stops, and what it has not handed over goes back to the queue.
+    Three steps: claim a batch, deliver it (``_Lane``), settle what is left (``_settle``).
     """
+    not_ready = _not_ready(send)
+    if not_ready is not None:
+        return not_ready
+    held, deliveries = claim_batch(send)
+    if not deliveries:
+        return _finish_or_wait(send)
+    ledger.relax_commit_durability()
+    backend = backend or get_backend(send.backend)
+    throttle = throttle or throttle_for(send)
+    deliveries, subscribers = _suppress_changed(deliveries, held.claim)
+    lane = _Lane(send, held, deliveries, subscribers, throttle=throttle, writer=writer)
+    interrupted = lane.deliver(backend)
+    return _settle(send, lane, interrupted)
+
+
+def _not_ready(send: Send) -> BatchOutcome | None:
+    """What to do instead of claiming a batch: the send is not sending, or is held back for a while."""
     send.refresh_from_db(fields=["status", "deferred_until", "connection_failures"])
     if send.status != Send.Status.SENDING:
         return BatchOutcome("paused" if send.status == Send.Status.PAUSED else "idle")
     if send.deferred_until is not None and send.deferred_until > timezone.now():
         remaining = (send.deferred_until - timezone.now()).total_seconds()
         return BatchOutcome("wait", wait_seconds=max(0.5, remaining))  # never a busy loop of tiny waits
-    held, deliveries = claim_batch(send)
-    claim = held.claim
-    if not deliveries:
-        return _finish_or_wait(send)
-    ledger.relax_commit_durability()
-    backend = backend or get_backend(send.backend)
-    throttle = throttle or throttle_for(send)
-    deliveries, subscribers = _suppress_changed(deliveries, claim)
-    attempts = {d.pk: d.attempts for d in deliveries}
-    sent = failed = handed = 0
-    wait = 0.0
+    return None
 
-    def fence() -> None:
+
+class _Lane:
+    """One claimed batch on its way to the backend: hands over messages while it holds the claim and the
+    throttle allows, and counts what the backend reports."""
+
+    def __init__(self, send: Send, held, deliveries: list, subscribers: dict, *, throttle: Throttle,
+                 writer: ledger.MarkWriter | None):
+        self.send, self.held, self.claim = send, held, held.claim
+        self.deliveries, self.subscribers = deliveries, subscribers
+        self.throttle, self.writer = throttle, writer
+        self.attempts = {d.pk: d.attempts for d in deliveries}
+        self.sent = self.failed = self.handed = 0
+        self.wait = 0.0
+
+    def deliver(self, backend) -> BatchInterrupted | None:
+        """Hand the batch to the backend; the interruption when the mail server broke off, else None."""
+        try:
+            backend.deliver_batch(self.messages(), self.on_result)
+        except BatchInterrupted as exc:
+            logger.warning("Send %s: batch interrupted (%s); unsent messages will be retried", self.send.pk,
+                           exc.detail)
+            return exc
+        finally:
+            if self.writer is not None:
+                # Every "sent" mark must be in before unsent rows go back to the queue. If marks were given up,
+                # the rows stay leased and are released (and those messages resent) when the lease expires.
+                self.writer.flush()
+        return None
+
+    def fence(self) -> None:
         """Raise LeaseLost unless this lane may hand over one more message."""
+        writer, held = self.writer, self.held
         if writer is not None:
-            if claim in writer.lost_claims:
+            if self.claim in writer.lost_claims:
                 held.lose("a mark matched no row: the claim was lost")
             elif writer.failing:
                 held.lose("the ledger cannot be written (database unreachable)")
             if not held.lost_reason and writer.backlog() >= MAX_UNWRITTEN_MARKS:
                 # Let the writer catch up: few accepted messages may be missing from the ledger at any time.
                 writer.wait_for_backlog_below(MAX_UNWRITTEN_MARKS, timeout=held.renew_every)
-        held.check(unsent=len(deliveries) - handed)
+        held.check(unsent=len(self.deliveries) - self.handed)
 
-    def take_slot() -> bool:
+    def take_slot(self) -> bool:
         """Wait for the throttle (renewing the lease meanwhile); False: a long wait, hand the rest back."""
-        nonlocal wait
         while True:
-            fence()
-            wait = throttle.try_acquire()
-            if not wait:
+            self.fence()
+            self.wait = self.throttle.try_acquire()
+            if not self.wait:
                 return True
-            if wait > 5.0:
+            if self.wait > 5.0:
                 return False
-            time.sleep(min(wait, held.renew_every))
+            time.sleep(min(self.wait, self.held.renew_every))
 
-    def messages():
-        nonlocal handed
-        for delivery in deliveries:
+    def messages(self):
+        for delivery in self.deliveries:
             try:
-                if not take_slot():
+                if not self.take_slot():
                     return  # a long wait (window cap): hand the rest back instead of sleeping on a worker
             except lease.LeaseLost as exc:
-                logger.warning("Send %s: lane stopped before message %d of %d: %s", send.pk, handed + 1,
-                               len(deliveries), exc)
+                logger.warning("Send %s: lane stopped before message %d of %d: %s", self.send.pk, self.handed + 1,
+                               len(self.deliveries), exc)
                 return
-            handed += 1
-            yield rendering.personalise(send, delivery_id=delivery.pk, email=delivery.email,
-                                        subscriber=subscribers[delivery.subscriber_id])
+            self.handed += 1
+            yield rendering.personalise(self.send, delivery_id=delivery.pk, email=delivery.email,
+                                        subscriber=self.subscribers[delivery.subscriber_id])
 
-    def on_result(result: DeliveryResult) -> None:
-        nonlocal sent, failed
+    def on_result(self, result: DeliveryResult) -> None:
         if result.outcome == Outcome.SENT:
-            sent += 1
-            if writer is not None:
-                writer.submit(claim, result.delivery_id)  # written in the background
+            self.sent += 1
+            if self.writer is not None:
+                self.writer.submit(self.claim, result.delivery_id)  # written in the background
                 return
         else:
-            failed += 1
-        if not _record(claim, result, attempts):
-            held.lose("a mark matched no row: the claim was lost")
+            self.failed += 1
+        if not _record(self.claim, result, self.attempts):
+            self.held.lose("a mark matched no row: the claim was lost")
 
-    interrupted = None
-    try:
-        backend.deliver_batch(messages(), on_result)
-    except BatchInterrupted as exc:
-        interrupted = exc
-        logger.warning("Send %s: batch interrupted (%s); unsent messages will be retried", send.pk, exc.detail)
-    finally:
-        if writer is not None:
-            # Every "sent" mark must be in before unsent rows go back to the queue. If marks were given up, the
-            # rows stay leased and are released (and those messages resent) when the lease expires.
-            writer.flush()
-    # Whatever this batch still holds was not handed over: back to the queue (nothing, if the claim was lost).
-    unsent = Delivery.objects.filter(pk__in=held.ids, claim=claim, status=Delivery.Status.SENDING)
+
+def _settle(send: Send, lane: _Lane, interrupted: BatchInterrupted | None) -> BatchOutcome:
+    """Put back what the lane did not hand over, and say what the worker should do next."""
+    delay = _release_unsent(send, lane, interrupted)
+    Send.objects.filter(pk=send.pk).update(last_activity_at=timezone.now())
+    # The failure rate can only have risen if this batch failed somewhere (counting is a scan of the send).
+    if lane.failed and _error_threshold_exceeded(send):
+        pause_send(send, "Too many failed deliveries: check the mail server, then resume.")
+        return BatchOutcome("paused", sent=lane.sent)
+    if interrupted:
+        return BatchOutcome("wait", wait_seconds=delay, sent=lane.sent)
+    if lane.wait:
+        return BatchOutcome("wait", wait_seconds=lane.wait, sent=lane.sent)
+    return BatchOutcome("more", sent=lane.sent)
+
+
+def _release_unsent(send: Send, lane: _Lane, interrupted: BatchInterrupted | None) -> float:
+    """Whatever the batch still holds was not handed over: back to the queue (nothing, if the claim was lost).
+    Returns how long the send is held back after a connection failure (0 otherwise)."""
+    unsent = Delivery.objects.filter(pk__in=lane.held.ids, claim=lane.claim, status=Delivery.Status.SENDING)
     if interrupted:
         # The mail server is the problem, not these recipients: they keep their attempts, and the whole send
         # waits, longer after each failure in a row. Only a message being handed over when the connection
         # broke spends an attempt (it may be what breaks it).
         if interrupted.in_flight is not None:
-            _record(claim, DeliveryResult(interrupted.in_flight, Outcome.TEMPORARY, interrupted.detail), attempts)
+            _record(lane.claim, DeliveryResult(interrupted.in_flight, Outcome.TEMPORARY, interrupted.detail),
+                    lane.attempts)
         unsent.update(status=Delivery.Status.QUEUED, lease_until=None, error=interrupted.detail[:1000])
-        delay = _defer_send(send, interrupted.detail)
-    else:
-        unsent.update(status=Delivery.Status.QUEUED, lease_until=None)
-        if sent and send.connection_failures:
-            Send.objects.filter(pk=send.pk).update(connection_failures=0, deferred_until=None)
-    Send.objects.filter(pk=send.pk).update(last_activity_at=timezone.now())
-    # The failure rate can only have risen if this batch failed somewhere (counting is a scan of the send).
-    if failed and _error_threshold_exceeded(send):
-        pause_send(send, "Too many failed deliveries: check the mail server, then resume.")
-        return BatchOutcome("paused", sent=sent)
-    if interrupted:
-        return BatchOutcome("wait", wait_seconds=delay, sent=sent)
-    if wait:
-        return BatchOutcome("wait", wait_seconds=wait, sent=sent)
-    return BatchOutcome("more", sent=sent)
+        return _defer_send(send, interrupted.detail)
+    unsent.update(status=Delivery.Status.QUEUED, lease_until=None)
+    if lane.sent and send.connection_failures:
+        Send.objects.filter(pk=send.pk).update(connection_failures=0, deferred_until=None)
+    return 0.0
 
 
 def _defer_send(send: Send, detail: str) -> float:
