@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import random
 import threading
@@ -86,24 +87,32 @@ def _error_from(exc: ApiClientError | None = None, response: requests.Response |
     body = exc.text if exc is not None else None
     if status is None:  # the request never got an answer: timeout, refused or dropped connection
         return MailchimpUnavailable(str(body) or "no answer", status=None, title="Connection failed")
-    problem = body if isinstance(body, dict) else {}
-    if not problem and isinstance(body, str):
-        try:
-            import json
-
-            problem = json.loads(body) if body.strip().startswith("{") else {}
-        except ValueError:
-            problem = {}
+    problem = _problem_of(body)
     detail = problem.get("detail") or (body if isinstance(body, str) else "") or (
         response.reason if response is not None else "")
     kwargs = {"status": status, "title": problem.get("title", ""), "errors": problem.get("errors"),
-              "request_id": problem.get("instance") or (response.headers.get("X-Request-Id", "") if response is not None
-                                                        else "")}
+              "request_id": problem.get("instance") or _request_id(response)}
     if status == 429 or status >= 500:
         return MailchimpUnavailable(detail or "temporary error", **kwargs)
     if status == 404:
         return MailchimpNotFound(detail, **kwargs)
     return MailchimpRejected(detail, **kwargs)
+
+
+def _problem_of(body) -> dict:
+    """Mailchimp's problem document (RFC 7807) in an error body: given as a dict, as JSON text, or none."""
+    if isinstance(body, dict):
+        return body
+    if not isinstance(body, str) or not body.strip().startswith("{"):
+        return {}
+    try:
+        return json.loads(body)
+    except ValueError:
+        return {}
+
+
+def _request_id(response: requests.Response | None) -> str:
+    return response.headers.get("X-Request-Id", "") if response is not None else ""
 
 
 # --- Concurrency limit ----------------------------------------------------------------------------------------------

@@ -109,43 +109,55 @@ def ensure_setup(api: Mailchimp, state: MailchimpSyncState, topic_ids: set[int] 
 
     Only calls Mailchimp for what is missing from the stored mapping, so a routine run makes no set-up calls.
     """
-    list_id = state.audience_id
     calls_before = api.calls
     if not state.merge_fields_ready:
-        existing = api.call(lambda c: c.lists.get_list_merge_fields(list_id, count=PAGE_LIMIT))
-        tags = {item["tag"] for item in existing.get("merge_fields", [])}
-        for tag in merge_field_map():
-            if tag not in tags:
-                api.call(lambda c, tag=tag: c.lists.add_list_merge_field(
-                    list_id, {"tag": tag, "name": tag.title(), "type": "text", "public": False}), retry=False)
+        _add_merge_fields(api, state.audience_id)
         state.merge_fields_ready = True
     wanted = {str(pk) for pk in (topic_ids if topic_ids is not None else Topic.objects.values_list("pk", flat=True))}
     missing = wanted - set(state.topic_interests)
     if missing:
         if not state.topic_category_id:
-            categories = api.call(lambda c: c.lists.get_list_interest_categories(list_id, count=PAGE_LIMIT))
-            found = [c for c in categories.get("categories", []) if c["title"] == TOPICS_CATEGORY]
-            if found:
-                state.topic_category_id = found[0]["id"]
-            else:
-                created = api.call(lambda c: c.lists.create_list_interest_category(
-                    list_id, {"title": TOPICS_CATEGORY, "type": "checkboxes"}), retry=False)
-                state.topic_category_id = created["id"]
-        category_id = state.topic_category_id
-        interests = api.call(lambda c: c.lists.list_interest_category_interests(list_id, category_id,
-                                                                                 count=PAGE_LIMIT))
-        by_name = {item["name"]: item["id"] for item in interests.get("interests", [])}
-        names = dict(Topic.objects.filter(pk__in=[int(pk) for pk in missing]).values_list("pk", "name"))
-        for pk, name in names.items():
-            interest_id = by_name.get(name[:100])
-            if interest_id is None:
-                interest_id = api.call(lambda c, name=name: c.lists.create_interest_category_interest(
-                    list_id, category_id, {"name": name[:100]}), retry=False)["id"]
-            state.topic_interests[str(pk)] = interest_id
+            state.topic_category_id = _topics_category(api, state.audience_id)
+        _add_topic_interests(api, state, missing)
     MailchimpSyncState.objects.filter(pk=state.pk).update(
         merge_fields_ready=state.merge_fields_ready, topic_category_id=state.topic_category_id,
         topic_interests=state.topic_interests)
     return api.calls - calls_before
+
+
+def _add_merge_fields(api: Mailchimp, list_id: str) -> None:
+    existing = api.call(lambda c: c.lists.get_list_merge_fields(list_id, count=PAGE_LIMIT))
+    tags = {item["tag"] for item in existing.get("merge_fields", [])}
+    for tag in merge_field_map():
+        if tag not in tags:
+            api.call(lambda c, tag=tag: c.lists.add_list_merge_field(
+                list_id, {"tag": tag, "name": tag.title(), "type": "text", "public": False}), retry=False)
+
+
+def _topics_category(api: Mailchimp, list_id: str) -> str:
+    """The id of the audience's "Topics" interest category, created when missing."""
+    categories = api.call(lambda c: c.lists.get_list_interest_categories(list_id, count=PAGE_LIMIT))
+    found = [c for c in categories.get("categories", []) if c["title"] == TOPICS_CATEGORY]
+    if found:
+        return found[0]["id"]
+    created = api.call(lambda c: c.lists.create_list_interest_category(
+        list_id, {"title": TOPICS_CATEGORY, "type": "checkboxes"}), retry=False)
+    return created["id"]
+
+
+def _add_topic_interests(api: Mailchimp, state: MailchimpSyncState, missing: set[str]) -> None:
+    """Map each missing topic to its interest (by name), creating the interests Mailchimp does not have."""
+    list_id, category_id = state.audience_id, state.topic_category_id
+    interests = api.call(lambda c: c.lists.list_interest_category_interests(list_id, category_id,
+                                                                             count=PAGE_LIMIT))
+    by_name = {item["name"]: item["id"] for item in interests.get("interests", [])}
+    names = dict(Topic.objects.filter(pk__in=[int(pk) for pk in missing]).values_list("pk", "name"))
+    for pk, name in names.items():
+        interest_id = by_name.get(name[:100])
+        if interest_id is None:
+            interest_id = api.call(lambda c, name=name: c.lists.create_interest_category_interest(
+                list_id, category_id, {"name": name[:100]}), retry=False)["id"]
+        state.topic_interests[str(pk)] = interest_id
 
 
 # --- Push -------------------------------------------------------------------------------------------------------
@@ -208,31 +220,55 @@ def push(api: Mailchimp, state: MailchimpSyncState, summary: SyncSummary, *, ful
          progress: Progress | None = None) -> str:
     """Push changed subscribers in batches of 500. Returns Mailchimp's latest last_changed seen (or "")."""
     ids = list(push_candidates(state, full=full).values_list("id", flat=True))
-    latest = ""
     mirrors = {m.subscriber_id: m for m in MailchimpMember.objects.filter(subscriber_id__in=ids)}
+    topic_map = _topics_of(ids)
+    used_topics = {topic for topics in topic_map.values() for topic in topics}
+    if used_topics - {int(pk) for pk in state.topic_interests} or not state.merge_fields_ready:
+        summary.setup_calls += ensure_setup(api, state, used_topics | {int(pk) for pk in state.topic_interests})
+    queue = _push_queue(ids, mirrors, topic_map, state, summary)
+    return _push_batches(api, state, queue, summary, progress)
+
+
+def _topics_of(ids: list[int]) -> dict[int, list[int]]:
+    """Each subscriber's chosen topic ids."""
     topic_map: dict[int, list[int]] = {}
     for subscriber_id, topic_id in Subscriber.topics.through.objects.filter(subscriber_id__in=ids).values_list(
             "subscriber_id", "topic_id"):
         topic_map.setdefault(subscriber_id, []).append(topic_id)
-    used_topics = {topic for topics in topic_map.values() for topic in topics}
-    if used_topics - {int(pk) for pk in state.topic_interests} or not state.merge_fields_ready:
-        summary.setup_calls += ensure_setup(api, state, used_topics | {int(pk) for pk in state.topic_interests})
-    # Decide what to send: skip anyone whose fingerprint matches what Mailchimp already has.
+    return topic_map
+
+
+def _push_queue(ids: list[int], mirrors: dict, topic_map: dict, state: MailchimpSyncState,
+                summary: SyncSummary) -> list[tuple[Subscriber, dict, str]]:
+    """What to send: skip anyone whose fingerprint matches what Mailchimp already has."""
     queue: list[tuple[Subscriber, dict, str]] = []
     for chunk_start in range(0, len(ids), 2000):
         for subscriber in Subscriber.objects.filter(id__in=ids[chunk_start:chunk_start + 2000]).order_by(
                 "updated_at", "id"):
-            mirror = mirrors.get(subscriber.pk)
-            status = desired_status(subscriber, mirror)
-            if status is None:
-                if subscriber.status == Subscriber.Status.SUBSCRIBED:
-                    summary.skipped_compliance += 1
-                continue
-            payload = member_payload(subscriber, status, state, topic_map.get(subscriber.pk, []))
-            digest = digest_of(payload)
-            if mirror and mirror.digest == digest and mirror.email.lower() == subscriber.email.lower():
-                continue
-            queue.append((subscriber, payload, digest))
+            item = _queue_item(subscriber, mirrors.get(subscriber.pk), topic_map, state, summary)
+            if item is not None:
+                queue.append(item)
+    return queue
+
+
+def _queue_item(subscriber: Subscriber, mirror: MailchimpMember | None, topic_map: dict,
+                state: MailchimpSyncState, summary: SyncSummary) -> tuple[Subscriber, dict, str] | None:
+    status = desired_status(subscriber, mirror)
+    if status is None:
+        if subscriber.status == Subscriber.Status.SUBSCRIBED:
+            summary.skipped_compliance += 1
+        return None
+    payload = member_payload(subscriber, status, state, topic_map.get(subscriber.pk, []))
+    digest = digest_of(payload)
+    if mirror and mirror.digest == digest and mirror.email.lower() == subscriber.email.lower():
+        return None
+    return subscriber, payload, digest
+
+
+def _push_batches(api: Mailchimp, state: MailchimpSyncState, queue: list, summary: SyncSummary,
+                  progress: Progress | None) -> str:
+    """Send the queue in batches, recording each; Mailchimp's latest last_changed seen (or "")."""
+    latest = ""
     total = len(queue)
     _save_progress(state, "push", 0, total, progress)
     for start in range(0, total, BATCH_LIMIT):
