@@ -619,44 +619,62 @@ def seed(stdout=None) -> None:
         images = _demo_images(out)
         home = _home_page(images, out)
         _default_site(home, out)
-
         # Top-level pages in menu order (Wagtail orders siblings by creation).
-        menu = {"show_in_menus": True}
-        best_practice = _page(
-            home, ArticleIndexPage, out, slug="best-practices", title="Best practices", **menu,
-            intro="<p>What member hotlines and partners have learned about removal, prevention and cooperation.</p>",
-        )
-        for index, article in enumerate(ARTICLES):
-            fields = {key: value for key, value in article.items() if key not in {"topics", "sectors"}}
-            _page(best_practice, ArticlePage, out, social_image=images[index % len(images)] if images else None,
-                  topics=[topics[slug] for slug in article["topics"]],
-                  sectors=[sectors[slug] for slug in article["sectors"]], **fields)
+        best_practice = _seed_articles(home, topics, sectors, images, out)
+        conferences = _seed_conference_notes(home, topics, sectors, out)
+        report, about = _seed_standard_pages(home, out)
+        _feature_on_home(home, [report, best_practice, conferences, about], out)
 
-        conferences = _page(
-            home, ConferenceIndexPage, out, slug="conference-notes", title="Conference notes", **menu,
-            intro="<p>Notes from conferences and network meetings: sessions, speakers and what to take away.</p>",
-        )
-        conference = {key: value for key, value in CONFERENCE.items() if key not in {"topics", "sectors"}}
-        conference["key_takeaways"] = [{"type": "takeaway", "value": item} for item in CONFERENCE["key_takeaways"]]
-        _page(conferences, ConferenceNotesPage, out,
-              topics=[topics[slug] for slug in CONFERENCE["topics"]],
-              sectors=[sectors[slug] for slug in CONFERENCE["sectors"]], **conference)
 
-        # Not in the menu: the "Where to report" directory (portal.hotlines) is, and links here for the details.
-        report = _page(home, StandardPage, out, slug="how-to-report", title="How to report illegal content",
-                       intro=HOW_TO_REPORT_INTRO, body=HOW_TO_REPORT_BODY)
-        about = _page(home, StandardPage, out, slug="about", title="About the network", **menu,
-                      intro="An international network of internet hotlines and partners working together against "
-                            "child sexual abuse material online.",
-                      body=ABOUT_BODY)
-        _page(home, StandardPage, out, slug="contact", title="Contact", **menu,
-              intro="How to reach the network's secretariat.", body=CONTACT_BODY)
+def _tagged(item: dict, topics: dict, sectors: dict) -> dict:
+    """An item's fields, with its topic and sector slugs turned into the demo's snippets."""
+    fields = {key: value for key, value in item.items() if key not in {"topics", "sectors"}}
+    return {**fields, "topics": [topics[slug] for slug in item["topics"]],
+            "sectors": [sectors[slug] for slug in item["sectors"]]}
 
-        if not home.featured_pages.exists():
-            for order, page in enumerate([report, best_practice, conferences, about]):
-                HomeFeaturedPage.objects.create(home=home, page=page, sort_order=order)
-            home.save_revision().publish()
-            out.write("  featured pages set on the home page\n")
+
+def _seed_articles(home, topics: dict, sectors: dict, images: list, out) -> Page:
+    best_practice = _page(
+        home, ArticleIndexPage, out, slug="best-practices", title="Best practices", show_in_menus=True,
+        intro="<p>What member hotlines and partners have learned about removal, prevention and cooperation.</p>",
+    )
+    for index, article in enumerate(ARTICLES):
+        _page(best_practice, ArticlePage, out, social_image=images[index % len(images)] if images else None,
+              **_tagged(article, topics, sectors))
+    return best_practice
+
+
+def _seed_conference_notes(home, topics: dict, sectors: dict, out) -> Page:
+    conferences = _page(
+        home, ConferenceIndexPage, out, slug="conference-notes", title="Conference notes", show_in_menus=True,
+        intro="<p>Notes from conferences and network meetings: sessions, speakers and what to take away.</p>",
+    )
+    conference = _tagged(CONFERENCE, topics, sectors)
+    conference["key_takeaways"] = [{"type": "takeaway", "value": item} for item in CONFERENCE["key_takeaways"]]
+    _page(conferences, ConferenceNotesPage, out, **conference)
+    return conferences
+
+
+def _seed_standard_pages(home, out) -> tuple[Page, Page]:
+    """How to report, about and contact; the first two are returned (the home page features them)."""
+    # Not in the menu: the "Where to report" directory (portal.hotlines) is, and links here for the details.
+    report = _page(home, StandardPage, out, slug="how-to-report", title="How to report illegal content",
+                   intro=HOW_TO_REPORT_INTRO, body=HOW_TO_REPORT_BODY)
+    about = _page(home, StandardPage, out, slug="about", title="About the network", show_in_menus=True,
+                  intro="An international network of internet hotlines and partners working together against "
+                        "child sexual abuse material online.",
+                  body=ABOUT_BODY)
+    _page(home, StandardPage, out, slug="contact", title="Contact", show_in_menus=True,
+          intro="How to reach the network's secretariat.", body=CONTACT_BODY)
+    return report, about
+
+
+def _feature_on_home(home, pages: list[Page], out) -> None:
+    if not home.featured_pages.exists():
+        for order, page in enumerate(pages):
+            HomeFeaturedPage.objects.create(home=home, page=page, sort_order=order)
+        home.save_revision().publish()
+        out.write("  featured pages set on the home page\n")
 
 
 def _get_or_create(model, name: str, slug: str, description: str, out):
