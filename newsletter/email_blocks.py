@@ -11,6 +11,7 @@ from __future__ import annotations
 from wagtail import blocks
 from wagtail.snippets.blocks import SnippetChooserBlock
 
+from newsletter.services.languages import issue_language
 from portal.core import privacy
 from portal.core.blocks import RICH_TEXT_FEATURES
 
@@ -61,8 +62,6 @@ class LatestFromTopicBlock(blocks.StructBlock):
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
-        from newsletter.services.rendering import issue_language
-
         viewers = (parent_context or {}).get("newsletter_viewers")
         issue = (parent_context or {}).get("issue")
         language = issue_language(issue) if issue is not None else None
@@ -130,7 +129,6 @@ def latest_pages_for_topic(topic, count: int, viewers, language: str | None = No
     """
     from wagtail.models import Page
 
-    from newsletter.services.gate import pages_for_audience
     from newsletter.services.languages import one_version_each
     from portal.pages.models import ArticlePage, ConferenceNotesPage
 
@@ -152,3 +150,10 @@ class NewsletterBodyBlock(blocks.StreamBlock):
     latest_from_topic = LatestFromTopicBlock()
     statistics = StatisticsHighlightBlock()
     call_to_action = CallToActionBlock()
+
+
+def pages_for_audience(queryset, viewers: list[privacy.Viewer]):
+    """Narrow a page queryset to live pages every viewer may read (for automatic lists)."""
+    for viewer in viewers:
+        queryset = privacy.visible_pages(queryset, viewer)
+    return queryset.live()

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from wagtail.models import Page
 
 from newsletter.services.audience import audience_viewers, includes_public, original_issue
-from portal.core.privacy import Viewer, closed_paths, visible_pages
+from portal.core.privacy import closed_paths
 
 # Internal page links in Wagtail rich text: <a linktype="page" id="42">.
 PAGE_LINK = re.compile(r'<a[^>]*\blinktype="page"[^>]*\bid="(\d+)"|<a[^>]*\bid="(\d+)"[^>]*\blinktype="page"')
@@ -128,10 +128,3 @@ def validate_issue(issue) -> None:
     errors = issue_errors(issue)
     if errors:
         raise ValidationError(errors)
-
-
-def pages_for_audience(queryset, viewers: list[Viewer]):
-    """Narrow a page queryset to live pages every viewer may read (for automatic lists)."""
-    for viewer in viewers:
-        queryset = visible_pages(queryset, viewer)
-    return queryset.live()

@@ -31,3 +31,9 @@ def one_version_each(pages, language: str | None) -> list[int]:
         chosen.append((first_published, pick[0]))
     chosen.sort(key=lambda item: (item[0] is not None, item[0], item[1]), reverse=True)
     return [page_id for _, page_id in chosen]
+
+
+def issue_language(issue) -> str:
+    """The language code of an issue's locale (the site's default language without one)."""
+    locale = getattr(issue, "locale", None)
+    return locale.language_code if locale is not None else settings.LANGUAGE_CODE

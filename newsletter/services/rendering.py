@@ -18,6 +18,7 @@ from django.utils import translation
 from newsletter.backends.base import OutgoingMessage
 from newsletter.services import emails, engagement, headers, tokens
 from newsletter.services.audience import audience_viewers, original_issue
+from newsletter.services.languages import issue_language
 from portal.core import privacy
 
 UNSUBSCRIBE = "%%UNSUBSCRIBE_URL%%"
@@ -71,12 +72,6 @@ def render_issue(issue, *, audience_of=None, send_id: int | None = None) -> emai
     if send_id is not None:
         html = engagement.track_links(html, send_id)
     return emails.RenderedEmail(subject=" ".join(issue.subject.split()), text=html_to_text(html), html=html)
-
-
-def issue_language(issue) -> str:
-    """The language code of an issue's locale (the site's default language without one)."""
-    locale = getattr(issue, "locale", None)
-    return locale.language_code if locale is not None else settings.LANGUAGE_CODE
 
 
 def live_translations(issue) -> list:
