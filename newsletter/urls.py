@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 from newsletter import provider_webhooks, views
-from newsletter.mailchimp import webhooks as mailchimp_webhooks
+from newsletter.mailchimp import views as mailchimp_views
 
 app_name = "newsletter"
 
@@ -26,5 +26,5 @@ urlpatterns = [
     path("webhooks/", include((provider_webhooks.tracking_urlpatterns(), "anymail"))),
     path("l/<str:token>/", views.click, name="click"),
     path("l/<str:token>/<str:stamp>/", views.click, name="click"),
-    path("webhooks/mailchimp/<str:secret>/", mailchimp_webhooks.mailchimp_webhook, name="mailchimp_webhook"),
+    path("webhooks/mailchimp/<str:secret>/", mailchimp_views.mailchimp_webhook, name="mailchimp_webhook"),
 ]

@@ -17,6 +17,7 @@ from django.utils.crypto import salted_hmac
 from wagtail.log_actions import log
 from wagtail.models import ModelLogEntry
 
+from newsletter import email_tasks
 from newsletter.services import engagement
 
 ERASE_ACTION = "newsletter.subscriber.erase"
@@ -109,7 +110,6 @@ def request_link(subscriber, purpose: str):
     Returns ``ratelimit.Throttled`` instead when this address was sent too many links lately (a holder of a
     forwarded link must not be able to flood the inbox), else None.
     """
-    from newsletter import tasks
     from newsletter.services import ratelimit
 
     rate = getattr(settings, "NEWSLETTER_RATE_LIMIT_LINKS", "5/3600")
@@ -117,7 +117,7 @@ def request_link(subscriber, purpose: str):
     if throttled:
         return throttled
     subscriber_id = subscriber.pk
-    transaction.on_commit(lambda: tasks.send_link_email.delay(subscriber_id, purpose))
+    transaction.on_commit(lambda: email_tasks.send_link_email.delay(subscriber_id, purpose))
     return None
 
 

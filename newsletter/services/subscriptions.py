@@ -29,6 +29,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from newsletter.email_tasks import send_confirmation_email, send_welcome_email
 from newsletter.models import ConsentRecord, Subscriber, SuppressedAddress, new_token_key
 from newsletter.services import tokens
 from newsletter.services.privacy import hash_email, hash_ip, user_agent_family
@@ -122,16 +123,12 @@ def _claim_confirmation(subscriber_id: int, now) -> bool:
 
 
 def _queue_confirmation(subscriber_id: int) -> None:
-    from newsletter.tasks import send_confirmation_email
-
     # robust: a broker (or, in eager mode, SMTP) failure is logged, never turned into an error page that
     # would differ from the normal answer.
     transaction.on_commit(lambda: send_confirmation_email.delay(subscriber_id), robust=True)
 
 
 def _queue_welcome(subscriber_id: int) -> None:
-    from newsletter.tasks import send_welcome_email
-
     transaction.on_commit(lambda: send_welcome_email.delay(subscriber_id), robust=True)
 
 

@@ -1,0 +1,32 @@
+"""The Mailchimp webhook endpoint: checks the secret and queues the event (``webhooks.handle_event`` applies it
+in the Celery task)."""
+
+from django.conf import settings
+from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from newsletter.mailchimp.webhooks import EVENTS, MAX_FIELDS
+from newsletter.tasks import process_mailchimp_webhook
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def mailchimp_webhook(request, secret: str):
+    expected = getattr(settings, "MAILCHIMP_WEBHOOK_SECRET", "")
+    if not expected:
+        raise Http404
+    if not constant_time_compare(secret, expected):
+        return HttpResponseForbidden("Wrong secret.")
+    if request.method in {"GET", "HEAD"}:
+        return HttpResponse("OK", content_type="text/plain")
+    payload = {key: request.POST.get(key, "")[:1000] for key in list(request.POST.keys())[:MAX_FIELDS]}
+    kind = payload.get("type", "")
+    if kind not in EVENTS:
+        # Campaign events and anything new: acknowledged so Mailchimp does not retry or disable the hook.
+        return JsonResponse({"ignored": kind or "no type"})
+    if not payload.get("data[email]") and not payload.get("data[old_email]"):
+        return JsonResponse({"error": "No address in the event."}, status=400)
+    process_mailchimp_webhook.delay(payload)
+    return JsonResponse({"queued": kind})
