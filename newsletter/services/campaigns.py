@@ -49,7 +49,7 @@ from newsletter.mailchimp.client import (
 )
 from newsletter.models import Audience, Delivery, Send
 from newsletter.services import emails, engagement, rendering
-from newsletter.services.dispatch import BatchOutcome, backoff_seconds, pause_send
+from newsletter.services.send_state import BatchOutcome, backoff_seconds, pause_send
 
 logger = logging.getLogger(__name__)
 

@@ -11,11 +11,9 @@ ledger counts every copy it learns about.
 from __future__ import annotations
 
 import logging
-import random
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -30,11 +28,12 @@ from newsletter.backends import BatchInterrupted, DeliveryResult, Outcome, get_b
 from newsletter.models import Delivery, NewsletterIssue, Send, Subscriber
 from newsletter.services import bounces, gate, lease, ledger, rendering
 from newsletter.services.audience import audience_key, audience_label, iter_recipients
+from newsletter.services.campaigns import run_campaign_send
+from newsletter.services.send_state import ACTIVE, BatchOutcome, backoff_seconds, pause_send
 from newsletter.services.throttle import Throttle
 
 logger = logging.getLogger(__name__)
 
-ACTIVE = (Send.Status.PREPARING, Send.Status.SENDING)
 
 
 def _setting(name: str, default):
@@ -61,13 +60,6 @@ def throttle_for(send: Send) -> Throttle:
         window_cap=_setting("NEWSLETTER_WINDOW_CAP", None),
         window_seconds=int(_setting("NEWSLETTER_WINDOW_SECONDS", 3600)),
     )
-
-
-def backoff_seconds(attempt: int) -> float:
-    """Exponential backoff with jitter: base · 2^(attempt-1), capped, times a random factor in [0.5, 1.5)."""
-    base = float(_setting("NEWSLETTER_RETRY_BASE_SECONDS", 30))
-    cap = float(_setting("NEWSLETTER_RETRY_MAX_SECONDS", 3600))
-    return min(cap, base * 2 ** max(0, attempt - 1)) * (0.5 + random.random())  # noqa: S311 - jitter, not crypto
 
 
 # --- Creating and starting a send -------------------------------------------------------------------------------
@@ -155,15 +147,6 @@ def freeze_recipients(send: Send, issue) -> int:
 
 
 # --- Working batches --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class BatchOutcome:
-    """What a worker should do next for a send."""
-
-    state: str  # "more", "done", "idle", "paused", "wait"
-    wait_seconds: float = 0.0
-    sent: int = 0
 
 
 #: A lane waits for its mark writer when this many marks are not yet written: messages accepted but not yet in
@@ -450,9 +433,7 @@ def run_send(send_id: int, *, time_budget: float | None = None, backend=None, la
     backend = backend or get_backend(send.backend)
     if not backend.per_recipient:
         # A campaign backend (Mailchimp) sends the frozen list itself, in one campaign per Send.
-        from newsletter.services import campaigns
-
-        return campaigns.run_campaign_send(send, backend)
+        return run_campaign_send(send, backend)
     lanes = lanes or lanes_per_task()
     if lanes == 1 or ledger.single_connection():
         return _work_lane(send, backend, time_budget)
@@ -493,14 +474,6 @@ def combine_outcomes(outcomes: list[BatchOutcome]) -> BatchOutcome:
 
 
 # --- Control: pause, resume, cancel, crash recovery ---------------------------------------------------------------
-
-
-def pause_send(send: Send, reason: str, user=None) -> bool:
-    changed = Send.objects.filter(pk=send.pk, status__in=ACTIVE).update(status=Send.Status.PAUSED,
-                                                                         paused_reason=reason)
-    if changed:
-        log(instance=send.issue, action="newsletter.pause", user=user, data={"send_id": send.pk, "reason": reason})
-    return bool(changed)
 
 
 def resume_send(send: Send, user=None) -> bool:

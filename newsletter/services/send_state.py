@@ -1,0 +1,39 @@
+"""What per-recipient sending (``dispatch``) and campaign sending (``campaigns``) share: a worker's next step,
+the backoff after a failure, and pausing a send."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from wagtail.log_actions import log
+
+from newsletter.models import Send
+
+ACTIVE = (Send.Status.PREPARING, Send.Status.SENDING)
+
+
+@dataclass
+class BatchOutcome:
+    """What a worker should do next for a send."""
+
+    state: str  # "more", "done", "idle", "paused", "wait"
+    wait_seconds: float = 0.0
+    sent: int = 0
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with jitter: base · 2^(attempt-1), capped, times a random factor in [0.5, 1.5)."""
+    base = float(getattr(settings, "NEWSLETTER_RETRY_BASE_SECONDS", 30))
+    cap = float(getattr(settings, "NEWSLETTER_RETRY_MAX_SECONDS", 3600))
+    return min(cap, base * 2 ** max(0, attempt - 1)) * (0.5 + random.random())  # noqa: S311 - jitter, not crypto
+
+
+def pause_send(send: Send, reason: str, user=None) -> bool:
+    changed = Send.objects.filter(pk=send.pk, status__in=ACTIVE).update(status=Send.Status.PAUSED,
+                                                                         paused_reason=reason)
+    if changed:
+        log(instance=send.issue, action="newsletter.pause", user=user, data={"send_id": send.pk, "reason": reason})
+    return bool(changed)
