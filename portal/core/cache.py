@@ -335,6 +335,26 @@ def csrf_placeholder(request) -> dict:
     return {}
 
 
+def _entry_for(request, response, generation: int) -> Entry:
+    """What is stored of a response: its final headers (a Cache-Control added when it has none) and body."""
+    body = response.content
+    headers = [(name, value) for name, value in response.items() if name.lower() not in _SKIP_HEADERS]
+    has_hole = _PLACEHOLDER_BYTES in body
+    if not any(name.lower() == "cache-control" for name, _ in headers):
+        if has_hole:
+            headers.append(("Cache-Control", "private, no-cache"))
+        else:
+            headers.append(("Cache-Control", f"public, max-age={settings.PAGE_CACHE_MAX_AGE}"))
+    return Entry(
+        generation=generation,
+        headers=headers,
+        body=body,
+        etag=hashlib.sha256(body).hexdigest()[:20],
+        has_csrf_hole=has_hole,
+        path=request.path_info,
+    )
+
+
 class AnonymousPageCacheMiddleware:
     """Serves and stores anonymous page responses (place it right after WhiteNoise, before sessions).
 
@@ -351,62 +371,51 @@ class AnonymousPageCacheMiddleware:
     def __call__(self, request):
         query = canonicalize_query(request) if request.method in ("GET", "HEAD") else None
         if not enabled() or not is_candidate(request):
-            response = self.get_response(request)
-            if enabled():
-                self._mark_private(request, response)
-            return response
-
+            return self._pass_through(request)
         key = entry_key(request, query)
         entry = _local.get(key)
         if entry is not None:
             return self._respond(request, entry, hit=True)
         try:
-            found = cache.get_many([GENERATION_KEY, key])
-            generation = found.get(GENERATION_KEY)
-            if generation is None:
-                generation = current_generation()
-            entry = found.get(key)
-            memo.set_generation(request, generation)
+            generation, entry = self._lookup(request, key)
         except Exception:
             logger.exception("Page cache unavailable; serving without it")
             return self.get_response(request)
         if entry is not None and entry.generation == generation:
             _local.put(key, entry)
             return self._respond(request, entry, hit=True)
+        return self._render_and_store(request, key, generation)
 
+    def _pass_through(self, request):
+        """A request the cache never answers (personal, machine or admin): marked private while it is on."""
+        response = self.get_response(request)
+        if enabled():
+            self._mark_private(request, response)
+        return response
+
+    @staticmethod
+    def _lookup(request, key: str) -> tuple[int, Entry | None]:
+        """The current generation and the stored entry, in one round trip (raises when the cache is down)."""
+        found = cache.get_many([GENERATION_KEY, key])
+        generation = found.get(GENERATION_KEY)
+        if generation is None:
+            generation = current_generation()
+        memo.set_generation(request, generation)
+        return generation, found.get(key)
+
+    def _render_and_store(self, request, key: str, generation: int):
+        """Render the page, and store it for other anonymous visitors when it may be stored."""
         setattr(request, _STATE_ATTR, key)
         response = self.get_response(request)
         if not storable(request, response):
             self._fill_csrf_hole(request, response)
             self._mark_private(request, response)
             return response
-
-        try:
-            variant_allowed = may_store_variant(request, key, generation)
-        except Exception:
-            logger.exception("Page cache unavailable; serving without it")
-            variant_allowed = False
-        if not variant_allowed:
+        if not self._variant_allowed(request, key, generation):
             self._fill_csrf_hole(request, response)
             response["X-Page-Cache"] = "bypass"
             return response
-
-        body = response.content
-        headers = [(name, value) for name, value in response.items() if name.lower() not in _SKIP_HEADERS]
-        has_hole = _PLACEHOLDER_BYTES in body
-        if not any(name.lower() == "cache-control" for name, _ in headers):
-            if has_hole:
-                headers.append(("Cache-Control", "private, no-cache"))
-            else:
-                headers.append(("Cache-Control", f"public, max-age={settings.PAGE_CACHE_MAX_AGE}"))
-        entry = Entry(
-            generation=generation,
-            headers=headers,
-            body=body,
-            etag=hashlib.sha256(body).hexdigest()[:20],
-            has_csrf_hole=has_hole,
-            path=request.path_info,
-        )
+        entry = _entry_for(request, response, generation)
         try:
             cache.set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
         except Exception:
@@ -414,6 +423,14 @@ class AnonymousPageCacheMiddleware:
         else:
             _local.put(key, entry)
         return self._respond(request, entry, hit=False)
+
+    @staticmethod
+    def _variant_allowed(request, key: str, generation: int) -> bool:
+        try:
+            return may_store_variant(request, key, generation)
+        except Exception:
+            logger.exception("Page cache unavailable; serving without it")
+            return False
 
     # Responses ------------------------------------------------------------------------------------------
 
