@@ -107,21 +107,30 @@ class Hotline(models.Model):
         return self.name
 
     def clean(self) -> None:
-        errors = {}
+        errors = {**self._channel_errors(), **self._vocabulary_errors()}
+        if self.active and not self.countries and not self.international and not self.fallback_for:
+            errors["countries"] = "An active hotline must serve at least one country, or be a fallback."
+        if errors:
+            raise ValidationError(errors)
+
+    def _channel_errors(self) -> dict[str, str]:
+        """At least one way to report, and a form address only over https."""
         if not (self.report_url or self.email or self.phone):
-            errors["report_url"] = "Give at least one way to report: a form address, an email or a phone."
+            return {"report_url": "Give at least one way to report: a form address, an email or a phone."}
         if self.report_url and not self.report_url.startswith("https://"):
-            errors["report_url"] = "Use an https:// address: reports must not travel unencrypted."
+            return {"report_url": "Use an https:// address: reports must not travel unencrypted."}
+        return {}
+
+    def _vocabulary_errors(self) -> dict[str, str]:
+        """Language and category codes outside the directory's vocabularies."""
+        errors = {}
         unknown = [code for code in self.languages or [] if code not in LANGUAGE_CODES]
         if unknown:
             errors["languages"] = f"Unknown language codes: {', '.join(map(str, unknown))}."
         unknown = [code for code in self.accepts or [] if code not in CATEGORY_CODES]
         if unknown:
             errors["accepts"] = f"Unknown categories: {', '.join(map(str, unknown))}."
-        if self.active and not self.countries and not self.international and not self.fallback_for:
-            errors["countries"] = "An active hotline must serve at least one country, or be a fallback."
-        if errors:
-            raise ValidationError(errors)
+        return errors
 
     @property
     def country_codes(self) -> list[str]:
