@@ -141,30 +141,46 @@ def check(
     rows = rows or {}
     raw_comments = raw_comments or {}
     result = Checked()
-    by_code = {spec.code: spec for spec in specs}
     numbers: dict[str, Decimal] = {}
     for spec in specs:
-        raw = (raw_values.get(spec.code) or "").strip()
-        comment = (raw_comments.get(spec.code) or "").strip()
-        if len(comment) > MAX_COMMENT_LENGTH:
-            result.problems.append(Problem(spec.code, spec.label, f"the comment is longer than "
-                                           f"{MAX_COMMENT_LENGTH} characters.", rows.get(spec.code)))
-        elif comment:
-            result.comments[spec.code] = comment
-        if not raw:
-            if complete:
-                result.problems.append(Problem(spec.code, spec.label, "a figure is needed; write 0 if there were "
-                                               "none.", rows.get(spec.code)))
-            continue
-        try:
-            value = parse_value(spec, raw)
-        except FieldError as error:
-            result.problems.append(Problem(spec.code, spec.label, str(error), rows.get(spec.code)))
-            continue
-        result.values[spec.code] = stored(value)
-        numbers[spec.code] = Decimal(value)
+        number = _check_field(spec, raw_values.get(spec.code), raw_comments.get(spec.code), result,
+                              complete=complete, row=rows.get(spec.code))
+        if number is not None:
+            numbers[spec.code] = number
+    _check_limits(specs, numbers, rows, result)
+    _check_jumps(specs, numbers, previous or {}, Decimal(str(jump_factor)), rows, result, complete=complete)
+    return result
 
-    for spec in specs:  # across fields: a figure may not exceed the one it is part of
+
+def _check_field(spec: MeasureSpec, raw: str | None, comment: str | None, result: Checked, *, complete: bool,
+                 row: int | None) -> Decimal | None:
+    """One measure's comment and figure: the figure as a number, or None (missing or refused, with the
+    problem recorded)."""
+    raw, comment = (raw or "").strip(), (comment or "").strip()
+    if len(comment) > MAX_COMMENT_LENGTH:
+        result.problems.append(Problem(spec.code, spec.label, f"the comment is longer than "
+                                       f"{MAX_COMMENT_LENGTH} characters.", row))
+    elif comment:
+        result.comments[spec.code] = comment
+    if not raw:
+        if complete:
+            result.problems.append(Problem(spec.code, spec.label, "a figure is needed; write 0 if there were "
+                                           "none.", row))
+        return None
+    try:
+        value = parse_value(spec, raw)
+    except FieldError as error:
+        result.problems.append(Problem(spec.code, spec.label, str(error), row))
+        return None
+    result.values[spec.code] = stored(value)
+    return Decimal(value)
+
+
+def _check_limits(specs: list[MeasureSpec], numbers: dict[str, Decimal], rows: Mapping[str, int],
+                  result: Checked) -> None:
+    """Across fields: a figure may not exceed the one it is part of."""
+    by_code = {spec.code: spec for spec in specs}
+    for spec in specs:
         limit = by_code.get(spec.at_most)
         if limit and spec.code in numbers and limit.code in numbers and numbers[spec.code] > numbers[limit.code]:
             result.problems.append(Problem(
@@ -173,21 +189,26 @@ def check(
                 f"exceed it.", rows.get(spec.code),
             ))
 
-    factor = Decimal(str(jump_factor))
-    for spec in specs:  # against the previous period: a big change needs a word of explanation, not a refusal
-        before = as_number((previous or {}).get(spec.code))
+
+def _jumped(before: Decimal, now: Decimal, factor: Decimal) -> bool:
+    if before > 0:
+        return now > before * factor or now * factor < before
+    return before == 0 and now > 0 and now >= 100
+
+
+def _check_jumps(specs: list[MeasureSpec], numbers: dict[str, Decimal], previous: Mapping[str, object],
+                 factor: Decimal, rows: Mapping[str, int], result: Checked, *, complete: bool) -> None:
+    """Against the previous period: a big change needs a word of explanation, not a refusal."""
+    for spec in specs:
+        before = as_number(previous.get(spec.code))
         now = numbers.get(spec.code)
-        if spec.kind != COUNT or before is None or now is None or factor <= 1:
+        if spec.kind != COUNT or before is None or now is None or factor <= 1 or not _jumped(before, now, factor):
             continue
-        jumped = (before > 0 and (now > before * factor or now * factor < before)) or (before == 0 and now > 0
-                                                                                       and now >= 100)
-        if jumped:
-            why = f"{_fmt(now)} against {_fmt(before)} in the previous period"
-            result.jumps[spec.code] = why
-            if complete and spec.code not in result.comments:
-                result.problems.append(Problem(
-                    spec.code, spec.label,
-                    f"{why} is a change of more than {factor.normalize():f} times: please add a comment explaining "
-                    f"it.", rows.get(spec.code),
-                ))
-    return result
+        why = f"{_fmt(now)} against {_fmt(before)} in the previous period"
+        result.jumps[spec.code] = why
+        if complete and spec.code not in result.comments:
+            result.problems.append(Problem(
+                spec.code, spec.label,
+                f"{why} is a change of more than {factor.normalize():f} times: please add a comment explaining "
+                f"it.", rows.get(spec.code),
+            ))
