@@ -52,27 +52,11 @@ def read_upload(text: str, specs: Iterable[MeasureSpec]):
     Problems here are about the file's rows (unknown or repeated measures); the figures themselves are checked
     by ``validation.check`` with the returned ``rows`` so its problems name the row as well.
     """
-    specs = list(specs)
     known = {spec.code: spec for spec in specs}
     if "\x00" in text:
         raise UploadError("The file contains binary data; upload the CSV saved from the template.")
-    # Spreadsheets in some languages save with semicolons: the header line (plain words) tells which was used.
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first_line.count) if first_line else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise UploadError("The file is empty. Download the template, fill in the value column and upload it.") \
-            from None
-    except csv.Error as error:
-        raise UploadError(f"Row 1 cannot be read as CSV ({error}).") from None
-    names = [name.strip().lower() for name in header]
-    missing = [name for name in REQUIRED if name not in names]
-    if missing:
-        raise UploadError(f'Row 1 (the header) has no "{missing[0]}" column. Columns needed: measure, value; '
-                          f"comment is optional.")
-    index = {name: names.index(name) for name in ("measure", "value", "comment") if name in names}
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
+    index = _column_index(_header(reader))
     values: dict[str, str] = {}
     comments: dict[str, str] = {}
     rows: dict[str, int] = {}
@@ -83,24 +67,57 @@ def read_upload(text: str, specs: Iterable[MeasureSpec]):
                 raise UploadError(f"The file has more than {MAX_ROWS} rows; the template has one row per measure.")
             if not any(cell.strip() for cell in cells):
                 continue
-
-            def cell(name, cells=cells):
-                position = index.get(name)
-                return cells[position].strip() if position is not None and position < len(cells) else ""
-
-            code = cell("measure").lower()
-            if code not in known:
-                shown = code if len(code) <= 60 else code[:60] + "…"
-                problems.append(Problem(code, shown or "(blank)", "is not one of the measures asked for this period "
-                                        f"({', '.join(known)}).", number))
-                continue
-            if code in rows:
-                problems.append(Problem(code, known[code].label, f"appears twice (rows {rows[code]} and {number}); "
-                                        "keep one row per measure.", number))
+            code = _cell(cells, index, "measure").lower()
+            problem = _row_problem(code, number, known, rows)
+            if problem is not None:
+                problems.append(problem)
                 continue
             rows[code] = number
-            values[code] = cell("value")
-            comments[code] = cell("comment")
+            values[code] = _cell(cells, index, "value")
+            comments[code] = _cell(cells, index, "comment")
     except csv.Error as error:
         raise UploadError(f"Row {reader.line_num} cannot be read as CSV ({error}).") from None
     return values, comments, rows, problems
+
+
+def _delimiter(text: str) -> str:
+    """Spreadsheets in some languages save with semicolons: the header line (plain words) tells which was used."""
+    first_line = text.split("\n", 1)[0]
+    return max(",;\t", key=first_line.count) if first_line else ","
+
+
+def _header(reader) -> list[str]:
+    try:
+        return next(reader)
+    except StopIteration:
+        raise UploadError("The file is empty. Download the template, fill in the value column and upload it.") \
+            from None
+    except csv.Error as error:
+        raise UploadError(f"Row 1 cannot be read as CSV ({error}).") from None
+
+
+def _column_index(header: list[str]) -> dict[str, int]:
+    """Where the columns read back are (``measure`` and ``value`` required, ``comment`` optional)."""
+    names = [name.strip().lower() for name in header]
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        raise UploadError(f'Row 1 (the header) has no "{missing[0]}" column. Columns needed: measure, value; '
+                          f"comment is optional.")
+    return {name: names.index(name) for name in ("measure", "value", "comment") if name in names}
+
+
+def _cell(cells: list[str], index: dict[str, int], name: str) -> str:
+    position = index.get(name)
+    return cells[position].strip() if position is not None and position < len(cells) else ""
+
+
+def _row_problem(code: str, number: int, known: dict, rows: dict[str, int]) -> Problem | None:
+    """An unknown or repeated measure (the row is then skipped)."""
+    if code not in known:
+        shown = code if len(code) <= 60 else code[:60] + "…"
+        return Problem(code, shown or "(blank)", "is not one of the measures asked for this period "
+                       f"({', '.join(known)}).", number)
+    if code in rows:
+        return Problem(code, known[code].label, f"appears twice (rows {rows[code]} and {number}); "
+                       "keep one row per measure.", number)
+    return None
