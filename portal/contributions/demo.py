@@ -53,29 +53,43 @@ def seed(stdout) -> None:
     name, country, since = EXTRA_HOTLINE
     Organisation.objects.get_or_create(name=name, defaults={
         "sector": hotline_sector, "country": country, "member_since": datetime.date.fromisoformat(since)})
-
-    submitter = get_user_model().objects.filter(username=DEMO_SUBMITTER).first()
-    if submitter is not None and hasattr(submitter, "membership"):
-        organisation = submitter.membership.organisation
-        SubmitterRole.objects.get_or_create(user=submitter, organisation=organisation)
-        if not organisation.contact_email:
-            organisation.contact_email = submitter.email
-            organisation.save(update_fields=["contact_email"])
-
+    own = _demo_submitter_organisation()
     today = timezone.localdate()
     past = _period(today.year - 2, datetime.date(today.year - 1, 2, 28), True, stdout)
     current = _period(today.year - 1, today + datetime.timedelta(days=10), False, stdout)
     hotlines = list(Organisation.objects.filter(sector=hotline_sector, active=True).order_by("name"))
+    _seed_past_submissions(past, hotlines)
+    submitted = _seed_current_submissions(current, [organisation for organisation in hotlines
+                                                    if organisation.pk != own])
+    stdout.write(f"  contributions: {current} open with {submitted} of {len(hotlines)} hotlines submitted; "
+                 f"{DEMO_SUBMITTER} submits at /members/contributions/\n")
+
+
+def _demo_submitter_organisation() -> int | None:
+    """Make the demo member a submitter for their hotline (its contact when it has none); its id, or None."""
+    submitter = get_user_model().objects.filter(username=DEMO_SUBMITTER).first()
+    if submitter is None or not hasattr(submitter, "membership"):
+        return None
+    organisation = submitter.membership.organisation
+    SubmitterRole.objects.get_or_create(user=submitter, organisation=organisation)
+    if not organisation.contact_email:
+        organisation.contact_email = submitter.email
+        organisation.save(update_fields=["contact_email"])
+    return organisation.pk
+
+
+def _seed_past_submissions(past, hotlines: list) -> None:
     for organisation in hotlines:
         if not Submission.objects.filter(period=past, organisation=organisation).exists():
             Submission.objects.create(
                 period=past, organisation=organisation, version=1, status=Submission.APPROVED,
                 values=_figures(organisation.name, 1.0), submitted_at=timezone.now() - datetime.timedelta(days=300),
                 reviewed_at=timezone.now() - datetime.timedelta(days=290))
-    # In the open period the demo member's hotline has not submitted, nor has every third other hotline; of those
-    # that have, the first is approved and the rest wait for review.
-    own = submitter.membership.organisation.pk if submitter is not None and hasattr(submitter, "membership") else None
-    others = [organisation for organisation in hotlines if organisation.pk != own]
+
+
+def _seed_current_submissions(current, others: list) -> int:
+    """In the open period the demo member's hotline has not submitted, nor has every third other hotline; of
+    those that have, the first is approved and the rest wait for review. Returns how many submitted."""
     submitted = 0
     for index, organisation in enumerate(others):
         if index % 3 == 2:
@@ -88,5 +102,4 @@ def seed(stdout) -> None:
             period=current, organisation=organisation, version=1, status=status,
             values=_figures(organisation.name, 1.1), submitted_at=timezone.now() - datetime.timedelta(days=2),
             reviewed_at=timezone.now() - datetime.timedelta(days=1) if status == Submission.APPROVED else None)
-    stdout.write(f"  contributions: {current} open with {submitted} of {len(hotlines)} hotlines submitted; "
-                 f"{DEMO_SUBMITTER} submits at /members/contributions/\n")
+    return submitted
