@@ -4,7 +4,6 @@ Each block names its template under ``templates/components/blocks/``, an icon, a
 preview value so editors see a live preview in the block picker.
 """
 
-from django.conf import settings
 from django.utils.module_loading import import_string
 
 from wagtail import blocks
@@ -12,6 +11,8 @@ from wagtail.contrib.table_block.blocks import TableBlock as WagtailTableBlock
 from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.embeds.blocks import EmbedBlock as WagtailEmbedBlock
 from wagtail.images.blocks import ImageChooserBlock
+
+from portal.core.conf import conf
 
 RICH_TEXT_FEATURES = ["h2", "h3", "h4", "bold", "italic", "ol", "ul", "link", "document-link", "blockquote"]
 
@@ -246,7 +247,7 @@ class CommonContentBlock(blocks.StreamBlock):
 def add_contributed_blocks(stream_block_class: type[blocks.StreamBlock]) -> None:
     """Append the blocks feature apps contribute to every content page (``PORTAL_CONTENT_BLOCKS``: name and
     dotted path of the block class, in the settings), so this library names no feature app."""
-    for name, path in getattr(settings, "PORTAL_CONTENT_BLOCKS", ()):
+    for name, path in conf.PORTAL_CONTENT_BLOCKS:
         block = import_string(path)()
         block.set_name(name)
         stream_block_class.base_blocks[name] = block

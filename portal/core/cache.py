@@ -77,6 +77,7 @@ from django.utils.http import parse_etags
 from wagtail import hooks
 
 from portal.core import i18n, memo, privacy
+from portal.core.conf import conf
 from portal.core.generation import (  # noqa: F401 - the generation's API, as callers know it from here
     GENERATION_KEY,
     bump_generation,
@@ -110,7 +111,7 @@ _CACHEABLE_VIEW_ATTR = "_portal_cacheable_view"
 
 
 def enabled() -> bool:
-    return bool(getattr(settings, "PAGE_CACHE_ENABLED", False))
+    return bool(conf.PAGE_CACHE_ENABLED)
 
 
 # --- Per-process copies (a one-second micro-cache in front of Redis) -------------------------------------
@@ -123,7 +124,7 @@ LOCAL_MAX_ENTRIES = 256  # at most a few megabytes per process
 
 
 def _local_seconds() -> float:
-    return float(getattr(settings, "PAGE_CACHE_LOCAL_SECONDS", 0) or 0)
+    return float(conf.PAGE_CACHE_LOCAL_SECONDS or 0)
 
 
 # Entries just checked against (or stored under) the current generation.
@@ -160,7 +161,7 @@ def mark_cacheable(request) -> None:
 
 def ignored_parameters() -> tuple[str, ...]:
     """Query parameters that never change a page (``PAGE_CACHE_IGNORED_PARAMETERS``; ``name*`` is a prefix)."""
-    return tuple(getattr(settings, "PAGE_CACHE_IGNORED_PARAMETERS", ()))
+    return tuple(conf.PAGE_CACHE_IGNORED_PARAMETERS)
 
 
 def _is_ignored(name: str, patterns: tuple[str, ...]) -> bool:
@@ -211,7 +212,7 @@ def entry_key(request, query: str | None = None) -> str:
 
 def max_variants() -> int:
     """How many query variants of one path are stored per generation (``PAGE_CACHE_MAX_VARIANTS``)."""
-    return int(getattr(settings, "PAGE_CACHE_MAX_VARIANTS", 32))
+    return int(conf.PAGE_CACHE_MAX_VARIANTS)
 
 
 def may_store_variant(request, key: str, generation: int) -> bool:
@@ -310,7 +311,7 @@ def storable(request, response) -> bool:
 
 def fragments_enabled() -> bool:
     """Whether template fragments are cached (``{% fragment %}``, ``portal.core.fragments``)."""
-    return bool(getattr(settings, "FRAGMENT_CACHE_ENABLED", False))
+    return bool(conf.FRAGMENT_CACHE_ENABLED)
 
 
 # --- Entries ---------------------------------------------------------------------------------------------

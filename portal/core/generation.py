@@ -38,10 +38,11 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from portal.core.conf import conf
 
 logger = logging.getLogger("portal.core.cache")
 
@@ -115,15 +116,14 @@ def watched_models() -> list[type[models.Model]]:
 
 def local_seconds() -> float:
     """How long this process trusts its last reading of the generation (``PAGE_CACHE_LOCAL_SECONDS``)."""
-    return float(getattr(settings, "PAGE_CACHE_LOCAL_SECONDS", 0) or 0)
+    return float(conf.PAGE_CACHE_LOCAL_SECONDS or 0)
 
 
 def tracking() -> bool:
     """Whether content changes must bump the generation: the page cache, fragment caches or process memos
     (``portal.core.memo``) rely on it."""
-    return (bool(getattr(settings, "PAGE_CACHE_ENABLED", False))
-            or bool(getattr(settings, "FRAGMENT_CACHE_ENABLED", False))
-            or float(getattr(settings, "CONTENT_MEMO_SECONDS", 0) or 0) > 0)
+    return (bool(conf.PAGE_CACHE_ENABLED) or bool(conf.FRAGMENT_CACHE_ENABLED)
+            or float(conf.CONTENT_MEMO_SECONDS or 0) > 0)
 
 
 # What this process forgets when it changes content (memoised answers) and when the generation moves (copies).

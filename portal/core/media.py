@@ -15,13 +15,13 @@ from __future__ import annotations
 import mimetypes
 import posixpath
 
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.http import require_safe
 
 from portal.core import privacy
+from portal.core.conf import conf
 
 # The folders Wagtail's image models write to; nothing else under /media/ is served.
 IMAGE_FOLDERS = ("original_images/", "images/")
@@ -62,7 +62,7 @@ def serve_media(request, path: str):
 
 def _file_response(name: str) -> HttpResponse:
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    prefix = getattr(settings, "MEDIA_ACCEL_REDIRECT_PREFIX", "")
+    prefix = conf.MEDIA_ACCEL_REDIRECT_PREFIX
     if prefix:
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + name

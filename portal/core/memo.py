@@ -31,10 +31,10 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from django.conf import settings
 from django.db import DatabaseError
 
 from portal.core import generation as generation_counter
+from portal.core.conf import conf
 
 T = TypeVar("T")
 
@@ -50,7 +50,7 @@ PROCESS_MAX_ENTRIES = 2048  # site answers, and the routing rows of each URL ser
 
 def process_seconds() -> float:
     """How long a process keeps an answer for one generation (``CONTENT_MEMO_SECONDS``; 0: per request only)."""
-    return float(getattr(settings, "CONTENT_MEMO_SECONDS", 0) or 0)
+    return float(conf.CONTENT_MEMO_SECONDS or 0)
 
 
 class RequestMemoMiddleware:

@@ -22,6 +22,7 @@ from django.db.models import Q, QuerySet
 from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction
 
 from portal.core import memo
+from portal.core.conf import conf
 
 _CACHE_ATTR = "_portal_viewer"
 # An authentication backend that read a user's groups together with the user (portal.members' cached users) leaves
@@ -110,9 +111,7 @@ def second_factor_missing(user, group_names: Iterable[str] | None = None) -> boo
     ``user.is_verified`` is set on request users by django-otp's middleware; a user object without it
     (not from a request) counts as unverified.
     """
-    from django.conf import settings
-
-    required = set(getattr(settings, "PRIVACY_SECOND_FACTOR_GROUPS", ()))
+    required = set(conf.PRIVACY_SECOND_FACTOR_GROUPS)
     if not required or user is None or not getattr(user, "is_authenticated", False):
         return False
     if group_names is None:

@@ -27,8 +27,9 @@ import unicodedata
 from html import escape
 from urllib.parse import unquote_to_bytes
 
-from django.conf import settings
 from django.http import HttpResponse
+
+from portal.core.conf import conf
 
 # Allowed although they are control characters: whitespace a pasted search term may carry.
 _ALLOWED_CONTROLS = frozenset("\t\n\x0b\x0c\r")
@@ -41,11 +42,11 @@ class HostileInput(ValueError):
 
 
 def max_query_length() -> int:
-    return int(getattr(settings, "REQUEST_GUARD_MAX_QUERY_LENGTH", 4096))
+    return int(conf.REQUEST_GUARD_MAX_QUERY_LENGTH)
 
 
 def max_value_length() -> int:
-    return int(getattr(settings, "REQUEST_GUARD_MAX_VALUE_LENGTH", 1000))
+    return int(conf.REQUEST_GUARD_MAX_VALUE_LENGTH)
 
 
 def has_control_character(text: str) -> bool:

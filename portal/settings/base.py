@@ -8,6 +8,9 @@ from django.core.exceptions import ImproperlyConfigured
 import dj_database_url
 from celery.schedules import crontab
 
+# Each app's settings and their defaults (read here from the environment): portal/core/conf.py, <app>/conf.py.
+from portal.core.conf import DEFAULTS as CORE
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
@@ -210,23 +213,25 @@ else:
 # Anonymous page cache (portal.core.cache): whole public pages and feeds, invalidated on every content change.
 # On by default only with a shared cache (CACHE_URL), so every web and worker process sees the same invalidation.
 PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE_ENABLED", bool(CACHE_URL))
-PAGE_CACHE_TIMEOUT = env_int("PAGE_CACHE_TIMEOUT", 300)  # seconds an entry is kept at most
-PAGE_CACHE_MAX_AGE = env_int("PAGE_CACHE_MAX_AGE", 60)  # browser/proxy max-age of token-free public responses
+PAGE_CACHE_TIMEOUT = env_int("PAGE_CACHE_TIMEOUT", CORE["PAGE_CACHE_TIMEOUT"])
+PAGE_CACHE_MAX_AGE = env_int("PAGE_CACHE_MAX_AGE", CORE["PAGE_CACHE_MAX_AGE"])
 # Seconds a web process keeps its own copy of an entry before checking Redis again (0: always check).
-PAGE_CACHE_LOCAL_SECONDS = float(os.environ.get("PAGE_CACHE_LOCAL_SECONDS") or 1)
+PAGE_CACHE_LOCAL_SECONDS = float(os.environ.get("PAGE_CACHE_LOCAL_SECONDS") or CORE["PAGE_CACHE_LOCAL_SECONDS"])
 # Query parameters that never change a page (campaign tracking), left out of entry keys; "name*" is a prefix.
 PAGE_CACHE_IGNORED_PARAMETERS = tuple(
-    env_list("PAGE_CACHE_IGNORED_PARAMETERS", "utm_*,mc_cid,mc_eid,fbclid,gclid,msclkid,dclid,_ga,_gl")
+    env_list("PAGE_CACHE_IGNORED_PARAMETERS", ",".join(CORE["PAGE_CACHE_IGNORED_PARAMETERS"]))
 )
 # Distinct query strings stored per path and content generation; further ones are served uncached.
-PAGE_CACHE_MAX_VARIANTS = env_int("PAGE_CACHE_MAX_VARIANTS", 32)
+PAGE_CACHE_MAX_VARIANTS = env_int("PAGE_CACHE_MAX_VARIANTS", CORE["PAGE_CACHE_MAX_VARIANTS"])
 # Template fragments ({% fragment %}: site navigation, article bodies...) cached per viewer class, language and
 # content generation (portal.core.fragments); on by default with a shared cache, like the page cache.
 FRAGMENT_CACHE_ENABLED = env_bool("FRAGMENT_CACHE_ENABLED", bool(CACHE_URL))
-FRAGMENT_CACHE_TIMEOUT = env_int("FRAGMENT_CACHE_TIMEOUT", 300)
+FRAGMENT_CACHE_TIMEOUT = env_int("FRAGMENT_CACHE_TIMEOUT", CORE["FRAGMENT_CACHE_TIMEOUT"])
 # Seconds a web process reuses site-wide answers (restrictions, the privacy gate's closed paths, homes) read
 # under an unchanged content generation (portal.core.memo); 0: once per request only. Needs a shared cache.
-CONTENT_MEMO_SECONDS = float(os.environ.get("CONTENT_MEMO_SECONDS") or (30 if CACHE_URL else 0))
+CONTENT_MEMO_SECONDS = float(
+    os.environ.get("CONTENT_MEMO_SECONDS") or (30 if CACHE_URL else CORE["CONTENT_MEMO_SECONDS"])
+)
 
 # Sessions: with a shared cache, read from it and written to both it and the database ("cached_db"), so a
 # signed-in member's request reads no session row. Without one (a per-process cache) a logout in one process
@@ -240,8 +245,8 @@ SESSION_ENGINE = os.environ.get("SESSION_ENGINE") or (
 AUTH_USER_CACHE_SECONDS = env_int("AUTH_USER_CACHE_SECONDS", 300 if CACHE_URL else 0)
 
 # Request guard (portal.core.request_guard): longest query string (bytes) and query value (characters) accepted.
-REQUEST_GUARD_MAX_QUERY_LENGTH = env_int("REQUEST_GUARD_MAX_QUERY_LENGTH", 4096)
-REQUEST_GUARD_MAX_VALUE_LENGTH = env_int("REQUEST_GUARD_MAX_VALUE_LENGTH", 1000)
+REQUEST_GUARD_MAX_QUERY_LENGTH = env_int("REQUEST_GUARD_MAX_QUERY_LENGTH", CORE["REQUEST_GUARD_MAX_QUERY_LENGTH"])
+REQUEST_GUARD_MAX_VALUE_LENGTH = env_int("REQUEST_GUARD_MAX_VALUE_LENGTH", CORE["REQUEST_GUARD_MAX_VALUE_LENGTH"])
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -283,7 +288,7 @@ MEDIA_URL = "/media/"
 # /media/ is always answered by the portal (portal.core.media), which asks the privacy gate; the web server must
 # not map it. With nginx, set this to an internal location (e.g. /protected-media/) aliased to MEDIA_ROOT and the
 # file is handed over with X-Accel-Redirect after the check.
-MEDIA_ACCEL_REDIRECT_PREFIX = os.environ.get("MEDIA_ACCEL_REDIRECT_PREFIX", "")
+MEDIA_ACCEL_REDIRECT_PREFIX = os.environ.get("MEDIA_ACCEL_REDIRECT_PREFIX", CORE["MEDIA_ACCEL_REDIRECT_PREFIX"])
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -504,7 +509,7 @@ STAFF_2FA_REQUIRED = env_bool("STAFF_2FA_REQUIRED", False)
 OTP_TOTP_ISSUER = WAGTAIL_SITE_NAME
 # Members of these groups read restricted content only after a second factor (TOTP) in the session; until then
 # the privacy gate treats them as anonymous visitors. Comma-separated group names; empty turns it off.
-PRIVACY_SECOND_FACTOR_GROUPS = env_list("PRIVACY_SECOND_FACTOR_GROUPS", "Law enforcement")
+PRIVACY_SECOND_FACTOR_GROUPS = env_list("PRIVACY_SECOND_FACTOR_GROUPS", ",".join(CORE["PRIVACY_SECOND_FACTOR_GROUPS"]))
 # Login throttling (django-axes): five failures for one account (whatever identifier or letter case was typed,
 # from any address) lock it for an hour, and so do five failures from one address (whatever accounts it tried).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
