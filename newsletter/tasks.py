@@ -9,6 +9,8 @@ import time
 from celery import shared_task
 from celery.signals import worker_ready
 
+from newsletter.conf import conf
+
 # The emails the services queue live in email_tasks (they import no service); registered here too.
 from newsletter.email_tasks import (  # noqa: F401
     RETRYABLE,
@@ -33,9 +35,8 @@ def delete_stale_pending_subscribers() -> dict:
 
 
 def _parallel_workers() -> int:
-    from django.conf import settings
 
-    return int(getattr(settings, "NEWSLETTER_PARALLEL_BATCHES", 2))
+    return int(conf.NEWSLETTER_PARALLEL_BATCHES)
 
 
 @shared_task(acks_late=True)
@@ -58,7 +59,7 @@ def process_send(self, send_id: int) -> str:
 
     from newsletter.services import dispatch
 
-    budget = None if settings.CELERY_TASK_ALWAYS_EAGER else float(getattr(settings, "NEWSLETTER_TASK_BUDGET", 60))
+    budget = None if settings.CELERY_TASK_ALWAYS_EAGER else float(conf.NEWSLETTER_TASK_BUDGET)
     outcome = dispatch.run_send(send_id, time_budget=budget)
     if outcome.state == "more":
         process_send.delay(send_id)
@@ -204,9 +205,8 @@ def keep_sends_going(sender=None, **kwargs) -> None:
     scheduled sends start even where beat is not running. The thread only publishes a task: the work (and the
     database) stays in the pool's processes.
     """
-    from django.conf import settings
 
-    seconds = float(getattr(settings, "NEWSLETTER_TICK_SECONDS", 15))
+    seconds = float(conf.NEWSLETTER_TICK_SECONDS)
     threading.Thread(target=_tick_every, args=(seconds,), name="newsletter-tick", daemon=True).start()
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from functools import wraps
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -18,6 +17,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from newsletter.conf import conf
 from newsletter.forms import (
     EraseForm,
     MemberSignupForm,
@@ -37,7 +37,7 @@ SIGNUP_ID = "signup-%s"  # field ids on the signup page match the template's id_
 
 def client_ip(request) -> str:
     """The client's IP: REMOTE_ADDR, or the entry added by the last trusted proxy in X-Forwarded-For."""
-    proxies = int(getattr(settings, "NEWSLETTER_TRUSTED_PROXY_COUNT", 0))
+    proxies = int(conf.NEWSLETTER_TRUSTED_PROXY_COUNT)
     if proxies > 0:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= proxies:

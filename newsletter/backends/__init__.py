@@ -1,7 +1,8 @@
 """Delivery backends behind one interface; ``get_backend()`` returns the one selected by settings."""
 
-from django.conf import settings
 from django.utils.module_loading import import_string
+
+from newsletter.conf import conf
 
 from .base import BatchInterrupted, DeliveryBackend, DeliveryResult, Outcome, OutgoingMessage
 
@@ -15,5 +16,5 @@ __all__ = ["BatchInterrupted", "DeliveryBackend", "DeliveryResult", "Outcome", "
 
 def get_backend(name: str | None = None) -> DeliveryBackend:
     """The delivery backend named by ``NEWSLETTER_BACKEND`` ("smtp" or "mailchimp", or a dotted path)."""
-    name = name or getattr(settings, "NEWSLETTER_BACKEND", "smtp")
+    name = name or conf.NEWSLETTER_BACKEND
     return import_string(BACKENDS.get(name, name))()

@@ -21,12 +21,13 @@ from collections.abc import Iterable
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as DjangoSMTPBackend
 from django.core.mail.utils import DNS_NAME
 
 from anymail.exceptions import AnymailError, AnymailInvalidAddress, AnymailRecipientsRefused
+
+from newsletter.conf import conf
 
 from .base import BatchInterrupted, DeliveryBackend, DeliveryResult, Outcome, OutgoingMessage, ResultCallback
 
@@ -56,7 +57,7 @@ class SMTPBackend(DeliveryBackend):
     per_recipient = True
 
     def __init__(self, email_backend: str | None = None, **connection_kwargs):
-        self.email_backend = email_backend or getattr(settings, "NEWSLETTER_EMAIL_BACKEND", None) or None
+        self.email_backend = email_backend or conf.NEWSLETTER_EMAIL_BACKEND or None
         self.connection_kwargs = connection_kwargs
 
     def build_email(self, message: OutgoingMessage, connection) -> EmailMultiAlternatives:

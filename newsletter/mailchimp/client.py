@@ -23,12 +23,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
 
 import mailchimp_marketing
 import requests
 from mailchimp_marketing.api_client import ApiClientError
+
+from newsletter.conf import conf
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +62,6 @@ class MailchimpRejected(MailchimpError):
     """Any other 4xx: the request itself is wrong and retrying will not help."""
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
 
 def subscriber_hash(email: str) -> str:
     """Mailchimp's member id: md5 of the lowercased address."""
@@ -71,14 +69,14 @@ def subscriber_hash(email: str) -> str:
 
 
 def audience_id() -> str:
-    value = _setting("MAILCHIMP_AUDIENCE_ID", "")
+    value = conf.MAILCHIMP_AUDIENCE_ID
     if not value:
         raise MailchimpNotConfigured("MAILCHIMP_AUDIENCE_ID is not set.")
     return value
 
 
 def is_configured() -> bool:
-    return bool(_setting("MAILCHIMP_API_KEY", "") and _setting("MAILCHIMP_AUDIENCE_ID", ""))
+    return bool(conf.MAILCHIMP_API_KEY and conf.MAILCHIMP_AUDIENCE_ID)
 
 
 def _error_from(exc: ApiClientError | None = None, response: requests.Response | None = None) -> MailchimpError:
@@ -125,7 +123,7 @@ class _Slot:
     """One of the ``MAILCHIMP_MAX_CONNECTIONS`` connections allowed per API key (process and shared cache)."""
 
     def __init__(self, key: str):
-        self.limit = int(_setting("MAILCHIMP_MAX_CONNECTIONS", 10))
+        self.limit = int(conf.MAILCHIMP_MAX_CONNECTIONS)
         self.key = hashlib.sha256(key.encode()).hexdigest()[:16]
         with _local_lock:
             self.semaphore = _local_slots.setdefault(self.key, threading.BoundedSemaphore(self.limit))
@@ -133,7 +131,7 @@ class _Slot:
 
     def __enter__(self):
         self.semaphore.acquire()
-        ttl = int(_setting("MAILCHIMP_TIMEOUT", 120)) + CONNECT_TIMEOUT + 5
+        ttl = int(conf.MAILCHIMP_TIMEOUT) + CONNECT_TIMEOUT + 5
         deadline = time.monotonic() + ttl
         while True:
             for number in range(self.limit):
@@ -168,27 +166,27 @@ class Mailchimp:
 
     def __init__(self, *, api_key: str | None = None, server: str | None = None, base: str | None = None,
                  max_retries: int | None = None):
-        api_key = api_key if api_key is not None else _setting("MAILCHIMP_API_KEY", "")
+        api_key = api_key if api_key is not None else conf.MAILCHIMP_API_KEY
         if not api_key:
             raise MailchimpNotConfigured("MAILCHIMP_API_KEY is not set.")
-        server = server or _setting("MAILCHIMP_SERVER_PREFIX", "") or (
+        server = server or conf.MAILCHIMP_SERVER_PREFIX or (
             api_key.rsplit("-", 1)[1] if "-" in api_key else "")
         self.client = mailchimp_marketing.Client({"api_key": api_key, "server": server})
-        base = base if base is not None else _setting("MAILCHIMP_API_BASE", "")
+        base = base if base is not None else conf.MAILCHIMP_API_BASE
         if base:
             if "server" in base:
                 raise MailchimpNotConfigured(
                     "MAILCHIMP_API_BASE must not contain the word 'server' (the client rewrites it).")
             self.client.api_client.host = base.rstrip("/")
-        self.client.api_client.timeout = (CONNECT_TIMEOUT, float(_setting("MAILCHIMP_TIMEOUT", 120)))
+        self.client.api_client.timeout = (CONNECT_TIMEOUT, float(conf.MAILCHIMP_TIMEOUT))
         self.api_key = api_key
-        self.max_retries = int(max_retries if max_retries is not None else _setting("MAILCHIMP_MAX_RETRIES", 4))
+        self.max_retries = int(max_retries if max_retries is not None else conf.MAILCHIMP_MAX_RETRIES)
         self.calls = 0
 
     def backoff(self, attempt: int) -> float:
         """base · 2^attempt, capped, times a random factor in [0.5, 1.5)."""
-        base = float(_setting("MAILCHIMP_RETRY_BASE_SECONDS", 1.0))
-        cap = float(_setting("MAILCHIMP_RETRY_MAX_SECONDS", 60.0))
+        base = float(conf.MAILCHIMP_RETRY_BASE_SECONDS)
+        cap = float(conf.MAILCHIMP_RETRY_MAX_SECONDS)
         return min(cap, base * 2 ** attempt) * (0.5 + random.random())  # noqa: S311 - jitter, not crypto
 
     def call(self, operation: Callable[[mailchimp_marketing.Client], Any], *, retry: bool = True) -> Any:

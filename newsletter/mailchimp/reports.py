@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.utils import timezone
 
+from newsletter.conf import conf
 from newsletter.mailchimp.client import Mailchimp, MailchimpError, MailchimpNotFound, get_client
 from newsletter.models import Send
 
@@ -76,7 +76,7 @@ def pull_report(send: Send, api: Mailchimp | None = None) -> dict | None:
 def due_sends(now=None):
     """Mailchimp sends that went out within the last MAILCHIMP_REPORT_DAYS days (or are due to)."""
     now = now or timezone.now()
-    days = int(getattr(settings, "MAILCHIMP_REPORT_DAYS", 5))
+    days = int(conf.MAILCHIMP_REPORT_DAYS)
     return Send.objects.filter(backend="mailchimp", status=Send.Status.DONE).filter(
         campaign_send_time__gte=now - timedelta(days=days), campaign_send_time__lte=now)
 

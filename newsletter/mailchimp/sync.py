@@ -30,7 +30,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
@@ -38,6 +37,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from newsletter.conf import conf
 from newsletter.mailchimp.client import Mailchimp, MailchimpError, MailchimpUnavailable, audience_id, get_client
 from newsletter.models import MailchimpMember, MailchimpSyncState, Subscriber
 from newsletter.services import bounces, subscriptions
@@ -59,7 +59,7 @@ Progress = Callable[[str, int, int], None]
 
 def merge_field_map() -> dict[str, str]:
     """Mailchimp merge tag → Subscriber attribute (``MAILCHIMP_MERGE_FIELDS``, default FREQUENCY)."""
-    return dict(getattr(settings, "MAILCHIMP_MERGE_FIELDS", None) or {"FREQUENCY": "frequency"})
+    return dict(conf.MAILCHIMP_MERGE_FIELDS or {"FREQUENCY": "frequency"})
 
 
 @dataclass
@@ -416,7 +416,7 @@ LOCK_KEY = "mailchimp:sync:running"
 def sync_lock(wait: float = 0.0):
     """One sync at a time across processes (shared cache). Waits up to ``wait`` seconds, then raises SyncBusy."""
     deadline = time.monotonic() + wait
-    while not cache.add(LOCK_KEY, 1, timeout=int(getattr(settings, "MAILCHIMP_SYNC_LOCK_SECONDS", 3600))):
+    while not cache.add(LOCK_KEY, 1, timeout=int(conf.MAILCHIMP_SYNC_LOCK_SECONDS)):
         if time.monotonic() >= deadline:
             raise SyncBusy("another Mailchimp sync is running", status=None, title="Busy")
         time.sleep(0.5)

@@ -1,12 +1,12 @@
 """The Mailchimp webhook endpoint: checks the secret and queues the event (``webhooks.handle_event`` applies it
 in the Celery task)."""
 
-from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from newsletter.conf import conf
 from newsletter.mailchimp.webhooks import EVENTS, MAX_FIELDS
 from newsletter.tasks import process_mailchimp_webhook
 
@@ -14,7 +14,7 @@ from newsletter.tasks import process_mailchimp_webhook
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
 def mailchimp_webhook(request, secret: str):
-    expected = getattr(settings, "MAILCHIMP_WEBHOOK_SECRET", "")
+    expected = conf.MAILCHIMP_WEBHOOK_SECRET
     if not expected:
         raise Http404
     if not constant_time_compare(secret, expected):

@@ -19,12 +19,12 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from newsletter.conf import conf
 from newsletter.models import MailchimpMember, Subscriber
 from newsletter.services import bounces, subscriptions
 
@@ -51,7 +51,7 @@ def _fired_at(payload: dict) -> datetime:
 
 
 def _clock_skew() -> timedelta:
-    return timedelta(seconds=int(getattr(settings, "MAILCHIMP_WEBHOOK_CLOCK_SKEW", 300)))
+    return timedelta(seconds=int(conf.MAILCHIMP_WEBHOOK_CLOCK_SKEW))
 
 
 def _is_stale(subscriber: Subscriber | None, when: datetime) -> bool:
@@ -72,7 +72,7 @@ def handle_event(payload: dict) -> str:
     """Apply one Mailchimp webhook event. Returns what was done (for logs and tests)."""
     from newsletter.mailchimp.sync import apply_remote_status
 
-    audience = getattr(settings, "MAILCHIMP_AUDIENCE_ID", "")
+    audience = conf.MAILCHIMP_AUDIENCE_ID
     if audience and payload.get("data[list_id]") and payload["data[list_id]"] != audience:
         return "other audience"
     kind = payload.get("type", "")

@@ -22,11 +22,11 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from newsletter.conf import conf
 from newsletter.models import ConsentRecord, Delivery, InboundEvent, Subscriber
 
 Kind = InboundEvent.Kind
@@ -46,11 +46,11 @@ _SOFT_PERMANENT = {("2", "2"), ("3", "4")}  # 5.2.2 mailbox full, 5.3.4 message 
 
 
 def soft_bounce_limit() -> int:
-    return max(1, int(getattr(settings, "NEWSLETTER_SOFT_BOUNCE_LIMIT", 3)))
+    return max(1, int(conf.NEWSLETTER_SOFT_BOUNCE_LIMIT))
 
 
 def soft_bounce_window() -> timedelta:
-    return timedelta(days=int(getattr(settings, "NEWSLETTER_SOFT_BOUNCE_DAYS", 30)))
+    return timedelta(days=int(conf.NEWSLETTER_SOFT_BOUNCE_DAYS))
 
 
 def is_hard_bounce(detail: str) -> bool:

@@ -34,10 +34,10 @@ import logging
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 
-from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from newsletter.conf import conf
 from newsletter.mailchimp import sync
 from newsletter.mailchimp.client import (
     Mailchimp,
@@ -137,7 +137,7 @@ def _save(send: Send, **fields) -> None:
 def run_campaign_send(send: Send, backend=None, *, api: Mailchimp | None = None) -> BatchOutcome:
     """Work one Send through the campaign steps (see the module docstring). Safe to call again at any point."""
     lock = f"mailchimp:campaign:{send.pk}"
-    if not cache.add(lock, 1, timeout=int(getattr(settings, "MAILCHIMP_CAMPAIGN_LOCK_SECONDS", 900))):
+    if not cache.add(lock, 1, timeout=int(conf.MAILCHIMP_CAMPAIGN_LOCK_SECONDS)):
         return BatchOutcome("idle")  # another worker is on it
     try:
         send.refresh_from_db()
@@ -221,7 +221,7 @@ def _run_steps(send: Send, api: Mailchimp) -> None:
     targets = _targets(send)
     if not recipients_by_language(send).get("") and not _reached(send, "checked"):
         # Everyone reads a translation: no campaign in the original, but the audience is synced all the same.
-        sync.run_sync(api=api, wait=float(getattr(settings, "MAILCHIMP_SYNC_WAIT_SECONDS", 60)))
+        sync.run_sync(api=api, wait=float(conf.MAILCHIMP_SYNC_WAIT_SECONDS))
         _save(send, campaign_step="checked")
     for target in targets:
         _prepare_campaign(target, issue, api, list_id)
@@ -239,7 +239,7 @@ def _prepare_campaign(send, issue, api: Mailchimp, list_id: str) -> None:
         _create_campaign(send, api, list_id)
     if not _reached(send, "synced"):
         if not translation:  # the original's campaign syncs the audience for all of them, first
-            sync.run_sync(api=api, wait=float(getattr(settings, "MAILCHIMP_SYNC_WAIT_SECONDS", 60)))
+            sync.run_sync(api=api, wait=float(conf.MAILCHIMP_SYNC_WAIT_SECONDS))
         _save(send, campaign_step="synced")
     if not _reached(send, "segment"):
         _create_segment(send, api, list_id)

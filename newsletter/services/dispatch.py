@@ -16,7 +16,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
@@ -25,6 +24,7 @@ from django.utils import timezone
 from wagtail.log_actions import log
 
 from newsletter.backends import BatchInterrupted, DeliveryResult, Outcome, get_backend
+from newsletter.conf import conf
 from newsletter.models import Delivery, NewsletterIssue, Send, Subscriber
 from newsletter.services import bounces, gate, lease, ledger, rendering
 from newsletter.services.audience import audience_key, audience_label, iter_recipients
@@ -36,12 +36,9 @@ logger = logging.getLogger(__name__)
 
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
 
 def batch_size() -> int:
-    return int(_setting("NEWSLETTER_BATCH_SIZE", 100))
+    return int(conf.NEWSLETTER_BATCH_SIZE)
 
 
 def lease_seconds() -> float:
@@ -49,16 +46,16 @@ def lease_seconds() -> float:
 
 
 def max_attempts() -> int:
-    return int(_setting("NEWSLETTER_MAX_ATTEMPTS", 5))
+    return int(conf.NEWSLETTER_MAX_ATTEMPTS)
 
 
 def throttle_for(send: Send) -> Throttle:
     """The global (all workers) rate limit for newsletter mail."""
     return Throttle(
         "newsletter",
-        rate_per_second=_setting("NEWSLETTER_RATE_PER_SECOND", None),
-        window_cap=_setting("NEWSLETTER_WINDOW_CAP", None),
-        window_seconds=int(_setting("NEWSLETTER_WINDOW_SECONDS", 3600)),
+        rate_per_second=conf.NEWSLETTER_RATE_PER_SECOND,
+        window_cap=conf.NEWSLETTER_WINDOW_CAP,
+        window_seconds=int(conf.NEWSLETTER_WINDOW_SECONDS),
     )
 
 
@@ -76,7 +73,7 @@ def create_send(issue: NewsletterIssue, *, user=None, scheduled_at=None) -> tupl
     key = audience_key(issue)
     defaults = {
         "audience_label": audience_label(issue),
-        "backend": _setting("NEWSLETTER_BACKEND", "smtp"),
+        "backend": conf.NEWSLETTER_BACKEND,
         "created_by": user,
         "status": Send.Status.SCHEDULED if scheduled_at else Send.Status.PREPARING,
         "scheduled_at": scheduled_at,
@@ -402,8 +399,8 @@ def _finish_or_wait(send: Send) -> BatchOutcome:
 
 
 def _error_threshold_exceeded(send: Send) -> bool:
-    threshold = float(_setting("NEWSLETTER_ERROR_THRESHOLD", 0.2))
-    minimum = int(_setting("NEWSLETTER_ERROR_MIN_ATTEMPTS", 50))
+    threshold = float(conf.NEWSLETTER_ERROR_THRESHOLD)
+    minimum = int(conf.NEWSLETTER_ERROR_MIN_ATTEMPTS)
     counts = Delivery.objects.filter(send=send).aggregate(
         failed=Count("id", filter=Q(status=Delivery.Status.FAILED)),
         sent=Count("id", filter=Q(status=Delivery.Status.SENT)),
@@ -416,7 +413,7 @@ def _error_threshold_exceeded(send: Send) -> bool:
 
 def lanes_per_task() -> int:
     """How many batches one task works at once, each over its own SMTP connection (setting, default 4)."""
-    return max(1, int(_setting("NEWSLETTER_CONNECTIONS_PER_TASK", 4)))
+    return max(1, int(conf.NEWSLETTER_CONNECTIONS_PER_TASK))
 
 
 def run_send(send_id: int, *, time_budget: float | None = None, backend=None, lanes: int | None = None) -> BatchOutcome:

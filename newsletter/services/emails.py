@@ -16,6 +16,7 @@ from django.utils import translation
 
 import css_inline
 
+from newsletter.conf import conf
 from newsletter.services import headers, tokens
 from portal.core.i18n import supported_language
 
@@ -49,7 +50,7 @@ def render_email(name: str, context: dict) -> RenderedEmail:
 
 
 def sender() -> str:
-    return getattr(settings, "NEWSLETTER_FROM_EMAIL", "") or settings.DEFAULT_FROM_EMAIL
+    return conf.NEWSLETTER_FROM_EMAIL or settings.DEFAULT_FROM_EMAIL
 
 
 def build_message(to: str, rendered: RenderedEmail, extra_headers: dict | None = None) -> EmailMultiAlternatives:
@@ -59,7 +60,7 @@ def build_message(to: str, rendered: RenderedEmail, extra_headers: dict | None =
         body=rendered.text,
         from_email=sender(),
         to=[to],
-        reply_to=list(getattr(settings, "EMAIL_REPLY_TO", []) or []),
+        reply_to=list(conf.EMAIL_REPLY_TO or []),
         headers=extra_headers or {},
     )
     message.attach_alternative(rendered.html, "text/html")

@@ -11,19 +11,21 @@ from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 
+from newsletter.conf import conf
+
 ONE_CLICK = "List-Unsubscribe=One-Click"
 
 
 def list_id() -> str:
     """The List-Id value: ``"<site> newsletter" <newsletter.host>`` (or ``NEWSLETTER_LIST_ID`` if set)."""
-    label = getattr(settings, "NEWSLETTER_LIST_ID", "") or f"newsletter.{urlsplit(settings.SITE_URL).hostname}"
+    label = conf.NEWSLETTER_LIST_ID or f"newsletter.{urlsplit(settings.SITE_URL).hostname}"
     description = f"{settings.WAGTAIL_SITE_NAME} newsletter".replace('"', "").replace("\\", "")
     return f'"{description}" <{label}>'
 
 
 def bounce_address() -> str:
     """The mailbox that bounces come back to (``NEWSLETTER_BOUNCE_ADDRESS``); empty: no return-path tokens."""
-    return parseaddr(getattr(settings, "NEWSLETTER_BOUNCE_ADDRESS", "") or "")[1]
+    return parseaddr(conf.NEWSLETTER_BOUNCE_ADDRESS or "")[1]
 
 
 def tagged(address: str, token: str) -> str:
@@ -49,16 +51,16 @@ def return_path(delivery_id: int) -> str:
 def unsubscribe_mailto() -> str:
     """The mailbox that receives mailto unsubscribes: ``NEWSLETTER_UNSUBSCRIBE_MAILTO``, else the bounce mailbox
     (``NEWSLETTER_BOUNCE_ADDRESS``), else the sender's address."""
-    address = getattr(settings, "NEWSLETTER_UNSUBSCRIBE_MAILTO", "") or bounce_address()
+    address = conf.NEWSLETTER_UNSUBSCRIBE_MAILTO or bounce_address()
     if not address:
-        sender = getattr(settings, "NEWSLETTER_FROM_EMAIL", "") or settings.DEFAULT_FROM_EMAIL
+        sender = conf.NEWSLETTER_FROM_EMAIL or settings.DEFAULT_FROM_EMAIL
         address = parseaddr(sender)[1]
     return address
 
 
 def _mailbox_is_ours() -> bool:
     """Whether the mailto address is a mailbox the portal reads (so sub-addressed tokens reach it)."""
-    return bool(getattr(settings, "NEWSLETTER_UNSUBSCRIBE_MAILTO", "") or bounce_address())
+    return bool(conf.NEWSLETTER_UNSUBSCRIBE_MAILTO or bounce_address())
 
 
 def list_headers(unsubscribe_url: str, mailto_token: str = "") -> dict[str, str]:

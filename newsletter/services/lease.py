@@ -20,10 +20,11 @@ import logging
 import time
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import DateTimeField, ExpressionWrapper, F
 from django.db.models.functions import Now
+
+from newsletter.conf import conf
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ class LeaseLost(Exception):
 
 
 def lease_seconds() -> float:
-    return float(getattr(settings, "NEWSLETTER_LEASE_SECONDS", 120))
+    return float(conf.NEWSLETTER_LEASE_SECONDS)
 
 
 def lease_end(seconds: float | None = None):

@@ -23,10 +23,11 @@ import queue
 import threading
 import time
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
+
+from newsletter.conf import conf
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class LedgerUnavailable(Exception):
 
 def mark_retry_seconds() -> float:
     """How long a writer keeps retrying marks the database refused (they are retried, never dropped, until then)."""
-    return float(getattr(settings, "NEWSLETTER_MARK_RETRY_SECONDS", 240))
+    return float(conf.NEWSLETTER_MARK_RETRY_SECONDS)
 
 
 def write_sent_marks(claim: str, delivery_ids: list[int]) -> list[int]:
@@ -232,7 +233,7 @@ def lane_writer():
 
     Yields None when marks must be written synchronously: inside a transaction, or when turned off.
     """
-    if single_connection() or not getattr(settings, "NEWSLETTER_BACKGROUND_MARKS", True):
+    if single_connection() or not conf.NEWSLETTER_BACKGROUND_MARKS:
         yield None
         return
     writer = MarkWriter()
@@ -249,7 +250,7 @@ def relax_commit_durability() -> None:
     on each would make the database the bottleneck. If PostgreSQL itself crashed, the last few marks could be
     lost and those messages sent again, which is the same promise as for a killed worker.
     """
-    if connection.vendor != "postgresql" or not getattr(settings, "NEWSLETTER_ASYNC_COMMIT", True):
+    if connection.vendor != "postgresql" or not conf.NEWSLETTER_ASYNC_COMMIT:
         return
     raw = connection.connection
     if raw is not None and getattr(raw, "_portal_async_commit", False):

@@ -20,12 +20,12 @@ import logging
 import ssl
 from collections import Counter
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
 
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 
+from newsletter.conf import conf
 from newsletter.models import InboundEvent
 from newsletter.services import bounces
 from newsletter.services.bounces import Kind, Report, Source
@@ -36,20 +36,17 @@ logger = logging.getLogger(__name__)
 LOCK_KEY = "newsletter:bounce-mailbox:lock"
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
 
 def configured() -> bool:
-    return bool(_setting("NEWSLETTER_BOUNCE_IMAP_HOST", ""))
+    return bool(conf.NEWSLETTER_BOUNCE_IMAP_HOST)
 
 
 def connect():
     """An imap-tools mailbox logged in to the configured server (ssl, starttls or none)."""
-    host = _setting("NEWSLETTER_BOUNCE_IMAP_HOST", "")
-    port = int(_setting("NEWSLETTER_BOUNCE_IMAP_PORT", 993))
-    timeout = int(_setting("NEWSLETTER_BOUNCE_IMAP_TIMEOUT", 60))
-    security = str(_setting("NEWSLETTER_BOUNCE_IMAP_SECURITY", "ssl")).lower()
+    host = conf.NEWSLETTER_BOUNCE_IMAP_HOST
+    port = int(conf.NEWSLETTER_BOUNCE_IMAP_PORT)
+    timeout = int(conf.NEWSLETTER_BOUNCE_IMAP_TIMEOUT)
+    security = str(conf.NEWSLETTER_BOUNCE_IMAP_SECURITY).lower()
     if security == "ssl":
         box = MailBox(host, port, timeout=timeout, ssl_context=ssl.create_default_context())
     elif security == "starttls":
@@ -58,7 +55,7 @@ def connect():
         box = MailBoxUnencrypted(host, port, timeout=timeout)
     else:
         raise ValueError(f"NEWSLETTER_BOUNCE_IMAP_SECURITY must be ssl, starttls or none, not {security!r}")
-    return box.login(_setting("NEWSLETTER_BOUNCE_IMAP_USER", ""), _setting("NEWSLETTER_BOUNCE_IMAP_PASSWORD", ""),
+    return box.login(conf.NEWSLETTER_BOUNCE_IMAP_USER, conf.NEWSLETTER_BOUNCE_IMAP_PASSWORD,
                      initial_folder=None)
 
 
@@ -105,13 +102,13 @@ def process_mailbox(*, limit: int | None = None) -> dict:
     """One run over the mailbox. Returns what it read, by outcome (empty when the mailbox is not configured)."""
     if not configured():
         return {"configured": False}
-    lock_seconds = int(_setting("NEWSLETTER_BOUNCE_IMAP_TIMEOUT", 60)) * 10
+    lock_seconds = int(conf.NEWSLETTER_BOUNCE_IMAP_TIMEOUT) * 10
     if not cache.add(LOCK_KEY, "1", timeout=lock_seconds):
         return {"configured": True, "skipped": "another run is reading the mailbox"}
     counts: Counter = Counter()
     try:
         with contextlib.closing(_Session()) as session:
-            counts = session.run(limit or int(_setting("NEWSLETTER_BOUNCE_MAILBOX_BATCH", 500)))
+            counts = session.run(limit or int(conf.NEWSLETTER_BOUNCE_MAILBOX_BATCH))
     finally:
         cache.delete(LOCK_KEY)
     summary = {"configured": True, **dict(counts)}
@@ -131,9 +128,9 @@ class _Session:
 
     def run(self, limit: int) -> Counter:
         box = self.box
-        folder = _setting("NEWSLETTER_BOUNCE_IMAP_FOLDER", "INBOX")
-        done = _setting("NEWSLETTER_BOUNCE_IMAP_DONE_FOLDER", "Processed")
-        unreadable = _setting("NEWSLETTER_BOUNCE_IMAP_UNREADABLE_FOLDER", "Unreadable")
+        folder = conf.NEWSLETTER_BOUNCE_IMAP_FOLDER
+        done = conf.NEWSLETTER_BOUNCE_IMAP_DONE_FOLDER
+        unreadable = conf.NEWSLETTER_BOUNCE_IMAP_UNREADABLE_FOLDER
         _ensure_folder(box, done)
         _ensure_folder(box, unreadable)
         box.folder.set(folder)

@@ -18,6 +18,7 @@ from wagtail.log_actions import log
 from wagtail.models import ModelLogEntry
 
 from newsletter import email_tasks
+from newsletter.conf import conf
 from newsletter.services import engagement
 
 ERASE_ACTION = "newsletter.subscriber.erase"
@@ -25,7 +26,7 @@ EXPORT_ACTION = "newsletter.subscriber.export"
 
 
 def _secret() -> str:
-    return getattr(settings, "NEWSLETTER_HASH_SECRET", "") or settings.SECRET_KEY
+    return conf.NEWSLETTER_HASH_SECRET or settings.SECRET_KEY
 
 
 def hash_value(purpose: str, value: str) -> str:
@@ -112,7 +113,7 @@ def request_link(subscriber, purpose: str):
     """
     from newsletter.services import ratelimit
 
-    rate = getattr(settings, "NEWSLETTER_RATE_LIMIT_LINKS", "5/3600")
+    rate = conf.NEWSLETTER_RATE_LIMIT_LINKS
     throttled = ratelimit.hit("link", str(subscriber.pk), rate)
     if throttled:
         return throttled

@@ -10,9 +10,10 @@ import hashlib
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
+
+from newsletter.conf import conf
 
 KEY_PREFIX = "newsletter:rl"
 
@@ -73,8 +74,8 @@ def check_signup(ip: str, email: str | None) -> Throttled | None:
     """Apply the per-IP and (when an address is given) per-address signup limits from settings."""
     throttled = None
     if ip:
-        throttled = hit("ip", ip, getattr(settings, "NEWSLETTER_RATE_LIMIT_IP", "20/3600"))
+        throttled = hit("ip", ip, conf.NEWSLETTER_RATE_LIMIT_IP)
     if email:
-        by_address = hit("address", email.strip().lower(), getattr(settings, "NEWSLETTER_RATE_LIMIT_ADDRESS", "5/3600"))
+        by_address = hit("address", email.strip().lower(), conf.NEWSLETTER_RATE_LIMIT_ADDRESS)
         throttled = throttled or by_address
     return throttled

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from newsletter.backends.base import OutgoingMessage
+from newsletter.conf import conf
 from newsletter.services import emails, engagement, headers, tokens
 from newsletter.services.audience import audience_viewers, original_issue
 from newsletter.services.languages import issue_language
@@ -141,7 +142,7 @@ def personalise(send, *, delivery_id: int, email: str, subscriber) -> OutgoingMe
         from_email=emails.sender(),
         headers=headers.list_headers(unsubscribe, tokens.mailto_unsubscribe_token(subscriber)),
         envelope_sender=headers.return_path(delivery_id),
-        reply_to=tuple(getattr(settings, "EMAIL_REPLY_TO", []) or []),
+        reply_to=tuple(conf.EMAIL_REPLY_TO or []),
     )
 
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from wagtail.log_actions import log
 
+from newsletter.conf import conf
 from newsletter.models import Send
 
 ACTIVE = (Send.Status.PREPARING, Send.Status.SENDING)
@@ -26,8 +25,8 @@ class BatchOutcome:
 
 def backoff_seconds(attempt: int) -> float:
     """Exponential backoff with jitter: base · 2^(attempt-1), capped, times a random factor in [0.5, 1.5)."""
-    base = float(getattr(settings, "NEWSLETTER_RETRY_BASE_SECONDS", 30))
-    cap = float(getattr(settings, "NEWSLETTER_RETRY_MAX_SECONDS", 3600))
+    base = float(conf.NEWSLETTER_RETRY_BASE_SECONDS)
+    cap = float(conf.NEWSLETTER_RETRY_MAX_SECONDS)
     return min(cap, base * 2 ** max(0, attempt - 1)) * (0.5 + random.random())  # noqa: S311 - jitter, not crypto
 
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
 
-from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -29,6 +28,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from newsletter.conf import conf
 from newsletter.email_tasks import send_confirmation_email, send_welcome_email
 from newsletter.models import ConsentRecord, Subscriber, SuppressedAddress, new_token_key
 from newsletter.services import tokens
@@ -91,12 +91,12 @@ def available_languages() -> list[tuple[str, str]]:
     from django.conf.locale import LANG_INFO
     from django.utils.text import capfirst
 
-    codes = getattr(settings, "NEWSLETTER_LANGUAGES", None) or ["en"]
+    codes = conf.NEWSLETTER_LANGUAGES or ["en"]
     return [(code, capfirst(LANG_INFO.get(code, {}).get("name_local", code))) for code in codes]
 
 
 def resend_cooldown() -> timedelta:
-    return timedelta(seconds=int(getattr(settings, "NEWSLETTER_CONFIRMATION_RESEND_COOLDOWN", 600)))
+    return timedelta(seconds=int(conf.NEWSLETTER_CONFIRMATION_RESEND_COOLDOWN))
 
 
 def _record_consent(subscriber, event, form, info: RequestInfo, *, basis="", actor=None, text=CONSENT_TEXT,
@@ -347,7 +347,7 @@ def delete_stale_pending(now=None) -> tuple[int, int]:
     signup go back to that status, so their opt-out is not forgotten. Returns (deleted, restored).
     """
     now = now or timezone.now()
-    cutoff = now - timedelta(days=int(getattr(settings, "NEWSLETTER_PENDING_MAX_AGE_DAYS", 30)))
+    cutoff = now - timedelta(days=int(conf.NEWSLETTER_PENDING_MAX_AGE_DAYS))
     stale = Subscriber.objects.filter(status=Subscriber.Status.PENDING, requested_at__lt=cutoff)
     restored = 0
     with transaction.atomic():

@@ -9,9 +9,9 @@ Tests are rate-limited per user and per issue and audit-logged by the caller.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from newsletter.conf import conf
 from newsletter.services import ratelimit
 
 
@@ -36,7 +36,7 @@ def staff_addresses(addresses: list[str]) -> set[str]:
 
 def configured_address(address: str) -> bool:
     """Whether an address is on ``NEWSLETTER_TEST_RECIPIENTS`` (as itself or by its ``@domain``)."""
-    entries = {entry.strip().lower() for entry in getattr(settings, "NEWSLETTER_TEST_RECIPIENTS", [])}
+    entries = {entry.strip().lower() for entry in conf.NEWSLETTER_TEST_RECIPIENTS}
     address = address.lower()
     return address in entries or "@" + address.rpartition("@")[2] in entries
 
@@ -60,8 +60,8 @@ def check_test_send(issue, recipients: list[str], user) -> None:
             f"only (not to {', '.join(outside)}), unless a moderator sends the test."
         )
     for scope, identifier, rate in (
-        ("test-user", str(user.pk), getattr(settings, "NEWSLETTER_TEST_SEND_RATE_USER", "10/3600")),
-        ("test-issue", str(issue.pk), getattr(settings, "NEWSLETTER_TEST_SEND_RATE_ISSUE", "30/3600")),
+        ("test-user", str(user.pk), conf.NEWSLETTER_TEST_SEND_RATE_USER),
+        ("test-issue", str(issue.pk), conf.NEWSLETTER_TEST_SEND_RATE_ISSUE),
     ):
         throttled = ratelimit.hit(scope, identifier, rate)
         if throttled:

@@ -21,6 +21,8 @@ from django.urls import get_script_prefix, reverse
 from django.utils import translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from newsletter.conf import conf
+
 CONFIRM = "newsletter.confirm"
 PREFERENCES = "newsletter.preferences"
 UNSUBSCRIBE = "newsletter.unsubscribe"
@@ -68,12 +70,12 @@ class TokenSuperseded(TokenError):
 
 def confirm_max_age() -> int:
     """How long (seconds) a confirmation link stays valid."""
-    return int(getattr(settings, "NEWSLETTER_CONFIRM_TOKEN_MAX_AGE", 3 * 24 * 3600))
+    return int(conf.NEWSLETTER_CONFIRM_TOKEN_MAX_AGE)
 
 
 def data_link_max_age() -> int:
     """How long (seconds) an emailed export or erase link stays valid: one hour unless configured."""
-    return int(getattr(settings, "NEWSLETTER_DATA_TOKEN_MAX_AGE", 3600))
+    return int(conf.NEWSLETTER_DATA_TOKEN_MAX_AGE)
 
 
 def make_token(subscriber, purpose: str) -> str:
