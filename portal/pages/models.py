@@ -170,6 +170,14 @@ def _overrides_route(specific_class) -> bool:
     return specific_class is not None and specific_class.route not in (Page.route, BasePage.route)
 
 
+def visible_in_order(page_ids: list[int], user) -> list[Page]:
+    """The pages of ``page_ids`` this user may read, in that order (specific pages): what an editor chose to
+    show (the home page's featured pages, an article's related pages)."""
+    pages = visible_pages(Page.objects.filter(id__in=page_ids), user).specific()
+    by_id = {page.id: page for page in pages}
+    return [by_id[pk] for pk in page_ids if pk in by_id]
+
+
 class HomePage(BasePage):
     """The portal's front page: what the network is, featured pages, latest content and headline figures."""
 
@@ -228,10 +236,7 @@ class HomePage(BasePage):
 
     def featured_for(self, user) -> list[Page]:
         """The featured pages this user may read, in the editor's order (specific pages)."""
-        featured_ids = [item.page_id for item in self.featured_pages.all()]
-        featured = visible_pages(Page.objects.filter(id__in=featured_ids), user).specific()
-        by_id = {page.id: page for page in featured}
-        return [by_id[pk] for pk in featured_ids if pk in by_id]
+        return visible_in_order([item.page_id for item in self.featured_pages.all()], user)
 
 
 class HomeFeaturedPage(Orderable):
@@ -402,10 +407,7 @@ class ArticlePage(BasePage):
 
     def related_for(self, user) -> list[Page]:
         """The related pages this user may read, in the editor's order (specific pages, two or three queries)."""
-        related_ids = [item.page_id for item in self.related_pages.all()]
-        related = visible_pages(Page.objects.filter(id__in=related_ids), user).specific()
-        by_id = {page.id: page for page in related}
-        return [by_id[pk] for pk in related_ids if pk in by_id]
+        return visible_in_order([item.page_id for item in self.related_pages.all()], user)
 
 
 class ArticleRelatedPage(Orderable):
