@@ -13,23 +13,18 @@ from wagtail.snippets.blocks import SnippetChooserBlock
 
 from newsletter.services.languages import issue_language
 from portal.core import privacy
-from portal.core.blocks import RICH_TEXT_FEATURES
+from portal.core.blocks import RICH_TEXT_FEATURES, RichTextBlock
 
 EMAIL_RICH_TEXT_FEATURES = [feature for feature in RICH_TEXT_FEATURES if feature not in {"h2", "document-link"}]
 
 
-class EmailRichTextBlock(blocks.RichTextBlock):
-    """Paragraphs, lists and links (absolute in the email)."""
+class EmailRichTextBlock(RichTextBlock):
+    """Paragraphs, lists and links (absolute in the email): the portal's text block with the email's features."""
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("features", EMAIL_RICH_TEXT_FEATURES)
-        super().__init__(**kwargs)
+    default_features = EMAIL_RICH_TEXT_FEATURES
 
     class Meta:
         template = "email/blocks/rich_text.html"
-        icon = "pilcrow"
-        label = "Text"
-        description = "Paragraphs of text with links and lists."
         preview_value = "<p>This month the network welcomed two new hotlines and published new guidance.</p>"
 
 

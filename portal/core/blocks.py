@@ -34,8 +34,10 @@ class HeadingBlock(blocks.StructBlock):
 class RichTextBlock(blocks.RichTextBlock):
     """Paragraphs with links, lists and emphasis."""
 
+    default_features = RICH_TEXT_FEATURES
+
     def __init__(self, **kwargs):
-        kwargs.setdefault("features", RICH_TEXT_FEATURES)
+        kwargs.setdefault("features", self.default_features)
         super().__init__(**kwargs)
 
     class Meta:
