@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from newsletter.conf import conf
+from newsletter.mailchimp.sync import apply_remote_status
 from newsletter.models import MailchimpMember, Subscriber
 from newsletter.services import bounces, subscriptions
 
@@ -70,8 +71,6 @@ def _remember(subscriber: Subscriber, email: str, status: str, when: datetime) -
 
 def handle_event(payload: dict) -> str:
     """Apply one Mailchimp webhook event. Returns what was done (for logs and tests)."""
-    from newsletter.mailchimp.sync import apply_remote_status
-
     audience = conf.MAILCHIMP_AUDIENCE_ID
     if audience and payload.get("data[list_id]") and payload["data[list_id]"] != audience:
         return "other audience"
@@ -88,34 +87,47 @@ def handle_event(payload: dict) -> str:
         if _is_stale(subscriber, when):
             return "ignored: older than the last change applied"
         if kind == "subscribe":
-            if subscriber is None:
-                report = subscriptions.import_subscribers(
-                    [(0, email)], basis="Subscribed through Mailchimp (list webhook).", actor=None)
-                subscriber = _find(email)
-                if subscriber is None:
-                    return f"not added: {report.skipped[0][2] if report.skipped else 'invalid'}"
-                _remember(subscriber, email, "subscribed", when)
-                return "added"
-            changed = apply_remote_status(subscriber, "subscribed", when)
-            _remember(subscriber, email, "subscribed", when)
-            return "subscribed" if changed else "unchanged"
+            return _on_subscribe(subscriber, email, when)
         if subscriber is None:
             return "unknown address"
-        if kind == "unsubscribe":
-            changed = apply_remote_status(subscriber, "unsubscribed", when)
-            _remember(subscriber, email, "unsubscribed", when)
-            return "unsubscribed" if changed else "unchanged"
-        if kind == "cleaned":
-            if payload.get("data[reason]") == "abuse":
-                changed = subscriber.status != Subscriber.Status.COMPLAINED
-                bounces.record_bounce(email, bounces.COMPLAINT, detail="Mailchimp: abuse report")
-            else:
-                changed = apply_remote_status(subscriber, "cleaned", when)
-            _remember(subscriber, email, "cleaned", when)
-            return "cleaned" if changed else "unchanged"
-        if kind == "profile":
-            return _update_profile(subscriber, payload)
-    return "ignored"
+        handler = _HANDLERS.get(kind)
+        return handler(subscriber, email, payload, when) if handler is not None else "ignored"
+
+
+def _on_subscribe(subscriber: Subscriber | None, email: str, when) -> str:
+    """Subscribed in Mailchimp: an address we do not know is imported (with its consent basis)."""
+    if subscriber is None:
+        report = subscriptions.import_subscribers(
+            [(0, email)], basis="Subscribed through Mailchimp (list webhook).", actor=None)
+        subscriber = _find(email)
+        if subscriber is None:
+            return f"not added: {report.skipped[0][2] if report.skipped else 'invalid'}"
+        _remember(subscriber, email, "subscribed", when)
+        return "added"
+    changed = apply_remote_status(subscriber, "subscribed", when)
+    _remember(subscriber, email, "subscribed", when)
+    return "subscribed" if changed else "unchanged"
+
+
+def _on_unsubscribe(subscriber: Subscriber, email: str, payload: dict, when) -> str:
+    changed = apply_remote_status(subscriber, "unsubscribed", when)
+    _remember(subscriber, email, "unsubscribed", when)
+    return "unsubscribed" if changed else "unchanged"
+
+
+def _on_cleaned(subscriber: Subscriber, email: str, payload: dict, when) -> str:
+    """Cleaned by Mailchimp: an abuse report is a complaint; anything else Mailchimp's own cleaning."""
+    if payload.get("data[reason]") == "abuse":
+        changed = subscriber.status != Subscriber.Status.COMPLAINED
+        bounces.record_bounce(email, bounces.COMPLAINT, detail="Mailchimp: abuse report")
+    else:
+        changed = apply_remote_status(subscriber, "cleaned", when)
+    _remember(subscriber, email, "cleaned", when)
+    return "cleaned" if changed else "unchanged"
+
+
+def _on_profile(subscriber: Subscriber, email: str, payload: dict, when) -> str:
+    return _update_profile(subscriber, payload)
 
 
 def _update_profile(subscriber: Subscriber, payload: dict) -> str:
@@ -163,3 +175,7 @@ def _change_email(old: str, new: str, when: datetime) -> str:
     )
     logger.info("Mailchimp changed subscriber %s's address: confirmation sent to the new one", subscriber.pk)
     return "confirmation sent to the new address"
+
+
+# What each event does to a subscriber we know ("subscribe" and "upemail" are handled before).
+_HANDLERS = {"unsubscribe": _on_unsubscribe, "cleaned": _on_cleaned, "profile": _on_profile}
