@@ -234,6 +234,26 @@ def _read_complaint(report: Message, recipient_tokens, key: str) -> Reading:
 
 
 def _read_dsn(message: Message, report: Message, recipient_tokens, key: str) -> Reading:
+    recipients = _dsn_recipients(report)
+    failed = [r for r in recipients if r[1] == "failed"]
+    if not failed:
+        if recipients:
+            actions = ", ".join(sorted({r[1] or "none" for r in recipients}))
+            return Reading(ignored=f"a delivery status notification without a failure ({actions})")
+        # A report that says delivery-status but carries none: let the detectors try, else unreadable.
+        return _read_nonstandard(message, recipient_tokens, key) or Reading(
+            unreadable="a delivery status notification without recipients")
+    delivery_id = _verified_delivery(recipient_tokens) or _verified_delivery(_enclosed_tokens(report))
+    if delivery_id is not None:
+        failed = failed[:1]  # each of our messages has one recipient: the return path names it
+    elif not addresses_trusted():
+        return Reading(unreadable=f"a bounce that {UNTRUSTED}")
+    return Reading(reports=[_dsn_report(number, recipient, key, delivery_id)
+                            for number, recipient in enumerate(failed)])
+
+
+def _dsn_recipients(report: Message) -> list[tuple[str, str, str, str]]:
+    """(address, action, status, diagnostic) of each recipient named in the report's delivery-status parts."""
     recipients = []
     for part in report.walk():
         if part.get_content_type() not in ("message/delivery-status", "message/global-delivery-status"):
@@ -248,28 +268,16 @@ def _read_dsn(message: Message, report: Message, recipient_tokens, key: str) -> 
                 str(group.get("Status", "") or "").strip(),
                 " ".join(str(group.get("Diagnostic-Code", "") or "").split()),
             ))
-    failed = [r for r in recipients if r[1] == "failed"]
-    if not failed:
-        if recipients:
-            actions = ", ".join(sorted({r[1] or "none" for r in recipients}))
-            return Reading(ignored=f"a delivery status notification without a failure ({actions})")
-        # A report that says delivery-status but carries none: let the detectors try, else unreadable.
-        return _read_nonstandard(message, recipient_tokens, key) or Reading(
-            unreadable="a delivery status notification without recipients")
-    delivery_id = _verified_delivery(recipient_tokens) or _verified_delivery(_enclosed_tokens(report))
-    if delivery_id is not None:
-        failed = failed[:1]  # each of our messages has one recipient: the return path names it
-    elif not addresses_trusted():
-        return Reading(unreadable=f"a bounce that {UNTRUSTED}")
-    reports = []
-    for number, (address, _action, code, diagnostic) in enumerate(failed):
-        code = status_code(code) or status_code(diagnostic)
-        kind = classify(code, permanent=True)
-        reports.append(Report(
-            kind=kind, source=Source.MAILBOX, key=f"{key}:{number}", delivery_id=delivery_id,
-            email="" if delivery_id else address, status_code=code, detail=diagnostic or f"status {code}",
-        ))
-    return Reading(reports=reports)
+    return recipients
+
+
+def _dsn_report(number: int, recipient: tuple[str, str, str, str], key: str, delivery_id) -> Report:
+    address, _action, code, diagnostic = recipient
+    code = status_code(code) or status_code(diagnostic)
+    return Report(
+        kind=classify(code, permanent=True), source=Source.MAILBOX, key=f"{key}:{number}", delivery_id=delivery_id,
+        email="" if delivery_id else address, status_code=code, detail=diagnostic or f"status {code}",
+    )
 
 
 def _body_text(message: Message) -> str:
@@ -297,14 +305,20 @@ def _read_nonstandard(message: Message, recipient_tokens, key: str) -> Reading |
         failures = failures[:1]
     elif not addresses_trusted():
         return Reading(unreadable=f"a bounce that {UNTRUSTED}")
+    diagnostic = next((line.strip() for line in body.splitlines() if code and code in line), "")
     reports = []
     for number, (address, is_permanent) in enumerate(failures):
         text = address.decode("ascii", "replace") if isinstance(address, bytes) else str(address)
-        kind = classify(code, permanent=is_permanent) if is_permanent else Kind.SOFT_BOUNCE
-        if re.search(r"retry time(out)? (not reached|exceeded)|mailbox (is )?full|over quota", body, re.I):
-            kind = Kind.SOFT_BOUNCE
-        diagnostic = next((line.strip() for line in body.splitlines() if code and code in line), "")
-        reports.append(Report(kind=kind, source=Source.MAILBOX, key=f"{key}:{number}", delivery_id=delivery_id,
-                              email="" if delivery_id else text, status_code=code,
-                              detail=diagnostic or "non-standard bounce"))
+        reports.append(Report(kind=_nonstandard_kind(body, code, is_permanent), source=Source.MAILBOX,
+                              key=f"{key}:{number}", delivery_id=delivery_id, email="" if delivery_id else text,
+                              status_code=code, detail=diagnostic or "non-standard bounce"))
     return Reading(reports=reports)
+
+
+def _nonstandard_kind(body: str, code: str, is_permanent: bool) -> str:
+    """Hard or soft: a detector's temporary failure, or wording that says the mailbox will take mail later."""
+    if not is_permanent:
+        return Kind.SOFT_BOUNCE
+    if re.search(r"retry time(out)? (not reached|exceeded)|mailbox (is )?full|over quota", body, re.I):
+        return Kind.SOFT_BOUNCE
+    return classify(code, permanent=True)
