@@ -37,18 +37,8 @@ def report_for(event, esp_name: str) -> Report | None:
     """The report an anymail tracking event makes, or None for events that change nothing (opens, deliveries)."""
     event_type = getattr(event, "event_type", "")
     detail = " ".join(str(part) for part in (event.mta_response, event.description) if part)
-    if event_type == "bounced":
-        code = bounces.status_code(detail)
-        kind = bounces.classify(code, permanent=not _temporary(event))
-        if not code and _temporary(event):
-            kind = Kind.SOFT_BOUNCE
-    elif event_type == "rejected":
-        kind = _REJECTED.get(event.reject_reason or "", Kind.SOFT_BOUNCE)
-    elif event_type == "complained":
-        kind = Kind.COMPLAINT
-    elif event_type == "unsubscribed":
-        kind = Kind.UNSUBSCRIBE
-    else:
+    kind = _kind_of(event, event_type, detail)
+    if kind is None:
         return None
     delivery_id = _delivery_from_metadata(event.metadata or {})
     recipient = event.recipient or ""
@@ -61,6 +51,18 @@ def report_for(event, esp_name: str) -> Report | None:
         delivery_id=delivery_id, email="" if delivery_id else recipient,
         status_code=bounces.status_code(detail), detail=f"{esp_name}: {event_type} {detail}".strip(),
     )
+
+
+def _kind_of(event, event_type: str, detail: str) -> str | None:
+    """What an event says about the address; None for events that change nothing."""
+    if event_type == "bounced":
+        code = bounces.status_code(detail)
+        if not code and _temporary(event):
+            return Kind.SOFT_BOUNCE
+        return bounces.classify(code, permanent=not _temporary(event))
+    if event_type == "rejected":
+        return _REJECTED.get(event.reject_reason or "", Kind.SOFT_BOUNCE)
+    return {"complained": Kind.COMPLAINT, "unsubscribed": Kind.UNSUBSCRIBE}.get(event_type)
 
 
 _TEMPORARY = ("transient", "soft", "temporary", "mailbox full", "mailboxfull")
