@@ -145,24 +145,31 @@ def record(report: Report) -> str:
         raise ValueError(f"Unknown report kind {report.kind!r}")
     if report.key and InboundEvent.objects.filter(key=report.key[:255]).exists():
         return DUPLICATE
-    delivery, subscriber = _resolve(report) if report.kind not in (Kind.IGNORED, Kind.UNREADABLE) else (None, None)
-    if report.kind not in (Kind.IGNORED, Kind.UNREADABLE) and subscriber is None and delivery is None:
+    noise = report.kind in (Kind.IGNORED, Kind.UNREADABLE)
+    delivery, subscriber = (None, None) if noise else _resolve(report)
+    if not noise and subscriber is None and delivery is None:
         return UNKNOWN
-    address = (delivery.email if delivery else "") or (subscriber.email if subscriber else "") or report.email
-    now = timezone.now()
     try:
         with transaction.atomic():
-            InboundEvent.objects.create(
-                key=report.key[:255] or None, kind=report.kind, source=report.source, subscriber=subscriber,
-                delivery=delivery, status_code=report.status_code[:12],
-                detail=scrub(report.detail, address, report.email), created_at=now,
-            )
+            now = _store_event(report, delivery, subscriber)
             _act(report, delivery, subscriber, now)
     except IntegrityError:
         if report.key and InboundEvent.objects.filter(key=report.key[:255]).exists():
             return DUPLICATE  # the same report, recorded by a concurrent reader
         raise
     return RECORDED
+
+
+def _store_event(report: Report, delivery: Delivery | None, subscriber: Subscriber | None):
+    """The report's row, its detail without the address; returns when it was recorded."""
+    address = (delivery.email if delivery else "") or (subscriber.email if subscriber else "") or report.email
+    now = timezone.now()
+    InboundEvent.objects.create(
+        key=report.key[:255] or None, kind=report.kind, source=report.source, subscriber=subscriber,
+        delivery=delivery, status_code=report.status_code[:12],
+        detail=scrub(report.detail, address, report.email), created_at=now,
+    )
+    return now
 
 
 def _act(report: Report, delivery: Delivery | None, subscriber: Subscriber | None, now) -> None:
