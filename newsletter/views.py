@@ -17,7 +17,6 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from newsletter.conf import conf
 from newsletter.forms import (
     EraseForm,
     MemberSignupForm,
@@ -30,6 +29,7 @@ from newsletter.models import Subscriber
 from newsletter.services import engagement, privacy, ratelimit, subscriptions, tokens
 from newsletter.services.headers import ONE_CLICK
 from newsletter.services.subscriptions import ConfirmOutcome, RequestInfo
+from portal.core.conf import conf as core_conf
 from portal.core.i18n import use_subscriber_language
 
 SIGNUP_ID = "signup-%s"  # field ids on the signup page match the template's id_prefix "signup"
@@ -37,7 +37,7 @@ SIGNUP_ID = "signup-%s"  # field ids on the signup page match the template's id_
 
 def client_ip(request) -> str:
     """The client's IP: REMOTE_ADDR, or the entry added by the last trusted proxy in X-Forwarded-For."""
-    proxies = int(conf.NEWSLETTER_TRUSTED_PROXY_COUNT)
+    proxies = int(core_conf.NEWSLETTER_TRUSTED_PROXY_COUNT)
     if proxies > 0:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= proxies:

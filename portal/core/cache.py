@@ -267,7 +267,7 @@ def _only_replayable_cookies(request, response) -> bool:
     names = set(response.cookies.keys())
     if not names:
         return True
-    language_cookie = getattr(settings, "LANGUAGE_COOKIE_NAME", None)
+    language_cookie = settings.LANGUAGE_COOKIE_NAME
     if names != {language_cookie}:
         return False
     return response.cookies[language_cookie].value == _language_of_path(request.path_info)

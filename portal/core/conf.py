@@ -58,6 +58,9 @@ DEFAULTS: dict[str, Any] = {
     "MEDIA_ACCEL_REDIRECT_PREFIX": "",
     # Groups whose members need a second factor to read what is restricted to them (portal.core.privacy).
     "PRIVACY_SECOND_FACTOR_GROUPS": ("Law enforcement",),
+    # Reverse proxies in front of the app whose X-Forwarded-For entries are trusted (0: REMOTE_ADDR), for the
+    # client address that login throttling (portal.members) and signup rate limits (newsletter) count.
+    "NEWSLETTER_TRUSTED_PROXY_COUNT": 0,
     # Blocks feature apps add to every content page's body: (name, dotted path of the block class).
     "PORTAL_CONTENT_BLOCKS": (),
 }

@@ -32,7 +32,7 @@ class HostPortMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        rules = getattr(settings, "ALLOWED_HOST_PORTS", None)
+        rules = settings.ALLOWED_HOST_PORTS
         if rules:
             host = request.get_host()  # Django's own name check first
             if not port_allowed(host, rules):

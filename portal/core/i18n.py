@@ -122,7 +122,7 @@ def remember_language(response, language: str) -> None:
         max_age=settings.LANGUAGE_COOKIE_AGE,
         path="/",
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-        secure=getattr(settings, "SESSION_COOKIE_SECURE", False),
+        secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
     )
 

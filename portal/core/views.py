@@ -42,7 +42,7 @@ def broker_is_configured(url: str | None) -> bool:
 
 def check_broker() -> str:
     """Connect to the Celery broker once with a short timeout; "ok", "not configured" or "error: <kind>"."""
-    url = getattr(settings, "CELERY_BROKER_URL", "")
+    url = settings.CELERY_BROKER_URL
     if not broker_is_configured(url):
         return "not configured"
     from kombu import Connection

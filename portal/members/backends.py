@@ -5,11 +5,11 @@ that carries a session; so deactivating an organisation turns its members into a
 their very next request, with no session bookkeeping.
 """
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ObjectDoesNotExist
 
+from portal.core.conf import conf
 from portal.core.privacy import GROUPS_ATTR
 
 from . import user_cache
@@ -82,7 +82,7 @@ def lockout_ip_address(request) -> str:
     """The client address django-axes counts under (``AXES_CLIENT_IP_CALLABLE``): REMOTE_ADDR, or behind
     ``NEWSLETTER_TRUSTED_PROXY_COUNT`` reverse proxies the X-Forwarded-For entry the last trusted one added.
     Without this, behind a proxy every visitor would share the proxy's address and one lockout would lock all."""
-    proxies = int(getattr(settings, "NEWSLETTER_TRUSTED_PROXY_COUNT", 0))
+    proxies = int(conf.NEWSLETTER_TRUSTED_PROXY_COUNT)
     if proxies > 0:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= proxies:

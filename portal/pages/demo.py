@@ -733,7 +733,7 @@ def _home_page(images, out) -> HomePage:
 
 def _default_site(home: HomePage, out) -> None:
     """Point the default site at the home page (host and port from SITE_URL) and remove the welcome page."""
-    parts = urlsplit(getattr(settings, "SITE_URL", "") or "http://localhost")
+    parts = urlsplit(settings.SITE_URL or "http://localhost")
     hostname = parts.hostname or "localhost"
     port = parts.port or (443 if parts.scheme == "https" else 80)
     site = Site.objects.filter(is_default_site=True).first()
