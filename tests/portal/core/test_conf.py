@@ -15,6 +15,8 @@ DERIVED = {
     "NEWSLETTER_FROM_EMAIL",  # DEFAULT_FROM_EMAIL
     "NEWSLETTER_LANGUAGES",  # every content language
     "NEWSLETTER_WINDOW_CAP",  # 0 in the environment means none
+    "PORTAL_CONTENT_BLOCKS",  # the project adds the newsletter's block; the core itself names none
+    "PRIVACY_SECOND_FACTOR_GROUPS",  # the test settings turn the second factor off
 }
 
 
