@@ -118,16 +118,7 @@ def fill_stamp(text: str, subscriber, now: datetime | None = None) -> str:
 
 def read(token: str, stamp_token: str | None = None) -> Click:
     """The send and target of a click link, with the stamp's delivery time and opted-in subscriber if any."""
-    if len(token) > MAX_TOKEN_LENGTH or (stamp_token and len(stamp_token) > 500):
-        raise BadLink("too long")
-    try:
-        payload = signing.Signer(salt=LINK_SALT).unsign_object(token)
-        extra = signing.Signer(salt=STAMP_SALT).unsign_object(stamp_token) if stamp_token else {}
-    except (signing.BadSignature, ValueError, TypeError, UnicodeError) as exc:
-        raise BadLink("bad signature") from exc
-    if not (isinstance(payload, dict) and isinstance(payload.get("s"), int) and isinstance(payload.get("u"), str)
-            and isinstance(extra, dict)):
-        raise BadLink("bad payload")
+    payload, extra = _unsigned(token, stamp_token)
     url = payload["u"]
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.netloc or any(ch in url for ch in "\r\n\x00"):
@@ -140,6 +131,21 @@ def read(token: str, stamp_token: str | None = None) -> Click:
         subscriber_id=person if isinstance(person, int) and not isinstance(person, bool) else None,
         subscriber_key=key if isinstance(key, str) else None,
     )
+
+
+def _unsigned(token: str, stamp_token: str | None) -> tuple[dict, dict]:
+    """The link's and the stamp's signed payloads; ``BadLink`` when too long, forged or not what we sign."""
+    if len(token) > MAX_TOKEN_LENGTH or (stamp_token and len(stamp_token) > 500):
+        raise BadLink("too long")
+    try:
+        payload = signing.Signer(salt=LINK_SALT).unsign_object(token)
+        extra = signing.Signer(salt=STAMP_SALT).unsign_object(stamp_token) if stamp_token else {}
+    except (signing.BadSignature, ValueError, TypeError, UnicodeError) as exc:
+        raise BadLink("bad signature") from exc
+    if not (isinstance(payload, dict) and isinstance(payload.get("s"), int) and isinstance(payload.get("u"), str)
+            and isinstance(extra, dict)):
+        raise BadLink("bad payload")
+    return payload, extra
 
 
 def _delivered_at(click: Click, send: Send) -> datetime | None:
