@@ -5,7 +5,11 @@ receivers would send back, in their real-world shapes, are delivered to a throwa
 them over IMAP and the subscribers' statuses change. Skipped without Dovecot unless REQUIRE_SERVICES=1.
 """
 
+import io
+import json
 import re
+
+from django.core.management import CommandError, call_command
 
 import pytest
 
@@ -162,3 +166,25 @@ def test_without_return_paths_a_bounce_names_its_recipient_by_address(dovecot, s
 def test_unconfigured_mailbox_does_nothing(db, settings):
     settings.NEWSLETTER_BOUNCE_IMAP_HOST = ""
     assert read_bounce_mailbox.delay().get() == {"configured": False}
+
+
+def test_a_run_while_another_reads_the_mailbox_leaves_it_alone(dovecot, sent):
+    from django.core.cache import cache
+
+    dovecot.deliver(bm.postfix_dsn(sent["postfix"][0], sent["postfix"][1]))
+    cache.add(mailbox.LOCK_KEY, "1", timeout=60)  # another worker's run holds the mailbox
+    try:
+        assert mailbox.process_mailbox()["skipped"]
+        assert len(dovecot.folder("INBOX")) == 1 and status("postfix") == Subscriber.Status.SUBSCRIBED
+    finally:
+        cache.delete(mailbox.LOCK_KEY)
+    out = io.StringIO()
+    call_command("read_bounce_mailbox", stdout=out)
+    assert json.loads(out.getvalue())["hard_bounce"] == 1
+    assert status("postfix") == Subscriber.Status.CLEANED
+
+
+def test_the_command_says_when_no_mailbox_is_configured(db, settings):
+    settings.NEWSLETTER_BOUNCE_IMAP_HOST = ""
+    with pytest.raises(CommandError, match="NEWSLETTER_BOUNCE_IMAP_HOST"):
+        call_command("read_bounce_mailbox")
