@@ -98,8 +98,8 @@ class PreferencesForm(forms.Form):
     click_history = forms.BooleanField(
         required=False,
         label=_("Keep a history of the links I click in the newsletter, so the team can see what interests me."),
-        help_text=_("Off unless you tick it. Without it, clicks are only counted per link, never per person; "
-                    "unticking it deletes the history."),
+        help_text=_("Off unless you tick it and confirm through the link we then email you. Without it, clicks "
+                    "are only counted per link, never per person; unticking it deletes the history."),
     )
 
     def __init__(self, *args, **kwargs):

@@ -19,6 +19,7 @@ urlpatterns = [
     path("preferences/<str:token>/erase/", views.preferences_erase, name="preferences_erase"),
     path("data/export/<str:token>/", views.data_export, name="data_export"),
     path("data/erase/<str:token>/", views.data_erase, name="data_erase"),
+    path("clicks/<str:token>/", views.click_history, name="click_history"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("unsubscribe/<str:token>/preferences-link/", views.unsubscribe_preferences_link,
          name="unsubscribe_preferences_link"),

@@ -220,9 +220,18 @@ def preferences(request, token: str):
     if request.method == "POST":
         form = PreferencesForm(request.POST)
         if form.is_valid():
-            subscriptions.update_preferences(subscriber, **form.cleaned_data, info=request_info(request))
+            choices = dict(form.cleaned_data)
+            wants_history = choices.pop("click_history")
+            # Off at once; on only through a link emailed to the address (consent of the address's owner).
+            subscriptions.update_preferences(subscriber, **choices, click_history=False if not wants_history else None,
+                                             info=request_info(request))
+            asked = wants_history and not subscriber.click_history
+            if asked:
+                throttled = privacy.request_link(subscriber, tokens.CLICKS)
+                if throttled:
+                    return throttled_response(request, throttled)
             return render(request, "newsletter/preferences.html",
-                          _preferences_context(subscriber, token, saved=True))
+                          _preferences_context(subscriber, token, saved=True, history_link_sent=asked))
         return render(request, "newsletter/preferences.html", _preferences_context(subscriber, token, form=form))
     return render(request, "newsletter/preferences.html", _preferences_context(subscriber, token))
 
@@ -321,6 +330,19 @@ def json_download(data: dict) -> HttpResponse:
     response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json")
     response["Content-Disposition"] = 'attachment; filename="newsletter-data.json"'
     return response
+
+
+@private_link_page
+@require_http_methods(["GET", "POST"])
+def click_history(request, token: str):
+    """The emailed link that turns the click history on: a button (link scanners prefetch GETs), then on."""
+    subscriber, refused = _data_subscriber_from(request, token, tokens.CLICKS)
+    if refused:
+        return refused
+    if request.method == "POST":
+        subscriptions.set_click_history(subscriber, True, form="emailed_link", info=request_info(request))
+    return render(request, "newsletter/click_history.html", {"subscriber": subscriber, "token": token,
+                                                             "done": request.method == "POST"})
 
 
 @private_link_page

@@ -107,7 +107,8 @@ def send_link_email(subscriber, purpose: str) -> None:
     Reaching the preference centre from an unsubscribe page, and downloading or erasing data, go through
     these emails, so holding someone's unsubscribe or preferences link is not enough.
     """
-    names = {tokens.PREFERENCES: "preferences_link", tokens.EXPORT: "data_link", tokens.ERASE: "data_link"}
+    names = {tokens.PREFERENCES: "preferences_link", tokens.EXPORT: "data_link", tokens.ERASE: "data_link",
+             tokens.CLICKS: "click_history_link"}
     context = {
         "subscriber": subscriber, "purpose": purpose, "link_url": tokens.url_for(subscriber, purpose),
         "is_export": purpose == tokens.EXPORT, "valid_minutes": max(1, tokens.data_link_max_age() // 60),

@@ -28,14 +28,17 @@ PREFERENCES = "newsletter.preferences"
 UNSUBSCRIBE = "newsletter.unsubscribe"
 EXPORT = "newsletter.export"
 ERASE = "newsletter.erase"
-PURPOSES = (CONFIRM, PREFERENCES, UNSUBSCRIBE, EXPORT, ERASE)
+# Turning on the click history is consent to more processing: like export and erase, it needs a link emailed to
+# the address (the preferences link is in every newsletter, so whoever sees a forwarded one has it).
+CLICKS = "newsletter.clicks"
+PURPOSES = (CONFIRM, PREFERENCES, UNSUBSCRIBE, EXPORT, ERASE, CLICKS)
 # Address tokens (the local part of an email address, see ``make_address_token``): the envelope sender of one
 # delivery (bounces come back to it) and the List-Unsubscribe mailto address of one subscriber.
 RETURN_PATH = "newsletter.return-path"
 MAILTO_UNSUBSCRIBE = "newsletter.mailto-unsubscribe"
 ADDRESS_PURPOSES = {RETURN_PATH: "d", MAILTO_UNSUBSCRIBE: "u"}
 # Links emailed on request for one act on personal data: they expire after ``data_link_max_age``.
-DATA_PURPOSES = (EXPORT, ERASE)
+DATA_PURPOSES = (EXPORT, ERASE, CLICKS)
 
 _URL_NAMES = {
     CONFIRM: "newsletter:confirm",
@@ -43,6 +46,7 @@ _URL_NAMES = {
     UNSUBSCRIBE: "newsletter:unsubscribe",
     EXPORT: "newsletter:data_export",
     ERASE: "newsletter:data_erase",
+    CLICKS: "newsletter:click_history",
 }
 
 

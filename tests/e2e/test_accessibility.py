@@ -132,3 +132,27 @@ def test_main_menu_works_with_the_keyboard_alone(site, new_context):
     tab_to(phone, "el.closest('nav.main-nav') && el.textContent.trim() === 'Conference notes'")
     phone.keyboard.press("Enter")
     expect(phone.get_by_role("heading", level=1)).to_have_text("Conference notes")
+
+
+def test_confirmation_and_preference_pages_pass_axe_and_confirm_with_the_keyboard(site, page):
+    """The page an emailed confirmation link opens (a button, not a click-to-subscribe) and the preference centre
+    with its click-history choice: no serious axe violations, and the confirmation done with the keyboard alone."""
+    from newsletter.models import Subscriber
+    from newsletter.services import tokens
+    from tests.newsletter.factories import SubscriberFactory
+
+    pending = SubscriberFactory(email="keys@example.org", status=Subscriber.Status.PENDING)
+    found: dict = {}
+    page.goto(tokens.confirm_url(pending))  # SITE_URL is the live server here
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your subscription")
+    check(page, "confirmation page", found)
+    tab_to(page, "el.tagName === 'BUTTON' && el.textContent.trim() === 'Yes, confirm my subscription'")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Subscription confirmed")
+    check(page, "confirmed page", found)
+    page.get_by_role("link", name=re.compile("Choose topics, frequency and language")).click()
+    expect(page.get_by_role("checkbox", name=re.compile("Keep a history of the links I click"))).not_to_be_checked()
+    check(page, "preference centre", found)
+    assert not found, "axe-core found serious or critical violations:\n" + json.dumps(found, indent=1)
+    pending.refresh_from_db()
+    assert pending.status == Subscriber.Status.SUBSCRIBED

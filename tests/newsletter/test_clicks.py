@@ -48,7 +48,9 @@ def send_issue(archive, smtp, settings, *, blocks, audience=Audience.PUBLIC, tit
 
 
 def messages_for(smtp, address):
-    return [message for message in smtp.messages if address in message["To"]]
+    """The newsletters sent to ``address`` (not the emails that only carry a link to confirm something)."""
+    return [message for message in smtp.messages if address in message["To"] and "click history" not in
+            message["Subject"]]
 
 
 def click_links(message) -> list[str]:
@@ -175,18 +177,35 @@ def test_other_purposes_tokens_and_unsafe_targets_are_refused(client, subscribed
 
 
 def test_click_history_only_after_opting_in_with_consent_records_and_deleted_on_withdrawal(
-    client, archive, smtp, settings, clock
+    client, archive, smtp, settings, clock, committed
 ):
     keen = SubscriberFactory(email="keen@example.org")
     quiet = SubscriberFactory(email="quiet@example.org")
     preferences = path_of(tokens.preferences_url(keen))
     page = client.get(preferences).content.decode()
     assert 'name="click_history"' in page and 'name="click_history" id="prefs-click-history" checked' not in page
-    client.post(preferences, {"frequency": "every_issue", "language": "en", "click_history": "on"})
+
+    # Ticking the box in the preference centre (whose link is in every newsletter, so anyone a newsletter was
+    # forwarded to has it) does not turn the history on: a link is emailed to the address.
+    saved = committed(client.post, preferences, {"frequency": "every_issue", "language": "en", "click_history": "on"})
+    assert "open the link we have emailed to" in saved.content.decode()
+    keen.refresh_from_db()
+    assert not keen.click_history and not keen.consents.filter(event=ConsentRecord.Event.CLICKS_ON).exists()
+    [email] = smtp.wait_for(1)
+    assert email["To"] == keen.email and "click history" in email["Subject"]
+    link = path_of(next(url for url in links_in(text_part(email)) if "/newsletter/clicks/" in url))
+    # Opening it (as a mail scanner would) changes nothing; the button does.
+    assert "Turn on my click history" in client.get(link).content.decode()
+    keen.refresh_from_db()
+    assert not keen.click_history
+    done = client.post(link)
+    assert "Your click history is on" in done.content.decode()
     keen.refresh_from_db()
     assert keen.click_history and not Subscriber.objects.get(pk=quiet.pk).click_history
     record = keen.consents.get(event=ConsentRecord.Event.CLICKS_ON)
-    assert "history of the links I click" in record.consent_text and record.form == "preferences"
+    assert "history of the links I click" in record.consent_text and record.form == "emailed_link"
+    # The emailed link is good for an hour only, and never for another purpose.
+    assert client.get(link.replace("/clicks/", "/data/export/")).status_code == 400
 
     send = send_issue(archive, smtp, settings, blocks=[text(f'<p><a href="{OUTSIDE}">Report</a></p>')])
     clock["offset"] = 60
