@@ -108,6 +108,8 @@ _SKIP_HEADERS = {"content-length", "set-cookie", "etag", "date"}
 _STATE_ATTR = "_portal_page_cache"
 _SERVED_PAGE_ATTR = "_portal_served_page"
 _CACHEABLE_VIEW_ATTR = "_portal_cacheable_view"
+_MAX_VARIANTS_ATTR = "_portal_max_variants"
+_ON_HIT_ATTR = "_portal_cache_on_hit"
 
 
 def enabled() -> bool:
@@ -152,9 +154,41 @@ def is_candidate(request) -> bool:
     return not request.path_info.startswith(EXCLUDED_PREFIXES)
 
 
-def mark_cacheable(request) -> None:
-    """Let a public view's anonymous responses be stored (pages are marked by a hook, feeds recognised)."""
+def mark_cacheable(request, *, max_variants: int | None = None, on_hit: tuple | None = None) -> None:
+    """Let a public view's anonymous responses be stored (pages are marked by a hook, feeds recognised).
+
+    ``max_variants``: how many query strings of this path may be stored per generation, instead of
+    ``PAGE_CACHE_MAX_VARIANTS`` (search: one per query). ``on_hit``: ``(name, args)`` of a callback registered
+    with ``on_cache_hit`` that each later response served from this entry runs (search counts its searches).
+    """
     setattr(request, _CACHEABLE_VIEW_ATTR, True)
+    if max_variants is not None:
+        setattr(request, _MAX_VARIANTS_ATTR, max_variants)
+    if on_hit is not None:
+        setattr(request, _ON_HIT_ATTR, on_hit)
+
+
+_hit_callbacks: dict = {}
+
+
+def on_cache_hit(name: str, callback) -> None:
+    """Register ``callback(*args)``, run for each response served from an entry stored with ``on_hit=(name,
+    args)`` (apps call it from ready(), so this module knows no feature app)."""
+    _hit_callbacks[name] = callback
+
+
+def _run_hit_callback(entry) -> None:
+    on_hit = getattr(entry, "on_hit", None)
+    if not on_hit:
+        return
+    name, args = on_hit
+    callback = _hit_callbacks.get(name)
+    if callback is None:
+        return
+    try:
+        callback(*args)
+    except Exception:
+        logger.exception("Page cache hit callback %s failed", name)
 
 
 # --- Keys: tracking parameters ignored, a bounded number of query variants per path ---------------------------
@@ -229,13 +263,14 @@ def may_store_variant(request, key: str, generation: int) -> bool:
     counter = f"{VARIANTS_PREFIX}{generation}:{path_hash}"
     mark = f"{counter}:{key.removeprefix(ENTRY_PREFIX)}"
     timeout = settings.PAGE_CACHE_TIMEOUT
+    bound = getattr(request, _MAX_VARIANTS_ATTR, None) or max_variants()
     found = cache.get_many([counter, mark])
     if mark in found:
         return True
-    if found.get(counter, 0) >= max_variants():
+    if found.get(counter, 0) >= bound:
         return False
     cache.add(counter, 0, timeout=timeout)
-    if cache.incr(counter) > max_variants():  # others took the last places meanwhile
+    if cache.incr(counter) > bound:  # others took the last places meanwhile
         return False
     cache.set(mark, 1, timeout=timeout)
     return True
@@ -327,6 +362,7 @@ class Entry:
     etag: str
     has_csrf_hole: bool
     path: str
+    on_hit: tuple | None = None  # (callback name, args) run for each response served from this entry
 
 
 def csrf_placeholder(request) -> dict:
@@ -353,6 +389,7 @@ def _entry_for(request, response, generation: int) -> Entry:
         etag=hashlib.sha256(body).hexdigest()[:20],
         has_csrf_hole=has_hole,
         path=request.path_info,
+        on_hit=getattr(request, _ON_HIT_ATTR, None),
     )
 
 
@@ -376,6 +413,7 @@ class AnonymousPageCacheMiddleware:
         key = entry_key(request, query)
         entry = _local.get(key)
         if entry is not None:
+            _run_hit_callback(entry)
             return self._respond(request, entry, hit=True)
         try:
             generation, entry = self._lookup(request, key)
@@ -384,6 +422,7 @@ class AnonymousPageCacheMiddleware:
             return self.get_response(request)
         if entry is not None and entry.generation == generation:
             _local.put(key, entry)
+            _run_hit_callback(entry)
             return self._respond(request, entry, hit=True)
         return self._render_and_store(request, key, generation)
 

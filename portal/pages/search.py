@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import unicodedata
 from dataclasses import dataclass
 
 from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import prefetch_related_objects
+from django.core.cache import cache
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from wagtail.models import Locale, Page
 
+from portal.core import memo
 from portal.core.privacy import visible_pages
 from portal.pages.models import ArticleIndexPage, ArticlePage, ConferenceIndexPage, ConferenceNotesPage, StandardPage
+
+logger = logging.getLogger(__name__)
 
 MAX_QUERY_LENGTH = 200
 
@@ -57,15 +62,16 @@ def clean_query(raw: str | None) -> str:
 
 
 class ChainedResults:
-    """Two lazy search result sets read as one: the reader's language first, then the fallback.
+    """Lazy search result sets read as one: the reader's language first, then the fallback.
 
     Supports what the paginator needs (``count()``, ``len()`` and slicing), querying each part only for
-    the slice asked for.
+    the slice asked for. ``counts`` (each part's size, when the caller already knows them from the facets)
+    saves the count queries.
     """
 
-    def __init__(self, *parts):
+    def __init__(self, *parts, counts: list[int] | None = None):
         self.parts = parts
-        self._counts = None
+        self._counts = counts
 
     def _part_counts(self) -> list[int]:
         if self._counts is None:
@@ -100,6 +106,19 @@ class ChainedResults:
         return items
 
 
+def _locale_ids(languages) -> dict[str, int]:
+    """Locale ids by language code (memoised per request and content generation: locales move it)."""
+    languages = tuple(sorted(set(languages)))
+    return dict(memo.remember(("search:locale-ids", languages), lambda: tuple(
+        Locale.objects.filter(language_code__in=languages).values_list("language_code", "id"))))
+
+
+def _of_type(content_type_id: int, model) -> bool:
+    """Whether pages of this content type are ``model`` pages (subclasses included, as ``PageQuerySet.type``)."""
+    model_class = ContentType.objects.get_for_id(content_type_id).model_class()
+    return model_class is not None and issubclass(model_class, model)
+
+
 def search_pages(query: str, viewer, type_key: str | None = None, language: str | None = None):
     """Search the pages this viewer may read, in the reader's language first.
 
@@ -109,22 +128,21 @@ def search_pages(query: str, viewer, type_key: str | None = None, language: str 
 
     Returns ``(results, counts)``: lazy search results (narrowed to ``type_key`` when it names a
     ``SEARCH_TYPES`` entry) and the number of matches per type key (and under ``"all"``) before that narrowing.
+    Each part's matches are counted once, by content type (the facet); the results reuse those counts.
     """
     language = language or get_language() or settings.LANGUAGE_CODE
     # depth > 1 leaves out the tree's root node, which is no page anyone can visit.
     base = visible_pages(Page.objects.filter(depth__gt=1), viewer)
-    locales = dict(Locale.objects.filter(language_code__in={language, settings.LANGUAGE_CODE}).values_list(
-        "language_code", "id"))
+    locales = _locale_ids({language, settings.LANGUAGE_CODE})
     # The search backend filters on the locale's id (an indexed filter field), not on its language code.
     parts = [base.filter(locale_id=locales.get(language))]
     if language != settings.LANGUAGE_CODE:
-        translated = list(
-            Page.objects.live().filter(locale_id=locales.get(language)).values_list("translation_key", flat=True)
-        )
+        translated = Page.objects.live().filter(locale_id=locales.get(language)).values("translation_key")
         parts.append(base.filter(locale_id=locales.get(settings.LANGUAGE_CODE)).exclude(translation_key__in=translated))
+    facets = [dict(part.search(query).facet("content_type_id").items()) for part in parts]
     by_content_type: dict[int, int] = {}
-    for part in parts:
-        for content_type_id, count in part.search(query).facet("content_type_id").items():
+    for facet in facets:
+        for content_type_id, count in facet.items():
             by_content_type[content_type_id] = by_content_type.get(content_type_id, 0) + count
     counts = {
         search_type.key: by_content_type.get(ContentType.objects.get_for_model(search_type.model).id, 0)
@@ -134,26 +152,30 @@ def search_pages(query: str, viewer, type_key: str | None = None, language: str 
     search_type = SEARCH_TYPES_BY_KEY.get(type_key or "")
     if search_type is not None:
         parts = [part.type(search_type.model) for part in parts]
-    results = [part.search(query) for part in parts]
-    return (results[0] if len(results) == 1 else ChainedResults(*results)), counts
+        part_counts = [sum(count for content_type_id, count in facet.items()
+                           if _of_type(content_type_id, search_type.model)) for facet in facets]
+    else:
+        part_counts = [sum(facet.values()) for facet in facets]
+    return ChainedResults(*(part.search(query) for part in parts), counts=part_counts), counts
 
 
 def with_specific(pages) -> list[Page]:
-    """The specific instances of these pages in the same order, in one query per page type.
-
-    Topics are prefetched for the types that have them, so cards and summaries cost no further queries.
-    """
+    """The specific instances of these pages in the same order, in one query per page type (the cards need
+    nothing else: no topics, no body)."""
     pages = list(pages)
     if not pages:
         return []
-    ids = [page.id for page in pages]
-    by_id = {page.id: page for page in Page.objects.filter(id__in=ids).defer_streamfields().specific()}
-    ordered = [by_id[pk] for pk in ids if pk in by_id]
-    for model in (ArticlePage, ConferenceNotesPage):
-        of_model = [page for page in ordered if isinstance(page, model)]
-        if of_model:
-            prefetch_related_objects(of_model, "topics")
-    return ordered
+    ids_by_type: dict[int, list[int]] = {}
+    for page in pages:
+        ids_by_type.setdefault(page.content_type_id, []).append(page.id)
+    by_id: dict[int, Page] = {}
+    for content_type_id, ids in ids_by_type.items():
+        model = ContentType.objects.get_for_id(content_type_id).model_class() or Page
+        queryset = model.objects.filter(id__in=ids)
+        if hasattr(queryset, "defer_streamfields"):
+            queryset = queryset.defer_streamfields()
+        by_id.update((page.id, page) for page in queryset)
+    return [by_id[page.id] for page in pages if page.id in by_id]
 
 
 def browse_sections(viewer) -> list[Page]:
@@ -163,3 +185,59 @@ def browse_sections(viewer) -> list[Page]:
     return list(in_language.order_by("path")[:4]) or list(
         indexes.filter(locale__language_code=settings.LANGUAGE_CODE).order_by("path")[:4]
     )
+
+
+# --- Cached results (issue 22) -----------------------------------------------------------------------------
+# The rendered results of a search (counts, type filters, cards, pagination) are the same for everyone of one
+# viewer class reading one language until the content changes: they are kept per (query, type, page, language,
+# viewer class, content generation), in Redis and in each web process, like template fragments. The number of
+# searches kept per generation is bounded (SEARCH_CACHE_MAX_ENTRIES), so random queries cannot fill the cache.
+
+RESULTS_PREFIX = "portal:search:results:"
+RESULTS_COUNT_PREFIX = "portal:search:stored:"
+_local_results = memo.LocalCopies(256, memo.process_seconds)
+
+
+def results_key(query: str, type_key: str, raw_page: str, language: str, viewer_class: str, generation: int) -> str:
+    parts = [query, type_key, raw_page, language, viewer_class, str(generation)]
+    return RESULTS_PREFIX + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _may_store(generation: int) -> bool:
+    """Whether one more search may be stored under this generation (``SEARCH_CACHE_MAX_ENTRIES``)."""
+    counter = f"{RESULTS_COUNT_PREFIX}{generation}"
+    cache.add(counter, 0, timeout=settings.FRAGMENT_CACHE_TIMEOUT)
+    return cache.incr(counter) <= int(getattr(settings, "SEARCH_CACHE_MAX_ENTRIES", 1000))
+
+
+def cached_results_html(request, query: str, type_key: str, raw_page: str, render) -> str:
+    """The results section for this search, from the process copy, the shared cache or ``render()``.
+
+    Kept only while fragments are (``FRAGMENT_CACHE_ENABLED``, a content generation readable); the viewer class
+    is the fragments' one (``portal.core.fragments.viewer_class``): anonymous, superuser, or signed in with the
+    groups some restriction names, so results are never shown to a viewer of another class.
+    """
+    from portal.core import fragments
+
+    generation = memo.request_generation() if fragments.cacheable_request(request) else None
+    if generation is None:
+        return render()
+    key = results_key(query, type_key, raw_page[:12], get_language() or "", fragments.viewer_class(request),
+                      generation)
+    html = _local_results.get(key)
+    if html is not None:
+        return html
+    try:
+        html = cache.get(key)
+    except Exception:
+        logger.warning("Search cache unavailable; searching", exc_info=True)
+        return render()
+    if html is None:
+        html = render()
+        try:
+            if _may_store(generation):
+                cache.set(key, html, timeout=settings.FRAGMENT_CACHE_TIMEOUT)
+        except Exception:
+            logger.warning("Could not store search results", exc_info=True)
+    _local_results.put(key, html)
+    return html

@@ -233,6 +233,13 @@ CONTENT_MEMO_SECONDS = float(
     os.environ.get("CONTENT_MEMO_SECONDS") or (30 if CACHE_URL else CORE["CONTENT_MEMO_SECONDS"])
 )
 
+# Site search (portal.pages.search): rendered results kept per query, type, page, language, viewer class and content
+# generation while fragments are cached; at most this many searches per generation (random queries cannot fill
+# the cache). Search counts for the promoted-results statistics are written in batches every this many seconds
+# per web process (0: each search at once).
+SEARCH_CACHE_MAX_ENTRIES = env_int("SEARCH_CACHE_MAX_ENTRIES", 1000)
+SEARCH_HITS_FLUSH_SECONDS = float(os.environ.get("SEARCH_HITS_FLUSH_SECONDS") or (10 if CACHE_URL else 0))
+
 # Sessions: with a shared cache, read from it and written to both it and the database ("cached_db"), so a
 # signed-in member's request reads no session row. Without one (a per-process cache) a logout in one process
 # would not reach the others: the database alone.
