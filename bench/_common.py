@@ -165,7 +165,7 @@ def rss_kib(pids: list[int]) -> int:
     return total
 
 
-def ab(url: str, requests: int, *, concurrency: int = 8, cookie: str | None = None) -> dict:
+def ab(url: str, requests: int, *, concurrency: int = 8, cookie: str | None = None, count_non2xx: bool = True) -> dict:
     """Run ApacheBench: exactly ``requests`` requests, ``concurrency`` at a time, one connection per request
     (as gunicorn's sync workers serve them), each with ``cookie`` if given (``name=value``). Returns
     requests/s, p50 and p99 latency in milliseconds and the number of failed or non-2xx/3xx responses (pages of
@@ -195,7 +195,7 @@ def ab(url: str, requests: int, *, concurrency: int = 8, cookie: str | None = No
         "rps": values.get("rps", 0.0),
         "p50_ms": percentiles.get(50, 0.0),
         "p99_ms": percentiles.get(99, 0.0),
-        "errors": values["failed"] + values["non2xx"],
+        "errors": values["failed"] + (values["non2xx"] if count_non2xx else 0),
     }
 
 

@@ -9,9 +9,10 @@ Needs PostgreSQL and Redis on 127.0.0.1 and ApacheBench ``ab`` (``make bench`` i
 ``seed_demo`` plus enough articles for an index of 50 children (``--reuse`` keeps the last one), then for
 each of three gunicorn runs (``none``: no page cache, no fragment cache, no process memos; ``uncached``: no page
 cache, with fragments and memos; ``cached``: everything on; production settings otherwise) measures the
-static file, the home page, an article, the 50-child index, a search and the RSS feed: a fixed number of
-requests each, 8 concurrent, from ``ab`` on loopback, no cookies (first-time visitors: every page response
-carries a fresh CSRF cookie). It prints requests/s, p50/p99 latency and each page's ratio to the static
+static file, the home page, an article (anonymous and a logged-in member), the 50-child index, a search
+(anonymous and a member: the same query repeated), a 404, one of the site's redirects and the RSS feed: a
+fixed number of requests each, 8 concurrent, from ``ab`` on loopback, no cookies (first-time visitors: every
+page response carries a fresh CSRF cookie). It prints requests/s, p50/p99 latency and each page's ratio to the static
 ceiling of the same run, and writes ``var/bench/pages.json``.
 
 The load generator's own ceiling is measured in the same run against a one-line socket responder
@@ -23,11 +24,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import socket
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -35,13 +38,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import REDIS_URL, RESULTS_DIR, ROOT, Server, ab, prepare_site, server_env, write_json
 
-DB_NAME = "portal_bench_pages"
-TARGETS = ["static", "home", "article", "member_article", "index", "search", "rss"]
+# BENCH_PAGES_DB: another scratch database name, so two checkouts can measure on one machine.
+DB_NAME = os.environ.get("BENCH_PAGES_DB", "portal_bench_pages")
+TARGETS = ["static", "home", "article", "member_article", "index", "search", "member_search", "not_found",
+           "redirect", "rss"]
 LABELS = {
     "static": "static file (whitenoise)", "home": "home", "article": "article",
     "member_article": "article, logged-in member", "index": "index, 50 children", "search": "search ?q=takedown",
+    "member_search": "search, logged-in member", "not_found": "404", "redirect": "redirect (site's table)",
     "rss": "RSS feed",
 }
+# Answered with a 404 or a redirect on purpose: ab's non-2xx count is no error for these.
+EXPECTED_NON2XX = {"not_found", "redirect"}
+MEMBER_TARGETS = {"member_article": "article", "member_search": "search"}
+# One of the site's redirects (Settings → Redirects), to the benchmark's article (created once per database).
+REDIRECT_SCRIPT = """
+from wagtail.contrib.redirects.models import Redirect
+from wagtail.models import Page
+target = Page.objects.get(url_path__endswith={slug!r}, live=True)
+Redirect.objects.get_or_create(old_path="/old-report", defaults={{"redirect_page": target}})
+"""
 # A demo member's session, created in the scratch database for the run's SECRET_KEY (sessions are signed).
 MEMBER_SESSION_SCRIPT = """
 from django.conf import settings
@@ -55,7 +71,7 @@ session[HASH_SESSION_KEY] = user.get_session_auth_hash()
 session.create()
 print(settings.SESSION_COOKIE_NAME + "=" + session.session_key)
 """
-GOALS = {"cached": 0.5, "uncached_article": 0.1}
+GOALS = {"cached": 0.5, "uncached_article": 0.1, "member_vs_article": 0.6, "search": 0.3, "not_found": 0.5}
 
 
 def flush_cache() -> None:
@@ -107,15 +123,30 @@ def tiny_responder() -> tuple[socket.socket, int]:
 def check_targets(base: str, urls: dict, *, cached: bool) -> None:
     """Every target answers 200, and in the cached run the pages (not search) come from the cache."""
     for name in TARGETS:
-        if name == "member_article":
+        if name in MEMBER_TARGETS:
             continue  # check_member
         url = base + urls[name]
         for _ in range(2):  # the second request of a page is a hit
-            with urllib.request.urlopen(url, timeout=30) as response:
-                assert response.status == 200, (url, response.status)
-                state = response.headers.get("X-Page-Cache")
-        if cached and name in ("home", "article", "index", "rss"):
+            status, state = _status(url)
+            expected = {"not_found": 404, "redirect": 301}.get(name, 200)
+            assert status == expected, (url, status)
+        if cached and name in ("home", "article", "index", "rss", "not_found", "redirect"):
             assert state == "hit", f"{url} was not served from the cache ({state})"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _status(url: str) -> tuple[int, str | None]:
+    """Status and X-Page-Cache of a GET, redirects not followed, 4xx not raised."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(url, timeout=30) as response:
+            return response.status, response.headers.get("X-Page-Cache")
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("X-Page-Cache")
 
 
 def member_cookie(env: dict) -> str:
@@ -137,8 +168,9 @@ def check_member(url: str, cookie: str) -> None:
 def measure(server: Server, urls: dict, counts: dict, cookie: str) -> dict:
     results = {}
     for name in TARGETS:
-        url = server.base + urls["article" if name == "member_article" else name]
-        results[name] = ab(url, counts[name], cookie=cookie if name == "member_article" else None)
+        url = server.base + urls[MEMBER_TARGETS.get(name, name)]
+        results[name] = ab(url, counts[name], cookie=cookie if name in MEMBER_TARGETS else None,
+                           count_non2xx=name not in EXPECTED_NON2XX)
     return results
 
 
@@ -159,6 +191,12 @@ def main() -> None:
         static_root, urls = prepare_site(DB_NAME)
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         site_file.write_text(json.dumps({"static_root": str(static_root), "urls": urls}))
+    urls["not_found"] = urls["home"].rstrip("/") + "/no-such-page/"
+    urls["redirect"] = "/old-report/"
+    subprocess.run([sys.executable, "manage.py", "shell", "-c",
+                    REDIRECT_SCRIPT.format(slug=urls["article"].rstrip("/").rsplit("/", 1)[-1] + "/")],
+                   cwd=ROOT, env=server_env(DB_NAME, page_cache=False, static_root=static_root), check=True,
+                   capture_output=True)
     print(f"URLs: {urls}", flush=True)
 
     responder, port = tiny_responder()
@@ -181,7 +219,7 @@ def main() -> None:
         try:
             check_targets(server.base, urls, cached=cached)
             check_member(server.base + urls["article"], cookie)
-            counts = {name: args.fast_requests if (cached and name not in ("search", "member_article"))
+            counts = {name: args.fast_requests if (cached and name not in ("search", *MEMBER_TARGETS))
                       else args.requests for name in TARGETS}
             counts["static"] = args.fast_requests
             print(f"Measuring {label}...", flush=True)
@@ -200,17 +238,33 @@ def main() -> None:
             print(f"{LABELS[name]:<26} {label:<9} {result['rps']:>8.0f} {result['p50_ms']:>8.1f} "
                   f"{result['p99_ms']:>8.1f} {ratio:>6.2f} {result['errors']:>6}")
 
+    print(f"\n{'logged-in member, as a share of the anonymous article of the same run':<72}")
+    member_ratios = {}
+    for label in ("none", "uncached", "cached"):
+        article_rps = runs[label]["article"]["rps"]
+        member_ratios[label] = runs[label]["member_article"]["rps"] / article_rps if article_rps else 0.0
+        print(f"  {label:<9} member article / anonymous article: {member_ratios[label]:.2f}")
+
+    def row(run, page):
+        return next(r for r in rows if r["run"] == run and r["page"] == page)
+
     cached_pages = [r for r in rows if r["run"] == "cached" and r["page"] in ("home", "article", "index", "rss")]
-    uncached_article = next(r for r in rows if r["run"] == "uncached" and r["page"] == "article")
+    uncached_article = row("uncached", "article")
     goals = {
         "cached pages >= 0.5 of static": all(r["ratio"] >= GOALS["cached"] for r in cached_pages),
         "uncached article (no page cache) >= 0.1 of static": uncached_article["ratio"] >= GOALS["uncached_article"],
+        "member article >= 0.6 of the anonymous uncached article": member_ratios["uncached"]
+        >= GOALS["member_vs_article"],
+        "repeated search >= 0.3 of static (cached run)": row("cached", "search")["ratio"] >= GOALS["search"],
+        "404 and redirect >= 0.5 of static (cached run)": all(row("cached", page)["ratio"] >= GOALS["not_found"]
+                                                               for page in ("not_found", "redirect")),
         "no errors": all(r["errors"] == 0 for r in rows),
     }
     print()
     for goal, met in goals.items():
         print(f"{'met' if met else 'NOT MET':>8}  {goal}")
-    write_json("pages", {"rows": rows, "goals": goals, "generator_ceiling_rps": ceiling["rps"], "urls": urls})
+    write_json("pages", {"rows": rows, "goals": goals, "generator_ceiling_rps": ceiling["rps"], "urls": urls,
+                         "member_vs_article": member_ratios})
 
 
 if __name__ == "__main__":

@@ -282,11 +282,13 @@ def _remember_served_page(page, request, serve_args, serve_kwargs):
     setattr(request, _SERVED_PAGE_ATTR, page)
 
 
-def _publicly_readable(request) -> bool:
-    """Whether what this request served is public: a page the privacy gate opens to anonymous viewers, or a
-    view that marked itself cacheable."""
+def _publicly_readable(request, response=None) -> bool:
+    """Whether what this request served is public: a page the privacy gate opens to anonymous viewers, a view
+    that marked itself cacheable, a 404 (the same for every anonymous visitor), or one of the site's redirects."""
     if getattr(request, _CACHEABLE_VIEW_ATTR, False) or _is_feed(request):
         return True
+    if response is not None and response.status_code != 200:
+        return True  # storable() lets through 404s and the site's own redirects only
     page = getattr(request, _SERVED_PAGE_ATTR, None)
     if page is None:
         return False
@@ -325,20 +327,55 @@ def _vary_headers(response) -> set[str]:
 
 
 def storable(request, response) -> bool:
-    """Whether a response may be kept for other anonymous visitors."""
-    if request.method != "GET" or response.status_code != 200 or response.streaming:
+    """Whether a response may be kept for other anonymous visitors: a 200, a 404, or a redirect from the
+    site's redirects table (``portal.core.redirects``), never another redirect (logins, languages)."""
+    if request.method != "GET" or response.streaming:
+        return False
+    may_vary = {"cookie"}
+    if response.status_code in (301, 302):
+        from portal.core.redirects import SITE_REDIRECT_ATTR
+
+        if not getattr(request, SITE_REDIRECT_ATTR, False):
+            return False
+        # Old addresses are mostly unprefixed, so the locale middleware says the response varies on the
+        # visitor's language; a redirect's target does not (a page's URL carries its own language prefix).
+        may_vary.add("accept-language")
+    elif response.status_code not in (200, 404):
         return False
     if not _only_replayable_cookies(request, response):
         return False
     cache_control = response.get("Cache-Control", "").lower()
     if any(word in cache_control for word in ("private", "no-store", "no-cache")):
         return False
-    if not _vary_headers(response) <= {"cookie"}:
+    if not _vary_headers(response) <= may_vary:
         return False
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return False
-    return _publicly_readable(request)
+    return _publicly_readable(request, response)
+
+
+def max_elsewhere() -> int:
+    """How many 404 and redirect responses are stored per generation, all paths together
+    (``PAGE_CACHE_MAX_NOT_FOUND``): a scanner trying random paths cannot fill the cache."""
+    return int(conf.PAGE_CACHE_MAX_NOT_FOUND)
+
+
+def may_store_elsewhere(key: str, generation: int) -> bool:
+    """Whether one more 404 or redirect may be stored under this generation (re-storing one costs no place)."""
+    counter = f"{VARIANTS_PREFIX}{generation}:not-found"
+    mark = f"{counter}:{key.removeprefix(ENTRY_PREFIX)}"
+    timeout = settings.PAGE_CACHE_TIMEOUT
+    found = cache.get_many([counter, mark])
+    if mark in found:
+        return True
+    if found.get(counter, 0) >= max_elsewhere():
+        return False
+    cache.add(counter, 0, timeout=timeout)
+    if cache.incr(counter) > max_elsewhere():
+        return False
+    cache.set(mark, 1, timeout=timeout)
+    return True
 
 
 # --- Generation (invalidation): portal.core.generation, named here too for existing callers ----------------
@@ -362,6 +399,7 @@ class Entry:
     etag: str
     has_csrf_hole: bool
     path: str
+    status: int = 200
     on_hit: tuple | None = None  # (callback name, args) run for each response served from this entry
 
 
@@ -389,6 +427,7 @@ def _entry_for(request, response, generation: int) -> Entry:
         etag=hashlib.sha256(body).hexdigest()[:20],
         has_csrf_hole=has_hole,
         path=request.path_info,
+        status=response.status_code,
         on_hit=getattr(request, _ON_HIT_ATTR, None),
     )
 
@@ -451,7 +490,7 @@ class AnonymousPageCacheMiddleware:
             self._fill_csrf_hole(request, response)
             self._mark_private(request, response)
             return response
-        if not self._variant_allowed(request, key, generation):
+        if not self._variant_allowed(request, key, generation, response.status_code):
             self._fill_csrf_hole(request, response)
             response["X-Page-Cache"] = "bypass"
             return response
@@ -465,8 +504,11 @@ class AnonymousPageCacheMiddleware:
         return self._respond(request, entry, hit=False)
 
     @staticmethod
-    def _variant_allowed(request, key: str, generation: int) -> bool:
+    def _variant_allowed(request, key: str, generation: int, status: int = 200) -> bool:
+        """Within the bound of stored query variants of a path (a 200) or of 404s and redirects (the rest)."""
         try:
+            if status != 200:
+                return may_store_elsewhere(key, generation)
             return may_store_variant(request, key, generation)
         except Exception:
             logger.exception("Page cache unavailable; serving without it")
@@ -484,22 +526,24 @@ class AnonymousPageCacheMiddleware:
             secret = request.META.get("CSRF_COOKIE", "")
             etag = f"{etag}-{hashlib.sha256(secret.encode()).hexdigest()[:12]}"
         etag = f'W/"{etag}"'
+        status = getattr(entry, "status", 200)
 
         if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
-        if if_none_match and _etag_matches(etag, if_none_match):
+        if status == 200 and if_none_match and _etag_matches(etag, if_none_match):
             response = HttpResponseNotModified()
         else:
             body = entry.body
             if token is not None:
                 body = body.replace(_PLACEHOLDER_BYTES, token.encode())
-            response = HttpResponse(body, status=200)
+            response = HttpResponse(body, status=status)
             response["Content-Length"] = str(len(body))
         for name, value in entry.headers:
             if not isinstance(response, HttpResponseNotModified) or name.lower() in (
                 "cache-control", "vary", "content-location", "expires",
             ):
                 response[name] = value
-        response["ETag"] = etag
+        if status == 200:
+            response["ETag"] = etag
         response["X-Page-Cache"] = "hit" if hit else "miss"
         if entry.has_csrf_hole:
             self.csrf.process_response(request, response)  # sets the CSRF cookie if the visitor had none

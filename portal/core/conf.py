@@ -46,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_CACHE_IGNORED_PARAMETERS": ("utm_*", "mc_cid", "mc_eid", "fbclid", "gclid", "msclkid", "dclid", "_ga",
                                       "_gl"),
     "PAGE_CACHE_MAX_VARIANTS": 32,  # query strings stored per path and content generation
+    "PAGE_CACHE_MAX_NOT_FOUND": 256,  # 404s and redirects stored per content generation, all paths together
     # Template fragments ({% fragment %}, portal.core.fragments); on with a shared cache, like the page cache.
     "FRAGMENT_CACHE_ENABLED": False,
     "FRAGMENT_CACHE_TIMEOUT": 300,

@@ -9,7 +9,8 @@ typing (a draft revision every few seconds with Wagtail's autosave) emptied ever
 It moves on
     publishing, unpublishing, moving, deleting a live page and changing a slug (Wagtail's page signals and the
     page's own saves), a live page's saves other than editorial bookkeeping, view restrictions of pages and
-    collections (and their groups), who is in which group, sites, locales, collections, images and documents,
+    collections (and their groups), who is in which group, sites, locales, redirects, collections, images and
+    documents,
     and whatever model an app declares with ``watch()``: snippets, statistics, hotlines, settings pages show.
 
 It does not move on
@@ -255,12 +256,14 @@ def watch_wagtail_models() -> None:
     """The Wagtail and Django models every page depends on (the core app's declarations)."""
     from django.contrib.auth import get_user_model
 
+    from wagtail.contrib.redirects.models import Redirect
     from wagtail.documents import get_document_model
     from wagtail.images import get_image_model
     from wagtail.models import Collection, CollectionViewRestriction, Locale, Page, PageViewRestriction, Site
 
     watch(Page, ignore=EDITORIAL_FIELDS, when=lambda page: page.live)
-    for model in (PageViewRestriction, CollectionViewRestriction, Collection, Site, Locale):
+    # Redirects: 404s and redirects are kept like pages (portal.core.cache, portal.core.redirects).
+    for model in (PageViewRestriction, CollectionViewRestriction, Collection, Site, Locale, Redirect):
         watch(model)
     for model in (get_image_model(), get_document_model()):
         # Wagtail fills in a file's size and hash lazily, on first use: nothing a visitor sees changes.

@@ -142,7 +142,8 @@ MIDDLEWARE = [
     "portal.core.privacy.ViewerScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Wagtail's redirects, their lookups memoised per content generation (portal.core.redirects).
+    "portal.core.redirects.CachedRedirectMiddleware",
     # Last, as django-axes requires: turns a lockout into the "too many attempts" page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -223,6 +224,8 @@ PAGE_CACHE_IGNORED_PARAMETERS = tuple(
 )
 # Distinct query strings stored per path and content generation; further ones are served uncached.
 PAGE_CACHE_MAX_VARIANTS = env_int("PAGE_CACHE_MAX_VARIANTS", CORE["PAGE_CACHE_MAX_VARIANTS"])
+# 404s and the site's redirects are stored like pages; at most this many per content generation, all paths together.
+PAGE_CACHE_MAX_NOT_FOUND = env_int("PAGE_CACHE_MAX_NOT_FOUND", CORE["PAGE_CACHE_MAX_NOT_FOUND"])
 # Template fragments ({% fragment %}: site navigation, article bodies...) cached per viewer class, language and
 # content generation (portal.core.fragments); on by default with a shared cache, like the page cache.
 FRAGMENT_CACHE_ENABLED = env_bool("FRAGMENT_CACHE_ENABLED", bool(CACHE_URL))
