@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 
+from django import forms
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models.functions import Lower
@@ -25,6 +26,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from newsletter.email_blocks import NewsletterBodyBlock
+from newsletter.panels import SendActionPanel
 from portal.core.models import Topic
 from portal.core.serving import EffectiveRestrictionsMixin
 
@@ -264,11 +266,13 @@ class NewsletterIssue(EffectiveRestrictionsMixin, Page):
     )
 
     content_panels = [
+        SendActionPanel(),  # "Preview, test and send" in view, not only in the header's "..." menu
         *Page.content_panels,
         FieldPanel("subject"),
         FieldPanel("preheader"),
         MultiFieldPanel(
-            [FieldPanel("audience"), FieldPanel("audience_topics"), FieldPanel("audience_sectors")],
+            [FieldPanel("audience"), FieldPanel("audience_topics", widget=forms.CheckboxSelectMultiple),
+             FieldPanel("audience_sectors", widget=forms.CheckboxSelectMultiple)],
             heading="Audience",
         ),
         FieldPanel("intro"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
@@ -104,7 +105,7 @@ class Membership(models.Model):
     topics = models.ManyToManyField(Topic, blank=True, related_name="+", help_text="Topics shown on the dashboard.")
     joined_at = models.DateTimeField(default=timezone.now)
 
-    panels = [FieldPanel("user"), FieldPanel("organisation"), FieldPanel("topics")]
+    panels = [FieldPanel("user"), FieldPanel("organisation"), FieldPanel("topics", widget=forms.CheckboxSelectMultiple)]
 
     class Meta:
         ordering = ["organisation__name", "user__username"]

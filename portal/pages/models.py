@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -363,8 +364,8 @@ class ArticlePage(BasePage):
         *Page.content_panels,
         FieldPanel("summary"),
         FieldRowPanel([FieldPanel("author_organisation"), FieldPanel("date")]),
-        FieldPanel("topics"),
-        FieldPanel("sectors"),
+        FieldPanel("topics", widget=forms.CheckboxSelectMultiple),
+        FieldPanel("sectors", widget=forms.CheckboxSelectMultiple),
         FieldPanel("body"),
         InlinePanel("related_pages", label="Related pages", max_num=6),
     ]
@@ -470,8 +471,8 @@ class ConferenceNotesPage(BasePage):
         FieldPanel("organisers"),
         FieldPanel("partners"),
         FieldPanel("summary"),
-        FieldPanel("topics"),
-        FieldPanel("sectors"),
+        FieldPanel("topics", widget=forms.CheckboxSelectMultiple),
+        FieldPanel("sectors", widget=forms.CheckboxSelectMultiple),
         FieldPanel("key_takeaways"),
         FieldPanel("sessions"),
         FieldPanel("body"),

@@ -40,6 +40,9 @@ def test_editor_composes_previews_tests_and_sends_an_issue(site, page, settings)
     page.locator("#id_title").fill(TITLE)
     page.locator("#id_subject").fill(SUBJECT)
     page.locator("#id_preheader").fill("Nothing assessed twice")
+    # Topics are checkboxes (not a Ctrl-click multi-select); ticking none sends to every public subscriber.
+    expect(page.get_by_role("checkbox", name=re.compile("Notice and takedown")).first).to_be_visible()
+    expect(page.locator("select[name=audience_topics]")).to_have_count(0)
     intro = page.locator("[data-contentpath=intro] [contenteditable=true]")
     intro.click()
     page.keyboard.type(INTRO)
@@ -49,10 +52,11 @@ def test_editor_composes_previews_tests_and_sends_an_issue(site, page, settings)
     expect(page.get_by_role("status").first).to_contain_text(f"Page '{TITLE}' created and published")
     issue = NewsletterIssue.objects.get(title=TITLE)
 
-    # Preview, test and send (the button in the page's header).
+    # Preview, test and send: a visible action at the top of the issue's editor, no menu to open (issue 20, 13).
     page.goto(site.absolute(reverse("wagtailadmin_pages:edit", args=[issue.pk])))
-    page.get_by_role("button", name="Actions").first.click()  # the "..." menu beside the title
-    page.get_by_role("link", name="Preview, test and send").first.click()
+    send_action = page.get_by_role("link", name="Preview, test and send")
+    expect(send_action).to_be_visible()
+    send_action.click()
     preview = page.frame_locator("iframe[title^='Email preview']")
     expect(preview.get_by_text(INTRO)).to_be_visible()
 

@@ -51,6 +51,25 @@ def test_issue_page_shows_audience_size_previews_and_a_header_button(client, mod
     assert issue_url(issue) in edit
 
 
+def test_the_issue_editor_shows_the_send_action_and_audience_checkboxes(client, moderator, issue):
+    # Issue 20, point 13: the action was only in the header's "..." menu; topics and sectors were Ctrl-click selects.
+    from bs4 import BeautifulSoup
+
+    from tests.factories import SectorFactory, TopicFactory
+
+    TopicFactory(name="Prevention", slug="prevention")
+    SectorFactory(name="Hotlines", slug="hotlines")
+    client.force_login(moderator)
+    soup = BeautifulSoup(client.get(reverse("wagtailadmin_pages:edit", args=[issue.pk])).content, "html.parser")
+    action = soup.select_one("a[data-newsletter-send-action]")
+    assert action is not None and action["href"] == issue_url(issue)
+    assert "Preview, test and send" in action.get_text()
+    assert not action.find_parent(attrs={"data-w-dropdown-target": True})  # not inside a dropdown menu
+    for name in ("audience_topics", "audience_sectors"):
+        assert soup.select(f"input[type=checkbox][name={name}]"), name
+        assert not soup.select(f"select[name={name}]"), name
+
+
 def test_test_send_reaches_only_the_test_addresses_and_is_logged(client, editor, issue, smtp, settings):
     settings.NEWSLETTER_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.NEWSLETTER_TEST_RECIPIENTS = ["me@example.org", "boss@example.org"]  # the issue is published

@@ -240,3 +240,17 @@ def test_mail_server_outage_does_not_change_the_answer(signup, settings):
     assert response.status_code == 200
     assert "Check your inbox" in response.content.decode()
     assert Subscriber.objects.get().status == Subscriber.Status.PENDING
+
+
+def test_the_error_summary_names_each_field_it_points_to(client, db):
+    # Issue 20, point 13: the summary said "This field is required." without saying which field.
+    from bs4 import BeautifulSoup
+
+    response = client.post(SUBSCRIBE, {"email": "", "language": "en"})
+    soup = BeautifulSoup(response.content, "html.parser")
+    summary = soup.select_one("[role=alert] ul")
+    assert summary is not None, response.content[:500]
+    items = {a["href"]: a.get_text(" ", strip=True) for a in summary.select("a")}
+    email = soup.select_one("input[name=email]")
+    assert items[f"#{email['id']}"].startswith("Email address:")
+    assert all(":" in text and not text.startswith("This field") for text in items.values())
