@@ -246,28 +246,38 @@ def _prepare_campaign(send, issue, api: Mailchimp, list_id: str) -> None:
     if not _reached(send, "members"):
         _fill_segment(send, api, list_id)
     if not _reached(send, "configured"):
-        name, address = parseaddr(emails.sender())
-        subject = send.subject if translation else send.rendered_subject
-        preheader = send.preheader if translation else getattr(issue, "preheader", "")
-        body = {"recipients": {"list_id": list_id, "segment_opts": {"saved_segment_id": int(send.campaign_segment_id)}},
-                "settings": {"subject_line": subject[:150], "title": campaign_title(send),
-                             "from_name": (name or "Newsletter")[:100], "reply_to": address,
-                             "preview_text": (preheader or "")[:150]},
-                # No open pixel and no per-person click tracking: our own redirect counts clicks per link.
-                "tracking": TRACKING}
-        api.call(lambda c: c.campaigns.update(send.provider_reference, body))
+        _configure_campaign(send, issue, api, list_id, translation=translation)
         _save(send, campaign_step="configured")
     if not _reached(send, "content"):
         html, text = campaign_content(send)
         api.call(lambda c: c.campaigns.set_content(send.provider_reference, {"html": html, "plain_text": text}))
         _save(send, campaign_step="content")
     if not _reached(send, "checked"):
-        checklist = api.call(lambda c: c.campaigns.get_send_checklist(send.provider_reference))
-        if not checklist.get("is_ready"):
-            problems = [f"{item.get('heading')}: {item.get('details')}" for item in checklist.get("items", [])
-                        if item.get("type") == "error"]
-            raise CampaignPaused("the send checklist is not complete: " + "; ".join(problems))
+        _check_campaign(send, api)
         _save(send, campaign_step="checked")
+
+
+def _configure_campaign(send, issue, api: Mailchimp, list_id: str, *, translation: bool) -> None:
+    """Audience segment, subject, sender and preview text of the campaign (no tracking)."""
+    name, address = parseaddr(emails.sender())
+    subject = send.subject if translation else send.rendered_subject
+    preheader = send.preheader if translation else getattr(issue, "preheader", "")
+    body = {"recipients": {"list_id": list_id, "segment_opts": {"saved_segment_id": int(send.campaign_segment_id)}},
+            "settings": {"subject_line": subject[:150], "title": campaign_title(send),
+                         "from_name": (name or "Newsletter")[:100], "reply_to": address,
+                         "preview_text": (preheader or "")[:150]},
+            # No open pixel and no per-person click tracking: our own redirect counts clicks per link.
+            "tracking": TRACKING}
+    api.call(lambda c: c.campaigns.update(send.provider_reference, body))
+
+
+def _check_campaign(send, api: Mailchimp) -> None:
+    """Mailchimp's send checklist; ``CampaignPaused`` naming its errors when it is not ready."""
+    checklist = api.call(lambda c: c.campaigns.get_send_checklist(send.provider_reference))
+    if not checklist.get("is_ready"):
+        problems = [f"{item.get('heading')}: {item.get('details')}" for item in checklist.get("items", [])
+                    if item.get("type") == "error"]
+        raise CampaignPaused("the send checklist is not complete: " + "; ".join(problems))
 
 
 def _create_campaign(send: Send, api: Mailchimp, list_id: str) -> None:
