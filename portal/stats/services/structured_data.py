@@ -23,9 +23,6 @@ def dataset_data(page, data: DatasetData, request=None) -> dict | None:
     if not dataset.is_public or not data.observations:
         return None
     years = sorted({obs.year for obs in data.observations})
-    used = {code for obs in data.observations for code in obs.values}
-    measures = [measure for code, measure in sorted(data.measures.items(), key=lambda item: item[1].sort_order)
-                if code in used]
     organisation = {"@type": "Organization", "name": settings.WAGTAIL_SITE_NAME, "url": settings.SITE_URL + "/"}
     description = dataset.description or page.get_summary() or dataset.title
     result = {
@@ -41,11 +38,7 @@ def dataset_data(page, data: DatasetData, request=None) -> dict | None:
         "dateModified": dataset.updated_at.isoformat() if dataset.updated_at else None,
         "temporalCoverage": f"{years[0]}/{years[-1]}" if len(years) > 1 else str(years[0]),
         "spatialCoverage": [{"@type": "Place", "name": str(countries.name(code) or code)} for code in data.countries],
-        "variableMeasured": [
-            {"@type": "PropertyValue", "name": measure.label, "unitText": measure.unit,
-             **({"description": measure.description} if measure.description else {})}
-            for measure in measures
-        ],
+        "variableMeasured": _measured(data),
         "distribution": [
             {"@type": "DataDownload", "encodingFormat": "text/csv", "contentUrl": _absolute(dataset.get_csv_url())},
             {"@type": "DataDownload", "encodingFormat": "application/json",
@@ -53,3 +46,15 @@ def dataset_data(page, data: DatasetData, request=None) -> dict | None:
         ],
     }
     return {key: value for key, value in result.items() if value not in (None, [], "")}
+
+
+def _measured(data: DatasetData) -> list[dict]:
+    """The measures that have figures, in their display order, as schema.org properties."""
+    used = {code for obs in data.observations for code in obs.values}
+    measures = [measure for code, measure in sorted(data.measures.items(), key=lambda item: item[1].sort_order)
+                if code in used]
+    return [
+        {"@type": "PropertyValue", "name": measure.label, "unitText": measure.unit,
+         **({"description": measure.description} if measure.description else {})}
+        for measure in measures
+    ]
