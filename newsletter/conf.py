@@ -24,6 +24,9 @@ DEFAULTS: dict[str, Any] = {
     "NEWSLETTER_RATE_LIMIT_ADDRESS": "5/3600",
     "NEWSLETTER_RATE_LIMIT_LINKS": "5/3600",
     "NEWSLETTER_HASH_SECRET": "",
+    # Click links: seconds after delivery a fetch counts as a link scanner's, scanners' user agents beyond ours
+    "NEWSLETTER_CLICK_SCANNER_SECONDS": 10,
+    "NEWSLETTER_CLICK_SCANNER_AGENTS": (),
     # Test sends
     "NEWSLETTER_TEST_RECIPIENTS": [],
     "NEWSLETTER_TEST_SEND_RATE_USER": "10/3600",

@@ -31,6 +31,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from newsletter.conf import conf
 from newsletter.models import Delivery, LinkClicks, Send, Subscriber, SubscriberClick
 
 LINK_SALT = "newsletter.click.link"
@@ -64,11 +65,11 @@ class Click:
 
 
 def scanner_seconds() -> int:
-    return int(getattr(settings, "NEWSLETTER_CLICK_SCANNER_SECONDS", 10))
+    return int(conf.NEWSLETTER_CLICK_SCANNER_SECONDS)
 
 
 def _scanner_pattern() -> re.Pattern:
-    extra = tuple(getattr(settings, "NEWSLETTER_CLICK_SCANNER_AGENTS", ()) or ())
+    extra = tuple(conf.NEWSLETTER_CLICK_SCANNER_AGENTS or ())
     return re.compile("|".join(SCANNER_AGENTS + extra), re.IGNORECASE)
 
 

@@ -62,6 +62,8 @@ DEFAULTS: dict[str, Any] = {
     # Reverse proxies in front of the app whose X-Forwarded-For entries are trusted (0: REMOTE_ADDR), for the
     # client address that login throttling (portal.members) and signup rate limits (newsletter) count.
     "NEWSLETTER_TRUSTED_PROXY_COUNT": 0,
+    # Domain of Message-IDs and the SMTP EHLO name ("": the machine's name; base.py: the sender's domain).
+    "EMAIL_MESSAGE_ID_DOMAIN": "",
     # Blocks feature apps add to every content page's body: (name, dotted path of the block class).
     "PORTAL_CONTENT_BLOCKS": (),
 }

@@ -1,8 +1,9 @@
 """Email identity shared by every channel (newsletter, members, contributions, Django's and Wagtail's own emails)."""
 
-from django.conf import settings
 from django.core.mail.utils import DNS_NAME
 from django.utils.encoding import punycode
+
+from portal.core.conf import conf
 
 
 def use_message_id_domain() -> None:
@@ -12,6 +13,6 @@ def use_message_id_domain() -> None:
     name, which is "localhost" on many development machines and containers: the demo's emails said
     ``<...@localhost>``. Setting the name Django caches there covers every email sender at once.
     """
-    domain = getattr(settings, "EMAIL_MESSAGE_ID_DOMAIN", "")
+    domain = conf.EMAIL_MESSAGE_ID_DOMAIN
     if domain:
         DNS_NAME._fqdn = punycode(domain)

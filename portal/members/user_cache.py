@@ -33,9 +33,10 @@ import logging
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+
+from portal.members.conf import conf
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class Entry:
 
 
 def seconds() -> int:
-    return int(getattr(settings, "AUTH_USER_CACHE_SECONDS", 0) or 0)
+    return int(conf.AUTH_USER_CACHE_SECONDS or 0)
 
 
 def _keys(user_id) -> tuple[str, str, str]:

@@ -18,6 +18,7 @@ from wagtail.models import Locale, Page
 
 from portal.core import memo
 from portal.core.privacy import visible_pages
+from portal.pages.conf import conf
 from portal.pages.models import ArticleIndexPage, ArticlePage, ConferenceIndexPage, ConferenceNotesPage, StandardPage
 
 logger = logging.getLogger(__name__)
@@ -207,7 +208,7 @@ def _may_store(generation: int) -> bool:
     """Whether one more search may be stored under this generation (``SEARCH_CACHE_MAX_ENTRIES``)."""
     counter = f"{RESULTS_COUNT_PREFIX}{generation}"
     cache.add(counter, 0, timeout=settings.FRAGMENT_CACHE_TIMEOUT)
-    return cache.incr(counter) <= int(getattr(settings, "SEARCH_CACHE_MAX_ENTRIES", 1000))
+    return cache.incr(counter) <= int(conf.SEARCH_CACHE_MAX_ENTRIES)
 
 
 def cached_results_html(request, query: str, type_key: str, raw_page: str, render) -> str:

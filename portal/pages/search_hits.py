@@ -15,10 +15,11 @@ import threading
 import time
 from collections import Counter
 
-from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import F
 from django.utils import timezone
+
+from portal.pages.conf import conf
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ _last_flush = time.monotonic()
 
 
 def flush_seconds() -> float:
-    return float(getattr(settings, "SEARCH_HITS_FLUSH_SECONDS", 0) or 0)
+    return float(conf.SEARCH_HITS_FLUSH_SECONDS or 0)
 
 
 def record(query_string: str) -> None:

@@ -8,11 +8,14 @@ from newsletter.conf import DEFAULTS as NEWSLETTER_DEFAULTS
 from newsletter.conf import conf as newsletter_conf
 from portal.core.conf import DEFAULTS as CORE_DEFAULTS
 from portal.core.conf import conf as core_conf
+from portal.members.conf import DEFAULTS as MEMBERS_DEFAULTS
+from portal.pages.conf import DEFAULTS as PAGES_DEFAULTS
 
 # Defaults base.py derives from other settings, or the test settings change on purpose.
 DERIVED = {
     "PAGE_CACHE_ENABLED", "FRAGMENT_CACHE_ENABLED", "CONTENT_MEMO_SECONDS",  # on with CACHE_URL; off in tests
-    "NEWSLETTER_FROM_EMAIL",  # DEFAULT_FROM_EMAIL
+    "AUTH_USER_CACHE_SECONDS", "SEARCH_HITS_FLUSH_SECONDS",  # on with CACHE_URL
+    "NEWSLETTER_FROM_EMAIL", "EMAIL_MESSAGE_ID_DOMAIN",  # DEFAULT_FROM_EMAIL and its domain
     "NEWSLETTER_LANGUAGES",  # every content language
     "NEWSLETTER_WINDOW_CAP",  # 0 in the environment means none
     "PORTAL_CONTENT_BLOCKS",  # the project adds the newsletter's block; the core itself names none
@@ -20,7 +23,8 @@ DERIVED = {
 }
 
 
-@pytest.mark.parametrize("defaults", [CORE_DEFAULTS, NEWSLETTER_DEFAULTS], ids=["core", "newsletter"])
+@pytest.mark.parametrize("defaults", [CORE_DEFAULTS, NEWSLETTER_DEFAULTS, MEMBERS_DEFAULTS, PAGES_DEFAULTS],
+                         ids=["core", "newsletter", "members", "pages"])
 def test_defaults_agree_with_the_settings_module(settings, defaults):
     disagree = {}
     for name, default in defaults.items():
