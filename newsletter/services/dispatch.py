@@ -10,6 +10,7 @@ ledger counts every copy it learns about.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -269,8 +270,12 @@ class _Lane:
 
     def deliver(self, backend) -> BatchInterrupted | None:
         """Hand the batch to the backend; the interruption when the mail server broke off, else None."""
+        # A message may outlast the lease (each SMTP step may take EMAIL_TIMEOUT): while one is with the mail
+        # server a keeper thread renews the lease, unless the send is on one connection (SQLite, a transaction).
+        keeper = contextlib.nullcontext() if ledger.single_connection() else self.held.keep_alive()
         try:
-            backend.deliver_batch(self.messages(), self.on_result)
+            with keeper:
+                backend.deliver_batch(self.messages(), self.on_result)
         except BatchInterrupted as exc:
             logger.warning("Send %s: batch interrupted (%s); unsent messages will be retried", self.send.pk,
                            exc.detail)
@@ -308,6 +313,9 @@ class _Lane:
 
     def messages(self):
         for delivery in self.deliveries:
+            # Rendered before the fence, so the lease check is the last thing before the handover.
+            message = rendering.personalise(self.send, delivery_id=delivery.pk, email=delivery.email,
+                                            subscriber=self.subscribers[delivery.subscriber_id])
             try:
                 if not self.take_slot():
                     return  # a long wait (window cap): hand the rest back instead of sleeping on a worker
@@ -315,11 +323,12 @@ class _Lane:
                 logger.warning("Send %s: lane stopped before message %d of %d: %s", self.send.pk, self.handed + 1,
                                len(self.deliveries), exc)
                 return
+            self.held.handing_over(unsent=len(self.deliveries) - self.handed)
             self.handed += 1
-            yield rendering.personalise(self.send, delivery_id=delivery.pk, email=delivery.email,
-                                        subscriber=self.subscribers[delivery.subscriber_id])
+            yield message
 
     def on_result(self, result: DeliveryResult) -> None:
+        self.held.handed_over()
         if result.outcome == Outcome.SENT:
             self.sent += 1
             if self.writer is not None:

@@ -9,6 +9,10 @@ A lane claims a batch of rows for ``NEWSLETTER_LEASE_SECONDS``. Before every mes
   before the renewal went out, so a message under way always ends before anyone else may take the row. A lane
   that cannot reach the database (or was paused) therefore stops sending long before its rows go back.
 
+A message can outlast the lease (a tarpitting receiver, a starved worker: each SMTP step may take up to
+EMAIL_TIMEOUT). While one is with the mail server a keeper thread (``keep_alive``) renews the lease for it, on
+its own connection, so only a lane that died, froze or lost the database ever lets its rows go.
+
 Rows go back to the queue (``release_expired``) only once their lease has run out on the database's clock: by
 then their lane has stopped. Only a process that dies, or loses the database, with a message in flight can
 cause a second copy, and the ledger counts the copies it learns about (``Delivery.copies``).
@@ -16,11 +20,14 @@ cause a second copy, and the ledger counts the copies it learns about (``Deliver
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 from django.db.models import DateTimeField, ExpressionWrapper, F
 from django.db.models.functions import Now
 
@@ -51,6 +58,8 @@ class Lease:
         self.seconds = seconds or lease_seconds()
         self.renewed_at = started  # monotonic time taken before the claiming statement went out
         self.lost_reason = ""
+        self._lock = threading.Lock()  # the lane and its keeper both renew
+        self._in_flight_unsent: int | None = None  # unsent rows while a message is with the mail server
 
     @property
     def renew_every(self) -> float:
@@ -79,17 +88,59 @@ class Lease:
     def renew(self, unsent: int) -> None:
         from newsletter.models import Delivery
 
-        started = time.monotonic()
+        with self._lock:
+            if self.lost_reason:
+                raise LeaseLost(self.lost_reason)
+            started = time.monotonic()
+            try:
+                held = Delivery.objects.filter(pk__in=self.ids, claim=self.claim,
+                                               status=Delivery.Status.SENDING).update(
+                    lease_until=lease_end(self.seconds))
+            except DatabaseError as exc:
+                self.lose(f"could not renew the lease: {exc}")
+                raise LeaseLost(self.lost_reason) from exc
+            if held < unsent:
+                self.lose(f"the claim was lost ({held} of {unsent} unsent rows still held)")
+                raise LeaseLost(self.lost_reason)
+            self.renewed_at = started
+
+    def handing_over(self, unsent: int) -> None:
+        """A message is going to the mail server; ``unsent`` rows (it included) have not been handed over yet."""
+        self._in_flight_unsent = unsent
+
+    def handed_over(self) -> None:
+        """The mail server answered (or the connection broke): nothing of this lane is in flight."""
+        self._in_flight_unsent = None
+
+    @contextlib.contextmanager
+    def keep_alive(self) -> Iterator[None]:
+        """Renew the lease from a keeper thread whenever a message is in flight longer than ``renew_every``.
+
+        Use only where the lane's rows are committed (a worker, not a test transaction or SQLite's one writer):
+        the keeper renews on its own database connection, opened the first time a message is that slow.
+        """
+        stop = threading.Event()
+
+        def keep() -> None:
+            try:
+                while not stop.wait(self.renew_every / 2):
+                    unsent = self._in_flight_unsent
+                    if unsent is None or self.lost_reason:
+                        continue
+                    if time.monotonic() - self.renewed_at >= self.renew_every:
+                        # The in-flight row may already be marked sent by the writer: it need not be held.
+                        with contextlib.suppress(LeaseLost):
+                            self.renew(max(0, unsent - 1))
+            finally:
+                connections.close_all()  # the keeper thread's own connection
+
+        keeper = threading.Thread(target=keep, name=f"lease-keeper-{self.claim[:8]}", daemon=True)
+        keeper.start()
         try:
-            held = Delivery.objects.filter(pk__in=self.ids, claim=self.claim, status=Delivery.Status.SENDING).update(
-                lease_until=lease_end(self.seconds))
-        except DatabaseError as exc:
-            self.lose(f"could not renew the lease: {exc}")
-            raise LeaseLost(self.lost_reason) from exc
-        if held < unsent:
-            self.lose(f"the claim was lost ({held} of {unsent} unsent rows still held)")
-            raise LeaseLost(self.lost_reason)
-        self.renewed_at = started
+            yield
+        finally:
+            stop.set()
+            keeper.join()
 
 
 def release_expired() -> int:

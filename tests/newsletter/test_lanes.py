@@ -6,12 +6,15 @@ the way a worker does (committed rows, real SMTP server on loopback) and check w
 notice: everybody gets the issue, nobody gets it twice.
 """
 
-from django.db import connection
+import threading
+import time
+
+from django.db import connection, connections
 
 import pytest
 
 from newsletter.models import Audience, Delivery, Send, Subscriber
-from newsletter.services import dispatch, ledger
+from newsletter.services import dispatch, lease, ledger
 from newsletter.services.dispatch import BatchOutcome, combine_outcomes
 from tests.factories import make_site_home
 from tests.newsletter.issue_factories import NewsletterIndexPageFactory, make_issue
@@ -57,6 +60,42 @@ def test_four_lanes_deliver_every_recipient_exactly_once(committed_issue, smtp):
     assert set(Delivery.objects.filter(send=send).values_list("status", flat=True)) == {Delivery.Status.SENT}
     assert Send.objects.get(pk=send.pk).status == Send.Status.DONE
     assert dispatch.progress(send)["sent"] == len(emails)
+
+
+@committed_rows
+def test_a_message_slower_than_the_whole_lease_is_not_sent_twice(committed_issue, smtp, settings):
+    """A tarpitting receiver holds each message longer than the lease while beat takes back expired rows:
+    the lane keeps its claim for the message in flight, so nobody gets a second copy."""
+    settings.NEWSLETTER_LEASE_SECONDS = 2
+    settings.NEWSLETTER_BATCH_SIZE = 3
+    smtp.delay = 3.0  # every message outlasts the whole lease
+    emails = {f"tarpit{n}@example.org" for n in range(6)}
+    Subscriber.objects.bulk_create([Subscriber(email=email, status=Subscriber.Status.SUBSCRIBED) for email in emails])
+    send, _ = dispatch.create_send(committed_issue)
+    stop, taken_back = threading.Event(), []
+
+    def beat() -> None:  # another host's tick, as often as it can
+        try:
+            while not stop.wait(0.2):
+                taken_back.append(lease.release_expired())
+        finally:
+            connections.close_all()
+
+    ticker = threading.Thread(target=beat)
+    ticker.start()
+    try:
+        for _ in range(40):  # the task's next runs, as a worker would make them
+            if dispatch.run_send(send.pk, lanes=2).state == "done":
+                break
+            time.sleep(0.3)
+    finally:
+        stop.set()
+        ticker.join()
+
+    smtp.wait_for(len(emails))
+    assert sorted(smtp.recipients) == sorted(emails)  # everybody, once
+    assert sum(taken_back) == 0
+    assert dispatch.progress(send)["possible_duplicates"] == 0
 
 
 @committed_rows
