@@ -67,6 +67,8 @@ def user_agent_family(user_agent: str) -> str:
 
 def export_subscriber_data(subscriber) -> dict:
     """Everything held about a subscriber, consent history included, as JSON-ready data."""
+    from newsletter.models import InboundEvent
+
     consents = subscriber.consents.select_related("actor").order_by("created_at", "id")
 
     def when(value):
@@ -98,6 +100,12 @@ def export_subscriber_data(subscriber) -> dict:
                 "recorded_by_staff": record.actor_id is not None,
             }
             for record in consents
+        ],
+        # What came back about the mail sent to them: bounces, complaints, unsubscribes by mail or at a provider.
+        "delivery_reports": [
+            {"kind": kind, "channel": source, "status_code": code, "at": when(created)}
+            for kind, source, code, created in InboundEvent.objects.filter(subscriber=subscriber)
+            .order_by("created_at", "id").values_list("kind", "source", "status_code", "created_at")
         ],
         "click_history_on": subscriber.click_history,
         "click_history": engagement.click_history(subscriber),

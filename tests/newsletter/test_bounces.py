@@ -213,3 +213,16 @@ def test_return_path_needs_a_delivery(settings):
     settings.NEWSLETTER_BOUNCE_ADDRESS = "Bounces <bounces@mail.example.org>"
     assert headers.return_path(0) == ""
     assert headers.return_path(35).startswith("bounces+dz-")
+
+
+def test_what_came_back_is_in_the_subscribers_data_export(delivered):
+    from newsletter.services import privacy
+
+    full = delivered["full"]
+    bounces.record(Report(kind=Kind.SOFT_BOUNCE, source=Source.MAILBOX, key="x1", delivery_id=full.pk,
+                          status_code="4.2.2", detail="452 4.2.2 <full@example.org> mailbox full"))
+    exported = privacy.export_subscriber_data(Subscriber.objects.get(email="full@example.org"))
+    assert [(r["kind"], r["channel"], r["status_code"]) for r in exported["delivery_reports"]] == [
+        ("soft_bounce", "mailbox", "4.2.2")]
+    other = privacy.export_subscriber_data(Subscriber.objects.get(email="fine@example.org"))
+    assert other["delivery_reports"] == []
