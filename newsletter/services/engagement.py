@@ -6,7 +6,9 @@
   ``/newsletter/l/<link token>/<stamp>/``. The link token is signed and names only the send and the target URL,
   so it is the same for every recipient. The stamp is added per message: it carries the time the message was
   handed over (to tell a scanner's fetch within seconds of delivery from a reader's click) and, only for
-  subscribers who turned on the click history in the preference centre, their id and link key.
+  subscribers who turned on the click history (ticked in the preference centre, confirmed through a link
+  emailed to the address), their id and link key. Someone they forward such a message to clicks in their name;
+  rotating their links (``subscriptions.rotate_links``) or turning the history off ends that.
 * **Counting.** A click adds one to the link's counter. HEAD requests, known link-scanner user agents and
   fetches within ``NEWSLETTER_CLICK_SCANNER_SECONDS`` of delivery are counted apart as scanner fetches.
   Nothing about the request (address, user agent, time) is stored for a click without a history.
@@ -108,13 +110,6 @@ def stamp(subscriber, now: datetime | None = None) -> str:
     if subscriber is not None and getattr(subscriber, "click_history", False) and subscriber.pk:
         payload.update(p=subscriber.pk, k=subscriber.token_key)
     return signing.Signer(salt=STAMP_SALT).sign_object(payload) + "/"
-
-
-def fill_stamp(text: str, subscriber, now: datetime | None = None) -> str:
-    """Put this message's stamp into every click link of ``text`` (no signing when there are none)."""
-    if STAMP_SLOT not in text:
-        return text
-    return text.replace(STAMP_SLOT, stamp(subscriber, now))
 
 
 def read(token: str, stamp_token: str | None = None) -> Click:
