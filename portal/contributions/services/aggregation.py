@@ -120,6 +120,7 @@ def _note(aggregation: Aggregation) -> None:
         dataset=aggregation.dataset, period_key=aggregation.period.period_key,
         defaults={"period": aggregation.period.label})
     note.coverage = aggregation.coverage.capitalize()
+    note.contributors, note.expected = aggregation.contributors.count(), aggregation.expected
     if aggregation.changes:
         dated = f"{timezone.localdate():%d %B %Y}: " + "; ".join(aggregation.changes[:20])
         note.correction = f"{note.correction} {dated}".strip() if note.correction else dated

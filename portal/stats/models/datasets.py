@@ -230,6 +230,10 @@ class PeriodNote(models.Model):
     period_key = models.PositiveIntegerField()
     period = models.CharField(max_length=7, help_text='As readers see it: "2014" or "2014-Q3".')
     coverage = models.CharField(max_length=300, blank=True)
+    contributors = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How many member hotlines the figures come from (with expected: the "
+                                         "coverage in the reader's language).")
+    expected = models.PositiveIntegerField(null=True, blank=True, help_text="How many were asked.")
     correction = models.TextField(blank=True, help_text="What changed after the figures were first released.")
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -92,3 +92,20 @@ def test_email_blocks_say_where_the_figures_come_from(released):
     assert coverage(aggregation) in render_email_dataset_kpis(dataset, Viewer.anonymous())
     assert coverage(aggregation) in render_email_dataset_bar_chart(dataset, Viewer.anonymous(), period="2026")
     assert "Figures from" not in render_email_dataset_kpis(dataset, Viewer.anonymous(), period="2014")
+
+
+def test_the_coverage_is_said_in_the_readers_language(released):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from portal.stats.models import PeriodNote
+
+    dataset, aggregation = released
+    note = PeriodNote.objects.get(dataset=dataset, period="2026")
+    assert (note.contributors, note.expected) == (1, aggregation.expected)
+    with translation.override("fr"):
+        french = render_to_string("stats/blocks/_period_notes.html", {"period_notes": [note]})
+    with translation.override("de"):
+        german = render_to_string("stats/blocks/_period_notes.html", {"period_notes": [note]})
+    assert f"Chiffres de 1 hotlines membres sur {aggregation.expected}." in french
+    assert f"Zahlen von 1 der {aggregation.expected} Mitglieds-Hotlines." in german
