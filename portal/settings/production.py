@@ -5,7 +5,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, env_bool, env_int, env_list, split_host_ports
+from .base import MIDDLEWARE, SECURITY_HEADERS_MIDDLEWARE, env_bool, env_int, env_list, split_host_ports
 
 DEBUG = False
 
@@ -54,8 +54,8 @@ CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-# Content-Security-Policy and Permissions-Policy (portal.members.security); override with CSP_SITE_POLICY etc.
+# Content-Security-Policy and Permissions-Policy (portal.core.security; the policies are in base.py).
 MIDDLEWARE = [*MIDDLEWARE]
-MIDDLEWARE.insert(1, "portal.members.security.SecurityHeadersMiddleware")
+MIDDLEWARE[1:1] = SECURITY_HEADERS_MIDDLEWARE
 # Staff must use two-factor authentication in production unless explicitly switched off.
 STAFF_2FA_REQUIRED = env_bool("STAFF_2FA_REQUIRED", True)

@@ -122,7 +122,7 @@ def test_shared_password_privacy_is_not_offered(client, home):
 
 
 def test_production_security_headers(client, home, settings):
-    settings.MIDDLEWARE = ["portal.members.security.SecurityHeadersMiddleware", *settings.MIDDLEWARE]
+    settings.MIDDLEWARE = [*settings.SECURITY_HEADERS_MIDDLEWARE, *settings.MIDDLEWARE]  # as production does
     response = client.get("/en/")
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
