@@ -274,7 +274,8 @@ def _campaign_context(send) -> dict | None:
     planned = quarter_hour(send.scheduled_at) if send.scheduled_at else None
     return {
         "campaign_id": ", ".join(send.campaign_ids),
-        "languages": sorted(send.campaign_languages or {}),
+        # Which campaign is which, in the order of campaign_id: the original's (if it had readers), then by language.
+        "languages": (["original"] if send.provider_reference else []) + sorted(send.campaign_languages or {}),
         "can_unschedule": can_unschedule(send),
         "step": send.campaign_step,
         "send_time": send.campaign_send_time or planned,

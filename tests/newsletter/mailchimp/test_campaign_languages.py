@@ -86,6 +86,7 @@ def test_each_language_gets_its_own_campaign_to_its_own_readers(issue, readers, 
     assert "Hotlines removed most reported content fast." in english.html
     assert french.settings["preview_text"] == "En bref" and english.settings["preview_text"] == "In short"
     assert "[fr]" in french.settings["title"] and "*|UNSUB|*" in french.html
+    assert "/newsletter/l/" in french.html and "CLICK_STAMP" not in french.html + french.plain_text
     assert all(c.status == "sent" for c in campaigns_.values())
     assert sum(c.emails_sent for c in campaigns_.values()) == 8
     assert send.provider_reference == english.id and send.campaign_ids == [english.id, german.id, french.id]
@@ -142,6 +143,17 @@ def test_unschedule_calls_off_every_language_campaign(issue, readers, mailchimp)
     assert {c.status for c in mailchimp.campaigns.values()} == {"save"}
     send.refresh_from_db()
     assert send.status == Send.Status.CANCELLED and not campaigns.can_unschedule(send)
+
+
+def test_the_progress_page_names_each_language_campaign(issue, readers, mailchimp, client, admin_user):
+    from django.urls import reverse
+
+    send, _ = dispatch.create_send(issue)
+    run_until_settled(send)
+    client.force_login(admin_user)
+    page = client.get(reverse("newsletter_sending:progress", args=[send.pk])).content.decode()
+    assert "Campaigns (original, de, fr)" in page
+    assert ", ".join(send.campaign_ids) in page
 
 
 def test_the_report_adds_up_the_language_campaigns(issue, readers, mailchimp):
