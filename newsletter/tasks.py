@@ -18,6 +18,11 @@ from newsletter.email_tasks import (  # noqa: F401
     send_link_email,
     send_welcome_email,
 )
+from newsletter.mailchimp import client, reports, sync
+from newsletter.mailchimp.webhooks import handle_event
+from newsletter.services import dispatch, mailbox
+from newsletter.services.campaigns import hand_over_scheduled
+from newsletter.services.digest import assemble_monthly_digest
 from newsletter.services.subscriptions import delete_stale_pending
 
 logger = logging.getLogger(__name__)
@@ -42,8 +47,6 @@ def _parallel_workers() -> int:
 @shared_task(acks_late=True)
 def start_send(send_id: int) -> str:
     """Freeze the recipient list (once) and start parallel batch workers on it."""
-    from newsletter.services import dispatch
-
     send = dispatch.prepare_send(send_id)
     if send is None:
         return "not sendable"
@@ -56,8 +59,6 @@ def start_send(send_id: int) -> str:
 def process_send(self, send_id: int) -> str:
     """Work batches of a send for a while, then hand over to a fresh task (short tasks survive restarts)."""
     from django.conf import settings
-
-    from newsletter.services import dispatch
 
     budget = None if settings.CELERY_TASK_ALWAYS_EAGER else float(conf.NEWSLETTER_TASK_BUDGET)
     outcome = dispatch.run_send(send_id, time_budget=budget)
@@ -74,8 +75,6 @@ def process_send(self, send_id: int) -> str:
 def tick_sends() -> dict:
     """Periodic (every worker, and beat): start due scheduled sends, release batches of stopped lanes, restart
     stalled sends. Safe to run often and from many places: each start or restart is claimed by one run only."""
-    from newsletter.services import dispatch
-
     released = dispatch.release_expired_leases()
     due = dispatch.due_scheduled_sends()
     stalled = [send_id for send_id in dispatch.stalled_sends() if send_id not in due]
@@ -97,9 +96,6 @@ def send_monthly_digest(month: str | None = None) -> str:
     from django.db import transaction
     from django.utils import timezone
 
-    from newsletter.services import dispatch
-    from newsletter.services.digest import assemble_monthly_digest
-
     if month:
         target = datetime.date.fromisoformat(month)
     else:
@@ -120,8 +116,6 @@ def send_monthly_digest(month: str | None = None) -> str:
 @shared_task(bind=True, acks_late=True, max_retries=None)
 def mailchimp_sync(self, full: bool = False) -> dict:
     """Periodic (beat): two-way audience sync. While Mailchimp is down it waits and tries again (backoff)."""
-    from newsletter.mailchimp import client, sync
-
     if not client.is_configured():
         return {"skipped": "Mailchimp is not configured"}
     try:
@@ -139,16 +133,12 @@ def mailchimp_sync(self, full: bool = False) -> dict:
 @shared_task(acks_late=True)
 def process_mailchimp_webhook(payload: dict) -> str:
     """Apply one Mailchimp list event (subscribe, unsubscribe, profile, upemail, cleaned); idempotent."""
-    from newsletter.mailchimp.webhooks import handle_event
-
     return handle_event(payload)
 
 
 @shared_task
 def mailchimp_reports() -> dict:
     """Periodic (beat, hourly): refresh the Mailchimp reports of sends from the last few days."""
-    from newsletter.mailchimp import client, reports
-
     if not client.is_configured():
         return {"skipped": "Mailchimp is not configured"}
     return reports.pull_due_reports()
@@ -157,8 +147,6 @@ def mailchimp_reports() -> dict:
 @shared_task
 def mailchimp_hand_over_scheduled() -> list[int]:
     """Periodic (beat): give scheduled Mailchimp sends to Mailchimp early, so it sends on the (rounded) time."""
-    from newsletter.services.campaigns import hand_over_scheduled
-
     started = hand_over_scheduled()
     for send_id in started:
         start_send.delay(send_id)
@@ -169,8 +157,6 @@ def mailchimp_hand_over_scheduled() -> list[int]:
 def mailchimp_forget(self, member_hash: str) -> str:
     """Permanently delete an erased subscriber from the Mailchimp audience (retried while Mailchimp is down)."""
     from django.conf import settings
-
-    from newsletter.mailchimp import client
 
     if not client.is_configured():
         return "not configured"
@@ -213,6 +199,4 @@ def keep_sends_going(sender=None, **kwargs) -> None:
 @shared_task(acks_late=True)
 def read_bounce_mailbox() -> dict:
     """Periodic (beat): read the bounce and unsubscribe mailbox once (safe to run twice; nothing if unconfigured)."""
-    from newsletter.services import mailbox
-
     return mailbox.process_mailbox()

@@ -18,42 +18,35 @@ from django.utils import timezone
 
 from wagtail.models import PageViewRestriction
 
+from newsletter.models import Audience, Subscriber, SuppressedAddress
+from newsletter.services.privacy import hash_email
 from portal.core.privacy import Viewer
+from portal.members.models import MEMBERS_GROUP_NAME, SectorGroup
 
 CHUNK_SIZE = 2000
 
 
 def members_group() -> Group | None:
-    from portal.members.models import MEMBERS_GROUP_NAME
-
     return Group.objects.filter(name=MEMBERS_GROUP_NAME).first()
 
 
 def sector_groups(issue) -> list[Group]:
     """The Django groups of the sectors an issue is addressed to."""
-    from portal.members.models import SectorGroup
-
     slugs = [sector.slug for sector in issue.audience_sectors.all()]
     mappings = SectorGroup.objects.filter(sector_slug__in=slugs).select_related("group")
     return [mapping.group for mapping in mappings]
 
 
 def includes_public(issue) -> bool:
-    from newsletter.models import Audience
-
     return issue.audience in {Audience.PUBLIC, Audience.PUBLIC_AND_MEMBERS}
 
 
 def includes_members(issue) -> bool:
-    from newsletter.models import Audience
-
     return issue.audience in {Audience.MEMBERS, Audience.SECTORS, Audience.PUBLIC_AND_MEMBERS}
 
 
 def audience_viewers(issue) -> list[Viewer]:
     """The viewers whose permissions bound what this issue may contain (every one must be able to read it)."""
-    from newsletter.models import Audience
-
     if includes_public(issue):
         return [Viewer.anonymous()]
     members = members_group()
@@ -65,8 +58,6 @@ def audience_viewers(issue) -> list[Viewer]:
 
 def audience_key(issue) -> str:
     """A canonical description of the audience, so one issue is sent to one audience once."""
-    from newsletter.models import Audience
-
     parts = [issue.audience]
     if includes_public(issue):
         topic_ids = sorted(topic.pk for topic in issue.audience_topics.all())
@@ -80,8 +71,6 @@ def audience_key(issue) -> str:
 
 def audience_label(issue) -> str:
     """The audience in words, for editors."""
-    from newsletter.models import Audience
-
     label = Audience(issue.audience).label
     if includes_public(issue):
         topics = [topic.name for topic in issue.audience_topics.all()]
@@ -120,8 +109,6 @@ def apply_audience_restriction(issue, user=None) -> str | None:
     from django.db import transaction
 
     from wagtail.log_actions import log
-
-    from newsletter.models import Audience
 
     original = original_issue(issue)
     with transaction.atomic():
@@ -178,8 +165,6 @@ class Recipient:
 
 def public_subscribers(issue):
     """Subscribers of the public list who should get this issue (by status, frequency and topic)."""
-    from newsletter.models import Subscriber
-
     frequency = Subscriber.Frequency.MONTHLY_DIGEST if issue.digest_month else Subscriber.Frequency.EVERY_ISSUE
     queryset = Subscriber.objects.filter(status=Subscriber.Status.SUBSCRIBED, public_list=True, frequency=frequency)
     topic_ids = [topic.pk for topic in issue.audience_topics.all()]
@@ -191,8 +176,6 @@ def public_subscribers(issue):
 
 def member_users(issue):
     """Active member accounts in the issue's audience."""
-    from newsletter.models import Audience
-
     members = members_group()
     if members is None:
         return get_user_model().objects.none()
@@ -232,9 +215,6 @@ def iter_recipients(issue) -> Iterator[list[Recipient]]:
 
 def _member_recipients(users: list[tuple[int, str]]) -> list[Recipient]:
     """Map member accounts to newsletter records in a constant number of queries."""
-    from newsletter.models import Subscriber, SuppressedAddress
-    from newsletter.services.privacy import hash_email
-
     emails = [email for _user_id, email in users]
     hashes = {hash_email(email): email for email in emails}
     suppressed = {
@@ -269,8 +249,6 @@ def _member_recipients(users: list[tuple[int, str]]) -> list[Recipient]:
 
 def _subscribers_by_email(emails: list[str]) -> dict[str, tuple[int, str]]:
     """Newsletter records by lowercased address (uses the case-insensitive unique index)."""
-    from newsletter.models import Subscriber
-
     rows = (
         Subscriber.objects.annotate(email_lower=Lower("email"))
         .filter(email_lower__in=emails)
