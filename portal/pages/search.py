@@ -132,15 +132,33 @@ def search_pages(query: str, viewer, type_key: str | None = None, language: str 
     Each part's matches are counted once, by content type (the facet); the results reuse those counts.
     """
     language = language or get_language() or settings.LANGUAGE_CODE
-    # depth > 1 leaves out the tree's root node, which is no page anyone can visit.
-    base = visible_pages(Page.objects.filter(depth__gt=1), viewer)
+    parts = _language_parts(visible_pages(Page.objects.filter(depth__gt=1), viewer), language)
+    facets = [dict(part.search(query).facet("content_type_id").items()) for part in parts]
+    counts = _type_counts(facets)
+    search_type = SEARCH_TYPES_BY_KEY.get(type_key or "")
+    if search_type is not None:
+        parts = [part.type(search_type.model) for part in parts]
+        part_counts = [sum(count for content_type_id, count in facet.items()
+                           if _of_type(content_type_id, search_type.model)) for facet in facets]
+    else:
+        part_counts = [sum(facet.values()) for facet in facets]
+    return ChainedResults(*(part.search(query) for part in parts), counts=part_counts), counts
+
+
+def _language_parts(base, language: str) -> list:
+    """The pages in ``language``, then (another language than the default) the default language's pages that
+    have no live translation in it. ``base`` leaves out the tree's root (depth > 1), which nobody can visit."""
     locales = _locale_ids({language, settings.LANGUAGE_CODE})
     # The search backend filters on the locale's id (an indexed filter field), not on its language code.
     parts = [base.filter(locale_id=locales.get(language))]
     if language != settings.LANGUAGE_CODE:
         translated = Page.objects.live().filter(locale_id=locales.get(language)).values("translation_key")
         parts.append(base.filter(locale_id=locales.get(settings.LANGUAGE_CODE)).exclude(translation_key__in=translated))
-    facets = [dict(part.search(query).facet("content_type_id").items()) for part in parts]
+    return parts
+
+
+def _type_counts(facets: list[dict[int, int]]) -> dict[str, int]:
+    """Matches per search type key and under "all", from the parts' counts per content type."""
     by_content_type: dict[int, int] = {}
     for facet in facets:
         for content_type_id, count in facet.items():
@@ -150,14 +168,7 @@ def search_pages(query: str, viewer, type_key: str | None = None, language: str 
         for search_type in SEARCH_TYPES
     }
     counts["all"] = sum(by_content_type.values())
-    search_type = SEARCH_TYPES_BY_KEY.get(type_key or "")
-    if search_type is not None:
-        parts = [part.type(search_type.model) for part in parts]
-        part_counts = [sum(count for content_type_id, count in facet.items()
-                           if _of_type(content_type_id, search_type.model)) for facet in facets]
-    else:
-        part_counts = [sum(facet.values()) for facet in facets]
-    return ChainedResults(*(part.search(query) for part in parts), counts=part_counts), counts
+    return counts
 
 
 def with_specific(pages) -> list[Page]:
