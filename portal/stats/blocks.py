@@ -10,8 +10,11 @@ observations or blocks it has. The blocks hold what editors choose; the tables h
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from wagtail import blocks
 
@@ -19,7 +22,14 @@ from django_countries import countries
 
 from portal.core.blocks import HeadingBlock, RichTextBlock
 from portal.stats.services import tables
-from portal.stats.services.charts import bar_chart_svg, horizontal_bar_svg, line_chart_svg, stacked_bar_svg
+from portal.stats.services.charts import (
+    bar_chart_svg,
+    horizontal_bar_svg,
+    legend_items,
+    line_chart_svg,
+    split_scale,
+    stacked_bar_svg,
+)
 
 SHARE_WITHIN_3_DAYS = tables.SHARE_WITHIN_3_DAYS
 SHIPPED_MEASURES = [
@@ -86,6 +96,10 @@ class ChartBlock(blocks.StructBlock):
     def chart_svg(self, value, table, uid: str) -> str:
         return ""
 
+    def legend(self, table) -> list[tuple[str, str]]:
+        """(series, colour) pairs printed under the chart when it draws more than one series."""
+        return legend_items(table) if len(table.columns) > 1 else []
+
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
         parent_context = parent_context or {}
@@ -101,7 +115,7 @@ class ChartBlock(blocks.StructBlock):
     def _chart(self, value, data, uid: str) -> dict:
         table = self.chart_table(value, data)
         svg = "" if table.is_empty() else self.chart_svg(value, table, uid)
-        return {"table": table, "dataset": data.dataset, "svg": svg,
+        return {"table": table, "dataset": data.dataset, "svg": svg, "legend": self.legend(table) if svg else [],
                 "definitions": tables.measure_definitions(table, data, self.measure_codes(value)),
                 "period_notes": data.notes_for(table.periods)}
 
@@ -167,7 +181,17 @@ class TimeSeriesBlock(ChartBlock):
 
     def chart_svg(self, value, table, uid):
         draw = bar_chart_svg if value.get("chart_type") == "bar" else line_chart_svg
-        return draw(table, uid, y_label=table.value_label or value.get("measure") or "", x_label="Period")
+        y_label = table.value_label or value.get("measure") or ""
+        parts = split_scale(table) if self.places(value)[0] == "" else [table]
+        if len(parts) == 1:
+            return draw(table, uid, y_label=y_label, x_label="Period")
+        # The network total dwarfs the countries: the countries get a second chart on their own scale.
+        total, countries = parts
+        label = gettext("Countries, on their own scale")
+        countries = replace(countries, title=f"{table.title}: {label}")
+        return (draw(total, uid, y_label=y_label, x_label="Period")
+                + format_html('<p class="stats-chart__part">{}</p>', label)
+                + draw(countries, f"{uid}-countries", y_label=y_label, x_label="Period"))
 
 
 class RemovalTimeBlock(ChartBlock):

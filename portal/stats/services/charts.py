@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from xml.sax.saxutils import escape
 
 from portal.stats.services.kpis import format_change, format_count, format_percent
@@ -35,6 +35,7 @@ class ChartTable:
     column_kinds: list[str] | None = None  # per-column kinds for mixed tables
     row_kinds: list[str] | None = None  # per-row kinds (KPI tiles)
     periods: list[str] = field(default_factory=list)  # the periods it shows (their coverage is printed beside it)
+    first_colour: int = 0  # palette index of the first column (a part of a split chart keeps the whole's colours)
 
     def kind_at(self, row: int, column: int) -> str:
         return self.row_kinds[row] if self.row_kinds else self.column_kind(column)
@@ -108,9 +109,10 @@ PLOT_HEIGHT = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
 BASELINE = MARGIN_TOP + PLOT_HEIGHT
 
 
-def _open_svg(uid: str, table: ChartTable, height: int = HEIGHT) -> list[str]:
+def _open_svg(uid: str, table: ChartTable, height: int = HEIGHT, vertical: bool = True) -> list[str]:
+    klass = " stats-chart__svg--vertical" if vertical else ""
     return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="stats-chart__svg" viewBox="0 0 {WIDTH} {height}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="stats-chart__svg{klass}" viewBox="0 0 {WIDTH} {height}" '
         f'width="100%" role="img" aria-labelledby="{uid}-title {uid}-desc" focusable="false">',
         f'<title id="{uid}-title">{escape(table.title)}</title>',
         f'<desc id="{uid}-desc">{escape(_describe(table))}</desc>',
@@ -134,7 +136,8 @@ def _axes(parts: list[str], top: float, table: ChartTable, y_label: str, x_label
     middle = MARGIN_TOP + PLOT_HEIGHT / 2
     parts.append(
         f'<text x="16" y="{middle:.1f}" transform="rotate(-90 16 {middle:.1f})" '
-        f'text-anchor="middle" font-size="12" fill="#333" class="stats-chart__axis-label">{escape(y_label)}</text>'
+        f'text-anchor="middle" font-size="12" fill="#333" class="stats-chart__axis-label stats-chart__y-title">'
+        f'{escape(y_label)}</text>'
     )
     parts.append(
         f'<text x="{MARGIN_LEFT + (WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / 2:.1f}" y="{HEIGHT - 8}" '
@@ -142,17 +145,32 @@ def _axes(parts: list[str], top: float, table: ChartTable, y_label: str, x_label
     )
 
 
-def _legend(parts: list[str], labels: list[str]) -> None:
-    x = MARGIN_LEFT
-    y = HEIGHT - 30
-    for index, label in enumerate(labels):
-        parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{_colour(index)}"/>')
-        parts.append(f'<text x="{x + 14}" y="{y}" font-size="11" fill="#333">{escape(label)}</text>')
-        x += 24 + 6.5 * len(label)
+def legend_items(table: ChartTable) -> list[tuple[str, str]]:
+    """(series name, colour) for the legend the page prints under a chart in HTML: text there wraps and stays
+    readable on a phone, where text inside the scaled-down SVG did not (a legend drawn in the SVG ran together)."""
+    return [(label, _colour(index, table)) for index, label in enumerate(table.columns)]
 
 
-def _colour(series: int) -> str:
-    return PALETTE[series % len(PALETTE)]
+def _colour(series: int, table: ChartTable | None = None) -> str:
+    return PALETTE[(series + (table.first_colour if table is not None else 0)) % len(PALETTE)]
+
+
+def split_scale(table: ChartTable, ratio: float = 3.0) -> list[ChartTable]:
+    """The table as one chart, or as two when its first column (the network total) dwarfs the others: the total
+    alone, then the other columns (the countries) on their own scale, so their lines are not squashed flat at the
+    bottom. Each part keeps its columns' colours."""
+    if len(table.columns) < 2 or table.is_empty():
+        return [table]
+    first = [values[0] for _label, values in table.rows if values[0] is not None]
+    others = [value for _label, values in table.rows for value in values[1:] if value is not None]
+    if not first or not others or max(others) <= 0 or max(first) <= ratio * max(others):
+        return [table]
+    head = replace(table, columns=table.columns[:1], rows=[(label, values[:1]) for label, values in table.rows],
+                   column_kinds=table.column_kinds[:1] if table.column_kinds else None)
+    rest = replace(table, columns=table.columns[1:], rows=[(label, values[1:]) for label, values in table.rows],
+                   column_kinds=table.column_kinds[1:] if table.column_kinds else None,
+                   first_colour=table.first_colour + 1)
+    return [head, rest]
 
 
 def _x_positions(count: int) -> tuple[float, list[float]]:
@@ -162,11 +180,14 @@ def _x_positions(count: int) -> tuple[float, list[float]]:
 
 
 def _category_labels(parts: list[str], labels: list[str], centres: list[float]) -> None:
-    y = HEIGHT - MARGIN_BOTTOM + 16
+    y = HEIGHT - MARGIN_BOTTOM + 18
     stride = max(1, math.ceil(len(labels) / 12))  # keep labels from overlapping on long series
+    # On a phone the text is drawn larger (stats.css): there only every other label of a long series is shown.
+    phone_stride = stride * (2 if len(labels) > 6 else 1)
     for index, (label, x) in enumerate(zip(labels, centres, strict=True)):
         if index % stride == 0:
-            parts.append(f'<text x="{x:.1f}" y="{y}" text-anchor="middle" font-size="12" fill="#333">'
+            minor = ' class="stats-chart__minor-label"' if index % phone_stride else ""
+            parts.append(f'<text x="{x:.1f}" y="{y}" text-anchor="middle" font-size="12" fill="#333"{minor}>'
                          f"{escape(label)}</text>")
 
 
@@ -199,9 +220,9 @@ def _y(value: float, top: float) -> float:
 Marks = Callable[[ChartTable, float, float, list[float]], list[str]]
 
 
-def _vertical_chart(table: ChartTable, uid: str, top: float, marks: Marks, axis_labels: tuple[str, str],
-                    legend: bool) -> str:
-    """The frame every vertical chart shares: title and description, axes, the marks, legend, category labels."""
+def _vertical_chart(table: ChartTable, uid: str, top: float, marks: Marks, axis_labels: tuple[str, str]) -> str:
+    """The frame every vertical chart shares: title and description, axes, the marks, category labels (the legend
+    is HTML under the chart: ``legend_items``)."""
     parts = _open_svg(uid, table)
     if table.is_empty():
         return _empty(parts)
@@ -209,8 +230,6 @@ def _vertical_chart(table: ChartTable, uid: str, top: float, marks: Marks, axis_
     _axes(parts, top, table, y_label, x_label or table.row_header)
     slot, centres = _x_positions(len(table.rows))
     parts += marks(table, top, slot, centres)
-    if legend:
-        _legend(parts, table.columns)
     _category_labels(parts, [label for label, _ in table.rows], centres)
     parts.append("</svg>")
     return "".join(parts)
@@ -218,12 +237,12 @@ def _vertical_chart(table: ChartTable, uid: str, top: float, marks: Marks, axis_
 
 def line_chart_svg(table: ChartTable, uid: str, y_label: str = "", x_label: str = "") -> str:
     """A line per column over the rows (periods). Gaps where a value is missing."""
-    return _vertical_chart(table, uid, _top(table), _lines, (y_label, x_label), legend=len(table.columns) > 1)
+    return _vertical_chart(table, uid, _top(table), _lines, (y_label, x_label))
 
 
 def bar_chart_svg(table: ChartTable, uid: str, y_label: str = "", x_label: str = "") -> str:
     """Grouped vertical bars: one group per row, one bar per column."""
-    return _vertical_chart(table, uid, _top(table), _grouped_bars, (y_label, x_label), legend=len(table.columns) > 1)
+    return _vertical_chart(table, uid, _top(table), _grouped_bars, (y_label, x_label))
 
 
 def stacked_bar_svg(table: ChartTable, uid: str, y_label: str = "", x_label: str = "") -> str:
@@ -231,7 +250,7 @@ def stacked_bar_svg(table: ChartTable, uid: str, y_label: str = "", x_label: str
     top = _top(table, stacked=True)
     if table.kind == "percent":
         top = max(1.0, top)
-    return _vertical_chart(table, uid, top, _stacked_bars, (y_label, x_label), legend=True)
+    return _vertical_chart(table, uid, top, _stacked_bars, (y_label, x_label))
 
 
 def _lines(table: ChartTable, top: float, slot: float, centres: list[float]) -> list[str]:
@@ -242,12 +261,13 @@ def _line(table: ChartTable, series: int, top: float, centres: list[float]) -> l
     """One column's points (each with its value as a tooltip), joined by lines where no value is missing."""
     points = [(label, values[series], x) for (label, values), x in zip(table.rows, centres, strict=True)]
     parts = [_point(table, series, label, value, x, top) for label, value, x in points if value is not None]
-    return parts + [f'<polyline points="{" ".join(run)}" fill="none" stroke="{_colour(series)}" stroke-width="2.5"/>'
+    colour = _colour(series, table)
+    return parts + [f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" stroke-width="2.5"/>'
                     for run in _runs(points, top) if len(run) > 1]
 
 
 def _point(table: ChartTable, series: int, label: str, value: float, x: float, top: float) -> str:
-    return (f'<circle cx="{x:.1f}" cy="{_y(value, top):.1f}" r="4" fill="{_colour(series)}">'
+    return (f'<circle cx="{x:.1f}" cy="{_y(value, top):.1f}" r="4" fill="{_colour(series, table)}">'
             f"{_tooltip(table, series, label, value)}</circle>")
 
 
@@ -265,7 +285,7 @@ def _runs(points: list[tuple[str, float | None, float]], top: float) -> list[lis
 def _bar(table: ChartTable, series: int, label: str, value: float, box: tuple[float, float, float, float],
          outline: str = "") -> str:
     x, y, width, height = box
-    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" fill="{_colour(series)}"'
+    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" fill="{_colour(series, table)}"'
             f"{outline}>{_tooltip(table, series, label, value)}</rect>")
 
 
@@ -302,7 +322,7 @@ def horizontal_bar_svg(table: ChartTable, uid: str, column: int = 0, x_label: st
     """One horizontal bar per row for a single column (e.g. a measure per country)."""
     values = [(label, row[column]) for label, row in table.rows]
     height = MARGIN_TOP + HBAR_ROW_HEIGHT * max(len(values), 1) + 40
-    parts = _open_svg(uid, table, height)
+    parts = _open_svg(uid, table, height, vertical=False)
     top = _horizontal_top(table, column)
     if top is None:
         return _empty(parts, height)

@@ -71,8 +71,11 @@ def test_time_series_table_svg_and_csv_carry_the_same_numbers(dataset):
     assert table.rows == [("2013", [1000, None]), ("2014", [1200, 300])]
     assert table.formatted_rows() == [("2013", ["1,000", "n/a"]), ("2014", ["1,200", "300"])]
     assert table.csv_rows() == [["Period", "Network total", "Germany"], ["2013", "1000", ""], ["2014", "1200", "300"]]
-    root = parse(block.chart_svg(value, table, "t1"))
-    tooltips = [el.text for el in root.iter(f"{SVG}title")]
+    # The total is four times Germany's figure: Germany is drawn in a second chart on its own scale.
+    drawn = block.chart_svg(value, table, "t1")
+    svgs = re.findall(r"<svg .*?</svg>", drawn, re.S)
+    assert len(svgs) == 2 and "Countries, on their own scale" in drawn
+    tooltips = [el.text for svg in svgs for el in parse(svg).iter(f"{SVG}title")]
     assert "Network total, 2014: 1,200" in tooltips and "Germany, 2014: 300" in tooltips
 
 
@@ -116,3 +119,22 @@ def test_rendered_block_has_svg_and_table_with_the_same_numbers(dataset):
     table_cells = re.findall(r"<td>([^<]*)</td>", html)
     assert table_cells == ["1,000", "1,200"]
     assert "Network total, 2014: 1,200" in svg
+
+
+def test_a_network_total_that_dwarfs_the_countries_splits_the_chart_and_keeps_the_colours():
+    # Issue 20, point 6: the countries' lines were squashed at the bottom under the network total's scale.
+    from portal.stats.services.charts import legend_items, split_scale
+
+    table = ChartTable(title="Reports received", row_header="Period",
+                       columns=["Network total", "Germany", "Netherlands"],
+                       rows=[("2014", [48_600, 7_776, 5_832]), ("2015", [55_200, 8_832, 6_624])])
+    total, countries = split_scale(table)
+    assert total.columns == ["Network total"] and [values for _label, values in total.rows] == [[48_600], [55_200]]
+    assert countries.columns == ["Germany", "Netherlands"] and countries.rows[1] == ("2015", [8_832, 6_624])
+    # The parts keep the colours of the whole (its legend), so Germany is the same colour in both places.
+    assert legend_items(countries) == legend_items(table)[1:]
+    assert f'stroke="{legend_items(table)[1][1]}"' in line_chart_svg(countries, "c")
+    # Comparable series stay on one chart.
+    close = ChartTable(title="t", row_header="Period", columns=["Network total", "Germany"],
+                       rows=[("2015", [10_000, 4_000])])
+    assert split_scale(close) == [close]
