@@ -544,6 +544,10 @@ class AnonymousPageCacheMiddleware:
                 response[name] = value
         if status == 200:
             response["ETag"] = etag
+        elif hit:
+            # Django logs every 4xx response ("Not Found: ..."): a kept 404 was logged when it was rendered, and a
+            # scanner's thousand repeats would cost a log write each.
+            response._has_been_logged = True
         response["X-Page-Cache"] = "hit" if hit else "miss"
         if entry.has_csrf_hole:
             self.csrf.process_response(request, response)  # sets the CSRF cookie if the visitor had none

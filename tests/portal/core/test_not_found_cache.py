@@ -50,6 +50,13 @@ def test_a_404_is_kept_and_served_with_each_visitors_token(home):
     assert tokens[0] not in first.content.decode()  # the visitor's own token, not the first visitor's
 
 
+def test_a_kept_404_is_logged_once_not_on_every_repeat(home, caplog):
+    with caplog.at_level("WARNING", logger="django.request"):
+        for _ in range(3):
+            get("/en/scanned-path/")
+    assert [record.getMessage() for record in caplog.records].count("Not Found: /en/scanned-path/") == 1
+
+
 def test_publishing_at_that_address_shows_the_page_at_once(home, committed):
     assert get("/en/late-news/")[0].status_code == 404
     assert get("/en/late-news/")[0]["X-Page-Cache"] == "hit"

@@ -66,7 +66,7 @@ def text(response) -> str:
 def test_a_members_article_costs_one_query_once_warm(public_article, industry_page):
     """Session and user from the cache, no permission or group queries, fragments shared: the article's own
     row is the only query (the budget is 3), for a public article and for their sector's members-only page
-    (before: 6 for the article)."""
+    (before: 7 and 10)."""
     reader = signed_in(member_of("industry"))
     reader.get(public_article.url)
     response, count = get(reader, public_article.url)

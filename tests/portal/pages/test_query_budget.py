@@ -45,8 +45,8 @@ BUDGET_FEED = 7
 BUDGET_ARCHIVE = 17
 # A warm web process with fragment caches and process memos (production with Redis), page cache off: what a
 # logged-in member's or a first visitor's view of a page costs once the site frame and body are cached. Members:
-# 6 queries for an article before cached sessions and users (session, user, two permission reads, groups, page),
-# 1 after (7 Dec 2026).
+# 7 queries for an article before cached sessions and users (session, user, two permission reads, the groups twice,
+# page), 1 after (7 Dec 2026).
 # Index pages also read their listing (count, page, filter terms) on every view: they pick the page number.
 BUDGET_WARM = 3
 BUDGET_WARM_INDEX = 5
