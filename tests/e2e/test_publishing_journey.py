@@ -96,3 +96,26 @@ def test_editor_submits_moderator_approves_and_it_goes_live(site, page, new_cont
     feed = visitor.request.get(site.absolute(feed_link.get_attribute("href")))
     assert feed.ok
     assert TITLE in feed.text()
+
+
+def test_a_failed_publish_shows_the_error_and_never_saved(site, page):
+    """Issue 20, point 13: after a refused publish the editor's header must not say "Saved" beside the error
+    (with autosave on, as editors have it), and the error names the field."""
+    page.goto(site.absolute(reverse("wagtailadmin_login")))
+    page.locator("#id_username").fill("editor")
+    page.locator("#id_password").fill("demo-editor-2015")
+    page.get_by_role("button", name=re.compile("Sign in", re.I)).click()
+    expect(page.get_by_role("heading", level=1).first).to_be_visible()
+    article = ArticlePage.objects.live().filter(locale=Locale.get_default()).first()
+    page.goto(site.absolute(reverse("wagtailadmin_pages:edit", args=[article.pk])))
+    page.locator("#id_title").fill("")
+    open_more_actions(page)
+    page.locator("footer").get_by_role("button", name=re.compile("^Publish$")).click()
+
+    expect(page.get_by_text("The page could not be saved due to validation errors.")).to_be_visible()
+    expect(page.get_by_text("This field is required.").first).to_be_visible()
+    assert not page.locator(".w-autosave-indicator__state--saved").first.is_visible()
+    shown = page.evaluate("document.body.innerText")  # only what is rendered, hidden states left out
+    assert not re.search(r"^\s*Saved\s*$", shown, re.M), "the header says Saved after a refused publish"
+    article.refresh_from_db()
+    assert article.title  # nothing was saved
