@@ -13,6 +13,7 @@ PAGE_CACHE_ENABLED = False  # tests/portal/core/test_cache.py turns it on
 FRAGMENT_CACHE_ENABLED = False  # tests/portal/core/test_fragments.py turns it on
 CONTENT_MEMO_SECONDS = 0  # per request only; tests/portal/core/test_memo.py turns process memos on
 SESSION_ENGINE = "django.contrib.sessions.backends.db"  # the warm_caches fixture switches to cached_db
+SEARCH_HITS_FLUSH_SECONDS = 0  # each search counted at once (CACHE_URL in CI would batch them per 10 s)
 AUTH_USER_CACHE_SECONDS = 0  # the warm_caches fixture keeps signed-in members in the cache
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
