@@ -10,6 +10,7 @@ from django.utils import timezone
 import pytest
 
 from newsletter.models import Subscriber
+from tests.dovecot import ThrowawayDovecot, require_dovecot
 from tests.factories import TopicFactory
 from tests.newsletter.factories import SubscriberFactory
 from tests.smtp_sink import SMTPSink
@@ -58,3 +59,14 @@ def pending(db):
     """A pending signup whose confirmation email went out a minute ago."""
     return SubscriberFactory(email="waiting@example.org", status=Subscriber.Status.PENDING,
                              confirmation_sent_at=timezone.now() - timedelta(minutes=1))
+
+
+@pytest.fixture
+def dovecot(settings):
+    """A throwaway Dovecot IMAP server on loopback, with the bounce-mailbox settings pointed at it."""
+    require_dovecot()
+    server = ThrowawayDovecot().start()
+    for name, value in server.settings().items():
+        setattr(settings, name, value)
+    yield server
+    server.stop()

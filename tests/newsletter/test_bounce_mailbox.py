@@ -16,7 +16,6 @@ import pytest
 from newsletter.models import ConsentRecord, Delivery, InboundEvent, Send, Subscriber
 from newsletter.services import dispatch, mailbox
 from newsletter.tasks import read_bounce_mailbox, start_send
-from tests.dovecot import ThrowawayDovecot, require_dovecot
 from tests.newsletter import bounce_messages as bm
 from tests.newsletter.factories import SubscriberFactory
 from tests.newsletter.issue_factories import NewsletterIndexPageFactory, make_issue
@@ -26,16 +25,6 @@ pytestmark = pytest.mark.services
 MAILTO = re.compile(r"<(mailto:[^>]+)>")
 NAMES = ["postfix", "gmail", "microsoft", "exim", "yahoo", "complains", "jmrp", "leaves", "full", "delayed",
          "away", "reader"]
-
-
-@pytest.fixture
-def dovecot(settings):
-    require_dovecot()
-    server = ThrowawayDovecot().start()
-    for name, value in server.settings().items():
-        setattr(settings, name, value)
-    yield server
-    server.stop()
 
 
 @pytest.fixture

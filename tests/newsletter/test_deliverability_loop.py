@@ -18,7 +18,6 @@ import pytest
 from newsletter.models import ConsentRecord, Delivery, InboundEvent, Send, Subscriber
 from newsletter.services import dispatch
 from newsletter.tasks import read_bounce_mailbox, start_send
-from tests.dovecot import ThrowawayDovecot, require_dovecot
 from tests.newsletter import bounce_messages as bm
 from tests.newsletter.issue_factories import NewsletterIndexPageFactory, make_issue
 
@@ -31,16 +30,6 @@ HARD_FORMATS = [bm.postfix_dsn, bm.gmail_dsn, bm.microsoft_ndr, bm.exim_bounce, 
 
 def address(n: int) -> str:
     return f"reader{n:04d}@example.net"
-
-
-@pytest.fixture
-def dovecot(settings):
-    require_dovecot()
-    server = ThrowawayDovecot().start()
-    for name, value in server.settings().items():
-        setattr(settings, name, value)
-    yield server
-    server.stop()
 
 
 def send_issue(index, title):
