@@ -1,5 +1,6 @@
 """The XML sitemap: every live public page of the default site in every language, with absolute URLs on
-SITE_URL and ``hreflang`` alternates linking each page's public language versions."""
+SITE_URL and ``hreflang`` alternates linking each page's public language versions. With more pages than
+``SITEMAP_PAGE_SIZE``, ``/sitemap.xml`` is a sitemap index naming ``/sitemap.xml?p=1``, ``?p=2``..."""
 
 from __future__ import annotations
 
@@ -7,19 +8,23 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
-from django.contrib.sitemaps.views import sitemap
+from django.contrib.sitemaps.views import SitemapIndexItem, sitemap, x_robots_tag
 from django.db.models import Q
+from django.template.response import TemplateResponse
 from django.views.decorators.cache import cache_control
 
 from wagtail.models import Page, Site
 
 from portal.core.privacy import Viewer, visible_pages
+from portal.pages.conf import conf
 
 
 class PublicPagesSitemap(Sitemap):
     """Live pages an anonymous visitor may read; restricted subtrees never appear, whoever asks."""
 
-    limit = 5000
+    @property
+    def limit(self) -> int:
+        return conf.SITEMAP_PAGE_SIZE
 
     def get_protocol(self, protocol=None) -> str:
         return urlsplit(settings.SITE_URL).scheme or "https"
@@ -70,11 +75,22 @@ class PublicPagesSitemap(Sitemap):
         return page.last_published_at or page.latest_revision_created_at
 
 
-SITEMAPS = {"pages": PublicPagesSitemap}
 SITEMAP_MAX_AGE = 3600  # seconds a proxy may keep the sitemap; it only ever holds public pages
 
 
 @cache_control(public=True, max_age=SITEMAP_MAX_AGE)
 def sitemap_view(request):
-    """`/sitemap.xml`: the same for every visitor, so proxies may cache it."""
-    return sitemap(request, sitemaps=SITEMAPS)
+    """`/sitemap.xml`: the same for every visitor, so proxies may cache it. One file while the pages fit in one,
+    else an index of the files ``?p=1``, ``?p=2``... (Django's sitemap view serves each page)."""
+    pages = PublicPagesSitemap()
+    if "p" in request.GET or pages.paginator.num_pages <= 1:  # the paginator counts once, for both
+        return sitemap(request, sitemaps={"pages": pages})
+    return sitemap_index(request, pages.paginator.num_pages)
+
+
+@x_robots_tag
+def sitemap_index(request, pages: int):
+    """The sitemap index: absolute URLs on SITE_URL, like the entries (no lastmod: it would read every page)."""
+    location = settings.SITE_URL.rstrip("/") + request.path_info
+    items = [SitemapIndexItem(f"{location}?p={page}") for page in range(1, pages + 1)]
+    return TemplateResponse(request, "sitemap_index.xml", {"sitemaps": items}, content_type="application/xml")

@@ -243,6 +243,8 @@ CONTENT_MEMO_SECONDS = float(
 # per web process (0: each search at once).
 SEARCH_CACHE_MAX_ENTRIES = env_int("SEARCH_CACHE_MAX_ENTRIES", 1000)
 SEARCH_HITS_FLUSH_SECONDS = float(os.environ.get("SEARCH_HITS_FLUSH_SECONDS") or (10 if CACHE_URL else 0))
+# URLs in one sitemap file; with more, /sitemap.xml is an index of files of at most this many (protocol: 50,000).
+SITEMAP_PAGE_SIZE = env_int("SITEMAP_PAGE_SIZE", 5000)
 
 # Sessions: with a shared cache, read from it and written to both it and the database ("cached_db"), so a
 # signed-in member's request reads no session row. Without one (a per-process cache) a logout in one process
