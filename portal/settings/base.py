@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "portal.hotlines",
     "portal.contributions",
     "newsletter",
+    "portal.demo",  # the demo content and the seed_demo command
     # Translation workflow for editors (replaces "wagtail.locales"); 1.14.5 supports Wagtail 8 and Django 5.2.
     "wagtail_localize",
     "wagtail_localize.locales",

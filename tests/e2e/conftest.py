@@ -196,7 +196,7 @@ def links_in(text: str) -> list[str]:
 
 # The demo's French and German translations are left out: the i18n tests cover them, and copying pages for
 # translation would double the seeding time of every browser test.
-SKIPPED_DEMO_STEPS = {"portal.pages.i18n_demo"}
+SKIPPED_DEMO_STEPS = {"portal.demo.translations"}
 
 
 def seed_demo_content() -> None:
@@ -208,7 +208,7 @@ def seed_demo_content() -> None:
 
     from django.db import transaction
 
-    from portal.core.management.commands.seed_demo import DEMO_STEPS, Command, step_installed
+    from portal.demo.management.commands.seed_demo import DEMO_STEPS, Command, step_installed
 
     out = io.StringIO()
     for path in DEMO_STEPS:

@@ -8,7 +8,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from portal.contributions.models import ReportingPeriod, Submission
-from portal.core.management.commands.seed_demo import EDITOR_PASSWORD, EDITOR_USERNAME
+from portal.demo.management.commands.seed_demo import EDITOR_PASSWORD, EDITOR_USERNAME
 from tests.e2e.conftest import email_text, fresh_page
 from tests.e2e.test_member_journey import sign_in
 

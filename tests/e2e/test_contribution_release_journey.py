@@ -21,8 +21,8 @@ from newsletter.models import NewsletterIndexPage, NewsletterIssue, Subscriber
 from portal.contributions.models import Aggregation, ReportingPeriod, Submission, SubmitterRole
 from portal.contributions.services.aggregation import release_due, send_waiting_newsletters
 from portal.contributions.tasks import send_deadline_reminders
-from portal.core.management.commands.seed_demo import EDITOR_PASSWORD, EDITOR_USERNAME
-from portal.members.demo import DEMO_PASSWORD
+from portal.demo.management.commands.seed_demo import EDITOR_PASSWORD, EDITOR_USERNAME
+from portal.demo.members import DEMO_PASSWORD
 from portal.members.models import Membership, Organisation
 from portal.stats.models import Dataset, StatisticsPage
 from tests.e2e.conftest import email_text, fresh_page

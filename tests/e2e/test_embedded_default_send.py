@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from portal.core.management.commands.seed_demo import EDITOR_EMAIL, EDITOR_PASSWORD, EDITOR_USERNAME
+from portal.demo.management.commands.seed_demo import EDITOR_EMAIL, EDITOR_PASSWORD, EDITOR_USERNAME
 from tests.e2e.conftest import PROJECT_ROOT
 from tests.smtp_sink import SMTPSink, free_port
 

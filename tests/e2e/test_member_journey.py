@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from playwright.sync_api import expect
 
-from portal.members.demo import DEMO_PASSWORD
+from portal.demo.members import DEMO_PASSWORD
 from portal.pages.models import ArticlePage
 from tests.e2e.conftest import fresh_page
 

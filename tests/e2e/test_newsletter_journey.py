@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from newsletter.models import NewsletterIndexPage, NewsletterIssue, Subscriber
 from newsletter.services.audience import audience_size
-from portal.core.management.commands.seed_demo import EDITOR_EMAIL, EDITOR_PASSWORD, EDITOR_USERNAME
+from portal.demo.management.commands.seed_demo import EDITOR_EMAIL, EDITOR_PASSWORD, EDITOR_USERNAME
 
 TITLE = "Network news: hash sharing"
 SUBJECT = "Hash sharing across the network"

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from portal.pages.demo import ARTICLES
+from portal.demo.pages import ARTICLES
 from tests.e2e.conftest import email_text, links_in
 
 FIRST_ARTICLE = ARTICLES[0]["title"]  # "Notice and takedown: what makes removal fast", about takedown

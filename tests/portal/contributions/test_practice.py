@@ -114,7 +114,7 @@ def test_members_see_only_their_own_submissions(client, member, article_index):
 
 
 def test_the_newsletter_call_to_action_leads_to_the_form(settings):
-    from newsletter.demo import practice_form_url
+    from portal.demo.newsletter import practice_form_url
 
     settings.SITE_URL = "https://portal.example"
     assert practice_form_url() == "https://portal.example/members/contributions/practice/new/"

@@ -1,7 +1,7 @@
 """Demo content for statistics: an illustrative dataset and a "Network statistics" page using every chart.
 
 ``seed(stdout)`` is idempotent: it creates what is missing and leaves what exists. The figures are made up
-(clearly labelled illustrative) and consistent with the network headline of ``portal.pages.demo`` (its latest
+(clearly labelled illustrative) and consistent with the network headline of ``portal.demo.pages`` (its latest
 year: in 2015, 93% of removed illegal content was taken down within three days; 2014: 91%).
 """
 
@@ -11,6 +11,10 @@ import csv
 import io
 import json
 import sys
+
+from portal.pages.models import HomePage
+from portal.stats.models import Dataset, StatisticsPage
+from portal.stats.services.importer import import_csv
 
 DATASET_SLUG = "hotline-network-statistics-illustrative"
 DATASET_TITLE = "Hotline network statistics (illustrative)"
@@ -80,10 +84,6 @@ def page_body() -> str:
 
 def seed(stdout=None) -> None:
     """Create the illustrative dataset, import its figures and add the statistics page (idempotent)."""
-    from portal.pages.models import HomePage
-    from portal.stats.models import Dataset, StatisticsPage
-    from portal.stats.services.importer import import_csv
-
     stdout = stdout or sys.stdout
     dataset, created = Dataset.objects.get_or_create(
         slug=DATASET_SLUG,

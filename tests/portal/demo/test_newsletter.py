@@ -4,8 +4,8 @@ import io
 
 import pytest
 
-from newsletter import demo
 from newsletter.models import Subscriber
+from portal.demo import newsletter as demo
 from tests.factories import TopicFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from wagtail.documents import get_document_model
 from wagtail.models import PageViewRestriction
 
-from portal.members import demo
+from portal.demo import members as demo
+from portal.demo import pages as pages_demo
 from portal.members.models import Organisation
-from portal.pages import demo as pages_demo
 
 
 def test_seed_is_idempotent_and_prints_credentials(db, settings, tmp_path):

@@ -2,7 +2,7 @@
 
 ``seed(stdout)`` is idempotent: organisations are looked up by name, users by username, pages by slug under
 their parent and the document by title; anything that exists is left as it is (a demo member's password is
-never reset). Organisations are fictional and described by role and country. Run after portal.pages.demo,
+never reset). Organisations are fictional and described by role and country. Run after portal.demo.pages,
 which creates the sectors, topics and the home page.
 """
 
@@ -49,7 +49,7 @@ def seed(stdout) -> None:
     sectors = {sector.slug: sector for sector in Sector.objects.all()}
     missing = set(ORGANISATIONS) - set(sectors)
     if missing:
-        stdout.write(f"  sectors missing ({', '.join(sorted(missing))}): run portal.pages.demo first; skipped\n")
+        stdout.write(f"  sectors missing ({', '.join(sorted(missing))}): run portal.demo.pages first; skipped\n")
         return
     first_organisations = {}
     for slug, organisations in ORGANISATIONS.items():

@@ -2,7 +2,7 @@
 period where some hotlines have submitted and some have not (the demo hotline member has not: they can try it).
 
 ``seed(stdout)`` is idempotent: periods are looked up by their period, submissions by organisation and period.
-Run after portal.members.demo (organisations and the demo members). Figures are illustrative.
+Run after portal.demo.members (organisations and the demo members). Figures are illustrative.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from portal.contributions.models import ReportingPeriod, Submission, SubmitterRole
 from portal.core.models import Sector
 from portal.members.models import Organisation
 from portal.stats.models import Measure
-
-from .models import ReportingPeriod, Submission, SubmitterRole
 
 MEASURES = ["reports_received", "reports_illegal", "items_removed", "removed_within_3_days",
             "removed_4_to_7_days", "removed_over_7_days"]

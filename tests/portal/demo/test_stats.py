@@ -2,7 +2,7 @@
 
 import io
 
-from portal.stats.demo import DATASET_SLUG, seed
+from portal.demo.stats import DATASET_SLUG, seed
 from portal.stats.models import Dataset, Observation, StatisticsPage
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from newsletter.models import ConsentRecord, Subscriber
+from newsletter.models import Audience, ConsentRecord, NewsletterIndexPage, NewsletterIssue, Subscriber
 from newsletter.services.subscriptions import CONSENT_TEXT, CONSENT_VERSION
 from portal.core.models import Topic
+from portal.pages.models import ArticlePage, HomePage
 
 DEMO_SUBSCRIBERS = [
     # (email, status, language, frequency, days ago, number of topics)
@@ -55,19 +59,11 @@ def seed(stdout) -> None:
 
 def practice_form_url() -> str:
     """Where the newsletter's "share a practice" call to action leads: the members' area form."""
-    from django.conf import settings
-    from django.urls import reverse
-
     return settings.SITE_URL + reverse("contributions:practice_new")
 
 
 def seed_archive(stdout) -> None:
     """The newsletter archive under the home page and one published (not sent) issue. Idempotent."""
-    import json
-
-    from newsletter.models import Audience, NewsletterIndexPage, NewsletterIssue
-    from portal.pages.models import ArticlePage, HomePage
-
     home = HomePage.objects.first()
     if home is None:
         return

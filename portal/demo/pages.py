@@ -57,7 +57,7 @@ SECTORS = [
 ]
 
 # The headline figure wherever the demo's words repeat it: the latest year of the illustrative dataset
-# (portal.stats.demo), which the home page's figures, the statistics page's key figures and the API read.
+# (portal.demo.stats), which the home page's figures, the statistics page's key figures and the API read.
 # Pages other than those say it with its year, or point at the statistics instead of repeating it.
 HEADLINE_YEAR = 2015
 HEADLINE_FIGURE = "93%"

@@ -4,9 +4,9 @@ import io
 
 import pytest
 
-from portal.contributions import demo
 from portal.contributions.models import ReportingPeriod, Submission, SubmitterRole
-from portal.members import demo as members_demo
+from portal.demo import contributions as demo
+from portal.demo import members as members_demo
 from tests.portal.members.factories import sector
 
 pytestmark = pytest.mark.django_db

@@ -12,14 +12,14 @@ from wagtail.models import Page, Revision, Site
 
 import pytest
 
-from portal.core.management.commands.seed_demo import (
+from portal.core.privacy import Viewer, can_view
+from portal.demo import pages as demo
+from portal.demo.management.commands.seed_demo import (
     DEMO_STEPS,
     EDITOR_PASSWORD,
     EDITOR_USERNAME,
     step_installed,
 )
-from portal.core.privacy import Viewer, can_view
-from portal.pages import demo
 from portal.pages.models import ArticlePage, ConferenceNotesPage, HomePage, StandardPage
 
 
@@ -100,7 +100,7 @@ def test_demo_site_is_browsable(client):
 
 
 def test_steps_that_are_not_installed_are_skipped():
-    assert step_installed("portal.pages.demo")
+    assert step_installed("portal.demo.pages")
     assert not step_installed("portal.does_not_exist.demo")
     assert not step_installed("no_such_package.demo")
-    assert DEMO_STEPS[0] == "portal.pages.demo"
+    assert DEMO_STEPS[0] == "portal.demo.pages"

@@ -9,7 +9,7 @@ from wagtail.models import Page
 import pytest
 from bs4 import BeautifulSoup
 
-from portal.pages import i18n_demo
+from portal.demo import translations
 from portal.pages.models import ArticlePage, ConferenceNotesPage, HomePage
 
 
@@ -25,7 +25,7 @@ def test_demo_has_french_and_german_translations_linked_by_the_switcher(client):
         assert response.status_code == 200
         assert BeautifulSoup(response.content, "html.parser").html["lang"] == code
 
-    article = ArticlePage.objects.get(slug=i18n_demo.ARTICLE_SLUG)
+    article = ArticlePage.objects.get(slug=translations.ARTICLE_SLUG)
     page = BeautifulSoup(client.get(article.url).content, "html.parser")
     links = {a["hreflang"]: a["href"] for a in page.select("nav.language-switcher a")}
     french = ArticlePage.objects.get(locale__language_code="fr")
@@ -35,5 +35,5 @@ def test_demo_has_french_and_german_translations_linked_by_the_switcher(client):
     assert "Den Haag" in client.get(conference.url).content.decode()
 
     pages = Page.objects.count()
-    i18n_demo.seed(io.StringIO())  # a second run changes nothing
+    translations.seed(io.StringIO())  # a second run changes nothing
     assert Page.objects.count() == pages

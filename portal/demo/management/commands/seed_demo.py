@@ -13,13 +13,13 @@ from django.db import transaction
 # Each step is a module with ``seed(stdout) -> None`` that creates what is missing and leaves what exists.
 # Apps add their own step here; steps whose module is not installed are skipped.
 DEMO_STEPS = [
-    "portal.pages.demo",
-    "portal.stats.demo",
-    "portal.members.demo",
-    "newsletter.demo",
-    "portal.pages.i18n_demo",  # French and German translations of a few pages (last: they copy finished pages)
-    "portal.hotlines.demo",  # after members (hotlines link to their organisations) and the translated homes
-    "portal.contributions.demo",  # after members: reporting periods and hotlines' submissions
+    "portal.demo.pages",
+    "portal.demo.stats",
+    "portal.demo.members",
+    "portal.demo.newsletter",
+    "portal.demo.translations",  # French and German translations of a few pages (last: they copy finished pages)
+    "portal.demo.hotlines",  # after members (hotlines link to their organisations) and the translated homes
+    "portal.demo.contributions",  # after members: reporting periods and hotlines' submissions
 ]
 
 # Loggers that report every page save, index update and background task at INFO: hundreds of lines that bury
