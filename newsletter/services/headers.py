@@ -6,6 +6,7 @@ recipient, so every newsletter message carries a personal one-click unsubscribe 
 
 from __future__ import annotations
 
+import functools
 from email.utils import parseaddr
 from urllib.parse import quote, urlsplit
 
@@ -23,9 +24,15 @@ def list_id() -> str:
     return f'"{description}" <{label}>'
 
 
+@functools.lru_cache(maxsize=16)
+def _address(value: str) -> str:
+    # Parsed once per setting's value: every message asks for these addresses several times.
+    return parseaddr(value)[1]
+
+
 def bounce_address() -> str:
     """The mailbox that bounces come back to (``NEWSLETTER_BOUNCE_ADDRESS``); empty: no return-path tokens."""
-    return parseaddr(conf.NEWSLETTER_BOUNCE_ADDRESS or "")[1]
+    return _address(conf.NEWSLETTER_BOUNCE_ADDRESS or "")
 
 
 def tagged(address: str, token: str) -> str:
@@ -54,7 +61,7 @@ def unsubscribe_mailto() -> str:
     address = conf.NEWSLETTER_UNSUBSCRIBE_MAILTO or bounce_address()
     if not address:
         sender = conf.NEWSLETTER_FROM_EMAIL or settings.DEFAULT_FROM_EMAIL
-        address = parseaddr(sender)[1]
+        address = _address(sender)
     return address
 
 
