@@ -5,6 +5,7 @@ Imported from ``wagtail_hooks`` so its hooks register with the rest of the newsl
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from django import forms
@@ -27,12 +28,12 @@ from wagtail.log_actions import LogFormatter, log
 from newsletter.backends import OutgoingMessage, get_backend
 from newsletter.mailchimp import admin_views as mailchimp_admin_views
 from newsletter.models import Delivery, NewsletterIssue, Send
-from newsletter.services import dispatch, emails, engagement, gate, rendering
+from newsletter.services import campaigns, dispatch, emails, engagement, gate, rendering
 from newsletter.services.audience import audience_label, audience_size
-from newsletter.services.campaigns import can_unschedule, quarter_hour
+from newsletter.services.campaigns import quarter_hour
 from newsletter.services.rendering import html_to_text
 from newsletter.services.test_sends import TestSendRefused, check_test_send
-from newsletter.tasks import start_send, tick_sends
+from newsletter.tasks import queue_send, start_send, tick_sends
 
 SEND_LOG_ACTIONS = {
     "newsletter.send": ("Send newsletter", "Sent to {audience} (send {send_id})"),
@@ -73,18 +74,27 @@ class TestSendForm(forms.Form):
     )
 
     def clean_recipients(self):
-        addresses = [part.strip() for part in self.cleaned_data["recipients"].replace(";", ",").split(",")]
-        addresses = [address for address in addresses if address]
+        addresses = _split_addresses(self.cleaned_data["recipients"])
         if not addresses:
             raise forms.ValidationError("Enter at least one address.")
         if len(addresses) > MAX_TEST_RECIPIENTS:
             raise forms.ValidationError(f"At most {MAX_TEST_RECIPIENTS} addresses for a test.")
-        for address in addresses:
-            try:
-                validate_email(address)
-            except forms.ValidationError as exc:
-                raise forms.ValidationError(f"“{address}” is not an email address.") from exc
+        _validate_addresses(addresses)
         return addresses
+
+
+def _split_addresses(text: str) -> list[str]:
+    """Addresses separated by commas or semicolons, blanks dropped."""
+    return list(filter(None, (part.strip() for part in re.split("[,;]", text))))
+
+
+def _validate_addresses(addresses: list[str]) -> None:
+    """Refuse the first entry that is not an email address, naming it."""
+    for address in addresses:
+        try:
+            validate_email(address)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(f"“{address}” is not an email address.") from exc
 
 
 class SendForm(forms.Form):
@@ -98,13 +108,19 @@ class SendForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("when") == "schedule":
-            at = data.get("scheduled_at")
-            if not at:
-                self.add_error("scheduled_at", "Choose when to send.")
-            elif at <= timezone.now():
-                self.add_error("scheduled_at", "Choose a time in the future.")
+        error = _schedule_error(data.get("scheduled_at")) if data.get("when") == "schedule" else ""
+        if error:
+            self.add_error("scheduled_at", error)
         return data
+
+
+def _schedule_error(at) -> str:
+    """What is wrong with the time chosen for a scheduled send ("" when nothing is)."""
+    if not at:
+        return "Choose when to send."
+    if at <= timezone.now():
+        return "Choose a time in the future."
+    return ""
 
 
 def _issue_for(request, page_id: int, *, publish: bool = False):
@@ -179,10 +195,7 @@ def _confirmed_send(request, issue, data: dict):
     """Create the send once (a second press finds it) and start it now or leave it scheduled."""
     scheduled_at = data["scheduled_at"] if data["when"] == "schedule" else None
     try:
-        with transaction.atomic():
-            send, created = dispatch.create_send(issue, user=request.user, scheduled_at=scheduled_at)
-            if created and not scheduled_at:
-                transaction.on_commit(lambda: start_send.delay(send.pk))
+        send, created = queue_send(issue, user=request.user, scheduled_at=scheduled_at)
     except gate.GateError as exc:
         for violation in exc.violations:
             messages.error(request, violation.message)
@@ -270,19 +283,32 @@ def _campaign_context(send) -> dict | None:
     """The Mailchimp side of a send (campaign, schedule, report) for the progress page; None for SMTP sends."""
     if send.backend != "mailchimp":
         return None
-    rounded = bool(send.scheduled_at and send.campaign_send_time and send.campaign_send_time != send.scheduled_at)
-    planned = quarter_hour(send.scheduled_at) if send.scheduled_at else None
+    send_time, rounded = _campaign_schedule(send)
     return {
         "campaign_id": ", ".join(send.campaign_ids),
-        # Which campaign is which, in the order of campaign_id: the original's (if it had readers), then by language.
-        "languages": (["original"] if send.provider_reference else []) + sorted(send.campaign_languages or {}),
-        "can_unschedule": can_unschedule(send),
+        "languages": _campaign_languages(send),
+        "can_unschedule": campaigns.can_unschedule(send),
         "step": send.campaign_step,
-        "send_time": send.campaign_send_time or planned,
-        "rounded": rounded or bool(planned and planned != send.scheduled_at),
+        "send_time": send_time,
+        "rounded": rounded,
         "report": send.provider_report or {},
         "report_at": send.provider_report_at,
     }
+
+
+def _campaign_languages(send) -> list[str]:
+    """Which campaign is which, in the order of campaign_id: the original's (if it had readers), then by language."""
+    return (["original"] if send.provider_reference else []) + sorted(send.campaign_languages or {})
+
+
+def _campaign_schedule(send) -> tuple:
+    """When Mailchimp sends a scheduled send (its own answer, else the quarter hour it rounds to) and whether that
+    differs from the time the editor chose."""
+    if not send.scheduled_at:
+        return send.campaign_send_time, False
+    planned = quarter_hour(send.scheduled_at)
+    send_time = send.campaign_send_time or planned
+    return send_time, send_time != send.scheduled_at or planned != send.scheduled_at
 
 
 def progress_json_view(request, send_id: int):
@@ -291,39 +317,53 @@ def progress_json_view(request, send_id: int):
     return JsonResponse(dispatch.progress(send), headers={"Cache-Control": "no-store"})
 
 
-DONE_WORDS = {"pause": "paused", "resume": "resumed", "cancel": "cancelled"}
-
-
 @require_POST
 def send_action_view(request, send_id: int, action: str):
     """Pause, resume or cancel a send (publishers only); every action is audit-logged."""
     send = get_object_or_404(Send, pk=send_id)
     _issue_for(request, send.issue_id, publish=True)
-    if action == "pause":
-        done = dispatch.pause_send(send, f"Paused by {request.user.get_username()}", user=request.user)
-    elif action == "resume":
-        with transaction.atomic():
-            done = dispatch.resume_send(send, user=request.user)
-            if done:
-                transaction.on_commit(lambda: start_send.delay(send.pk))
-    elif action == "cancel":
-        from newsletter.services import campaigns
-
-        if campaigns.can_unschedule(send):  # already handed to Mailchimp, which holds it for its time
-            refused = campaigns.unschedule(send, user=request.user)
-            if refused:
-                messages.error(request, refused)
-            else:
-                messages.success(request, "Send cancelled: the Mailchimp campaign is unscheduled; it will not go out.")
-            return redirect("newsletter_sending:progress", send_id=send.pk)
-        done = dispatch.cancel_send(send, user=request.user)
-    else:
+    if action not in SEND_ACTIONS:
         raise PermissionDenied
-    if done:
-        messages.success(request, f"Send {DONE_WORDS[action]}.")
-    else:
-        messages.warning(request, f"The send could not be {DONE_WORDS[action]} in its current state.")
+    SEND_ACTIONS[action](request, send)
     return redirect("newsletter_sending:progress", send_id=send.pk)
+
+
+def _pause(request, send) -> None:
+    _say_done(request, dispatch.pause_send(send, f"Paused by {request.user.get_username()}", user=request.user),
+              "paused")
+
+
+def _resume(request, send) -> None:
+    with transaction.atomic():
+        done = dispatch.resume_send(send, user=request.user)
+        if done:
+            transaction.on_commit(lambda: start_send.delay(send.pk))
+    _say_done(request, done, "resumed")
+
+
+def _cancel(request, send) -> None:
+    if campaigns.can_unschedule(send):  # already handed to Mailchimp, which holds it for its time
+        _unschedule(request, send)
+    else:
+        _say_done(request, dispatch.cancel_send(send, user=request.user), "cancelled")
+
+
+def _unschedule(request, send) -> None:
+    refused = campaigns.unschedule(send, user=request.user)
+    if refused:
+        messages.error(request, refused)
+    else:
+        messages.success(request, "Send cancelled: the Mailchimp campaign is unscheduled; it will not go out.")
+
+
+def _say_done(request, done: bool, word: str) -> None:
+    if done:
+        messages.success(request, f"Send {word}.")
+    else:
+        messages.warning(request, f"The send could not be {word} in its current state.")
+
+
+SEND_ACTIONS = {"pause": _pause, "resume": _resume, "cancel": _cancel}
 
 
 @hooks.register("register_admin_urls")

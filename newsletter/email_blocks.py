@@ -57,14 +57,20 @@ class LatestFromTopicBlock(blocks.StructBlock):
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
-        viewers = (parent_context or {}).get("newsletter_viewers")
-        issue = (parent_context or {}).get("issue")
-        language = issue_language(issue) if issue is not None else None
-        pages = latest_pages_for_topic(value["topic"], value["count"], viewers,
-                                       language=language) if viewers else []
+        pages = _audience_pages(value, parent_context or {})
         # And, at render time, only what the viewers of this render may open (the visitor of an archive page).
-        context["pages"] = [page for page in pages if privacy.viewable_now(page)]
+        context["pages"] = list(filter(privacy.viewable_now, pages))
         return context
+
+
+def _audience_pages(value, parent_context: dict) -> list:
+    """The block's newest pages on its topic that the issue's audience may read, in the issue's language."""
+    viewers = parent_context.get("newsletter_viewers")
+    if not viewers:
+        return []
+    issue = parent_context.get("issue")
+    language = issue_language(issue) if issue is not None else None
+    return latest_pages_for_topic(value["topic"], value["count"], viewers, language=language)
 
 
 class StatisticsHighlightBlock(blocks.StructBlock):
@@ -85,19 +91,22 @@ class StatisticsHighlightBlock(blocks.StructBlock):
     def get_context(self, value, parent_context=None):
         from django.utils.safestring import mark_safe
 
-        from portal.stats.services.email import render_email_dataset_bar_chart, render_email_dataset_kpis
-
         context = super().get_context(value, parent_context=parent_context)
-        viewers = (parent_context or {}).get("newsletter_viewers") or []
-        dataset, period = value["dataset"], value.get("period") or None
-        parts = []
-        for viewer in viewers[:1]:  # the gate already refused datasets some audience viewer may not read
-            if value["style"] == "bars":
-                parts.append(render_email_dataset_bar_chart(dataset, viewer, measure=value["measure"], period=period))
-            else:
-                parts.append(render_email_dataset_kpis(dataset, viewer, period=period))
-        context["statistics_html"] = mark_safe("".join(parts))  # noqa: S308 - built from escaped parts
+        viewers = (parent_context or {}).get("newsletter_viewers")
+        # The first viewer only: the gate already refused datasets some audience viewer may not read.
+        html = _statistics_html(value, viewers[0]) if viewers else ""
+        context["statistics_html"] = mark_safe(html)  # noqa: S308 - built from escaped parts
         return context
+
+
+def _statistics_html(value, viewer) -> str:
+    """The block's figures as one viewer may read them: a bar chart by country or headline figures."""
+    from portal.stats.services.email import render_email_dataset_bar_chart, render_email_dataset_kpis
+
+    dataset, period = value["dataset"], value.get("period") or None
+    if value["style"] == "bars":
+        return render_email_dataset_bar_chart(dataset, viewer, measure=value["measure"], period=period)
+    return render_email_dataset_kpis(dataset, viewer, period=period)
 
 
 class CallToActionBlock(blocks.StructBlock):

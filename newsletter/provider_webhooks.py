@@ -36,45 +36,66 @@ _REJECTED = {"invalid": Kind.HARD_BOUNCE, "bounced": Kind.HARD_BOUNCE, "spam": K
 def report_for(event, esp_name: str) -> Report | None:
     """The report an anymail tracking event makes, or None for events that change nothing (opens, deliveries)."""
     event_type = getattr(event, "event_type", "")
-    detail = " ".join(str(part) for part in (event.mta_response, event.description) if part)
+    detail = _words(event.mta_response, event.description)
     kind = _kind_of(event, event_type, detail)
     if kind is None:
         return None
-    delivery_id = _delivery_from_metadata(event.metadata or {})
+    delivery_id = _delivery_from_metadata(event.metadata)
     recipient = event.recipient or ""
     if delivery_id is None and not recipient:
         return None
-    # One provider notification may name several recipients (Amazon SES): each is its own report.
-    identity = f"{event.event_id or f'{event.message_id}:{event_type}'}:{recipient.lower()}"
     return Report(
-        kind=kind, source=Source.WEBHOOK, key=f"{esp_name.lower().replace(' ', '-')}:{identity}",
+        kind=kind, source=Source.WEBHOOK,
+        key=f"{esp_name.lower().replace(' ', '-')}:{_identity(event, event_type, recipient)}",
         delivery_id=delivery_id, email="" if delivery_id else recipient,
         status_code=bounces.status_code(detail), detail=f"{esp_name}: {event_type} {detail}".strip(),
     )
 
 
+def _identity(event, event_type: str, recipient: str) -> str:
+    """The event's id for this recipient (one provider notification may name several, as Amazon SES's do)."""
+    return f"{event.event_id or f'{event.message_id}:{event_type}'}:{recipient.lower()}"
+
+
+def _words(*parts) -> str:
+    """The parts that are set, space-separated."""
+    return " ".join(str(part) for part in parts if part)
+
+
 def _kind_of(event, event_type: str, detail: str) -> str | None:
     """What an event says about the address; None for events that change nothing."""
     if event_type == "bounced":
-        code = bounces.status_code(detail)
-        if not code and _temporary(event):
-            return Kind.SOFT_BOUNCE
-        return bounces.classify(code, permanent=not _temporary(event))
+        return _bounce_kind(event, detail)
     if event_type == "rejected":
-        return _REJECTED.get(event.reject_reason or "", Kind.SOFT_BOUNCE)
+        return _REJECTED.get(event.reject_reason, Kind.SOFT_BOUNCE)
     return {"complained": Kind.COMPLAINT, "unsubscribed": Kind.UNSUBSCRIBE}.get(event_type)
 
 
+def _bounce_kind(event, detail: str) -> str:
+    """A bounce by its status code; without one, by whether the provider calls it temporary."""
+    code = bounces.status_code(detail)
+    if not code and _temporary(event):
+        return Kind.SOFT_BOUNCE
+    return bounces.classify(code, permanent=not _temporary(event))
+
+
 _TEMPORARY = ("transient", "soft", "temporary", "mailbox full", "mailboxfull")
+_SPARKPOST_TEMPORARY = {"20", "21", "22", "23", "24", "70"}
 
 
 def _temporary(event) -> bool:
     """Whether the provider calls the bounce temporary (SES "Transient", Postmark "SoftBounce", SparkPost 20-24)."""
     raw = event.esp_event if isinstance(event.esp_event, dict) else {}
-    text = " ".join(str(value) for value in (event.description, raw.get("Type"), raw.get("bounceType")) if value)
-    bounce_class = str((raw.get("msys", {}).get("message_event", {}) or {}).get("bounce_class", "")) if isinstance(
-        raw.get("msys"), dict) else ""
-    return any(word in text.lower() for word in _TEMPORARY) or bounce_class in {"20", "21", "22", "23", "24", "70"}
+    text = _words(event.description, raw.get("Type"), raw.get("bounceType")).lower()
+    return any(word in text for word in _TEMPORARY) or _sparkpost_bounce_class(raw) in _SPARKPOST_TEMPORARY
+
+
+def _sparkpost_bounce_class(raw: dict) -> str:
+    """SparkPost's bounce class (``msys.message_event.bounce_class``); "" in other providers' events."""
+    msys = raw.get("msys")
+    if not isinstance(msys, dict):
+        return ""
+    return str((msys.get("message_event", {}) or {}).get("bounce_class", ""))
 
 
 def _delivery_from_metadata(metadata: dict) -> int | None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import NoReturn
+
+from django.db import transaction
 
 from celery import shared_task
 from celery.signals import worker_ready
@@ -71,6 +74,16 @@ def process_send(self, send_id: int) -> str:
     return outcome.state
 
 
+def queue_send(issue, *, user=None, scheduled_at=None):
+    """Create the issue's send (once: a second call finds it) and start it when the transaction commits, unless
+    it is scheduled. Returns ``(send, created)``; raises ``GateError`` when the access gate refuses the issue."""
+    with transaction.atomic():
+        send, created = dispatch.create_send(issue, user=user, scheduled_at=scheduled_at)
+        if created and not scheduled_at:
+            transaction.on_commit(lambda: start_send.delay(send.pk))
+    return send, created
+
+
 @shared_task
 def tick_sends() -> dict:
     """Periodic (every worker, and beat): start due scheduled sends, release batches of stopped lanes, restart
@@ -78,9 +91,7 @@ def tick_sends() -> dict:
     released = dispatch.release_expired_leases()
     due = dispatch.due_scheduled_sends()
     stalled = [send_id for send_id in dispatch.stalled_sends() if send_id not in due]
-    for send_id in due:
-        start_send.delay(send_id)
-    for send_id in stalled:
+    for send_id in [*due, *stalled]:
         start_send.delay(send_id)
     return {"released": released, "started": due, "resumed": stalled}
 
@@ -93,7 +104,6 @@ def send_monthly_digest(month: str | None = None) -> str:
     """
     import datetime
 
-    from django.db import transaction
     from django.utils import timezone
 
     if month:
@@ -103,10 +113,7 @@ def send_monthly_digest(month: str | None = None) -> str:
     issue = assemble_monthly_digest(target)
     if issue is None:
         return "nothing published"
-    with transaction.atomic():
-        send, created = dispatch.create_send(issue)
-        if created:
-            transaction.on_commit(lambda: start_send.delay(send.pk))
+    send, _created = queue_send(issue)
     return f"send {send.pk}"
 
 
@@ -123,11 +130,17 @@ def mailchimp_sync(self, full: bool = False) -> dict:
     except sync.SyncBusy:
         return {"skipped": "another sync is running"}
     except client.MailchimpUnavailable as exc:
-        from django.conf import settings
+        _retry_later(self, exc)
 
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            raise
-        raise self.retry(exc=exc, countdown=min(3600, 60 * 2 ** min(self.request.retries, 6))) from exc
+
+def _retry_later(task, exc: Exception) -> NoReturn:
+    """Retry the task while Mailchimp is down (backoff up to an hour). Without a broker (tasks run eagerly, in the
+    web process) the error is raised instead."""
+    from django.conf import settings
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        raise exc
+    raise task.retry(exc=exc, countdown=min(3600, 60 * 2 ** min(task.request.retries, 6))) from exc
 
 
 @shared_task(acks_late=True)
@@ -156,8 +169,6 @@ def mailchimp_hand_over_scheduled() -> list[int]:
 @shared_task(bind=True, acks_late=True, max_retries=None)
 def mailchimp_forget(self, member_hash: str) -> str:
     """Permanently delete an erased subscriber from the Mailchimp audience (retried while Mailchimp is down)."""
-    from django.conf import settings
-
     if not client.is_configured():
         return "not configured"
     try:
@@ -165,9 +176,7 @@ def mailchimp_forget(self, member_hash: str) -> str:
     except client.MailchimpNotFound:
         return "not in Mailchimp"
     except client.MailchimpUnavailable as exc:
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            raise
-        raise self.retry(exc=exc, countdown=min(3600, 60 * 2 ** min(self.request.retries, 6))) from exc
+        _retry_later(self, exc)
     return "deleted"
 
 

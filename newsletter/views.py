@@ -92,31 +92,43 @@ def subscribe(request):
         initial = {"email": request.GET.get("email", "")[:254], "source": Subscriber.Source.SIGNUP_PAGE}
         form = SignupForm(initial=initial, auto_id=SIGNUP_ID)
         return render(request, "newsletter/subscribe.html", _signup_context(request, form))
+    return _signup_posted(request)
 
+
+def _signup_posted(request) -> HttpResponse:
     form = SignupForm(request.POST, auto_id=SIGNUP_ID)
     if form.is_bot():
         return render(request, "newsletter/subscribe.html", {**_signup_context(request, SignupForm(auto_id=SIGNUP_ID)),
                                                              "honeypot_tripped": True}, status=400)
-    throttled = ratelimit.check_signup(client_ip(request), request.POST.get("email", "")[:254] or None)
+    throttled = _signup_throttle(request)
     if throttled:
         return throttled_response(request, throttled)
     if not form.is_valid():
-        context = _signup_context(request, form)
-        # The footer form posts only an address: explain the next step instead of only flagging errors.
-        context["from_short_form"] = "consent" not in request.POST and "source" not in request.POST
-        if context["from_short_form"]:
-            data = request.POST.copy()
-            data["source"] = Subscriber.Source.FOOTER
-            context["form"] = form = SignupForm(data, auto_id=SIGNUP_ID)
-            form.is_valid()
-        return render(request, "newsletter/subscribe.html", context)
-
+        return _signup_form_again(request, form)
     data = form.cleaned_data
     subscriptions.request_subscription(
         data["email"], topics=data["topics"], language=data["language"], source=data["source"],
         info=request_info(request),
     )
     return render(request, "newsletter/check_inbox.html", {"email": data["email"]})
+
+
+def _signup_throttle(request) -> ratelimit.Throttled | None:
+    """Signups and resent links count against the client's IP and the posted address."""
+    return ratelimit.check_signup(client_ip(request), request.POST.get("email", "")[:254] or None)
+
+
+def _signup_form_again(request, form) -> HttpResponse:
+    """The signup page with the posted form's errors."""
+    context = _signup_context(request, form)
+    # The footer form posts only an address: explain the next step instead of only flagging errors.
+    context["from_short_form"] = "consent" not in request.POST and "source" not in request.POST
+    if context["from_short_form"]:
+        data = request.POST.copy()
+        data["source"] = Subscriber.Source.FOOTER
+        context["form"] = form = SignupForm(data, auto_id=SIGNUP_ID)
+        form.is_valid()
+    return render(request, "newsletter/subscribe.html", context)
 
 
 @login_required
@@ -178,7 +190,7 @@ def resend(request):
     if request.method == "GET":
         return render(request, "newsletter/resend.html", {"form": ResendForm()})
     form = ResendForm(request.POST)
-    throttled = ratelimit.check_signup(client_ip(request), request.POST.get("email", "")[:254] or None)
+    throttled = _signup_throttle(request)
     if throttled:
         return throttled_response(request, throttled)
     if not form.is_valid():
@@ -197,6 +209,35 @@ def _subscriber_from(request, token: str, purpose: str):
     return subscriber, None
 
 
+def _data_subscriber_from(request, token: str, purpose: str):
+    """The subscriber an emailed export or erase link names, if it is less than an hour old."""
+    try:
+        subscriber = tokens.read_token(token, purpose, max_age=tokens.data_link_max_age())
+    except tokens.TokenError as error:
+        return None, _link_refused(request, error)
+    use_subscriber_language(request, subscriber)
+    return subscriber, None
+
+
+def link_subscriber(purpose: str, *, data_link: bool = False):
+    """For a view reached through an emailed link: the subscriber the link names is passed to the view after the
+    request (the page then speaks the subscriber's language); an invalid, changed or expired link is answered with
+    the refusal page instead. Data links (export, erase, click history) are valid for an hour."""
+    reader = _data_subscriber_from if data_link else _subscriber_from
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, token: str):
+            subscriber, refused = reader(request, token, purpose)
+            if refused:
+                return refused
+            return view(request, subscriber, token)
+
+        return wrapper
+
+    return decorator
+
+
 def _preferences_context(subscriber, token: str, **extra) -> dict:
     return {
         "subscriber": subscriber, "token": token,
@@ -212,37 +253,37 @@ def _preferences_context(subscriber, token: str, **extra) -> dict:
 
 @private_link_page
 @require_http_methods(["GET", "POST"])
-def preferences(request, token: str):
+@link_subscriber(tokens.PREFERENCES)
+def preferences(request, subscriber, token: str):
     """The preference centre: topics, frequency, language, unsubscribe, download or erase my data."""
-    subscriber, refused = _subscriber_from(request, token, tokens.PREFERENCES)
-    if refused:
-        return refused
     if request.method == "POST":
-        form = PreferencesForm(request.POST)
-        if form.is_valid():
-            choices = dict(form.cleaned_data)
-            wants_history = choices.pop("click_history")
-            # Off at once; on only through a link emailed to the address (consent of the address's owner).
-            subscriptions.update_preferences(subscriber, **choices, click_history=False if not wants_history else None,
-                                             info=request_info(request))
-            asked = wants_history and not subscriber.click_history
-            if asked:
-                throttled = privacy.request_link(subscriber, tokens.CLICKS)
-                if throttled:
-                    return throttled_response(request, throttled)
-            return render(request, "newsletter/preferences.html",
-                          _preferences_context(subscriber, token, saved=True, history_link_sent=asked))
-        return render(request, "newsletter/preferences.html", _preferences_context(subscriber, token, form=form))
+        return _preferences_posted(request, subscriber, token)
     return render(request, "newsletter/preferences.html", _preferences_context(subscriber, token))
+
+
+def _preferences_posted(request, subscriber, token: str) -> HttpResponse:
+    form = PreferencesForm(request.POST)
+    if not form.is_valid():
+        return render(request, "newsletter/preferences.html", _preferences_context(subscriber, token, form=form))
+    choices = dict(form.cleaned_data)
+    wants_history = choices.pop("click_history")
+    # Off at once; on only through a link emailed to the address (consent of the address's owner).
+    subscriptions.update_preferences(subscriber, **choices, click_history=False if not wants_history else None,
+                                     info=request_info(request))
+    asked = wants_history and not subscriber.click_history
+    if asked:
+        throttled = privacy.request_link(subscriber, tokens.CLICKS)
+        if throttled:
+            return throttled_response(request, throttled)
+    return render(request, "newsletter/preferences.html",
+                  _preferences_context(subscriber, token, saved=True, history_link_sent=asked))
 
 
 @private_link_page
 @require_POST
-def preferences_unsubscribe(request, token: str):
+@link_subscriber(tokens.PREFERENCES)
+def preferences_unsubscribe(request, subscriber, token: str):
     """Unsubscribe from everything, from the preference centre."""
-    subscriber, refused = _subscriber_from(request, token, tokens.PREFERENCES)
-    if refused:
-        return refused
     subscriptions.unsubscribe(subscriber, form="preferences", info=request_info(request))
     return render(request, "newsletter/unsubscribed.html", {
         "subscriber": subscriber, "preferences_url": tokens.preferences_url(subscriber),  # the same purpose
@@ -251,15 +292,13 @@ def preferences_unsubscribe(request, token: str):
 
 @private_link_page
 @require_POST
-def preferences_resubscribe(request, token: str):
+@link_subscriber(tokens.PREFERENCES)
+def preferences_resubscribe(request, subscriber, token: str):
     """Subscribe again: with fresh consent, confirmed through a new email, as a signup is.
 
     The preferences link is in every newsletter, so whoever sees a forwarded one could otherwise put back on the
     list someone who left. The request makes the address pending (which also replaces every earlier link).
     """
-    subscriber, refused = _subscriber_from(request, token, tokens.PREFERENCES)
-    if refused:
-        return refused
     form = ResubscribeForm(request.POST)
     if not form.is_valid():
         return render(request, "newsletter/preferences.html",
@@ -283,42 +322,26 @@ def _link_sent(request, subscriber, purpose: str) -> HttpResponse:
 
 @private_link_page
 @require_POST
-def preferences_export(request, token: str):
+@link_subscriber(tokens.PREFERENCES)
+def preferences_export(request, subscriber, token: str):
     """Download my data, first step: email a one-hour export link to the address (the preferences link is
     in every newsletter, so whoever sees a forwarded one must not get the subscriber's record)."""
-    subscriber, refused = _subscriber_from(request, token, tokens.PREFERENCES)
-    if refused:
-        return refused
     return _link_sent(request, subscriber, tokens.EXPORT)
 
 
 @private_link_page
 @require_POST
-def preferences_erase(request, token: str):
+@link_subscriber(tokens.PREFERENCES)
+def preferences_erase(request, subscriber, token: str):
     """Erase my data, first step: email a one-hour erase link to the address."""
-    subscriber, refused = _subscriber_from(request, token, tokens.PREFERENCES)
-    if refused:
-        return refused
     return _link_sent(request, subscriber, tokens.ERASE)
-
-
-def _data_subscriber_from(request, token: str, purpose: str):
-    """The subscriber an emailed export or erase link names, if it is less than an hour old."""
-    try:
-        subscriber = tokens.read_token(token, purpose, max_age=tokens.data_link_max_age())
-    except tokens.TokenError as error:
-        return None, _link_refused(request, error)
-    use_subscriber_language(request, subscriber)
-    return subscriber, None
 
 
 @private_link_page
 @require_http_methods(["GET", "POST"])
-def data_export(request, token: str):
+@link_subscriber(tokens.EXPORT, data_link=True)
+def data_export(request, subscriber, token: str):
     """The emailed export link: a button (link scanners prefetch GETs), then everything held as JSON, logged."""
-    subscriber, refused = _data_subscriber_from(request, token, tokens.EXPORT)
-    if refused:
-        return refused
     if request.method == "GET":
         return render(request, "newsletter/data_export.html", {"subscriber": subscriber, "token": token})
     privacy.record_self_export(subscriber)
@@ -334,11 +357,9 @@ def json_download(data: dict) -> HttpResponse:
 
 @private_link_page
 @require_http_methods(["GET", "POST"])
-def click_history(request, token: str):
+@link_subscriber(tokens.CLICKS, data_link=True)
+def click_history(request, subscriber, token: str):
     """The emailed link that turns the click history on: a button (link scanners prefetch GETs), then on."""
-    subscriber, refused = _data_subscriber_from(request, token, tokens.CLICKS)
-    if refused:
-        return refused
     if request.method == "POST":
         subscriptions.set_click_history(subscriber, True, form="emailed_link", info=request_info(request))
     return render(request, "newsletter/click_history.html", {"subscriber": subscriber, "token": token,
@@ -347,11 +368,9 @@ def click_history(request, token: str):
 
 @private_link_page
 @require_http_methods(["GET", "POST"])
-def data_erase(request, token: str):
+@link_subscriber(tokens.ERASE, data_link=True)
+def data_erase(request, subscriber, token: str):
     """The emailed erase link: a confirmation step, then only a hash of the address is kept (logged)."""
-    subscriber, refused = _data_subscriber_from(request, token, tokens.ERASE)
-    if refused:
-        return refused
     form = EraseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         privacy.erase_subscriber(subscriber, via="emailed link")
@@ -363,15 +382,13 @@ def data_erase(request, token: str):
 @csrf_exempt  # RFC 8058: mail providers POST here without cookies or a CSRF token; the signed token is the proof.
 @private_link_page
 @require_http_methods(["GET", "POST"])
-def unsubscribe(request, token: str):
+@link_subscriber(tokens.UNSUBSCRIBE)
+def unsubscribe(request, subscriber, token: str):
     """One-click unsubscribe (RFC 8058).
 
     POST (``List-Unsubscribe=One-Click`` from a mail provider, or the button on the GET page) unsubscribes at
     once and answers 200, never a redirect. GET only shows a page with a button: link scanners prefetch GETs.
     """
-    subscriber, refused = _subscriber_from(request, token, tokens.UNSUBSCRIBE)
-    if refused:
-        return refused
     if request.method == "GET":
         return render(request, "newsletter/unsubscribe_confirm.html", {"subscriber": subscriber, "token": token,
                                                                        "one_click": ONE_CLICK})
@@ -382,11 +399,9 @@ def unsubscribe(request, token: str):
 
 @private_link_page
 @require_POST
-def unsubscribe_preferences_link(request, token: str):
+@link_subscriber(tokens.UNSUBSCRIBE)
+def unsubscribe_preferences_link(request, subscriber, token: str):
     """From an unsubscribe page: email the preferences link to the address rather than show it."""
-    subscriber, refused = _subscriber_from(request, token, tokens.UNSUBSCRIBE)
-    if refused:
-        return refused
     return _link_sent(request, subscriber, tokens.PREFERENCES)
 
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import binascii
 import contextlib
+import functools
 import re
 import smtplib
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
 
@@ -37,11 +38,9 @@ def classify_smtp_error(exc: smtplib.SMTPException, recipient: str) -> tuple[Out
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, message = exc.recipients.get(recipient, next(iter(exc.recipients.values()), (450, b"")))
         return _by_code(code, message)
-    if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return None
     if isinstance(exc, smtplib.SMTPResponseException):
         return _by_code(exc.smtp_code, exc.smtp_error)
-    return None
+    return None  # no answer about this message (SMTPServerDisconnected and the like): the connection is gone
 
 
 def _by_code(code: int, message) -> tuple[Outcome, str]:
@@ -67,15 +66,7 @@ class SMTPBackend(DeliveryBackend):
         there and the From header stays the newsletter's sender. A provider's API backend (anymail) is given the
         return-path token as metadata instead: its tracking webhooks echo it back with each event.
         """
-        headers = dict(message.headers)
-        from_email = message.from_email
-        metadata = None
-        if message.envelope_sender:
-            if _is_anymail(connection):
-                metadata = {"return_path": message.envelope_sender.partition("@")[0].rpartition("+")[2]}
-            else:
-                headers["From"] = message.from_email
-                from_email = message.envelope_sender
+        headers, from_email, metadata = _sender_fields(message, _is_anymail(connection))
         email = EmailMultiAlternatives(
             subject=message.subject,
             body=message.text,
@@ -92,49 +83,81 @@ class SMTPBackend(DeliveryBackend):
         return email
 
     def deliver_batch(self, messages: Iterable[OutgoingMessage], on_result: ResultCallback) -> None:
+        connection = self._open_connection()
+        send = functools.partial(self._send, connection=connection, assembler=_assembler_for(connection))
+        try:
+            for message in messages:
+                on_result(_delivery_result(message, send))
+        finally:
+            # The server may already have dropped us; nothing is left to send on this connection.
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                connection.close()
+
+    def _open_connection(self):
         try:
             connection = get_connection(self.email_backend, fail_silently=False, **self.connection_kwargs)
             connection.open()
         except (OSError, smtplib.SMTPException) as exc:
             raise BatchInterrupted(f"cannot connect: {exc}") from exc
-        raw_smtp = isinstance(connection, DjangoSMTPBackend) and connection.connection is not None
-        assembler = MimeAssembler()
-        try:
-            for message in messages:
-                try:
-                    if raw_smtp and assembler.can_assemble(message):
-                        send_one(connection.connection, assembler.envelope_sender(message), message.to,
-                                 assembler.assemble(message))
-                    else:
-                        email = self.build_email(message, connection)
-                        connection.send_messages([email])
-                        refused = _provider_refusal(email, message.to)
-                        if refused:
-                            on_result(DeliveryResult(message.delivery_id, Outcome.PERMANENT, refused))
-                            continue
-                except smtplib.SMTPException as exc:
-                    classified = classify_smtp_error(exc, message.to)
-                    if classified is None:
-                        raise BatchInterrupted(f"connection lost: {exc}", message.delivery_id) from exc
-                    outcome, detail = classified
-                    on_result(DeliveryResult(message.delivery_id, outcome, detail))
-                    continue
-                except OSError as exc:  # refused, reset, timed out
-                    raise BatchInterrupted(f"connection lost: {exc}", message.delivery_id) from exc
-                except AnymailRecipientsRefused as exc:  # a provider's API refused this recipient
-                    on_result(DeliveryResult(message.delivery_id, Outcome.PERMANENT,
-                                             f"5.1.0 provider refused the recipient: {exc}"[:500]))
-                    continue
-                except AnymailInvalidAddress as exc:
-                    on_result(DeliveryResult(message.delivery_id, Outcome.PERMANENT, f"5.1.3 {exc}"[:500]))
-                    continue
-                except AnymailError as exc:  # the provider's API failed or is unreachable: retry later
-                    raise BatchInterrupted(f"provider error: {exc}"[:500], message.delivery_id) from exc
-                on_result(DeliveryResult(message.delivery_id, Outcome.SENT))
-        finally:
-            # The server may already have dropped us; nothing is left to send on this connection.
-            with contextlib.suppress(OSError, smtplib.SMTPException):
-                connection.close()
+        return connection
+
+    def _send(self, message: OutgoingMessage, connection, assembler: MimeAssembler | None) -> str:
+        """Hand one message to the connection: as assembled MIME bytes over Django's raw SMTP connection when it
+        can be, else as a Django email. Returns a provider API's refusal of the recipient, or ""."""
+        if assembler is not None and assembler.can_assemble(message):
+            send_one(connection.connection, assembler.envelope_sender(message), message.to,
+                     assembler.assemble(message))
+            return ""
+        email = self.build_email(message, connection)
+        connection.send_messages([email])
+        return _provider_refusal(email, message.to)
+
+
+def _assembler_for(connection) -> MimeAssembler | None:
+    """A MIME assembler when the connection is Django's own SMTP one (its smtplib connection takes bytes)."""
+    if isinstance(connection, DjangoSMTPBackend) and connection.connection is not None:
+        return MimeAssembler()
+    return None
+
+
+def _delivery_result(message: OutgoingMessage, send: Callable[[OutgoingMessage], str]) -> DeliveryResult:
+    """Send one message (``send`` returns a provider's refusal of the recipient, or ""): its outcome, or
+    BatchInterrupted when the connection or the provider's API is gone."""
+    try:
+        refused = send(message)
+    except smtplib.SMTPException as exc:  # before OSError, which it subclasses
+        return _smtp_failure(exc, message)
+    except OSError as exc:  # refused, reset, timed out
+        raise BatchInterrupted(f"connection lost: {exc}", message.delivery_id) from exc
+    except AnymailRecipientsRefused as exc:  # a provider's API refused this recipient
+        return DeliveryResult(message.delivery_id, Outcome.PERMANENT,
+                              f"5.1.0 provider refused the recipient: {exc}"[:500])
+    except AnymailInvalidAddress as exc:
+        return DeliveryResult(message.delivery_id, Outcome.PERMANENT, f"5.1.3 {exc}"[:500])
+    except AnymailError as exc:  # the provider's API failed or is unreachable: retry later
+        raise BatchInterrupted(f"provider error: {exc}"[:500], message.delivery_id) from exc
+    if refused:
+        return DeliveryResult(message.delivery_id, Outcome.PERMANENT, refused)
+    return DeliveryResult(message.delivery_id, Outcome.SENT)
+
+
+def _smtp_failure(exc: smtplib.SMTPException, message: OutgoingMessage) -> DeliveryResult:
+    """The recipient's outcome for an SMTP error; BatchInterrupted when the connection itself is gone."""
+    classified = classify_smtp_error(exc, message.to)
+    if classified is None:
+        raise BatchInterrupted(f"connection lost: {exc}", message.delivery_id) from exc
+    return DeliveryResult(message.delivery_id, *classified)
+
+
+def _sender_fields(message: OutgoingMessage, anymail: bool) -> tuple[dict, str, dict | None]:
+    """Headers, ``from_email`` and provider metadata that carry the message's return path (see ``build_email``)."""
+    headers = dict(message.headers)
+    if not message.envelope_sender:
+        return headers, message.from_email, None
+    if anymail:
+        token = message.envelope_sender.partition("@")[0].rpartition("+")[2]
+        return headers, message.from_email, {"return_path": token}
+    return {**headers, "From": message.from_email}, message.envelope_sender, None
 
 
 def _is_anymail(connection) -> bool:
@@ -146,11 +169,12 @@ def _provider_refusal(email, recipient: str) -> str:
     status = getattr(email, "anymail_status", None)
     recipients = getattr(status, "recipients", None) or {}
     found = recipients.get(recipient) or next(iter(recipients.values()), None)
-    if found is not None and found.status == "invalid":
-        return "5.1.3 provider refused the recipient: invalid address"
-    if found is not None and found.status == "rejected":
-        return "5.7.1 provider refused the recipient: rejected"
-    return ""
+    return _PROVIDER_REFUSALS.get(getattr(found, "status", None), "")
+
+
+# anymail's per-recipient statuses that refuse the recipient, and how a delivery records them.
+_PROVIDER_REFUSALS = {"invalid": "5.1.3 provider refused the recipient: invalid address",
+                      "rejected": "5.7.1 provider refused the recipient: rejected"}
 
 
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
@@ -170,18 +194,19 @@ def send_one(smtp: smtplib.SMTP, sender: str, recipient: str, payload: bytes) ->
     size = f" size={len(payload)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
     smtp.putcmd("mail", f"FROM:<{sender}>{size}")
     code, response = smtp.getreply()
-    if code != 250:
-        _end_transaction(smtp, code)
-        raise smtplib.SMTPSenderRefused(code, response, sender)
+    _expect(smtp, code, (250,), smtplib.SMTPSenderRefused(code, response, sender))
     smtp.putcmd("rcpt", f"TO:<{recipient}>")
     code, response = smtp.getreply()
-    if code not in (250, 251):
-        _end_transaction(smtp, code)
-        raise smtplib.SMTPRecipientsRefused({recipient: (code, response)})
+    _expect(smtp, code, (250, 251), smtplib.SMTPRecipientsRefused({recipient: (code, response)}))
     code, response = smtp.data(payload)
-    if code != 250:
+    _expect(smtp, code, (250,), smtplib.SMTPDataError(code, response))
+
+
+def _expect(smtp: smtplib.SMTP, code: int, accepted: tuple[int, ...], refusal: smtplib.SMTPException) -> None:
+    """Raise ``refusal`` (after ending the transaction) unless the server's reply code is an accepted one."""
+    if code not in accepted:
         _end_transaction(smtp, code)
-        raise smtplib.SMTPDataError(code, response)
+        raise refusal
 
 
 def _end_transaction(smtp: smtplib.SMTP, code: int) -> None:
@@ -197,7 +222,6 @@ class MimeAssembler:
 
     def __init__(self):
         self._header_cache: dict[tuple, bytes] = {}
-        self._senders: dict[str, str] = {}
         # Message-IDs and boundaries: one random prefix per batch and a counter (reading the system's random
         # source twice per message costs more than assembling the message).
         self._prefix = uuid.uuid4().hex
@@ -207,35 +231,16 @@ class MimeAssembler:
     @staticmethod
     def can_assemble(message: OutgoingMessage) -> bool:
         """Plain ASCII recipient and header values (anything else goes through Django's email classes)."""
-        values = [message.to, *message.headers.values()]
-        return all(value.isascii() and "\n" not in value and "\r" not in value for value in values)
+        return all(map(_is_plain_header_value, [message.to, *message.headers.values()]))
 
     def envelope_sender(self, message: OutgoingMessage) -> str:
-        if message.envelope_sender:
-            return message.envelope_sender
-        sender = self._senders.get(message.from_email)
-        if sender is None:
-            sender = self._senders[message.from_email] = parseaddr(message.from_email)[1]
-        return sender
+        return message.envelope_sender or _address_of(message.from_email)
 
     def _shared_headers(self, message: OutgoingMessage) -> bytes:
         key = (message.from_email, message.subject, message.reply_to)
-        cached = self._header_cache.get(key)
-        if cached is None:
-            name, address = parseaddr(message.from_email)
-            if not name:
-                sender = address
-            elif name.isascii():
-                sender = formataddr((name, address))
-            else:
-                sender = f"{Header(name, 'utf-8').encode()} <{address}>"
-            subject = message.subject if message.subject.isascii() else Header(message.subject, "utf-8").encode()
-            lines = [f"From: {sender}", f"Subject: {subject}", "MIME-Version: 1.0"]
-            if message.reply_to:
-                lines.append(f"Reply-To: {', '.join(message.reply_to)}")
-            cached = ("\r\n".join(lines) + "\r\n").encode("ascii")
-            self._header_cache[key] = cached
-        return cached
+        if key not in self._header_cache:
+            self._header_cache[key] = _shared_header_lines(message)
+        return self._header_cache[key]
 
     def _now(self) -> str:
         second = int(time.time())
@@ -255,18 +260,51 @@ class MimeAssembler:
             *(f"{name}: {value}" for name, value in message.headers.items()),
             f'Content-Type: multipart/alternative; boundary="{boundary}"',
         ]
-        parts = [self._shared_headers(message), ("\r\n".join(personal) + "\r\n\r\n").encode("ascii")]
-        for subtype, body in (("plain", message.text), ("html", message.html)):
-            if subtype == "html" and not body:
-                continue
-            parts.append(
-                f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
-                f"Content-Transfer-Encoding: quoted-printable\r\n\r\n".encode("ascii")
-            )
-            parts.append(_quoted_printable(body))
-            parts.append(b"\r\n")
+        parts = [self._shared_headers(message), ("\r\n".join(personal) + "\r\n\r\n").encode("ascii"),
+                 _body_part(boundary, "plain", message.text)]
+        if message.html:
+            parts.append(_body_part(boundary, "html", message.html))
         parts.append(f"--{boundary}--\r\n".encode("ascii"))
         return b"".join(parts)
+
+
+def _is_plain_header_value(value: str) -> bool:
+    """ASCII on one line: written into the message as it is."""
+    return value.isascii() and "\n" not in value and "\r" not in value
+
+
+@functools.lru_cache(maxsize=64)
+def _address_of(from_email: str) -> str:
+    """The address in a From value ("Name <address>")."""
+    return parseaddr(from_email)[1]
+
+
+def _shared_header_lines(message: OutgoingMessage) -> bytes:
+    """The headers every message with this sender, subject and reply address shares."""
+    subject = message.subject if message.subject.isascii() else Header(message.subject, "utf-8").encode()
+    lines = [f"From: {_from_header(message.from_email)}", f"Subject: {subject}", "MIME-Version: 1.0"]
+    if message.reply_to:
+        lines.append(f"Reply-To: {', '.join(message.reply_to)}")
+    return ("\r\n".join(lines) + "\r\n").encode("ascii")
+
+
+def _from_header(from_email: str) -> str:
+    """The From header's value: a non-ASCII display name encoded (RFC 2047), the address as it is."""
+    name, address = parseaddr(from_email)
+    if not name:
+        return address
+    if name.isascii():
+        return formataddr((name, address))
+    return f"{Header(name, 'utf-8').encode()} <{address}>"
+
+
+def _body_part(boundary: str, subtype: str, body: str) -> bytes:
+    """One part of the multipart/alternative body, UTF-8 in quoted-printable."""
+    return (
+        f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
+        f"Content-Transfer-Encoding: quoted-printable\r\n\r\n".encode("ascii")
+        + _quoted_printable(body) + b"\r\n"
+    )
 
 
 def _quoted_printable(text: str) -> bytes:

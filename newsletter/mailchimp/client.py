@@ -39,6 +39,8 @@ CONNECT_TIMEOUT = 10
 class MailchimpError(Exception):
     """An error answer from Mailchimp (RFC 7807 problem document) or a failure to reach it."""
 
+    default_detail = ""  # when the answer says nothing
+
     def __init__(self, detail: str, *, status: int | None = None, title: str = "", request_id: str = "",
                  errors: list | None = None):
         super().__init__(f"{status or 'no answer'} {title}: {detail}".strip())
@@ -53,6 +55,8 @@ class MailchimpNotConfigured(MailchimpError):
 class MailchimpUnavailable(MailchimpError):
     """Temporary trouble (429, 5xx, timeout, connection): try again later."""
 
+    default_detail = "temporary error"
+
 
 class MailchimpNotFound(MailchimpError):
     """404: the list, member or campaign does not exist."""
@@ -61,6 +65,9 @@ class MailchimpNotFound(MailchimpError):
 class MailchimpRejected(MailchimpError):
     """Any other 4xx: the request itself is wrong and retrying will not help."""
 
+
+# The exception for an error answer's status; any other 5xx is MailchimpUnavailable, any other 4xx MailchimpRejected.
+_ERROR_BY_STATUS: dict[int, type[MailchimpError]] = {404: MailchimpNotFound, 429: MailchimpUnavailable}
 
 
 def subscriber_hash(email: str) -> str:
@@ -81,20 +88,20 @@ def is_configured() -> bool:
 
 def _error_from(exc: ApiClientError | None = None, response: requests.Response | None = None) -> MailchimpError:
     """Map the client's error (or a raw response with an empty body) to one of our exceptions."""
-    status = response.status_code if response is not None else exc.status_code
-    body = exc.text if exc is not None else None
-    if status is None:  # the request never got an answer: timeout, refused or dropped connection
-        return MailchimpUnavailable(str(body) or "no answer", status=None, title="Connection failed")
-    problem = _problem_of(body)
-    detail = problem.get("detail") or (body if isinstance(body, str) else "") or (
-        response.reason if response is not None else "")
-    kwargs = {"status": status, "title": problem.get("title", ""), "errors": problem.get("errors"),
-              "request_id": problem.get("instance") or _request_id(response)}
-    if status == 429 or status >= 500:
-        return MailchimpUnavailable(detail or "temporary error", **kwargs)
-    if status == 404:
-        return MailchimpNotFound(detail, **kwargs)
-    return MailchimpRejected(detail, **kwargs)
+    if response is not None:
+        return _error_for_status(response.status_code, response.reason, request_id=_request_id(response))
+    if exc.status_code is None:  # the request never got an answer: timeout, refused or dropped connection
+        return MailchimpUnavailable(str(exc.text) or "no answer", status=None, title="Connection failed")
+    problem = _problem_of(exc.text)
+    text = exc.text if isinstance(exc.text, str) else ""
+    return _error_for_status(exc.status_code, problem.get("detail") or text, title=problem.get("title", ""),
+                             errors=problem.get("errors"), request_id=problem.get("instance") or "")
+
+
+def _error_for_status(status: int, detail: str, **details) -> MailchimpError:
+    """The exception for an error answer: temporary (429, 5xx), not found (404) or rejected (other 4xx)."""
+    error_class = MailchimpUnavailable if status >= 500 else _ERROR_BY_STATUS.get(status, MailchimpRejected)
+    return error_class(detail or error_class.default_detail, status=status, **details)
 
 
 def _problem_of(body) -> dict:
@@ -109,8 +116,8 @@ def _problem_of(body) -> dict:
         return {}
 
 
-def _request_id(response: requests.Response | None) -> str:
-    return response.headers.get("X-Request-Id", "") if response is not None else ""
+def _request_id(response: requests.Response) -> str:
+    return response.headers.get("X-Request-Id", "")
 
 
 # --- Concurrency limit ----------------------------------------------------------------------------------------------
@@ -133,18 +140,22 @@ class _Slot:
         self.semaphore.acquire()
         ttl = int(conf.MAILCHIMP_TIMEOUT) + CONNECT_TIMEOUT + 5
         deadline = time.monotonic() + ttl
-        while True:
-            for number in range(self.limit):
-                candidate = f"mailchimp:slot:{self.key}:{number}"
-                try:
-                    if cache.add(candidate, 1, timeout=ttl):
-                        self.cache_key = candidate
-                        return self
-                except Exception:
-                    return self
-            if time.monotonic() > deadline:
-                return self  # slots held by dead processes expire; do not wait forever
+        # Slots held by dead processes expire: past the deadline, go on without one rather than wait forever.
+        while not self._claim_shared_slot(ttl) and time.monotonic() <= deadline:
             time.sleep(0.02)
+        return self
+
+    def _claim_shared_slot(self, ttl: int) -> bool:
+        """Take a free slot in the shared cache. True as well when the cache fails (the semaphore still limits)."""
+        for number in range(self.limit):
+            candidate = f"mailchimp:slot:{self.key}:{number}"
+            try:
+                if cache.add(candidate, 1, timeout=ttl):
+                    self.cache_key = candidate
+                    return True
+            except Exception:
+                return True
+        return False
 
     def __exit__(self, *exc):
         if self.cache_key:
@@ -158,6 +169,23 @@ class _Slot:
 # --- The wrapper ----------------------------------------------------------------------------------------------------
 
 
+def _given_or(value, setting):
+    """An argument given to the client (even empty), else the setting."""
+    return value if value is not None else setting
+
+
+def _server_prefix(api_key: str, server: str | None) -> str:
+    """The data centre (``us21``): given, else ``MAILCHIMP_SERVER_PREFIX``, else the API key's suffix."""
+    return server or conf.MAILCHIMP_SERVER_PREFIX or (api_key.rsplit("-", 1)[1] if "-" in api_key else "")
+
+
+def _checked_base(base: str) -> str:
+    """``MAILCHIMP_API_BASE`` as the client's host; refused if it holds the word the client rewrites."""
+    if "server" in base:
+        raise MailchimpNotConfigured("MAILCHIMP_API_BASE must not contain the word 'server' (the client rewrites it).")
+    return base.rstrip("/")
+
+
 class Mailchimp:
     """The configured official client plus retries, the connection limit and error mapping.
 
@@ -166,21 +194,16 @@ class Mailchimp:
 
     def __init__(self, *, api_key: str | None = None, server: str | None = None, base: str | None = None,
                  max_retries: int | None = None):
-        api_key = api_key if api_key is not None else conf.MAILCHIMP_API_KEY
+        api_key = _given_or(api_key, conf.MAILCHIMP_API_KEY)
         if not api_key:
             raise MailchimpNotConfigured("MAILCHIMP_API_KEY is not set.")
-        server = server or conf.MAILCHIMP_SERVER_PREFIX or (
-            api_key.rsplit("-", 1)[1] if "-" in api_key else "")
-        self.client = mailchimp_marketing.Client({"api_key": api_key, "server": server})
-        base = base if base is not None else conf.MAILCHIMP_API_BASE
+        self.client = mailchimp_marketing.Client({"api_key": api_key, "server": _server_prefix(api_key, server)})
+        base = _given_or(base, conf.MAILCHIMP_API_BASE)
         if base:
-            if "server" in base:
-                raise MailchimpNotConfigured(
-                    "MAILCHIMP_API_BASE must not contain the word 'server' (the client rewrites it).")
-            self.client.api_client.host = base.rstrip("/")
+            self.client.api_client.host = _checked_base(base)
         self.client.api_client.timeout = (CONNECT_TIMEOUT, float(conf.MAILCHIMP_TIMEOUT))
         self.api_key = api_key
-        self.max_retries = int(max_retries if max_retries is not None else conf.MAILCHIMP_MAX_RETRIES)
+        self.max_retries = int(_given_or(max_retries, conf.MAILCHIMP_MAX_RETRIES))
         self.calls = 0
 
     def backoff(self, attempt: int) -> float:
@@ -195,18 +218,16 @@ class Mailchimp:
         ``retry=False`` retries only 429 (the request was not processed); use it for creations that must not
         happen twice when a connection drops after Mailchimp acted.
         """
-        attempt = 0
-        while True:
+        for attempt in range(self.max_retries):
             try:
                 return self._once(operation)
             except MailchimpUnavailable as exc:
-                retriable = retry or exc.status == 429
-                if not retriable or attempt >= self.max_retries:
+                if not _retriable(exc, retry):
                     raise
                 delay = self.backoff(attempt)
                 logger.info("Mailchimp: %s; retrying in %.2fs", exc, delay)
                 time.sleep(delay)
-                attempt += 1
+        return self._once(operation)  # the last try: its error goes to the caller
 
     def _once(self, operation):
         with _Slot(self.api_key):
@@ -215,16 +236,26 @@ class Mailchimp:
                 result = operation(self.client)
             except ApiClientError as exc:
                 raise _error_from(exc) from None
-        if isinstance(result, requests.Response):  # the client's answer to an empty body
-            if result.ok:
-                return None
-            raise _error_from(response=result)
-        return result
+        return _body_of(result)
 
     # Convenience shortcuts used across the package.
 
     def ping(self) -> dict:
         return self.call(lambda c: c.ping.get())
+
+
+def _body_of(result):
+    """The decoded answer. The client returns a raw response for an empty body: None when it is a success."""
+    if not isinstance(result, requests.Response):
+        return result
+    if result.ok:
+        return None
+    raise _error_from(response=result)
+
+
+def _retriable(exc: MailchimpUnavailable, retry: bool) -> bool:
+    """Whether to try again: any temporary error with ``retry``, else only 429 (Mailchimp did not process it)."""
+    return retry or exc.status == 429
 
 
 def get_client(**kwargs) -> Mailchimp:

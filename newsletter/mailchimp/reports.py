@@ -29,13 +29,18 @@ def summarise(report: dict) -> dict:
         "hard_bounces": bounces.get("hard_bounces", 0),
         "soft_bounces": bounces.get("soft_bounces", 0),
         "unique_opens": opens.get("unique_opens", 0),
-        "open_rate": round(100 * float(opens.get("open_rate") or 0), 1),
+        "open_rate": _percent(opens.get("open_rate")),
         "unique_clicks": clicks.get("unique_subscriber_clicks", clicks.get("unique_clicks", 0)),
-        "click_rate": round(100 * float(clicks.get("click_rate") or 0), 1),
+        "click_rate": _percent(clicks.get("click_rate")),
         "unsubscribed": report.get("unsubscribed", 0),
         "abuse_reports": report.get("abuse_reports", 0),
         "send_time": report.get("send_time", ""),
     }
+
+
+def _percent(fraction) -> float:
+    """Mailchimp's rate (a fraction, or null) as a percentage with one decimal."""
+    return round(100 * float(fraction or 0), 1)
 
 
 def combine(figures: list[dict]) -> dict:
@@ -45,32 +50,41 @@ def combine(figures: list[dict]) -> dict:
     total = {key: sum(f.get(key, 0) for f in figures) for key in (
         "emails_sent", "hard_bounces", "soft_bounces", "unique_opens", "unique_clicks", "unsubscribed",
         "abuse_reports")}
-    sent = total["emails_sent"] or 1
-    total["open_rate"] = round(sum(f["open_rate"] * f["emails_sent"] for f in figures) / sent, 1)
-    total["click_rate"] = round(sum(f["click_rate"] * f["emails_sent"] for f in figures) / sent, 1)
+    total["open_rate"] = _weighted_rate(figures, "open_rate", total["emails_sent"])
+    total["click_rate"] = _weighted_rate(figures, "click_rate", total["emails_sent"])
     total["send_time"] = min(f.get("send_time", "") for f in figures)
     total["campaigns"] = len(figures)
     return total
+
+
+def _weighted_rate(figures: list[dict], key: str, sent: int) -> float:
+    """A rate over several campaigns: each campaign's rate weighted by the emails it sent."""
+    return round(sum(f[key] * f["emails_sent"] for f in figures) / (sent or 1), 1)
 
 
 def pull_report(send: Send, api: Mailchimp | None = None) -> dict | None:
     """Fetch and store the report of one Send's campaigns (all languages). None while Mailchimp has none yet."""
     if not send.campaign_ids:
         return None
-    api = api or get_client()
-    reports = []
-    for campaign_id in send.campaign_ids:
-        try:
-            reports.append(summarise(api.call(lambda c, campaign_id=campaign_id:
-                                              c.reports.get_campaign_report(campaign_id))))
-        except MailchimpNotFound:
-            continue  # scheduled, not sent yet
+    reports = _campaign_reports(api or get_client(), send.campaign_ids)
     if not reports:
         return None
     figures = combine(reports)
     Send.objects.filter(pk=send.pk).update(provider_report=figures, provider_report_at=timezone.now())
     send.provider_report = figures
     return figures
+
+
+def _campaign_reports(api: Mailchimp, campaign_ids: list[str]) -> list[dict]:
+    """The figures of each campaign Mailchimp has a report for (none yet for one that is only scheduled)."""
+    reports = []
+    for campaign_id in campaign_ids:
+        try:
+            reports.append(summarise(api.call(lambda c, campaign_id=campaign_id:
+                                              c.reports.get_campaign_report(campaign_id))))
+        except MailchimpNotFound:
+            continue  # scheduled, not sent yet
+    return reports
 
 
 def due_sends(now=None):

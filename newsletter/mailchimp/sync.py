@@ -51,6 +51,7 @@ TOPICS_CATEGORY = "Topics"
 # Changes committed late (a long transaction) carry an earlier updated_at than the cursor: look back this far.
 CURSOR_MARGIN = timedelta(minutes=2)
 OPTED_OUT_REMOTE = {"unsubscribed", "cleaned"}
+GONE_REMOTE = OPTED_OUT_REMOTE | {"archived"}
 PULL_FIELDS = [f"members.{name}" for name in (
     "email_address", "status", "last_changed", "language", "interests", "unsubscribe_reason")] + ["total_items"]
 
@@ -86,7 +87,8 @@ def state_for(list_id: str | None = None) -> MailchimpSyncState:
     return state
 
 
-def _stamp_to_datetime(value: str | None) -> datetime | None:
+def stamp_to_datetime(value: str | None) -> datetime | None:
+    """A Mailchimp time (ISO 8601; one without a zone is UTC) as an aware datetime; None when there is none."""
     if not value:
         return None
     moment = parse_datetime(value.replace("Z", "+00:00"))
@@ -104,7 +106,7 @@ def _save_progress(state: MailchimpSyncState, phase: str, done: int, total: int,
 # --- Set-up: topics as interests, merge fields ----------------------------------------------------------------------
 
 
-def ensure_setup(api: Mailchimp, state: MailchimpSyncState, topic_ids: set[int] | None = None) -> int:
+def ensure_setup(api: Mailchimp, state: MailchimpSyncState, topic_ids: set[int]) -> int:
     """Make sure the merge fields and a "Topics" interest per topic exist in Mailchimp. Returns calls made.
 
     Only calls Mailchimp for what is missing from the stored mapping, so a routine run makes no set-up calls.
@@ -113,7 +115,7 @@ def ensure_setup(api: Mailchimp, state: MailchimpSyncState, topic_ids: set[int] 
     if not state.merge_fields_ready:
         _add_merge_fields(api, state.audience_id)
         state.merge_fields_ready = True
-    wanted = {str(pk) for pk in (topic_ids if topic_ids is not None else Topic.objects.values_list("pk", flat=True))}
+    wanted = {str(pk) for pk in topic_ids}
     missing = wanted - set(state.topic_interests)
     if missing:
         if not state.topic_category_id:
@@ -169,35 +171,51 @@ def desired_status(subscriber: Subscriber, mirror: MailchimpMember | None) -> st
     Never "subscribed" for someone Mailchimp reports unsubscribed/cleaned: "pending" (Mailchimp's own opt-in)
     if they confirmed with us again after that, else nothing.
     """
-    remote = mirror.remote_status if mirror else ""
-    status = subscriber.status
-    if status == Subscriber.Status.SUBSCRIBED:
-        if remote in OPTED_OUT_REMOTE:
-            reconfirmed = subscriber.confirmed_at and mirror.remote_changed_at and (
-                subscriber.confirmed_at > mirror.remote_changed_at)
-            return "pending" if reconfirmed else None
-        return "subscribed"
-    if status == Subscriber.Status.PENDING:
+    if subscriber.status == Subscriber.Status.PENDING:
         return None  # our own double opt-in is still running
-    # Unsubscribed, complained, cleaned: tell Mailchimp only about people it already has (no new data about
-    # people who left). Mailchimp cannot be told "cleaned" through the API: unsubscribed stops mail just as well.
-    if mirror is None or remote in OPTED_OUT_REMOTE or remote == "archived":
+    if subscriber.status == Subscriber.Status.SUBSCRIBED:
+        return _status_of_subscribed(subscriber, mirror)
+    return _status_of_opted_out(mirror)
+
+
+def _status_of_subscribed(subscriber: Subscriber, mirror: MailchimpMember | None) -> str | None:
+    """"subscribed"; for someone Mailchimp reports gone, "pending" if they confirmed with us since, else None."""
+    if mirror is None or mirror.remote_status not in OPTED_OUT_REMOTE:
+        return "subscribed"
+    reconfirmed = subscriber.confirmed_at and mirror.remote_changed_at and (
+        subscriber.confirmed_at > mirror.remote_changed_at)
+    return "pending" if reconfirmed else None
+
+
+def _status_of_opted_out(mirror: MailchimpMember | None) -> str | None:
+    """Unsubscribed, complained, cleaned: tell Mailchimp only about people it already has (no new data about
+    people who left). Mailchimp cannot be told "cleaned" through the API: unsubscribed stops mail just as well."""
+    if mirror is None or mirror.remote_status in GONE_REMOTE:
         return None
     return "unsubscribed"
 
 
 def member_payload(subscriber: Subscriber, status: str, state: MailchimpSyncState,
                    topic_ids: list[int]) -> dict:
+    interests = _interests(state, topic_ids)
+    payload = {"email_address": subscriber.email, "status": status, "language": subscriber.language,
+               "merge_fields": _merge_fields(subscriber)}
+    if interests:
+        payload["interests"] = interests
+    return payload
+
+
+def _interests(state: MailchimpSyncState, topic_ids: list[int]) -> dict[str, bool]:
+    """Every mapped topic's interest: True for the chosen topics, False for the others."""
     interests = dict.fromkeys(state.topic_interests.values(), False)
     for pk in topic_ids:
         if str(pk) in state.topic_interests:
             interests[state.topic_interests[str(pk)]] = True
-    merge = {tag: str(getattr(subscriber, attribute, "") or "") for tag, attribute in merge_field_map().items()}
-    payload = {"email_address": subscriber.email, "status": status, "language": subscriber.language,
-               "merge_fields": merge}
-    if interests:
-        payload["interests"] = interests
-    return payload
+    return interests
+
+
+def _merge_fields(subscriber: Subscriber) -> dict[str, str]:
+    return {tag: str(getattr(subscriber, attribute, "") or "") for tag, attribute in merge_field_map().items()}
 
 
 def digest_of(payload: dict) -> str:
@@ -220,13 +238,19 @@ def push(api: Mailchimp, state: MailchimpSyncState, summary: SyncSummary, *, ful
          progress: Progress | None = None) -> str:
     """Push changed subscribers in batches of 500. Returns Mailchimp's latest last_changed seen (or "")."""
     ids = list(push_candidates(state, full=full).values_list("id", flat=True))
-    mirrors = {m.subscriber_id: m for m in MailchimpMember.objects.filter(subscriber_id__in=ids)}
+    mirrors = _mirrors_of(ids)
     topic_map = _topics_of(ids)
-    used_topics = {topic for topics in topic_map.values() for topic in topics}
-    if used_topics - {int(pk) for pk in state.topic_interests} or not state.merge_fields_ready:
-        summary.setup_calls += ensure_setup(api, state, used_topics | {int(pk) for pk in state.topic_interests})
+    used_topics = set().union(*topic_map.values())
+    mapped_topics = {int(pk) for pk in state.topic_interests}
+    if used_topics - mapped_topics or not state.merge_fields_ready:
+        summary.setup_calls += ensure_setup(api, state, used_topics | mapped_topics)
     queue = _push_queue(ids, mirrors, topic_map, state, summary)
     return _push_batches(api, state, queue, summary, progress)
+
+
+def _mirrors_of(ids: list[int]) -> dict[int, MailchimpMember]:
+    """What Mailchimp last received or reported for each of these subscribers."""
+    return {m.subscriber_id: m for m in MailchimpMember.objects.filter(subscriber_id__in=ids)}
 
 
 def _topics_of(ids: list[int]) -> dict[int, list[int]]:
@@ -260,9 +284,14 @@ def _queue_item(subscriber: Subscriber, mirror: MailchimpMember | None, topic_ma
         return None
     payload = member_payload(subscriber, status, state, topic_map.get(subscriber.pk, []))
     digest = digest_of(payload)
-    if mirror and mirror.digest == digest and mirror.email.lower() == subscriber.email.lower():
+    if _already_pushed(mirror, subscriber, digest):
         return None
     return subscriber, payload, digest
+
+
+def _already_pushed(mirror: MailchimpMember | None, subscriber: Subscriber, digest: str) -> bool:
+    """Whether Mailchimp last received exactly this, for this address."""
+    return bool(mirror and mirror.digest == digest and mirror.email.lower() == subscriber.email.lower())
 
 
 def _push_batches(api: Mailchimp, state: MailchimpSyncState, queue: list, summary: SyncSummary,
@@ -276,12 +305,16 @@ def _push_batches(api: Mailchimp, state: MailchimpSyncState, queue: list, summar
         body = {"members": [payload for _, payload, _ in batch], "update_existing": True}
         answer = api.call(lambda c, body=body: c.lists.batch_list_members(state.audience_id, body))
         summary.batches += 1
-        latest = max([latest] + [m.get("last_changed", "") for key in ("new_members", "updated_members")
-                                 for m in answer.get(key, [])])
+        latest = max([latest] + [m.get("last_changed", "") for m in _members_taken(answer)])
         _record_batch(batch, answer, summary)
         summary.pushed += len(batch) - len(answer.get("errors", []))
         _save_progress(state, "push", min(start + BATCH_LIMIT, total), total, progress)
     return latest
+
+
+def _members_taken(answer: dict) -> list[dict]:
+    """The members a batch-subscribe answer says Mailchimp added or updated."""
+    return [*answer.get("new_members", []), *answer.get("updated_members", [])]
 
 
 def _record_batch(batch, answer: dict, summary: SyncSummary) -> None:
@@ -290,29 +323,17 @@ def _record_batch(batch, answer: dict, summary: SyncSummary) -> None:
     One transaction and two bulk statements per batch, so a run that stops later keeps this batch's work.
     """
     now = timezone.now()
-    accepted = {m["email_address"].lower(): m for key in ("new_members", "updated_members")
-                for m in answer.get(key, [])}
-    refused = {e.get("email_address", "").lower(): e.get("error", "") for e in answer.get("errors", [])}
-    existing = {m.subscriber_id: m for m in MailchimpMember.objects.filter(
-        subscriber_id__in=[subscriber.pk for subscriber, _, _ in batch])}
+    accepted, refused = _answer_by_address(answer)
+    existing = _mirrors_of([subscriber.pk for subscriber, _, _ in batch])
     to_create, to_update = [], []
     for subscriber, payload, digest in batch:
         address = subscriber.email.lower()
         mirror = existing.get(subscriber.pk) or MailchimpMember(subscriber=subscriber)
         mirror.email, mirror.pushed_at = subscriber.email, now
         if address in refused:
-            mirror.error = refused[address][:1000]
-            if "compliance state" in mirror.error.lower():
-                mirror.remote_status, mirror.remote_changed_at, mirror.digest = "unsubscribed", now, ""
-                summary.skipped_compliance += 1
-            else:
-                mirror.digest = digest  # do not retry an invalid address until it changes
-                summary.errors.append(f"{subscriber.email}: {mirror.error}")
+            _record_refusal(mirror, refused[address], digest, summary, now)
         else:
-            member = accepted.get(address, {})
-            mirror.digest, mirror.error = digest, ""
-            mirror.remote_status = member.get("status", payload["status"])
-            mirror.remote_changed_at = _stamp_to_datetime(member.get("last_changed")) or now
+            _record_acceptance(mirror, accepted.get(address, {}), payload, digest, now)
         (to_update if mirror.pk else to_create).append(mirror)
     with transaction.atomic():
         MailchimpMember.objects.bulk_create(to_create, batch_size=BATCH_LIMIT)
@@ -321,51 +342,99 @@ def _record_batch(batch, answer: dict, summary: SyncSummary) -> None:
             batch_size=BATCH_LIMIT)
 
 
+def _answer_by_address(answer: dict) -> tuple[dict[str, dict], dict[str, str]]:
+    """A batch answer by lowercased address: the members Mailchimp took, and the reasons it refused the others."""
+    accepted = {m["email_address"].lower(): m for m in _members_taken(answer)}
+    refused = {e.get("email_address", "").lower(): e.get("error", "") for e in answer.get("errors", [])}
+    return accepted, refused
+
+
+def _record_refusal(mirror: MailchimpMember, error: str, digest: str, summary: SyncSummary, now: datetime) -> None:
+    """A member Mailchimp refused: in compliance state (they left Mailchimp) or an invalid address."""
+    mirror.error = error[:1000]
+    if "compliance state" in mirror.error.lower():
+        mirror.remote_status, mirror.remote_changed_at, mirror.digest = "unsubscribed", now, ""
+        summary.skipped_compliance += 1
+    else:
+        mirror.digest = digest  # do not retry an invalid address until it changes
+        summary.errors.append(f"{mirror.email}: {mirror.error}")
+
+
+def _record_acceptance(mirror: MailchimpMember, member: dict, payload: dict, digest: str, now: datetime) -> None:
+    """A member Mailchimp took: remember what it now has."""
+    mirror.digest, mirror.error = digest, ""
+    mirror.remote_status = member.get("status", payload["status"])
+    mirror.remote_changed_at = stamp_to_datetime(member.get("last_changed")) or now
+
+
 # --- Pull -------------------------------------------------------------------------------------------------------
 
 
 def pull(api: Mailchimp, state: MailchimpSyncState, summary: SyncSummary, *, full: bool = False,
          progress: Progress | None = None) -> str:
     """Apply changes made in Mailchimp since the pull cursor. Returns the latest last_changed seen."""
-    since = None if full else (state.pull_cursor or None)
     offset, latest = 0, ""
     while True:
-        params = {"count": PAGE_LIMIT, "offset": offset, "fields": PULL_FIELDS, "sort_field": "last_changed",
-                  "sort_dir": "ASC"}
-        if since:
-            params["since_last_changed"] = since
+        params = _page_params(state, offset, full)
         page = api.call(lambda c, params=params: c.lists.get_list_members_info(state.audience_id, **params))
         members = page.get("members", [])
-        for member in members:
-            summary.pulled_changes += apply_remote_member(member, state)
-            latest = max(latest, member.get("last_changed", ""))
-        summary.pulled += len(members)
+        latest = max(latest, _apply_remote_members(members, state, summary))
         offset += len(members)
         _save_progress(state, "pull", offset, page.get("total_items", offset), progress)
         if len(members) < PAGE_LIMIT or offset >= page.get("total_items", 0):
             return latest
 
 
+def _page_params(state: MailchimpSyncState, offset: int, full: bool) -> dict:
+    """A page of the members changed since the pull cursor (of every member with ``full``), oldest change first."""
+    params = {"count": PAGE_LIMIT, "offset": offset, "fields": PULL_FIELDS, "sort_field": "last_changed",
+              "sort_dir": "ASC"}
+    if state.pull_cursor and not full:
+        params["since_last_changed"] = state.pull_cursor
+    return params
+
+
+def _apply_remote_members(members: list[dict], state: MailchimpSyncState, summary: SyncSummary) -> str:
+    """Apply one page of members; the latest last_changed among them (or "")."""
+    latest = ""
+    for member in members:
+        summary.pulled_changes += apply_remote_member(member, state)
+        latest = max(latest, member.get("last_changed", ""))
+    summary.pulled += len(members)
+    return latest
+
+
 def apply_remote_member(member: dict, state: MailchimpSyncState) -> int:
     """Bring one local subscriber in step with what Mailchimp reports. Returns 1 if something changed here."""
     email = member.get("email_address", "")
     remote_status = member.get("status", "")
-    changed_at = _stamp_to_datetime(member.get("last_changed")) or timezone.now()
+    changed_at = stamp_to_datetime(member.get("last_changed")) or timezone.now()
     subscriber = Subscriber.objects.annotate(lower=Lower("email")).filter(lower=email.lower()).first()
     changed = 0
-    if subscriber is None:
-        if remote_status == "subscribed":
-            report = subscriptions.import_subscribers(
-                [(0, email)], basis="Subscribed through Mailchimp's own signup form (audience sync).", actor=None,
-                language=(member.get("language") or "en")[:10])
-            changed = report.created
-            subscriber = Subscriber.objects.for_email(email).first()
-        if subscriber is None:
-            return changed
-    else:
+    if subscriber is not None:
         changed = apply_remote_status(subscriber, remote_status, changed_at,
                                       reason=member.get("unsubscribe_reason", ""))
         subscriber.refresh_from_db()
+    elif remote_status == "subscribed":
+        changed, subscriber = _import_remote_member(member)
+    if subscriber is None:
+        return changed
+    _mirror_remote_member(subscriber, email, remote_status, changed_at, state)
+    return changed
+
+
+def _import_remote_member(member: dict) -> tuple[int, Subscriber | None]:
+    """Someone who subscribed through Mailchimp's own form: imported with that consent basis."""
+    email = member.get("email_address", "")
+    report = subscriptions.import_subscribers(
+        [(0, email)], basis="Subscribed through Mailchimp's own signup form (audience sync).", actor=None,
+        language=(member.get("language") or "en")[:10])
+    return report.created, Subscriber.objects.for_email(email).first()
+
+
+def _mirror_remote_member(subscriber: Subscriber, email: str, remote_status: str, changed_at: datetime,
+                          state: MailchimpSyncState) -> None:
+    """Remember what Mailchimp reports for this subscriber."""
     mirror, _ = MailchimpMember.objects.get_or_create(subscriber=subscriber, defaults={"email": email})
     mirror.email, mirror.remote_status, mirror.remote_changed_at = email, remote_status, changed_at
     # Mailchimp already has this state: remember it so the push does not send it back.
@@ -374,7 +443,6 @@ def apply_remote_member(member: dict, state: MailchimpSyncState) -> int:
         topics = list(subscriber.topics.values_list("pk", flat=True))
         mirror.digest = digest_of(member_payload(subscriber, status, state, topics))
     mirror.save()
-    return changed
 
 
 def apply_remote_status(subscriber: Subscriber, remote_status: str, changed_at: datetime, *, reason: str = "",
@@ -384,21 +452,34 @@ def apply_remote_status(subscriber: Subscriber, remote_status: str, changed_at: 
     An opt-out in Mailchimp wins unless the person confirmed with us after it. A subscription in Mailchimp
     re-subscribes someone who left only if it is newer than their opt-out here.
     """
-    local = subscriber.status
-    if remote_status in OPTED_OUT_REMOTE and local in (Subscriber.Status.SUBSCRIBED, Subscriber.Status.PENDING):
-        if subscriber.confirmed_at and subscriber.confirmed_at > changed_at:
-            return 0  # they opted in again with us after leaving Mailchimp: the push asks Mailchimp to confirm
-        if remote_status == "cleaned":
-            return int(bounces.record_bounce(subscriber.email, bounces.BOUNCE, detail="Mailchimp: address cleaned"))
-        return int(subscriptions.unsubscribe(subscriber, form=form))
+    if remote_status in OPTED_OUT_REMOTE and subscriber.status in ON_THE_LIST:
+        return _apply_remote_opt_out(subscriber, remote_status, changed_at, form)
     if remote_status == "subscribed":
-        if local == Subscriber.Status.PENDING:
-            # They confirmed through Mailchimp's opt-in email (the "pending" we pushed after an opt-out).
-            outcome = subscriptions.confirm_subscription(subscriber)
-            return int(outcome == subscriptions.ConfirmOutcome.CONFIRMED)
-        if local in subscriptions.OPTED_OUT and (subscriber.unsubscribed_at is None
-                                                 or changed_at > subscriber.unsubscribed_at):
-            return int(subscriptions.resubscribe(subscriber))
+        return _apply_remote_subscription(subscriber, changed_at)
+    return 0
+
+
+ON_THE_LIST = (Subscriber.Status.SUBSCRIBED, Subscriber.Status.PENDING)
+
+
+def _apply_remote_opt_out(subscriber: Subscriber, remote_status: str, changed_at: datetime, form: str) -> int:
+    """Unsubscribed or cleaned in Mailchimp: the same here, unless they confirmed with us since."""
+    if subscriber.confirmed_at and subscriber.confirmed_at > changed_at:
+        return 0  # they opted in again with us after leaving Mailchimp: the push asks Mailchimp to confirm
+    if remote_status == "cleaned":
+        return int(bounces.record_bounce(subscriber.email, bounces.BOUNCE, detail="Mailchimp: address cleaned"))
+    return int(subscriptions.unsubscribe(subscriber, form=form))
+
+
+def _apply_remote_subscription(subscriber: Subscriber, changed_at: datetime) -> int:
+    """Subscribed in Mailchimp: confirms a pending subscriber; re-subscribes someone who left before that."""
+    if subscriber.status == Subscriber.Status.PENDING:
+        # They confirmed through Mailchimp's opt-in email (the "pending" we pushed after an opt-out).
+        outcome = subscriptions.confirm_subscription(subscriber)
+        return int(outcome == subscriptions.ConfirmOutcome.CONFIRMED)
+    if subscriber.status in subscriptions.OPTED_OUT and (subscriber.unsubscribed_at is None
+                                                         or changed_at > subscriber.unsubscribed_at):
+        return int(subscriptions.resubscribe(subscriber))
     return 0
 
 

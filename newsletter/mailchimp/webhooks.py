@@ -17,17 +17,19 @@ confirmation, as a signup is, and the old subscription stays as it was.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from newsletter.conf import conf
-from newsletter.mailchimp.sync import apply_remote_status
+from newsletter.mailchimp.sync import apply_remote_status, stamp_to_datetime
 from newsletter.models import MailchimpMember, Subscriber
 from newsletter.services import bounces, subscriptions
+from portal.core.models import Topic
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +47,8 @@ def _find(email: str) -> Subscriber | None:
 
 
 def _fired_at(payload: dict) -> datetime:
-    moment = parse_datetime(payload.get("fired_at", "") or "")
-    if moment is None:
-        return timezone.now()
-    return timezone.make_aware(moment, UTC) if timezone.is_naive(moment) else moment
+    """When Mailchimp says the event happened (its times without a zone are UTC); now if it does not say."""
+    return stamp_to_datetime(payload.get("fired_at")) or timezone.now()
 
 
 def _clock_skew() -> timedelta:
@@ -71,42 +71,57 @@ def _remember(subscriber: Subscriber, email: str, status: str, when: datetime) -
 
 def handle_event(payload: dict) -> str:
     """Apply one Mailchimp webhook event. Returns what was done (for logs and tests)."""
+    when = _fired_at(payload)
+    skipped = _skip_reason(payload, when)
+    if skipped:
+        return skipped
+    with transaction.atomic():
+        return _apply_event(payload, when)
+
+
+def _skip_reason(payload: dict, when: datetime) -> str:
+    """Why an event is left alone before reading it: another audience's, or dated in the future; else ""."""
     audience = conf.MAILCHIMP_AUDIENCE_ID
     if audience and payload.get("data[list_id]") and payload["data[list_id]"] != audience:
         return "other audience"
-    kind = payload.get("type", "")
-    when = _fired_at(payload)
     if when > timezone.now() + _clock_skew():
         logger.warning("Mailchimp webhook event dated in the future (%s) ignored", when.isoformat())
         return "ignored: dated in the future"
+    return ""
+
+
+def _apply_event(payload: dict, when: datetime) -> str:
+    kind = payload.get("type", "")
+    if kind == "upemail":
+        return _change_email(payload.get("data[old_email]", ""), payload.get("data[new_email]", ""), when)
     email = (payload.get("data[email]") or "").strip()
-    with transaction.atomic():
-        if kind == "upemail":
-            return _change_email(payload.get("data[old_email]", ""), payload.get("data[new_email]", ""), when)
-        subscriber = _find(email)
-        if _is_stale(subscriber, when):
-            return "ignored: older than the last change applied"
-        if kind == "subscribe":
-            return _on_subscribe(subscriber, email, when)
-        if subscriber is None:
-            return "unknown address"
-        handler = _HANDLERS.get(kind)
-        return handler(subscriber, email, payload, when) if handler is not None else "ignored"
+    subscriber = _find(email)
+    if _is_stale(subscriber, when):
+        return "ignored: older than the last change applied"
+    if kind == "subscribe":
+        return _on_subscribe(subscriber, email, when)
+    if subscriber is None:
+        return "unknown address"
+    return _HANDLERS.get(kind, _on_other)(subscriber, email, payload, when)
 
 
 def _on_subscribe(subscriber: Subscriber | None, email: str, when) -> str:
     """Subscribed in Mailchimp: an address we do not know is imported (with its consent basis)."""
     if subscriber is None:
-        report = subscriptions.import_subscribers(
-            [(0, email)], basis="Subscribed through Mailchimp (list webhook).", actor=None)
-        subscriber = _find(email)
-        if subscriber is None:
-            return f"not added: {report.skipped[0][2] if report.skipped else 'invalid'}"
-        _remember(subscriber, email, "subscribed", when)
-        return "added"
+        return _import_subscribed(email, when)
     changed = apply_remote_status(subscriber, "subscribed", when)
     _remember(subscriber, email, "subscribed", when)
     return "subscribed" if changed else "unchanged"
+
+
+def _import_subscribed(email: str, when: datetime) -> str:
+    report = subscriptions.import_subscribers(
+        [(0, email)], basis="Subscribed through Mailchimp (list webhook).", actor=None)
+    subscriber = _find(email)
+    if subscriber is None:
+        return f"not added: {report.skipped[0][2] if report.skipped else 'invalid'}"
+    _remember(subscriber, email, "subscribed", when)
+    return "added"
 
 
 def _on_unsubscribe(subscriber: Subscriber, email: str, payload: dict, when) -> str:
@@ -130,23 +145,34 @@ def _on_profile(subscriber: Subscriber, email: str, payload: dict, when) -> str:
     return _update_profile(subscriber, payload)
 
 
+def _on_other(subscriber: Subscriber, email: str, payload: dict, when) -> str:
+    return "ignored"
+
+
 def _update_profile(subscriber: Subscriber, payload: dict) -> str:
     """Topics (Mailchimp interests, by name) and frequency from a profile update made in Mailchimp."""
-    from portal.core.models import Topic
-
-    topics = list(subscriber.topics.all())
-    interests = payload.get("data[merges][INTERESTS]")
-    if interests is not None:
-        names = {name.strip() for name in interests.split(",") if name.strip()}
-        topics = list(Topic.objects.filter(name__in=names))
-    frequency = payload.get("data[merges][FREQUENCY]") or subscriber.frequency
-    if frequency not in Subscriber.Frequency.values:
-        frequency = subscriber.frequency
+    topics = _topics_from(payload, subscriber)
+    frequency = _frequency_from(payload, subscriber)
     if {t.pk for t in topics} == set(subscriber.topics.values_list("pk", flat=True)) and (
             frequency == subscriber.frequency):
         return "unchanged"
     subscriptions.update_preferences(subscriber, topics=topics, frequency=frequency, language=subscriber.language)
     return "profile updated"
+
+
+def _topics_from(payload: dict, subscriber: Subscriber) -> list:
+    """The topics named by the event's interests (comma-separated names); the subscriber's own when it has none."""
+    interests = payload.get("data[merges][INTERESTS]")
+    if interests is None:
+        return list(subscriber.topics.all())
+    names = {name.strip() for name in interests.split(",")} - {""}
+    return list(Topic.objects.filter(name__in=names))
+
+
+def _frequency_from(payload: dict, subscriber: Subscriber) -> str:
+    """The event's frequency if it is one of ours, else the subscriber's own."""
+    frequency = payload.get("data[merges][FREQUENCY]")
+    return frequency if frequency in Subscriber.Frequency.values else subscriber.frequency
 
 
 def _change_email(old: str, new: str, when: datetime) -> str:
@@ -155,9 +181,6 @@ def _change_email(old: str, new: str, when: datetime) -> str:
     The new address gets a confirmation email, as a signup does (same topics, language and frequency); the old
     subscription stays as it is until its owner leaves.
     """
-    from django.core.exceptions import ValidationError
-    from django.core.validators import validate_email
-
     subscriber = _find(old)
     if subscriber is None:
         return "unchanged" if _find(new) else "unknown address"
@@ -165,9 +188,7 @@ def _change_email(old: str, new: str, when: datetime) -> str:
         return "new address already known"
     if _is_stale(subscriber, when):
         return "ignored: older than the last change applied"
-    try:
-        validate_email(new.strip())
-    except ValidationError:
+    if not _is_email(new.strip()):
         return "invalid new address"
     subscriptions.request_subscription(
         new, topics=list(subscriber.topics.all()), language=subscriber.language, frequency=subscriber.frequency,
@@ -175,6 +196,14 @@ def _change_email(old: str, new: str, when: datetime) -> str:
     )
     logger.info("Mailchimp changed subscriber %s's address: confirmation sent to the new one", subscriber.pk)
     return "confirmation sent to the new address"
+
+
+def _is_email(value: str) -> bool:
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
 
 
 # What each event does to a subscriber we know ("subscribe" and "upemail" are handled before).

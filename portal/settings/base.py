@@ -19,20 +19,25 @@ VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
 def env_bool(name: str, default: bool = False) -> bool:
     """Read a boolean environment variable ("1", "true", "yes", "on" are true)."""
     value = os.environ.get(name)
-    if value is None or value == "":
+    if not value:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def env_list(name: str, default: str = "") -> list[str]:
     """Read a comma-separated environment variable as a list of non-empty strings."""
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    return split_list(os.environ.get(name, default))
+
+
+def split_list(value: str) -> list[str]:
+    """The non-empty, stripped items of a comma-separated value."""
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def env_int(name: str, default: int) -> int:
     """Read an integer environment variable, failing with a clear message if it is not one."""
     value = os.environ.get(name)
-    if value is None or value == "":
+    if not value:
         return default
     try:
         return int(value)
@@ -50,12 +55,7 @@ def split_host_ports(entries: list[str]) -> tuple[list[str], list[tuple[str, str
     names, pairs = [], []
     for entry in entries:
         entry = entry.strip().lower()
-        name, port = entry, ""
-        if entry.startswith("["):  # an IPv6 address: [::1] or [::1]:8000
-            name, _, rest = entry.partition("]")
-            name, port = name + "]", rest.removeprefix(":")
-        elif entry.count(":") == 1:
-            name, port = entry.split(":")
+        name, port = _host_and_port(entry)
         if port and not port.isdigit():
             raise ImproperlyConfigured(f"ALLOWED_HOSTS entry {entry!r} has an invalid port")
         names.append(name)
@@ -63,6 +63,17 @@ def split_host_ports(entries: list[str]) -> tuple[list[str], list[tuple[str, str
     if not any(port for _name, port in pairs):
         pairs = []
     return list(dict.fromkeys(names)), pairs
+
+
+def _host_and_port(entry: str) -> tuple[str, str]:
+    """An ``ALLOWED_HOSTS`` entry's name and port ("" when it names none)."""
+    if entry.startswith("["):  # an IPv6 address: [::1] or [::1]:8000
+        name, _, rest = entry.partition("]")
+        return name + "]", rest.removeprefix(":")
+    if entry.count(":") == 1:
+        name, port = entry.split(":")
+        return name, port
+    return entry, ""
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -457,7 +468,7 @@ def _anymail_value(name: str, value: str):
     if value.lower() in {"true", "false"}:
         return value.lower() == "true"
     if name == "WEBHOOK_SECRET" and "," in value:
-        return [part.strip() for part in value.split(",") if part.strip()]
+        return split_list(value)
     return value
 
 
