@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Any
 
+from django.conf import settings
 from django.core.paginator import Page
 from django.http import HttpRequest
+from django.utils import translation
 
 from ninja import Field, Schema
 from pydantic import NonNegativeInt
@@ -89,6 +91,13 @@ class Observation(Schema):
     @staticmethod
     def resolve_country(observation) -> str | None:
         return observation.country or None
+
+    @staticmethod
+    def resolve_country_name(observation) -> str:
+        """In the site's default language, as every other word of the API, whatever language the client asks
+        for: the API's answers do not vary by language (``portal.core.i18n.NEGOTIATED_PATHS``)."""
+        with translation.override(settings.LANGUAGE_CODE):
+            return observation.country_name
 
     @staticmethod
     def resolve_organisation(observation) -> str | None:
