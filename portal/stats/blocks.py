@@ -41,6 +41,7 @@ SHIPPED_MEASURES = [
     ("removed_over_7_days", "Removed after more than 7 days"),
 ]
 GRANULARITY_CHOICES = [("year", "Years"), ("quarter", "Quarters")]
+CHART_TYPES = {"line": line_chart_svg, "bar": bar_chart_svg}  # a time series' chart_type → how it is drawn
 
 
 def measure_choices():
@@ -180,18 +181,21 @@ class TimeSeriesBlock(ChartBlock):
         return ["", *countries] if value.get("include_network") or not countries else countries
 
     def chart_svg(self, value, table, uid):
-        draw = bar_chart_svg if value.get("chart_type") == "bar" else line_chart_svg
+        draw = CHART_TYPES.get(value.get("chart_type"), line_chart_svg)
         y_label = table.value_label or value.get("measure") or ""
         parts = split_scale(table) if self.places(value)[0] == "" else [table]
         if len(parts) == 1:
             return draw(table, uid, y_label=y_label, x_label="Period")
-        # The network total dwarfs the countries: the countries get a second chart on their own scale.
-        total, countries = parts
-        label = gettext("Countries, on their own scale")
-        countries = replace(countries, title=f"{table.title}: {label}")
-        return (draw(total, uid, y_label=y_label, x_label="Period")
-                + format_html('<p class="stats-chart__part">{}</p>', label)
-                + draw(countries, f"{uid}-countries", y_label=y_label, x_label="Period"))
+        return _on_two_scales(draw, table.title, *parts, uid=uid, y_label=y_label)
+
+
+def _on_two_scales(draw, title: str, total, countries, *, uid: str, y_label: str) -> str:
+    """The network total dwarfs the countries: the total's chart, then the countries' on their own scale."""
+    label = gettext("Countries, on their own scale")
+    countries = replace(countries, title=f"{title}: {label}")
+    return (draw(total, uid, y_label=y_label, x_label="Period")
+            + format_html('<p class="stats-chart__part">{}</p>', label)
+            + draw(countries, f"{uid}-countries", y_label=y_label, x_label="Period"))
 
 
 class RemovalTimeBlock(ChartBlock):

@@ -63,24 +63,27 @@ class ChartTable:
         ``notes`` (period label → where its figures come from and what changed after release) adds a last
         column with the note of each row's period (a table of one period gives every row that period's)."""
         notes = {period: text for period, text in (notes or {}).items() if text}
-        out = [[self.row_header, *self.columns, *(["Coverage and changes"] if notes else [])]]
-        for r, (label, values) in enumerate(self.rows):
-            cells = []
-            for c, value in enumerate(values):
-                if value is None:
-                    cells.append("")
-                elif self.kind_at(r, c) in ("percent", "change"):
-                    cells.append(f"{value:.4f}")
-                else:
-                    cells.append(str(value))
-            if notes:
-                period = label if label in self.periods else (self.periods[0] if len(self.periods) == 1 else "")
-                cells.append(notes.get(period, ""))
-            out.append([label, *cells])
-        return out
+        header = [self.row_header, *self.columns, *(["Coverage and changes"] if notes else [])]
+        return [header, *(self._csv_row(r, label, values, notes) for r, (label, values) in enumerate(self.rows))]
+
+    def _csv_row(self, r: int, label: str, values: list[float | int | None], notes: dict[str, str]) -> list[str]:
+        cells = [_csv_value(value, self.kind_at(r, c)) for c, value in enumerate(values)]
+        return [label, *cells, *([self._row_note(label, notes)] if notes else [])]
+
+    def _row_note(self, label: str, notes: dict[str, str]) -> str:
+        """The note of a row's period: its own, or the table's one period's."""
+        period = label if label in self.periods else (self.periods[0] if len(self.periods) == 1 else "")
+        return notes.get(period, "")
 
     def is_empty(self) -> bool:
         return not self.rows or all(value is None for _label, values in self.rows for value in values)
+
+
+def _csv_value(value: float | int | None, kind: str) -> str:
+    """A number as the CSV carries it: shares and changes as decimals, blank when not available."""
+    if value is None:
+        return ""
+    return f"{value:.4f}" if kind in ("percent", "change") else str(value)
 
 
 def nice_max(value: float) -> float:
@@ -159,18 +162,20 @@ def split_scale(table: ChartTable, ratio: float = 3.0) -> list[ChartTable]:
     """The table as one chart, or as two when its first column (the network total) dwarfs the others: the total
     alone, then the other columns (the countries) on their own scale, so their lines are not squashed flat at the
     bottom. Each part keeps its columns' colours."""
-    if len(table.columns) < 2 or table.is_empty():
+    if len(table.columns) < 2:
         return [table]
-    first = [values[0] for _label, values in table.rows if values[0] is not None]
-    others = [value for _label, values in table.rows for value in values[1:] if value is not None]
-    if not first or not others or max(others) <= 0 or max(first) <= ratio * max(others):
+    first, others = _highest_value(_columns(table, slice(1))), _highest_value(_columns(table, slice(1, None)))
+    if others <= 0 or first <= ratio * others:
         return [table]
-    head = replace(table, columns=table.columns[:1], rows=[(label, values[:1]) for label, values in table.rows],
-                   column_kinds=table.column_kinds[:1] if table.column_kinds else None)
-    rest = replace(table, columns=table.columns[1:], rows=[(label, values[1:]) for label, values in table.rows],
-                   column_kinds=table.column_kinds[1:] if table.column_kinds else None,
-                   first_colour=table.first_colour + 1)
-    return [head, rest]
+    return [_columns(table, slice(1)), _columns(table, slice(1, None))]
+
+
+def _columns(table: ChartTable, columns: slice) -> ChartTable:
+    """The table reduced to some of its columns, each keeping its colour."""
+    return replace(table, columns=table.columns[columns],
+                   rows=[(label, values[columns]) for label, values in table.rows],
+                   column_kinds=table.column_kinds[columns] if table.column_kinds else None,
+                   first_colour=table.first_colour + (columns.start or 0))
 
 
 def _x_positions(count: int) -> tuple[float, list[float]]:

@@ -9,7 +9,7 @@ from django.http import StreamingHttpResponse
 from django.utils.text import slugify
 
 from portal.core.spreadsheets import safe_row
-from portal.stats.models.datasets import Dataset, Measure, Observation, PeriodNote
+from portal.stats.models.datasets import Dataset, Measure, Observation, PeriodNote, period_key, period_label
 from portal.stats.services.parser import NOTE_COLUMNS
 
 
@@ -25,27 +25,33 @@ def dataset_csv_rows(dataset: Dataset) -> Iterator[list[str]]:
 
     Three queries (measures, observations read in chunks, period notes) whatever the size.
     """
-    measure_order = list(Measure.objects.values_list("code", flat=True))
-    observations = (
+    rows = list(
         Observation.objects.filter(dataset=dataset)
         .order_by("period_key", "country", "organisation")
         .values_list("year", "quarter", "country", "organisation", "values")
+        .iterator(chunk_size=2000)
     )
-    used: set[str] = set()
-    rows = []
-    for year, quarter, country, organisation, values in observations.iterator(chunk_size=2000):
-        used.update(values)
-        rows.append((year, quarter, country, organisation, values))
-    codes = [code for code in measure_order if code in used] + sorted(used - set(measure_order))
+    codes = _measure_columns(rows)
     # Where each period's figures come from and what changed after release: two last columns, ignored on import.
-    notes = {note.period_key: (note.coverage, note.correction)
-             for note in PeriodNote.objects.filter(dataset=dataset) if note.coverage or note.correction}
+    notes = _period_notes(dataset)
     yield ["period", "country", "organisation", *codes, *(NOTE_COLUMNS if notes else ())]
     for year, quarter, country, organisation, values in rows:
-        period = f"{year}-Q{quarter}" if quarter else str(year)
-        extra = list(notes.get(year * 10 + (quarter or 0), ("", ""))) if notes else []
-        yield [period, country, organisation, *("" if values.get(c) is None else str(values[c]) for c in codes),
-               *extra]
+        figures = ("" if values.get(code) is None else str(values[code]) for code in codes)
+        extra = notes.get(period_key(year, quarter), ("", "")) if notes else ()
+        yield [period_label(year, quarter), country, organisation, *figures, *extra]
+
+
+def _measure_columns(rows: list[tuple]) -> list[str]:
+    """The measure codes the rows use: the known measures in their order, then any other code alphabetically."""
+    used = {code for *_where, values in rows for code in values}
+    order = list(Measure.objects.values_list("code", flat=True))
+    return [code for code in order if code in used] + sorted(used - set(order))
+
+
+def _period_notes(dataset: Dataset) -> dict[int, tuple[str, str]]:
+    """Period key → (coverage, correction) of the dataset's periods that have either."""
+    return {note.period_key: (note.coverage, note.correction)
+            for note in PeriodNote.objects.filter(dataset=dataset) if note.coverage or note.correction}
 
 
 def csv_response(rows: Iterable[list[str]], filename: str) -> StreamingHttpResponse:

@@ -10,7 +10,8 @@ from django.db.models import Max
 
 from portal.stats.models.datasets import Dataset, Observation
 from portal.stats.services.data import DatasetData, Obs
-from portal.stats.services.kpis import format_count, format_percent, share_removed_within_three_days
+from portal.stats.services.kpis import format_count, format_percent
+from portal.stats.services.tables import COUNT, PERCENT, measure, share_within_three_days
 
 
 def latest_public_dataset() -> Dataset | None:
@@ -24,34 +25,43 @@ def latest_public_dataset() -> Dataset | None:
     )
 
 
+# The figures of the home page's headline, each left out when it cannot be computed.
+HEADLINE_FIGURES = [
+    share_within_three_days("of removed illegal content was taken down within three days"),
+    measure("reports_received", "reports received by hotlines"),
+    measure("items_removed", "items of illegal content removed"),
+]
+FORMATS = {PERCENT: format_percent, COUNT: format_count}
+
+
 def latest_headline_stats() -> list[dict[str, str]]:
     """A list of {"value", "label", "source"} dicts for the latest year (or quarter) of the latest public
     dataset; empty when there is no public dataset with figures. Two or three queries."""
     dataset = latest_public_dataset()
     if dataset is None:
         return []
-    yearly = (
-        Observation.objects.filter(dataset=dataset, quarter__isnull=True).aggregate(latest=Max("period_key"))["latest"]
-    )
-    key = yearly if yearly is not None else dataset.latest
+    key = _headline_period_key(dataset)
     rows = Observation.objects.filter(dataset=dataset, period_key=key).values_list(
         "period_key", "year", "quarter", "country", "organisation", "values"
     )
     data = DatasetData(dataset=dataset, observations=[Obs(*row) for row in rows])
     values = data.network_values(key)
-    period = data.periods[0][1] if data.periods else ""
+    source = _source(dataset, data.periods[0][1] if data.periods else "")
+    read = [(figure, figure.read(values)) for figure in HEADLINE_FIGURES]
+    return [{"value": FORMATS[figure.kind](value), "label": figure.label, "source": source}
+            for figure, value in read if value is not None]
+
+
+def _headline_period_key(dataset: Dataset) -> int:
+    """The key of the dataset's latest year, or of its latest quarter when it only has quarters."""
+    yearly = Observation.objects.filter(dataset=dataset, quarter__isnull=True).aggregate(
+        latest=Max("period_key"))["latest"]
+    return dataset.latest if yearly is None else yearly
+
+
+def _source(dataset: Dataset, period: str) -> str:
+    """Where the headline figures come from, saying so when they are illustrative."""
     source = f"{dataset.title}, {period}"
     if dataset.illustrative and "illustrative" not in dataset.title.lower():
         source += " (illustrative figures)"
-    stats = []
-    share = share_removed_within_three_days(values)
-    if share is not None:
-        stats.append({"value": format_percent(share), "label": "of removed illegal content was taken down within "
-                      "three days", "source": source})
-    if values.get("reports_received") is not None:
-        stats.append({"value": format_count(values["reports_received"]), "label": "reports received by hotlines",
-                      "source": source})
-    if values.get("items_removed") is not None:
-        stats.append({"value": format_count(values["items_removed"]), "label": "items of illegal content removed",
-                      "source": source})
-    return stats
+    return source

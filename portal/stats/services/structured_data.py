@@ -6,6 +6,8 @@ public channel); nothing beyond what the page and the public CSV show: names, ye
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from django.conf import settings
 
 from django_countries import countries
@@ -22,23 +24,11 @@ def dataset_data(page, data: DatasetData, request=None) -> dict | None:
     dataset = data.dataset
     if not dataset.is_public or not data.observations:
         return None
-    years = sorted({obs.year for obs in data.observations})
-    organisation = {"@type": "Organization", "name": settings.WAGTAIL_SITE_NAME, "url": settings.SITE_URL + "/"}
-    description = dataset.description or page.get_summary() or dataset.title
     result = {
         "@context": "https://schema.org",
         "@type": "Dataset",
-        "name": dataset.title,
-        "description": description,
-        "url": _absolute(page.get_url(request=request) or "/"),
-        "creator": {"@type": "Organization", "name": dataset.source} if dataset.source else organisation,
-        "publisher": organisation,
-        "license": dataset.licence or None,
-        "isAccessibleForFree": True,
-        "dateModified": dataset.updated_at.isoformat() if dataset.updated_at else None,
-        "temporalCoverage": f"{years[0]}/{years[-1]}" if len(years) > 1 else str(years[0]),
-        "spatialCoverage": [{"@type": "Place", "name": str(countries.name(code) or code)} for code in data.countries],
-        "variableMeasured": _measured(data),
+        **_described(page, dataset, request),
+        **_coverage(data),
         "distribution": [
             {"@type": "DataDownload", "encodingFormat": "text/csv", "contentUrl": _absolute(dataset.get_csv_url())},
             {"@type": "DataDownload", "encodingFormat": "application/json",
@@ -48,11 +38,37 @@ def dataset_data(page, data: DatasetData, request=None) -> dict | None:
     return {key: value for key, value in result.items() if value not in (None, [], "")}
 
 
+def _described(page, dataset, request) -> dict:
+    """What the dataset is, where its page is, who made and publishes it, under which licence."""
+    organisation = {"@type": "Organization", "name": settings.WAGTAIL_SITE_NAME, "url": settings.SITE_URL + "/"}
+    return {
+        "name": dataset.title,
+        "description": dataset.description or page.get_summary() or dataset.title,
+        "url": _absolute(page.get_url(request=request) or "/"),
+        "creator": {"@type": "Organization", "name": dataset.source} if dataset.source else organisation,
+        "publisher": organisation,
+        "license": dataset.licence,  # left out when blank, as every empty value
+        "isAccessibleForFree": True,
+        "dateModified": dataset.updated_at.isoformat() if dataset.updated_at else None,
+    }
+
+
+def _coverage(data: DatasetData) -> dict:
+    """The years and countries the figures cover, and the measures they count."""
+    years = {obs.year for obs in data.observations}
+    first, last = min(years), max(years)
+    return {
+        "temporalCoverage": f"{first}/{last}" if last > first else str(first),
+        "spatialCoverage": [{"@type": "Place", "name": str(countries.name(code) or code)} for code in data.countries],
+        "variableMeasured": _measured(data),
+    }
+
+
 def _measured(data: DatasetData) -> list[dict]:
     """The measures that have figures, in their display order, as schema.org properties."""
     used = {code for obs in data.observations for code in obs.values}
-    measures = [measure for code, measure in sorted(data.measures.items(), key=lambda item: item[1].sort_order)
-                if code in used]
+    measures = sorted((measure for code, measure in data.measures.items() if code in used),
+                      key=attrgetter("sort_order"))
     return [
         {"@type": "PropertyValue", "name": measure.label, "unitText": measure.unit,
          **({"description": measure.description} if measure.description else {})}
