@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from celery import shared_task
 
-from .models import Submission
+from .models import ReminderSent, Submission
 
 
 def _send(subject: str, template: str, context: dict, to: list[str]) -> None:
@@ -17,6 +17,17 @@ def _send(subject: str, template: str, context: dict, to: list[str]) -> None:
         subject=subject, body=render_to_string(f"email/contributions/{template}.txt", context), to=to,
         reply_to=settings.EMAIL_REPLY_TO or None,
     ).send()
+
+
+def send_reminder(period, organisation, kind: str, addresses: list[str]) -> None:
+    """The deadline reminder (before the deadline, or on the day) to an organisation's submitters."""
+    on_deadline = kind == ReminderSent.ON_DEADLINE
+    _send(
+        f"Figures for {period} are due {'today' if on_deadline else 'soon'}", "reminder",
+        {"period": period, "organisation": organisation, "on_deadline": on_deadline,
+         "url": settings.SITE_URL + reverse("contributions:period", args=[period.pk])},
+        addresses,
+    )
 
 
 @shared_task(name="portal.contributions.tasks.send_review_outcome", acks_late=True, autoretry_for=(OSError,),

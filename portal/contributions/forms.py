@@ -29,6 +29,18 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
+class UploadForm(forms.Form):
+    """The filled-in CSV template (``services/csvfile.py`` reads what is in it)."""
+
+    file = forms.FileField(allow_empty_file=True, error_messages={"required": "Choose the CSV file to upload."})
+
+    def clean_file(self):
+        upload, limit = self.cleaned_data["file"], settings.CONTRIBUTIONS_MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(f"The file is larger than {limit // 1000} kB; the template is a few lines.")
+        return upload
+
+
 class PracticeForm(forms.Form):
     kind = forms.ChoiceField(label="What are you sending?", choices=PracticeSubmission.KIND_CHOICES,
                              widget=forms.RadioSelect, initial=PracticeSubmission.ARTICLE)
@@ -54,17 +66,30 @@ class PracticeForm(forms.Form):
 
     CONFERENCE_FIELDS = ("event_name", "start_date", "end_date", "city", "country", "organisers")
 
+    def clean_attachments(self):
+        attachments = self.cleaned_data["attachments"]
+        if len(attachments) > MAX_ATTACHMENTS:
+            raise forms.ValidationError(f"Attach at most {MAX_ATTACHMENTS} files.")
+        return attachments
+
     def clean(self):
         data = super().clean()
         if data.get("kind") == PracticeSubmission.CONFERENCE:
-            for name in self.CONFERENCE_FIELDS:
-                if not data.get(name):
-                    self.add_error(name, "Needed for conference notes.")
-            if data.get("start_date") and data.get("end_date") and data["end_date"] < data["start_date"]:
-                self.add_error("end_date", "The conference cannot end before it starts.")
-        if len(data.get("attachments") or []) > MAX_ATTACHMENTS:
-            self.add_error("attachments", f"Attach at most {MAX_ATTACHMENTS} files.")
+            self._check_conference(data)
         return data
+
+    def _check_conference(self, data: dict) -> None:
+        """Conference notes need every conference field, and an end no earlier than the start."""
+        for name in self.CONFERENCE_FIELDS:
+            if not data.get(name):
+                self.add_error(name, "Needed for conference notes.")
+        if data.get("start_date") and data.get("end_date") and data["end_date"] < data["start_date"]:
+            self.add_error("end_date", "The conference cannot end before it starts.")
+
+    @property
+    def conference(self) -> dict:
+        """The conference fields as cleaned (empty for an article)."""
+        return {name: self.cleaned_data[name] for name in self.CONFERENCE_FIELDS}
 
 
 class AggregateForm(forms.Form):

@@ -3,15 +3,14 @@ email, which the services queue, is in ``emails.py`` and registered here too).""
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from celery import shared_task
 
-from .emails import _send, send_review_outcome  # noqa: F401 - registered with the app's tasks
-from .models import ReminderSent, SubmitterRole
+from .emails import send_reminder, send_review_outcome  # noqa: F401 - registered with the app's tasks
+from .models import ReminderSent
 from .services.aggregation import release_due
-from .services.submissions import due_reminders
+from .services.submissions import due_reminders, reminder_addresses
 
 
 @shared_task(acks_late=True)
@@ -24,26 +23,21 @@ def send_deadline_reminders(today: str | None = None) -> int:
     day = timezone.localdate() if today is None else timezone.datetime.fromisoformat(today).date()
     sent = 0
     for period, organisation, kind in due_reminders(day, settings.CONTRIBUTIONS_REMINDER_DAYS):
-        addresses = sorted({role.user.email for role in SubmitterRole.objects.select_related("user").filter(
-            organisation=organisation, user__is_active=True) if role.user.email})
-        if not addresses and organisation.contact_email:
-            addresses = [organisation.contact_email]
-        if not addresses:
-            continue
-        try:
-            with transaction.atomic():
-                ReminderSent.objects.create(period=period, organisation=organisation, kind=kind)
-                _send(
-                    f"Figures for {period} are due {'today' if kind == ReminderSent.ON_DEADLINE else 'soon'}",
-                    "reminder",
-                    {"period": period, "organisation": organisation, "on_deadline": kind == ReminderSent.ON_DEADLINE,
-                     "url": settings.SITE_URL + reverse("contributions:period", args=[period.pk])},
-                    addresses,
-                )
-        except IntegrityError:
-            continue  # another run sent this one
-        sent += 1
+        addresses = reminder_addresses(organisation)
+        if addresses and _remind_once(period, organisation, kind, addresses):
+            sent += 1
     return sent
+
+
+def _remind_once(period, organisation, kind: str, addresses: list[str]) -> bool:
+    """Record and send one reminder; False if another run has sent it already."""
+    try:
+        with transaction.atomic():
+            ReminderSent.objects.create(period=period, organisation=organisation, kind=kind)
+            send_reminder(period, organisation, kind, addresses)
+    except IntegrityError:
+        return False  # another run sent this one
+    return True
 
 
 @shared_task(acks_late=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from portal.members.models import Membership
 
-from .forms import PracticeForm
+from .forms import PracticeForm, UploadForm
 from .models import PracticeSubmission, ReportingPeriod, Submission, SubmitterRole
 from .services import csvfile
 from .services import submissions as workflow
@@ -58,6 +60,42 @@ def _period_for(request, period_id):
     return organisation, period, None
 
 
+def _chosen_step(request):
+    """The workflow step the member's button asks for: submit for review, or save a draft."""
+    return workflow.submit if request.POST.get("action") == "submit" else workflow.save_draft
+
+
+def _saved_figures(submission) -> tuple[dict, dict]:
+    """(values, comments) of a saved version, or empty ones when there is none."""
+    return (dict(submission.values), dict(submission.comments)) if submission else ({}, {})
+
+
+def _posted_figures(request, period) -> tuple[dict, dict]:
+    """(values, comments) as typed into the form, one of each per measure."""
+    measures = period.ordered_measures()
+    return ({m.code: request.POST.get(f"value-{m.code}", "") for m in measures},
+            {m.code: request.POST.get(f"comment-{m.code}", "") for m in measures})
+
+
+def _saved_message(saved, period) -> str:
+    if saved.status == Submission.SUBMITTED:
+        return (f"Thank you: version {saved.version} of your figures for {period} was submitted. The secretariat "
+                "will review it.")
+    return "Your draft is saved. Submit it when it is complete."
+
+
+def _period_page(request, period, organisation, current, values: dict, comments: dict, *, problems=(),
+                 jumps=None, status=200, **context):
+    """The figures page: one row per measure with the values shown, the versions and the upload form."""
+    previous = workflow.previous_figures(period, organisation)
+    return render(request, "contributions/period_form.html", {
+        "period": period, "organisation": organisation, "current": current, "previous": previous,
+        "rows": _measure_rows(period, values, comments, problems, jumps or {}, previous), "problems": problems,
+        "versions": workflow.version_history(period, organisation),
+        "max_upload_kb": settings.CONTRIBUTIONS_MAX_UPLOAD_BYTES // 1000, **context,
+    }, status=status)
+
+
 @login_required
 @never_cache
 def period_form(request, period_id: int):
@@ -66,40 +104,24 @@ def period_form(request, period_id: int):
     if refusal:
         return refusal
     current = workflow.latest(period, organisation)
-    previous = workflow.previous_figures(period, organisation)
-    values = dict(current.values) if current else {}
-    comments = dict(current.comments) if current else {}
-    problems, jumps, status = [], {}, 200
-    if request.method == "POST":
-        if not period.is_open:
-            messages.error(request, f"The reporting period {period} is closed.")
-            return redirect("contributions:period", period.pk)
-        values = {m.code: request.POST.get(f"value-{m.code}", "") for m in period.ordered_measures()}
-        comments = {m.code: request.POST.get(f"comment-{m.code}", "") for m in period.ordered_measures()}
-        action = workflow.submit if request.POST.get("action") == "submit" else workflow.save_draft
-        try:
-            saved = action(request.user, period, organisation, values, comments)
-        except workflow.Invalid as invalid:
-            problems, jumps, status = invalid.problems, invalid.checked.jumps, 400
-        except workflow.NotAllowed as refused:
-            messages.error(request, str(refused))
-            status = 409
-        else:
-            if saved.status == Submission.SUBMITTED:
-                messages.success(request, f"Thank you: version {saved.version} of your figures for {period} was "
-                                          "submitted. The secretariat will review it.")
-            else:
-                messages.success(request, "Your draft is saved. Submit it when it is complete.")
-            return redirect("contributions:period", period.pk)
-    else:
-        jumps = workflow.check_figures(period, organisation, {k: str(v) for k, v in values.items()}, comments,
-                                       complete=False).jumps
-    return render(request, "contributions/period_form.html", {
-        "period": period, "organisation": organisation, "current": current, "previous": previous,
-        "rows": _measure_rows(period, values, comments, problems, jumps, previous), "problems": problems,
-        "versions": workflow.version_history(period, organisation),
-        "max_upload_kb": settings.CONTRIBUTIONS_MAX_UPLOAD_BYTES // 1000,
-    }, status=status)
+    if request.method != "POST":
+        values, comments = _saved_figures(current)
+        return _period_page(request, period, organisation, current, values, comments,
+                            jumps=workflow.jumps_in(period, organisation, values))
+    if not period.is_open:
+        messages.error(request, f"The reporting period {period} is closed.")
+        return redirect("contributions:period", period.pk)
+    values, comments = _posted_figures(request, period)
+    try:
+        saved = _chosen_step(request)(request.user, period, organisation, values, comments)
+    except workflow.Invalid as invalid:
+        return _period_page(request, period, organisation, current, values, comments, problems=invalid.problems,
+                            jumps=invalid.checked.jumps, status=400)
+    except workflow.NotAllowed as refused:
+        messages.error(request, str(refused))
+        return _period_page(request, period, organisation, current, values, comments, status=409)
+    messages.success(request, _saved_message(saved, period))
+    return redirect("contributions:period", period.pk)
 
 
 @login_required
@@ -109,12 +131,19 @@ def template_csv(request, period_id: int):
     organisation, period, refusal = _period_for(request, period_id)
     if refusal:
         return refusal
-    current = workflow.latest(period, organisation)
-    text = csvfile.template_csv(period.ordered_measures(), current.values if current else None,
-                                current.comments if current else None)
+    values, comments = _saved_figures(workflow.latest(period, organisation))
+    text = csvfile.template_csv(period.ordered_measures(), values, comments)
     response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="figures-{period.label}.csv"'
     return response
+
+
+def _save_upload(request, period, organisation, upload_file) -> Submission:
+    """Read the uploaded template and save or submit its figures, as the member's button asks."""
+    values, comments, rows, row_problems = csvfile.read_upload(csvfile.decode(upload_file.read()),
+                                                               workflow.specs_for(period))
+    return _chosen_step(request)(request.user, period, organisation, values, comments, source=Submission.CSV,
+                                 rows=rows, extra_problems=row_problems)
 
 
 @login_required
@@ -125,40 +154,26 @@ def upload(request, period_id: int):
     organisation, period, refusal = _period_for(request, period_id)
     if refusal:
         return refusal
-    upload_file = request.FILES.get("file")
+    form = UploadForm(request.POST, request.FILES)
     problems, error = [], ""
-    if upload_file is None:
-        error = "Choose the CSV file to upload."
-    elif upload_file.size > settings.CONTRIBUTIONS_MAX_UPLOAD_BYTES:
-        error = f"The file is larger than {settings.CONTRIBUTIONS_MAX_UPLOAD_BYTES // 1000} kB; the template is " \
-                "a few lines."
+    if not form.is_valid():
+        error = form.errors["file"][0]
     else:
+        upload_file = form.cleaned_data["file"]
         try:
-            text = csvfile.decode(upload_file.read())
-            values, comments, rows, row_problems = csvfile.read_upload(text, workflow.specs_for(period))
-            action = workflow.submit if request.POST.get("action") == "submit" else workflow.save_draft
-            saved = action(request.user, period, organisation, values, comments, source=Submission.CSV, rows=rows,
-                           extra_problems=row_problems)
-        except csvfile.UploadError as refused:
+            saved = _save_upload(request, period, organisation, upload_file)
+        except (csvfile.UploadError, workflow.NotAllowed) as refused:
             error = str(refused)
         except workflow.Invalid as invalid:
             problems = invalid.problems
-        except workflow.NotAllowed as refused:
-            error = str(refused)
         else:
             verb = "submitted" if saved.status == Submission.SUBMITTED else "saved as a draft"
             messages.success(request, f"{upload_file.name}: your figures were {verb} (version {saved.version}).")
             return redirect("contributions:period", period.pk)
     current = workflow.latest(period, organisation)
-    previous = workflow.previous_figures(period, organisation)
-    return render(request, "contributions/period_form.html", {
-        "period": period, "organisation": organisation, "current": current, "previous": previous,
-        "rows": _measure_rows(period, current.values if current else {}, current.comments if current else {}, [],
-                              {}, previous),
-        "upload_problems": problems, "upload_error": error,
-        "versions": workflow.version_history(period, organisation),
-        "max_upload_kb": settings.CONTRIBUTIONS_MAX_UPLOAD_BYTES // 1000,
-    }, status=400)
+    values, comments = _saved_figures(current)
+    return _period_page(request, period, organisation, current, values, comments, status=400,
+                        upload_problems=problems, upload_error=error)
 
 
 @login_required
@@ -177,31 +192,42 @@ def submitters(request):
     })
 
 
+# A user id as the submitters page posts it: ASCII digits, short enough for the database's integers.
+USER_ID_RE = re.compile(r"[0-9]{1,11}")
+
+
+def _chosen_membership(organisation, user_id: str) -> Membership | None:
+    """The membership in the organisation of the user the contact person chose, if there is one."""
+    if not USER_ID_RE.fullmatch(user_id):
+        return None
+    return Membership.objects.filter(organisation=organisation, user_id=int(user_id)).select_related("user").first()
+
+
+# The contact person's two buttons: the workflow step and what it tells them afterwards.
+ROLE_CHANGES = {
+    True: (workflow.grant_role, "{name} can now submit your organisation's figures."),
+    False: (workflow.revoke_role, "{name} can no longer submit figures."),
+}
+
+
 @login_required
 @require_POST
 def change_submitter(request):
     organisation = workflow.organisation_of(request.user)
     if organisation is None:
         return render(request, "contributions/not_allowed.html", {"organisation": None}, status=403)
-    user_id = request.POST.get("user", "")
-    membership = (Membership.objects.filter(organisation=organisation, user_id=int(user_id)).select_related("user")
-                  .first() if user_id.isascii() and user_id.isdigit() and len(user_id) < 12 else None)
+    membership = _chosen_membership(organisation, request.POST.get("user", ""))
     if membership is None:
         messages.error(request, "Choose a member of your organisation.")
         return redirect("contributions:submitters")
+    change, done = ROLE_CHANGES[request.POST.get("grant") == "1"]
     try:
-        if request.POST.get("grant") == "1":
-            workflow.grant_role(membership.user, organisation, request.user)
-            messages.success(request, f"{membership.user.get_full_name() or membership.user.get_username()} can now "
-                                      "submit your organisation's figures.")
-        else:
-            workflow.revoke_role(membership.user, organisation, request.user)
-            messages.success(request, f"{membership.user.get_full_name() or membership.user.get_username()} can no "
-                                      "longer submit figures.")
+        change(membership.user, organisation, request.user)
     except workflow.NotAllowed as refused:
         messages.error(request, str(refused))
         return render(request, "contributions/not_allowed.html", {"organisation": organisation, "contact": True},
                       status=403)
+    messages.success(request, done.format(name=workflow.display_name(membership.user)))
     return redirect("contributions:submitters")
 
 
@@ -221,35 +247,36 @@ def practice_index(request):
     })
 
 
+def _send_practice(request, organisation, form):
+    """Send the valid form's article or notes to the editors; None (the reason added to the form) if refused."""
+    from .services.practice import PracticeRefused, submit_practice
+
+    data = form.cleaned_data
+    try:
+        return submit_practice(request.user, organisation, kind=data["kind"], title=data["title"],
+                               summary=data["summary"], body=data["body"], topics=data["topics"],
+                               attachments=data["attachments"], conference=form.conference)
+    except PracticeRefused as refused:
+        form.add_error(None, str(refused))
+        return None
+
+
 @login_required
 @never_cache
 def practice_new(request):
     """Send a best-practice article or conference notes to the editors."""
-    from .services.practice import PracticeRefused, submit_practice
-
     organisation = workflow.organisation_of(request.user)
     if organisation is None:
         return render(request, "contributions/not_allowed.html", {"organisation": None}, status=403)
     form = PracticeForm(request.POST or None, request.FILES or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                submission = submit_practice(
-                    request.user, organisation, kind=data["kind"], title=data["title"], summary=data["summary"],
-                    body=data["body"], topics=data["topics"], attachments=data["attachments"],
-                    conference={name: data[name] for name in PracticeForm.CONFERENCE_FIELDS},
-                )
-            except PracticeRefused as refused:
-                form.add_error(None, str(refused))
-            else:
-                messages.success(request, f"Thank you: “{submission.title}” went to the editors. You can follow its "
-                                          "state here.")
-                return redirect("contributions:practice")
-        status = 400
-    return render(request, "contributions/practice_form.html", {"form": form, "organisation": organisation},
-                  status=status)
+    if request.method != "POST":
+        return render(request, "contributions/practice_form.html", {"form": form, "organisation": organisation})
+    submission = _send_practice(request, organisation, form) if form.is_valid() else None
+    if submission is None:
+        return render(request, "contributions/practice_form.html", {"form": form, "organisation": organisation},
+                      status=400)
+    messages.success(request, f"Thank you: “{submission.title}” went to the editors. You can follow its state here.")
+    return redirect("contributions:practice")
 
 
 def version_csv(request, aggregation_id: int):

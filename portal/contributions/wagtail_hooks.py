@@ -14,9 +14,8 @@ from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from .forms import AggregateForm
-from .models import ReminderSent, ReportingPeriod, Submission, SubmitterRole
+from .models import ReportingPeriod, Submission, SubmitterRole
 from .services import submissions as workflow
-from .services.validation import as_number
 
 REVIEW_PERMISSION = "contributions.change_submission"
 
@@ -70,17 +69,14 @@ class ReportingPeriodViewSet(ModelViewSet):
         self._check(request)
         period = get_object_or_404(ReportingPeriod, pk=pk)
         rows = workflow.period_overview(period)
-        reminders: dict[int, list[str]] = {}
-        for reminder in ReminderSent.objects.filter(period=period).order_by("sent_at"):
-            reminders.setdefault(reminder.organisation_id, []).append(
-                f"{reminder.get_kind_display().lower()} ({reminder.sent_at:%d %b})")
+        reminders = workflow.reminders_by_organisation(period)
         return TemplateResponse(request, "contributions/admin/review.html", {
             "aggregate_form": AggregateForm(),
             "aggregations": period.aggregations.select_related("dataset", "created_by").prefetch_related(
                 "contributors"),
             "period": period, "rows": [(row, reminders.get(row.organisation.pk, [])) for row in rows],
             "submitted": sum(1 for row in rows if row.has_submitted),
-            "awaiting": sum(1 for row in rows if row.latest and row.latest.status == Submission.SUBMITTED),
+            "awaiting": sum(1 for row in rows if row.awaits_review),
             "page_title": f"Submissions for {period}", "header_icon": "tasks",
             "index_url": reverse("reporting_periods:index"),
         })
@@ -95,18 +91,14 @@ class ReportingPeriodViewSet(ModelViewSet):
         period = get_object_or_404(ReportingPeriod, pk=pk)
         form = AggregateForm(request.POST)
         if not form.is_valid():
-            messages.error(request, " ".join(f"{form.fields[name].label or name}: {' '.join(errors)}"
-                                             for name, errors in form.errors.items()))
-        else:
-            dataset, release_at = form.cleaned_data["dataset"], form.cleaned_data["release_at"]
-            aggregation = aggregate(period, dataset, request.user, release_at=release_at,
-                                    preview=form.cleaned_data["preview"],
-                                    preview_groups=form.cleaned_data["preview_groups"],
-                                    newsletter_issue=form.cleaned_data["newsletter_issue"])
-            when = (f"at {timezone.localtime(aggregation.release_at):%d %B %Y %H:%M}; until then no channel shows "
-                    "them" if aggregation.release_at else "now")
-            messages.success(request, f"{period} goes into {dataset} {when} (version {aggregation.version}): "
-                                      f"{aggregation.coverage}.")
+            messages.error(request, _errors_in_words(form))
+            return redirect("reporting_periods:review", period.pk)
+        data = form.cleaned_data
+        aggregation = aggregate(period, data["dataset"], request.user, release_at=data["release_at"],
+                                preview=data["preview"], preview_groups=data["preview_groups"],
+                                newsletter_issue=data["newsletter_issue"])
+        messages.success(request, f"{period} goes into {data['dataset']} {_release_in_words(aggregation)} "
+                                  f"(version {aggregation.version}): {aggregation.coverage}.")
         return redirect("reporting_periods:review", period.pk)
 
     def submission_view(self, request, pk, submission_id):
@@ -118,40 +110,42 @@ class ReportingPeriodViewSet(ModelViewSet):
             pk=submission_id, period=period)
         error = ""
         if request.method == "POST":
-            try:
-                workflow.decide(submission.pk, request.user, approve=request.POST.get("decision") == "approve",
-                                comment=request.POST.get("comment", ""))
-            except workflow.NotAllowed as refused:
-                error = str(refused)
-            else:
-                verb = "approved" if request.POST.get("decision") == "approve" else "returned"
-                messages.success(request, f"{submission.organisation}'s figures (version {submission.version}) "
-                                          f"were {verb}; the submitter is emailed.")
+            error = _apply_decision(request, submission)
+            if not error:
                 return redirect("reporting_periods:review", period.pk)
         versions = workflow.version_history(period, submission.organisation)
-        earlier = next((v for v in versions if v.version < submission.version and v.status != Submission.DRAFT),
-                       None)
+        earlier = workflow.earlier_version(versions, submission)
         previous = workflow.previous_figures(period, submission.organisation)
-        jumps = workflow.check_figures(period, submission.organisation,
-                                       {code: str(value) for code, value in submission.values.items()},
-                                       complete=False).jumps
-        rows = []
-        for measure in period.ordered_measures():
-            now = submission.values.get(measure.code)
-            before = previous.values.get(measure.code) if previous else None
-            ratio = ""
-            if as_number(now) is not None and as_number(before):
-                ratio = f"\u00d7{as_number(now) / as_number(before):.2f}"
-            rows.append({"measure": measure, "value": now, "comment": submission.comments.get(measure.code, ""),
-                         "earlier": earlier.values.get(measure.code) if earlier else None,
-                         "previous": before, "ratio": ratio,
-                         "jump": measure.code in jumps})
         return TemplateResponse(request, "contributions/admin/submission.html", {
-            "period": period, "submission": submission, "rows": rows, "earlier": earlier, "previous": previous,
+            "period": period, "submission": submission, "earlier": earlier, "previous": previous,
+            "rows": workflow.review_rows(period, submission, earlier, previous),
             "versions": versions, "error": error, "comment": request.POST.get("comment", ""),
             "page_title": f"{submission.organisation}: figures for {period}", "header_icon": "tasks",
             "review_url": reverse("reporting_periods:review", args=[period.pk]),
         }, status=400 if error else 200)
+
+
+def _errors_in_words(form) -> str:
+    """A form's errors in one message: each field's label (or name) and its errors."""
+    return " ".join(f"{form.fields[name].label or name}: {' '.join(errors)}" for name, errors in form.errors.items())
+
+
+def _release_in_words(aggregation) -> str:
+    if aggregation.release_at is None:
+        return "now"
+    return f"at {timezone.localtime(aggregation.release_at):%d %B %Y %H:%M}; until then no channel shows them"
+
+
+def _apply_decision(request, submission) -> str:
+    """Approve or return the version as the reviewer posted; why it was refused, or "" when it was done."""
+    approve = request.POST.get("decision") == "approve"
+    try:
+        workflow.decide(submission.pk, request.user, approve=approve, comment=request.POST.get("comment", ""))
+    except workflow.NotAllowed as refused:
+        return str(refused)
+    messages.success(request, f"{submission.organisation}'s figures (version {submission.version}) "
+                              f"were {'approved' if approve else 'returned'}; the submitter is emailed.")
+    return ""
 
 
 class SubmitterRoleViewSet(ModelViewSet):

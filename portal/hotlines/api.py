@@ -57,28 +57,30 @@ class HotlineFilter(Schema):
                           json_schema_extra={"enum": ["", *LANGUAGE_CODES]})
 
 
+def _unknown_filter(filters: HotlineFilter, country: str) -> str:
+    """Why the filters cannot be answered (an unknown country, kind of content or language), or ""."""
+    from django_countries import countries
+
+    if country not in {"", *dict(countries)}:
+        return f'Unknown country "{filters.country}": use an ISO 3166 alpha-2 code such as FR.'
+    if filters.accepts not in {"", *CATEGORY_CODES}:
+        return f'Unknown kind of content "{filters.accepts}": use one of {", ".join(CATEGORY_CODES)}.'
+    if filters.language not in {"", *LANGUAGE_CODES}:
+        return f'Unknown language "{filters.language}": use an ISO 639-1 code such as fr.'
+    return ""
+
+
 @api.get("/", response={200: HotlineList, 400: Error}, url_name="hotlines", operation_id="listHotlines",
          summary="Active hotlines, by country, kind of content and language",
          openapi_extra={"responses": {400: {"description": "An unknown country, kind of content or language"}}})
 def hotline_list(request: HttpRequest, filters: Query[HotlineFilter]):
     """Active hotlines. With ``country``: those serving it, or the recommended fallback when it has none."""
-    from django_countries import countries
-
     country = filters.country.upper()
-    if country and country not in dict(countries):
-        raise HttpError(400, f'Unknown country "{filters.country}": use an ISO 3166 alpha-2 code such as FR.')
-    if filters.accepts and filters.accepts not in CATEGORY_CODES:
-        raise HttpError(400, f'Unknown kind of content "{filters.accepts}": use one of {", ".join(CATEGORY_CODES)}.')
-    if filters.language and filters.language not in LANGUAGE_CODES:
-        raise HttpError(400, f'Unknown language "{filters.language}": use an ISO 639-1 code such as fr.')
-    hotlines = services.active_hotlines()
-    fallback = False
+    refusal = _unknown_filter(filters, country)
+    if refusal:
+        raise HttpError(400, refusal)
+    shown, fallback = services.active_hotlines(), False
     if country:
-        shown = list(services.served_by(hotlines, country))
-        if not shown:
-            fallback = True
-            shown = services.fallback_for(hotlines, country)
-    else:
-        shown = hotlines
+        shown, fallback = services.candidates_for(shown, country)
     shown = [hotline for hotline in shown if services.matches(hotline, filters.accepts, filters.language)]
     return {"count": len(shown), "country": country, "fallback": fallback, "results": shown}

@@ -18,16 +18,19 @@ class DirectoryFilterForm(forms.Form):
                                 choices=[("", _("Anything illegal")), *CATEGORIES])
     language = forms.ChoiceField(label=_("Language you want to report in"), required=False)
 
-    def __init__(self, data=None, *, languages: list[str] | None = None, **kwargs):
-        if data is not None:
-            data = data.copy()
-            # Country codes arrive in either case (?country=fr); the form's choices are upper case.
-            if data.get("country"):
-                data["country"] = data["country"].strip().upper()
-        super().__init__(data, **kwargs)
+    def __init__(self, data=None, *, languages: list[str], **kwargs):
+        super().__init__(_country_in_upper_case(data), **kwargs)
         # Country names in the reader's language, in its alphabetical order (django-countries sorts them).
         self.fields["country"].choices = [("", _("Choose a country")), *list(countries)]
         offered = dict(language_choices())
-        codes = languages if languages is not None else list(offered)
-        named = sorted(((code, offered.get(code, code)) for code in codes), key=lambda pair: pair[1])
+        named = sorted(((code, offered.get(code, code)) for code in languages), key=lambda pair: pair[1])
         self.fields["language"].choices = [("", _("Any language")), *named]
+
+
+def _country_in_upper_case(data):
+    """Country codes arrive in either case (?country=fr); the form's choices are upper case."""
+    if data is None or not data.get("country"):
+        return data
+    data = data.copy()
+    data["country"] = data["country"].strip().upper()
+    return data

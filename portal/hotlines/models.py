@@ -44,6 +44,13 @@ class HotlineForm(WagtailAdminModelForm):
         )
 
 
+# The lists stored as JSON, the codes each may hold, and how an error names an unknown code.
+VOCABULARIES = (
+    ("languages", LANGUAGE_CODES, "Unknown language codes"),
+    ("accepts", CATEGORY_CODES, "Unknown categories"),
+)
+
+
 class HotlineQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
@@ -107,11 +114,15 @@ class Hotline(models.Model):
         return self.name
 
     def clean(self) -> None:
-        errors = {**self._channel_errors(), **self._vocabulary_errors()}
-        if self.active and not self.countries and not self.international and not self.fallback_for:
-            errors["countries"] = "An active hotline must serve at least one country, or be a fallback."
+        errors = {**self._channel_errors(), **self._vocabulary_errors(), **self._coverage_errors()}
         if errors:
             raise ValidationError(errors)
+
+    def _coverage_errors(self) -> dict[str, str]:
+        """An active hotline is listed for some country: its own, or as a fallback."""
+        if self.active and not (self.countries or self.international or self.fallback_for):
+            return {"countries": "An active hotline must serve at least one country, or be a fallback."}
+        return {}
 
     def _channel_errors(self) -> dict[str, str]:
         """At least one way to report, and a form address only over https."""
@@ -124,12 +135,10 @@ class Hotline(models.Model):
     def _vocabulary_errors(self) -> dict[str, str]:
         """Language and category codes outside the directory's vocabularies."""
         errors = {}
-        unknown = [code for code in self.languages or [] if code not in LANGUAGE_CODES]
-        if unknown:
-            errors["languages"] = f"Unknown language codes: {', '.join(map(str, unknown))}."
-        unknown = [code for code in self.accepts or [] if code not in CATEGORY_CODES]
-        if unknown:
-            errors["accepts"] = f"Unknown categories: {', '.join(map(str, unknown))}."
+        for name, known, what in VOCABULARIES:
+            unknown = [code for code in getattr(self, name) or [] if code not in known]
+            if unknown:
+                errors[name] = f"{what}: {', '.join(map(str, unknown))}."
         return errors
 
     @property

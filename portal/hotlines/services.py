@@ -79,8 +79,14 @@ def served_by(hotlines: list[Hotline], code: str) -> list[Hotline]:
 
 def fallback_for(hotlines: list[Hotline], code: str) -> list[Hotline]:
     """The channels recommended for a country with no hotline: a named neighbour, else the international ones."""
-    neighbours = [hotline for hotline in hotlines if code in [country.code for country in hotline.fallback_for]]
+    neighbours = [hotline for hotline in hotlines if code in hotline.fallback_for]
     return neighbours or [hotline for hotline in hotlines if hotline.international]
+
+
+def candidates_for(hotlines: list[Hotline], code: str) -> tuple[list[Hotline], bool]:
+    """(the country's own hotlines, or the recommended fallback when it has none; whether it is the fallback)."""
+    own = served_by(hotlines, code)
+    return own or fallback_for(hotlines, code), not own
 
 
 def country_entries(hotlines: list[Hotline]) -> list[CountryEntry]:
@@ -95,53 +101,70 @@ def country_entries(hotlines: list[Hotline]) -> list[CountryEntry]:
 
 def hotlines_for_country(hotlines: list[Hotline], code: str, accepts: str = "", language: str = ""):
     """(hotlines to show, whether they match the filters, whether they are the fallback) for one country."""
-    own = served_by(hotlines, code)
-    is_fallback = not own
-    candidates = own or fallback_for(hotlines, code)
+    candidates, is_fallback = candidates_for(hotlines, code)
     matching = [hotline for hotline in candidates if matches(hotline, accepts, language)]
     if matching or not candidates:
         return matching, True, is_fallback
     return candidates, False, is_fallback
 
 
+def _region(tag: str) -> str | None:
+    """The country a language tag names as its region (``fr-BE`` → BE), if it is a known one."""
+    parts = tag.replace("_", "-").split("-")
+    region = next((part for part in parts[1:] if len(part) == 2 and part.isalpha()), "").upper()
+    return region if region in dict(countries) else None
+
+
+def _home_country(tag: str) -> str | None:
+    """The country a language most likely means (``fr`` → FR), if it has an obvious one."""
+    return LANGUAGE_HOME_COUNTRY.get(tag.split("-")[0].lower())
+
+
 def preferred_country(accept_language: str) -> str | None:
     """The country the browser's languages point at: the region of the first tag that has one (``fr-BE`` →
     BE), else the home country of the first language that has an obvious one. Never an IP lookup."""
-    for tag, _quality in trans_real.parse_accept_lang_header(accept_language or ""):
-        parts = tag.replace("_", "-").split("-")
-        region = next((part for part in parts[1:] if len(part) == 2 and part.isalpha()), None)
-        if region and region.upper() in dict(countries):
-            return region.upper()
-    for tag, _quality in trans_real.parse_accept_lang_header(accept_language or ""):
-        home = LANGUAGE_HOME_COUNTRY.get(tag.split("-")[0].lower())
-        if home:
-            return home
-    return None
+    tags = [tag for tag, _quality in trans_real.parse_accept_lang_header(accept_language or "")]
+    guesses = [*map(_region, tags), *map(_home_country, tags)]
+    return next((country for country in guesses if country), None)
+
+
+def _filter_data(request) -> tuple[dict, str]:
+    """The directory form's data: the query string, with the country the browser's languages point at when the
+    query string names none; and that preselected country ("" if none)."""
+    data = request.GET.copy()
+    if "country" in request.GET:
+        return data, ""
+    preselected = preferred_country(request.META.get("HTTP_ACCEPT_LANGUAGE", "")) or ""
+    if preselected:
+        data["country"] = preselected
+    return data, preselected
+
+
+def _groups(hotlines: list[Hotline], entries: list[CountryEntry], accepts: str, language: str):
+    """Every country with the hotlines that match the filters (countries without any left out)."""
+    groups = []
+    for entry in entries:
+        shown = [hotline for hotline in served_by(hotlines, entry.code) if matches(hotline, accepts, language)]
+        if shown:
+            groups.append((entry, shown))
+    return groups
 
 
 def directory_for_request(request) -> Directory:
     """The directory as the request's query string (and, without a country, its Accept-Language) asks."""
     hotlines = active_hotlines()
     languages = sorted({code for hotline in hotlines for code in hotline.languages}, key=language_name)
-    data = request.GET.copy()
-    preselected = ""
-    if "country" not in request.GET:
-        preselected = preferred_country(request.META.get("HTTP_ACCEPT_LANGUAGE", "")) or ""
-        if preselected:
-            data["country"] = preselected
+    data, preselected = _filter_data(request)
     form = DirectoryFilterForm(data, languages=languages)
     directory = Directory(form=form, countries=country_entries(hotlines),
                           preselected=bool(preselected), varies_on_language="country" not in request.GET)
     form.is_valid()  # a field that does not validate is reported and ignored; the others still apply
     code = form.cleaned_data.get("country", "")
     accepts, language = directory.accepts, directory.language
-    if code:
-        directory.country = Country(code)
-        directory.hotlines, directory.filters_matched, directory.is_fallback = hotlines_for_country(
-            hotlines, code, accepts, language)
-    else:
-        for entry in directory.countries:
-            shown = [hotline for hotline in served_by(hotlines, entry.code) if matches(hotline, accepts, language)]
-            if shown:
-                directory.groups.append((entry, shown))
+    if not code:
+        directory.groups = _groups(hotlines, directory.countries, accepts, language)
+        return directory
+    directory.country = Country(code)
+    directory.hotlines, directory.filters_matched, directory.is_fallback = hotlines_for_country(
+        hotlines, code, accepts, language)
     return directory

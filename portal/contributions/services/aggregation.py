@@ -42,21 +42,47 @@ def _rows(period: ReportingPeriod, approved: list[Submission]) -> list[dict]:
     return rows
 
 
+def _key(row: dict) -> tuple[str, str]:
+    return row["country"], row["organisation"]
+
+
+def _value_changes(where: str, previous: dict, values: dict) -> list[str]:
+    """What changed in one row that the previous version had: figures changed and measures added."""
+    lines = []
+    for code, value in values.items():
+        if code not in previous:
+            lines.append(f"{where}: {code} added ({value})")
+        elif previous[code] != value:
+            lines.append(f"{where}: {code} {previous[code]} → {value}")
+    return lines
+
+
 def _changes(before: list[dict], after: list[dict]) -> list[str]:
-    key = lambda row: (row["country"], row["organisation"])  # noqa: E731
-    old = {key(row): row["values"] for row in before}
+    """What changed against the version released before (nothing to say for the first one)."""
+    if not before:
+        return []
+    old = {_key(row): row["values"] for row in before}
     lines = []
     for row in after:
-        previous = old.get(key(row), {})
+        previous = old.get(_key(row))
         where = row["organisation"] or row["country"] or "Network total"
-        for code, value in row["values"].items():
-            if code in previous and previous[code] != value:
-                lines.append(f"{where}: {code} {previous[code]} → {value}")
-            elif code not in previous and previous:
-                lines.append(f"{where}: {code} added ({value})")
-        if not previous and before:
-            lines.append(f"{where}: added")
+        lines += _value_changes(where, previous, row["values"]) if previous else [f"{where}: added"]
     return lines
+
+
+def _release_time(release_at):
+    """When a version asked for at ``release_at`` goes out: None (now) unless that is still to come."""
+    return release_at if release_at and release_at > timezone.now() else None
+
+
+def _log_aggregation(aggregation: Aggregation, user, contributors: int) -> None:
+    release_at = aggregation.release_at
+    log(aggregation.period, "contributions.period.aggregate", user=user,
+        data={"dataset": aggregation.dataset.slug, "version": aggregation.version, "contributors": contributors,
+              "expected": aggregation.expected, "release_at": release_at.isoformat() if release_at else None,
+              "preview": aggregation.preview,
+              "preview_groups": sorted(group.name for group in aggregation.preview_groups.all()),
+              "newsletter_issue": aggregation.newsletter_issue_id})
 
 
 def aggregate(period: ReportingPeriod, dataset: Dataset, user=None, release_at=None,
@@ -69,28 +95,21 @@ def aggregate(period: ReportingPeriod, dataset: Dataset, user=None, release_at=N
         approved = list(Submission.objects.filter(period=period, status=Submission.APPROVED)
                         .select_related("organisation").order_by("organisation__name"))
         rows = _rows(period, approved)
-        last = (Aggregation.objects.select_for_update().filter(period=period, dataset=dataset)
-                .order_by("-version").first())
-        released = (Aggregation.objects.filter(period=period, dataset=dataset, released_at__isnull=False)
-                    .order_by("-version").first())
+        versions = Aggregation.objects.filter(period=period, dataset=dataset).order_by("-version")
+        last = versions.select_for_update().first()
+        released = versions.filter(released_at__isnull=False).first()
         aggregation = Aggregation.objects.create(
             period=period, dataset=dataset, version=(last.version + 1) if last else 1,
             expected=expected_organisations().count(), snapshot=rows,
             changes=_changes(released.snapshot, rows) if released else [], created_by=user,
-            release_at=release_at if release_at and release_at > timezone.now() else None,
-            preview=preview or Aggregation.NOBODY, newsletter_issue=newsletter_issue,
+            release_at=_release_time(release_at), preview=preview or Aggregation.NOBODY,
+            newsletter_issue=newsletter_issue,
         )
         if preview == Aggregation.GROUPS:
             aggregation.preview_groups.set(preview_groups)
         aggregation.contributors.set([submission.organisation for submission in approved])
         aggregation.submissions.set(approved)
-        log(period, "contributions.period.aggregate", user=user,
-            data={"dataset": dataset.slug, "version": aggregation.version, "contributors": len(approved),
-                  "expected": aggregation.expected,
-                  "release_at": aggregation.release_at.isoformat() if aggregation.release_at else None,
-                  "preview": aggregation.preview,
-                  "preview_groups": sorted(group.name for group in aggregation.preview_groups.all()),
-                  "newsletter_issue": newsletter_issue.pk if newsletter_issue else None})
+        _log_aggregation(aggregation, user, len(approved))
         if aggregation.release_at is None:
             _write(aggregation)
             send_release_newsletter(aggregation)
@@ -172,18 +191,19 @@ def send_release_newsletter(aggregation: Aggregation) -> bool:
     except gate.GateError as refused:
         aggregation.newsletter_problem = str(refused)
         aggregation.save(update_fields=["newsletter_problem"])
-        log(aggregation.period, "contributions.period.newsletter", user=aggregation.created_by,
-            data={"dataset": aggregation.dataset.slug, "version": aggregation.version, "issue": issue.pk,
-                  "problem": aggregation.newsletter_problem})
+        _log_newsletter(aggregation, issue, problem=aggregation.newsletter_problem)
         return False
     aggregation.newsletter_send = send
     aggregation.save(update_fields=["newsletter_send"])
-    log(aggregation.period, "contributions.period.newsletter", user=aggregation.created_by,
-        data={"dataset": aggregation.dataset.slug, "version": aggregation.version, "issue": issue.pk,
-              "send": send.pk, "new_send": created})
+    _log_newsletter(aggregation, issue, send=send.pk, new_send=created)
     if created:
         transaction.on_commit(lambda: start_send.delay(send.pk))
     return created
+
+
+def _log_newsletter(aggregation: Aggregation, issue, **outcome) -> None:
+    log(aggregation.period, "contributions.period.newsletter", user=aggregation.created_by,
+        data={"dataset": aggregation.dataset.slug, "version": aggregation.version, "issue": issue.pk, **outcome})
 
 
 def send_waiting_newsletters() -> int:

@@ -61,23 +61,28 @@ def read_upload(text: str, specs: Iterable[MeasureSpec]):
     comments: dict[str, str] = {}
     rows: dict[str, int] = {}
     problems: list[Problem] = []
+    for number, cells in _filled_rows(reader):
+        code = _cell(cells, index, "measure").lower()
+        problem = _row_problem(code, number, known, rows)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        rows[code] = number
+        values[code] = _cell(cells, index, "value")
+        comments[code] = _cell(cells, index, "comment")
+    return values, comments, rows, problems
+
+
+def _filled_rows(reader):
+    """(row number as a spreadsheet shows it, cells) of each row after the header that is not blank."""
     try:
         for number, cells in enumerate(reader, start=2):
             if number > MAX_ROWS:
                 raise UploadError(f"The file has more than {MAX_ROWS} rows; the template has one row per measure.")
-            if not any(cell.strip() for cell in cells):
-                continue
-            code = _cell(cells, index, "measure").lower()
-            problem = _row_problem(code, number, known, rows)
-            if problem is not None:
-                problems.append(problem)
-                continue
-            rows[code] = number
-            values[code] = _cell(cells, index, "value")
-            comments[code] = _cell(cells, index, "comment")
+            if any(cell.strip() for cell in cells):
+                yield number, cells
     except csv.Error as error:
         raise UploadError(f"Row {reader.line_num} cannot be read as CSV ({error}).") from None
-    return values, comments, rows, problems
 
 
 def _delimiter(text: str) -> str:

@@ -19,7 +19,7 @@ from wagtail.models import PageViewRestriction
 
 from portal.core.privacy import as_viewer
 from portal.stats.models.datasets import COUNT, Measure
-from portal.stats.services.kpis import share_removed_within_three_days
+from portal.stats.services.kpis import format_count, format_percent, share_removed_within_three_days
 
 from ..models import Aggregation
 
@@ -35,20 +35,28 @@ def scheduled(dataset) -> list[Aggregation]:
     return [aggregation for aggregation in waiting if (aggregation.period_id, aggregation.version) in wanted]
 
 
+def _signed_in(viewer) -> bool:
+    """Only a signed-in member (or a superuser) ever reads figures early; anonymous visitors never do."""
+    return viewer.authenticated or viewer.superuser
+
+
+def _preview_group_ids(aggregation: Aggregation) -> list[int]:
+    """The groups the version's preview is narrowed to (none unless the preview is for chosen groups)."""
+    if aggregation.preview != Aggregation.GROUPS:
+        return []
+    return [group.pk for group in aggregation.preview_groups.all()]
+
+
 def may_preview(aggregation: Aggregation, viewer) -> bool:
     """Whether this viewer may read the version before its release: the dataset's readers, narrowed by the
     version's preview audience (nobody, any member, or members of chosen groups)."""
     if aggregation.released_at is not None or aggregation.preview == Aggregation.NOBODY:
         return False
     viewer = as_viewer(viewer)
-    if not viewer.authenticated and not viewer.superuser:
-        return False
-    if not aggregation.dataset.is_visible_to(viewer):
+    if not _signed_in(viewer) or not aggregation.dataset.is_visible_to(viewer):
         return False
     restriction = PageViewRestriction(restriction_type=aggregation.preview)
-    group_ids = ([group.pk for group in aggregation.preview_groups.all()]
-                 if aggregation.preview == Aggregation.GROUPS else [])
-    return viewer.passes(restriction, group_ids)
+    return viewer.passes(restriction, _preview_group_ids(aggregation))
 
 
 @dataclass
@@ -79,29 +87,33 @@ def _place(row: dict) -> str:
     return ""
 
 
+def _count(value) -> str:
+    return "n/a" if value is None else format_count(value)
+
+
+def _row(row: dict, columns: list[Measure]) -> EmbargoedRow:
+    values = row["values"]
+    return EmbargoedRow(place=_place(row), values=[_count(values.get(measure.code)) for measure in columns],
+                        share=format_percent(share_removed_within_three_days(values)))
+
+
+def _figures(aggregation: Aggregation, measures: list[Measure]) -> EmbargoedFigures:
+    """One scheduled version as a table: the measures it has, the network total first, then countries, then
+    hotlines."""
+    used = {code for row in aggregation.snapshot for code in row["values"]}
+    columns = [measure for measure in measures if measure.code in used]
+    ordered = sorted(aggregation.snapshot,
+                     key=lambda row: (bool(row["country"]), bool(row["organisation"]), _place(row)))
+    return EmbargoedFigures(aggregation=aggregation, columns=columns, rows=[_row(row, columns) for row in ordered])
+
+
 def embargoed_figures(dataset, viewer) -> list[EmbargoedFigures]:
     """What this viewer may read of the dataset's scheduled figures (nothing for most viewers)."""
-    from portal.stats.services.kpis import format_count, format_percent
-
     viewer = as_viewer(viewer)
-    if not viewer.authenticated and not viewer.superuser:
+    if not _signed_in(viewer):
         return []  # anonymous visitors never read figures early (and their pages cost no query for it)
     readable = [aggregation for aggregation in scheduled(dataset) if may_preview(aggregation, viewer)]
     if not readable:
         return []
     measures = list(Measure.objects.filter(kind=COUNT).order_by("sort_order", "code"))
-    result = []
-    for aggregation in readable:
-        used = {code for row in aggregation.snapshot for code in row["values"]}
-        columns = [measure for measure in measures if measure.code in used]
-        # Network total first, then countries, then hotlines.
-        ordered = sorted(aggregation.snapshot,
-                         key=lambda row: (bool(row["country"]), bool(row["organisation"]), _place(row)))
-        rows = [EmbargoedRow(
-            place=_place(row),
-            values=[format_count(row["values"][m.code]) if row["values"].get(m.code) is not None else "n/a"
-                    for m in columns],
-            share=format_percent(share_removed_within_three_days(row["values"])),
-        ) for row in ordered]
-        result.append(EmbargoedFigures(aggregation=aggregation, columns=columns, rows=rows))
-    return result
+    return [_figures(aggregation, measures) for aggregation in readable]

@@ -75,45 +75,71 @@ def _unique_slug(parent: Page, title: str) -> str:
     return slug
 
 
+def _index_page(kind: str) -> Page:
+    """The index the page goes under: the conference notes' or the articles', in the site's main language if
+    there is one."""
+    from portal.pages.models import ArticleIndexPage, ConferenceIndexPage
+
+    index_model = ConferenceIndexPage if kind == PracticeSubmission.CONFERENCE else ArticleIndexPage
+    parent = (index_model.objects.filter(locale__language_code=settings.LANGUAGE_CODE).first()
+              or index_model.objects.first())
+    if parent is None:
+        raise PracticeRefused("The editors are not taking submissions of this kind at the moment.")
+    return parent
+
+
+def _store_attachments(attachments) -> list[dict]:
+    """Save the files as documents in the submissions collection; their document blocks."""
+    collection = submissions_collection()
+    blocks = []
+    for upload in attachments:
+        document = get_document_model()(title=upload.name, file=upload, collection=collection)
+        document.save()
+        blocks.append({"type": "document", "value": {"document": document.pk, "title": document.title,
+                                                     "description": ""}})
+    return blocks
+
+
+def _conference_notes(organisation, *, title: str, slug: str, summary: str, paragraphs: list, documents: list,
+                      conference: dict | None) -> Page:
+    from portal.pages.models import ConferenceNotesPage
+
+    conference = conference or {}
+    return ConferenceNotesPage(
+        title=title, slug=slug, summary=summary, live=False, owner=None,
+        event_name=conference["event_name"], start_date=conference["start_date"], end_date=conference["end_date"],
+        city=conference["city"], country=conference["country"], organisers=conference["organisers"],
+        body=paragraphs, attachments=documents,
+    )
+
+
+def _article(organisation, *, title: str, slug: str, summary: str, paragraphs: list, documents: list,
+             conference: dict | None) -> Page:
+    from portal.pages.models import ArticlePage
+
+    return ArticlePage(
+        title=title, slug=slug, summary=summary, live=False, owner=None, author_organisation=organisation.name,
+        date=datetime.date.today(), body=paragraphs + documents,
+    )
+
+
+# The draft page each kind of submission becomes.
+PAGE_BUILDERS = {PracticeSubmission.CONFERENCE: _conference_notes, PracticeSubmission.ARTICLE: _article}
+
+
 def submit_practice(user, organisation, *, kind: str, title: str, summary: str, body: str, topics=(),
                     attachments=(), conference: dict | None = None) -> PracticeSubmission:
     """Create the draft page, its documents and the tracking row, and start the moderation workflow."""
-    from portal.pages.models import ArticleIndexPage, ArticlePage, ConferenceIndexPage, ConferenceNotesPage
-
     if len(attachments) > MAX_ATTACHMENTS:
         raise PracticeRefused(f"Attach at most {MAX_ATTACHMENTS} files.")
     for upload in attachments:
         check_attachment(upload)
-    index_model = ConferenceIndexPage if kind == PracticeSubmission.CONFERENCE else ArticleIndexPage
-    parent = index_model.objects.filter(locale__language_code=settings.LANGUAGE_CODE).first() \
-        or index_model.objects.first()
-    if parent is None:
-        raise PracticeRefused("The editors are not taking submissions of this kind at the moment.")
+    parent = _index_page(kind)
     with transaction.atomic():
-        collection = submissions_collection()
-        documents = []
-        for upload in attachments:
-            document = get_document_model()(title=upload.name, file=upload, collection=collection)
-            document.save()
-            documents.append(document)
-        document_blocks = [{"type": "document", "value": {"document": document.pk, "title": document.title,
-                                                          "description": ""}} for document in documents]
-        paragraphs = [{"type": "paragraph", "value": html} for html in paragraphs_html(body)]
-        if kind == PracticeSubmission.CONFERENCE:
-            conference = conference or {}
-            page = ConferenceNotesPage(
-                title=title, slug=_unique_slug(parent, title), summary=summary, live=False, owner=None,
-                event_name=conference["event_name"], start_date=conference["start_date"],
-                end_date=conference["end_date"], city=conference["city"], country=conference["country"],
-                organisers=conference["organisers"], body=paragraphs,
-                attachments=[{"type": "document", "value": block["value"]} for block in document_blocks],
-            )
-        else:
-            page = ArticlePage(
-                title=title, slug=_unique_slug(parent, title), summary=summary, live=False, owner=None,
-                author_organisation=organisation.name, date=datetime.date.today(),
-                body=paragraphs + document_blocks,
-            )
+        page = PAGE_BUILDERS.get(kind, _article)(
+            organisation, title=title, slug=_unique_slug(parent, title), summary=summary,
+            paragraphs=[{"type": "paragraph", "value": html} for html in paragraphs_html(body)],
+            documents=_store_attachments(attachments), conference=conference)
         page.topics.set(topics)  # a parental relation: saved with the page
         parent.add_child(instance=page)
         revision = page.save_revision(user=user, log_action=True)
@@ -127,12 +153,20 @@ def submit_practice(user, organisation, *, kind: str, title: str, summary: str, 
     return submission
 
 
-@dataclass
+@dataclass(frozen=True)
 class PracticeState:
     label: str
     key: str
     comment: str = ""
     url: str = ""
+
+
+# What the member is told for each state of the page's newest workflow run (any other: with the editors).
+WORKFLOW_STATES = {
+    WorkflowState.STATUS_IN_PROGRESS: PracticeState("Submitted, in review", "in-review"),
+    WorkflowState.STATUS_APPROVED: PracticeState("Approved, to be published", "approved"),
+}
+WITH_THE_EDITORS = PracticeState("With the editors", "draft")
 
 
 def state_of(submission: PracticeSubmission) -> PracticeState:
@@ -144,13 +178,13 @@ def state_of(submission: PracticeSubmission) -> PracticeState:
         return PracticeState("Published", "published", url=page.url or "")
     workflow_state = page.workflow_states.select_related("current_task_state").order_by("-created_at").first()
     if workflow_state is None:
-        return PracticeState("With the editors", "draft")
+        return WITH_THE_EDITORS
     if workflow_state.status == WorkflowState.STATUS_NEEDS_CHANGES:
-        task_state = workflow_state.current_task_state
-        return PracticeState("Returned with a comment", "returned",
-                             comment=(task_state.comment or "") if task_state else "")
-    if workflow_state.status == WorkflowState.STATUS_IN_PROGRESS:
-        return PracticeState("Submitted, in review", "in-review")
-    if workflow_state.status == WorkflowState.STATUS_APPROVED:
-        return PracticeState("Approved, to be published", "approved")
-    return PracticeState("With the editors", "draft")
+        return _returned(workflow_state.current_task_state)
+    return WORKFLOW_STATES.get(workflow_state.status, WITH_THE_EDITORS)
+
+
+def _returned(task_state) -> PracticeState:
+    """Returned for changes, with the moderator's comment on the task (if any)."""
+    comment = task_state.comment if task_state else ""
+    return PracticeState("Returned with a comment", "returned", comment=comment or "")

@@ -8,6 +8,7 @@ for a change that was rolled back.
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ from portal.members.models import Membership, Organisation
 
 from ..emails import send_review_outcome
 from ..models import ReminderSent, ReportingPeriod, Submission, SubmitterRole
-from .validation import Checked, MeasureSpec, Problem, check
+from .validation import Checked, MeasureSpec, Problem, check, ratio
 
 HOTLINE_SECTOR = "hotline"
 
@@ -42,6 +43,11 @@ class Invalid(Exception):
 
 
 # --- The submitter role -------------------------------------------------------------------------------------
+
+
+def display_name(user) -> str:
+    """The user's full name, else their username."""
+    return user.get_full_name() or user.get_username()
 
 
 def organisation_of(user) -> Organisation | None:
@@ -80,13 +86,13 @@ def grant_role(user, organisation: Organisation, granted_by) -> SubmitterRole:
     if not can_grant(granted_by, organisation):
         raise NotAllowed("Only the organisation's contact person or an administrator can grant this role.")
     if not Membership.objects.filter(user=user, organisation=organisation).exists():
-        raise NotAllowed(f"{user.get_full_name() or user.get_username()} is not a member of {organisation}.")
+        raise NotAllowed(f"{display_name(user)} is not a member of {organisation}.")
     with transaction.atomic():
         role, created = SubmitterRole.objects.get_or_create(
             user=user, organisation=organisation, defaults={"granted_by": granted_by})
         if created:
             log(organisation, "contributions.role.grant", user=granted_by,
-                data={"user": user.pk, "name": user.get_full_name() or user.get_username()})
+                data={"user": user.pk, "name": display_name(user)})
     return role
 
 
@@ -97,7 +103,7 @@ def revoke_role(user, organisation: Organisation, revoked_by) -> bool:
         deleted, _ = SubmitterRole.objects.filter(user=user, organisation=organisation).delete()
         if deleted:
             log(organisation, "contributions.role.revoke", user=revoked_by,
-                data={"user": user.pk, "name": user.get_full_name() or user.get_username()})
+                data={"user": user.pk, "name": display_name(user)})
     return bool(deleted)
 
 
@@ -125,6 +131,12 @@ def check_figures(period, organisation, raw_values: Mapping[str, str], raw_comme
     previous = previous_figures(period, organisation)
     return check(specs_for(period), raw_values, raw_comments, previous=previous.values if previous else None,
                  jump_factor=period.jump_factor, complete=complete, rows=rows)
+
+
+def jumps_in(period, organisation, values: Mapping[str, object]) -> dict[str, str]:
+    """The figures of a saved version that jump against the previous period (code -> explanation)."""
+    return check_figures(period, organisation, {code: str(value) for code, value in values.items()},
+                         complete=False).jumps
 
 
 def _check_may_submit(user, period: ReportingPeriod, organisation: Organisation) -> None:
@@ -221,6 +233,26 @@ def decide(submission_id: int, reviewer, *, approve: bool, comment: str = "") ->
     return submission
 
 
+def earlier_version(versions: list[Submission], submission: Submission) -> Submission | None:
+    """The newest version sent before this one (``versions`` newest first; drafts are never compared)."""
+    return next((v for v in versions if v.version < submission.version and v.status != Submission.DRAFT), None)
+
+
+def review_rows(period: ReportingPeriod, submission: Submission, earlier: Submission | None,
+                previous: Submission | None) -> list[dict]:
+    """Per measure, for the review: this version's figure and comment beside the earlier version's and the
+    previous period's, how many times the previous period's figure it is, and whether it jumps."""
+    jumps = jumps_in(period, submission.organisation, submission.values)
+    earlier_values = earlier.values if earlier else {}
+    previous_values = previous.values if previous else {}
+    return [{"measure": measure, "value": submission.values.get(measure.code),
+             "comment": submission.comments.get(measure.code, ""), "earlier": earlier_values.get(measure.code),
+             "previous": previous_values.get(measure.code),
+             "ratio": ratio(submission.values.get(measure.code), previous_values.get(measure.code)),
+             "jump": measure.code in jumps}
+            for measure in period.ordered_measures()]
+
+
 # --- The secretariat's overview -----------------------------------------------------------------------------
 
 
@@ -238,6 +270,10 @@ class OrganisationStatus:
         if self.latest.status == Submission.DRAFT:
             return "draft, not submitted"
         return self.latest.get_status_display()
+
+    @property
+    def awaits_review(self) -> bool:
+        return self.latest is not None and self.latest.status == Submission.SUBMITTED
 
     @property
     def has_submitted(self) -> bool:
@@ -269,6 +305,14 @@ def period_overview(period: ReportingPeriod) -> list[OrganisationStatus]:
             for organisation in [*organisations, *extra]]
 
 
+def reminders_by_organisation(period: ReportingPeriod) -> dict[int, list[str]]:
+    """The reminders sent for the period, per organisation id, oldest first ("before the deadline (02 Mar)")."""
+    reminders: dict[int, list[str]] = defaultdict(list)
+    for reminder in ReminderSent.objects.filter(period=period).order_by("sent_at"):
+        reminders[reminder.organisation_id].append(f"{reminder.get_kind_display().lower()} ({reminder.sent_at:%d %b})")
+    return reminders
+
+
 def version_history(period: ReportingPeriod, organisation: Organisation) -> list[Submission]:
     return list(Submission.objects.filter(period=period, organisation=organisation)
                 .select_related("submitted_by", "reviewed_by").order_by("-version"))
@@ -284,6 +328,15 @@ def reminder_kind_due(period: ReportingPeriod, today: datetime.date, days_before
     if today == period.deadline - datetime.timedelta(days=days_before):
         return ReminderSent.BEFORE
     return None
+
+
+def reminder_addresses(organisation: Organisation) -> list[str]:
+    """Where an organisation's reminders go: its active submitters' addresses, else its contact address."""
+    addresses = sorted({role.user.email for role in SubmitterRole.objects.select_related("user").filter(
+        organisation=organisation, user__is_active=True) if role.user.email})
+    if addresses or not organisation.contact_email:
+        return addresses
+    return [organisation.contact_email]
 
 
 def due_reminders(today: datetime.date, days_before: int) -> list[tuple[ReportingPeriod, Organisation, str]]:

@@ -114,6 +114,15 @@ def as_number(value) -> Decimal | None:
         return None
 
 
+def ratio(now, before) -> str:
+    """How many times the previous figure this one is, after a multiplication sign; "" when either is missing
+    or the previous one is 0."""
+    now, before = as_number(now), as_number(before)
+    if now is None or not before:
+        return ""
+    return f"\u00d7{now / before:.2f}"
+
+
 def _fmt(value) -> str:
     number = as_number(value)
     if number is None:
@@ -152,16 +161,20 @@ def check(
     return result
 
 
-def _check_field(spec: MeasureSpec, raw: str | None, comment: str | None, result: Checked, *, complete: bool,
-                 row: int | None) -> Decimal | None:
-    """One measure's comment and figure: the figure as a number, or None (missing or refused, with the
-    problem recorded)."""
-    raw, comment = (raw or "").strip(), (comment or "").strip()
+def _check_comment(spec: MeasureSpec, comment: str, result: Checked, row: int | None) -> None:
     if len(comment) > MAX_COMMENT_LENGTH:
         result.problems.append(Problem(spec.code, spec.label, f"the comment is longer than "
                                        f"{MAX_COMMENT_LENGTH} characters.", row))
     elif comment:
         result.comments[spec.code] = comment
+
+
+def _check_field(spec: MeasureSpec, raw: str | None, comment: str | None, result: Checked, *, complete: bool,
+                 row: int | None) -> Decimal | None:
+    """One measure's comment and figure: the figure as a number, or None (missing or refused, with the
+    problem recorded)."""
+    _check_comment(spec, (comment or "").strip(), result, row)
+    raw = (raw or "").strip()
     if not raw:
         if complete:
             result.problems.append(Problem(spec.code, spec.label, "a figure is needed; write 0 if there were "
@@ -196,15 +209,22 @@ def _jumped(before: Decimal, now: Decimal, factor: Decimal) -> bool:
     return before == 0 and now > 0 and now >= 100
 
 
+def _jump(spec: MeasureSpec, before: Decimal | None, now: Decimal | None, factor: Decimal) -> str:
+    """Why a count needs a word of explanation against the previous period ("" if it does not)."""
+    if spec.kind != COUNT or before is None or now is None or not _jumped(before, now, factor):
+        return ""
+    return f"{_fmt(now)} against {_fmt(before)} in the previous period"
+
+
 def _check_jumps(specs: list[MeasureSpec], numbers: dict[str, Decimal], previous: Mapping[str, object],
                  factor: Decimal, rows: Mapping[str, int], result: Checked, *, complete: bool) -> None:
     """Against the previous period: a big change needs a word of explanation, not a refusal."""
+    if factor <= 1:
+        return
     for spec in specs:
-        before = as_number(previous.get(spec.code))
-        now = numbers.get(spec.code)
-        if spec.kind != COUNT or before is None or now is None or factor <= 1 or not _jumped(before, now, factor):
+        why = _jump(spec, as_number(previous.get(spec.code)), numbers.get(spec.code), factor)
+        if not why:
             continue
-        why = f"{_fmt(now)} against {_fmt(before)} in the previous period"
         result.jumps[spec.code] = why
         if complete and spec.code not in result.comments:
             result.problems.append(Problem(

@@ -22,18 +22,26 @@ def released_versions(dataset) -> list[Aggregation]:
     return versions
 
 
+def _codes(snapshot: list[dict]) -> list[str]:
+    """The measure codes in the rows, in the catalogue's order (codes no longer in it last, sorted)."""
+    used = {code for row in snapshot for code in row["values"]}
+    order = [code for code in Measure.objects.values_list("code", flat=True) if code in used]
+    return order + sorted(used - set(order))
+
+
+def _cell(value) -> str:
+    return "" if value is None else str(value)
+
+
 def version_csv_rows(aggregation: Aggregation) -> Iterator[list[str]]:
     """The version's rows in the dataset CSV's format (it can be imported again), with its coverage and what it
     changed in the last two columns."""
-    used = {code for row in aggregation.snapshot for code in row["values"]}
-    order = [code for code in Measure.objects.values_list("code", flat=True) if code in used]
-    codes = order + sorted(used - set(order))
+    codes = _codes(aggregation.snapshot)
     period = aggregation.period
     label = period_label(period.year, period.quarter)
     coverage = aggregation.coverage.capitalize()
     changes = "; ".join(aggregation.changes)
     yield ["period", "country", "organisation", *codes, *NOTE_COLUMNS]
     for row in sorted(aggregation.snapshot, key=lambda row: (row["country"], row["organisation"])):
-        values = row["values"]
-        yield [label, row["country"], row["organisation"],
-               *("" if values.get(code) is None else str(values[code]) for code in codes), coverage, changes]
+        yield [label, row["country"], row["organisation"], *(_cell(row["values"].get(code)) for code in codes),
+               coverage, changes]
