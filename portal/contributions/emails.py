@@ -30,21 +30,22 @@ def send_reminder(period, organisation, kind: str, addresses: list[str]) -> None
     )
 
 
+# The review outcomes the submitter is told of, in the subject's words.
+OUTCOME_VERBS = {Submission.APPROVED: "approved", Submission.RETURNED: "returned for correction"}
+
+
 @shared_task(name="portal.contributions.tasks.send_review_outcome", acks_late=True, autoretry_for=(OSError,),
              retry_backoff=True, max_retries=5)
 def send_review_outcome(submission_id: int) -> bool:
     """Tell the person who submitted a version that it was approved or returned, with the reviewer's comment."""
-    submission = Submission.objects.select_related("period", "organisation", "submitted_by").filter(
-        pk=submission_id).first()
-    if submission is None or submission.status not in {Submission.APPROVED, Submission.RETURNED}:
+    submission = (Submission.objects.select_related("period", "organisation", "submitted_by")
+                  .filter(pk=submission_id, status__in=list(OUTCOME_VERBS), submitted_by__isnull=False)
+                  .exclude(submitted_by__email="").first())
+    if submission is None:
         return False
-    if submission.submitted_by is None or not submission.submitted_by.email:
-        return False
-    returned = submission.status == Submission.RETURNED
-    verb = "returned for correction" if returned else "approved"
     _send(
-        f"Your figures for {submission.period} were {verb}", "review_outcome",
-        {"submission": submission, "returned": returned,
+        f"Your figures for {submission.period} were {OUTCOME_VERBS[submission.status]}", "review_outcome",
+        {"submission": submission, "returned": submission.status == Submission.RETURNED,
          "url": settings.SITE_URL + reverse("contributions:period", args=[submission.period_id])},
         [submission.submitted_by.email],
     )

@@ -177,10 +177,6 @@ class Submission(models.Model):
     def __str__(self) -> str:
         return f"{self.organisation} {self.period} v{self.version} ({self.get_status_display()})"
 
-    @property
-    def is_editable(self) -> bool:
-        return self.status == self.DRAFT
-
 
 class ReminderSent(models.Model):
     """A deadline reminder that went to an organisation's submitters; its uniqueness makes the task idempotent."""
@@ -230,6 +226,15 @@ class PracticeSubmission(models.Model):
         return self.title
 
 
+class AggregationQuerySet(models.QuerySet):
+    def not_replaced(self):
+        """The versions no later version of the same period and dataset replaced (a replaced one is never
+        released)."""
+        later = self.model.objects.filter(period=models.OuterRef("period"), dataset=models.OuterRef("dataset"),
+                                          version__gt=models.OuterRef("version"))
+        return self.exclude(models.Exists(later))
+
+
 class Aggregation(models.Model):
     """One release of a period's approved figures into a statistics dataset, with its provenance.
 
@@ -272,6 +277,8 @@ class Aggregation(models.Model):
     newsletter_problem = models.TextField(blank=True, editable=False,
                                           help_text="Why the issue could not go out at the release.")
 
+    objects = AggregationQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["period", "dataset", "version"],
@@ -279,6 +286,11 @@ class Aggregation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period} → {self.dataset} v{self.version}"
+
+    @property
+    def newsletter_pending(self) -> bool:
+        """An issue was chosen to go out at the release, and it has neither been sent nor refused yet."""
+        return self.newsletter_issue_id is not None and not self.newsletter_send_id and not self.newsletter_problem
 
     @property
     def coverage(self) -> str:

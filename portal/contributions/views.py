@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from portal.members.models import Membership
 
@@ -38,17 +38,11 @@ def index(request):
     """The open periods for the member's organisation and the state of its figures."""
     organisation = workflow.organisation_of(request.user)
     allowed = workflow.can_submit(request.user, organisation)
-    periods = []
+    context = {"organisation": organisation, "allowed": allowed, "periods": [], "history": [],
+               "is_contact": organisation is not None and workflow.is_contact(request.user, organisation)}
     if allowed:
-        for period in ReportingPeriod.objects.open().prefetch_related("measures"):
-            periods.append((period, workflow.latest(period, organisation)))
-    history = (Submission.objects.filter(organisation=organisation).exclude(status=Submission.DRAFT)
-               .select_related("period", "submitted_by").order_by("-period__period_key", "-version")[:50]
-               if allowed else [])
-    return render(request, "contributions/index.html", {
-        "organisation": organisation, "allowed": allowed, "periods": periods, "history": history,
-        "is_contact": organisation is not None and workflow.is_contact(request.user, organisation),
-    })
+        context.update(periods=workflow.open_periods(organisation), history=workflow.sent_versions(organisation))
+    return render(request, "contributions/index.html", context)
 
 
 def _period_for(request, period_id):
@@ -138,12 +132,17 @@ def template_csv(request, period_id: int):
     return response
 
 
-def _save_upload(request, period, organisation, upload_file) -> Submission:
-    """Read the uploaded template and save or submit its figures, as the member's button asks."""
+def _save_upload(request, period, organisation):
+    """Read the uploaded template and save or submit its figures, as the member's button asks: (the file, the
+    version saved)."""
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        raise csvfile.UploadError(form.errors["file"][0])
+    upload_file = form.cleaned_data["file"]
     values, comments, rows, row_problems = csvfile.read_upload(csvfile.decode(upload_file.read()),
                                                                workflow.specs_for(period))
-    return _chosen_step(request)(request.user, period, organisation, values, comments, source=Submission.CSV,
-                                 rows=rows, extra_problems=row_problems)
+    return upload_file, _chosen_step(request)(request.user, period, organisation, values, comments,
+                                              source=Submission.CSV, rows=rows, extra_problems=row_problems)
 
 
 @login_required
@@ -154,22 +153,17 @@ def upload(request, period_id: int):
     organisation, period, refusal = _period_for(request, period_id)
     if refusal:
         return refusal
-    form = UploadForm(request.POST, request.FILES)
     problems, error = [], ""
-    if not form.is_valid():
-        error = form.errors["file"][0]
+    try:
+        upload_file, saved = _save_upload(request, period, organisation)
+    except (csvfile.UploadError, workflow.NotAllowed) as refused:
+        error = str(refused)
+    except workflow.Invalid as invalid:
+        problems = invalid.problems
     else:
-        upload_file = form.cleaned_data["file"]
-        try:
-            saved = _save_upload(request, period, organisation, upload_file)
-        except (csvfile.UploadError, workflow.NotAllowed) as refused:
-            error = str(refused)
-        except workflow.Invalid as invalid:
-            problems = invalid.problems
-        else:
-            verb = "submitted" if saved.status == Submission.SUBMITTED else "saved as a draft"
-            messages.success(request, f"{upload_file.name}: your figures were {verb} (version {saved.version}).")
-            return redirect("contributions:period", period.pk)
+        verb = "submitted" if saved.status == Submission.SUBMITTED else "saved as a draft"
+        messages.success(request, f"{upload_file.name}: your figures were {verb} (version {saved.version}).")
+        return redirect("contributions:period", period.pk)
     current = workflow.latest(period, organisation)
     values, comments = _saved_figures(current)
     return _period_page(request, period, organisation, current, values, comments, status=400,
@@ -248,9 +242,12 @@ def practice_index(request):
 
 
 def _send_practice(request, organisation, form):
-    """Send the valid form's article or notes to the editors; None (the reason added to the form) if refused."""
+    """Send the form's article or notes to the editors; None if the form has errors or the editors' side
+    refused it (the reason is then added to the form)."""
     from .services.practice import PracticeRefused, submit_practice
 
+    if not form.is_valid():
+        return None
     data = form.cleaned_data
     try:
         return submit_practice(request.user, organisation, kind=data["kind"], title=data["title"],
@@ -271,7 +268,7 @@ def practice_new(request):
     form = PracticeForm(request.POST or None, request.FILES or None)
     if request.method != "POST":
         return render(request, "contributions/practice_form.html", {"form": form, "organisation": organisation})
-    submission = _send_practice(request, organisation, form) if form.is_valid() else None
+    submission = _send_practice(request, organisation, form)
     if submission is None:
         return render(request, "contributions/practice_form.html", {"form": form, "organisation": organisation},
                       status=400)
@@ -279,10 +276,10 @@ def practice_new(request):
     return redirect("contributions:practice")
 
 
+@require_safe
 def version_csv(request, aggregation_id: int):
     """One released version of a period's figures as CSV; 404 for a version not released (the embargo) or a
     dataset the viewer may not read, so neither leaks that it exists."""
-    from django.http import Http404
     from django.utils import timezone
 
     from portal.stats.models import get_visible_dataset_or_404
@@ -291,12 +288,8 @@ def version_csv(request, aggregation_id: int):
     from .models import Aggregation
     from .services.versions import version_csv_rows
 
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
-    aggregation = (Aggregation.objects.select_related("period", "dataset")
-                   .filter(pk=aggregation_id, released_at__isnull=False, released_at__lte=timezone.now()).first())
-    if aggregation is None:
-        raise Http404("No such version")
+    aggregation = get_object_or_404(Aggregation.objects.select_related("period", "dataset"), pk=aggregation_id,
+                                    released_at__isnull=False, released_at__lte=timezone.now())
     dataset = get_visible_dataset_or_404(aggregation.dataset.slug, request.user)
     return csv_response(version_csv_rows(aggregation),
                         f"{dataset.slug}-{aggregation.period.label}-version-{aggregation.version}")

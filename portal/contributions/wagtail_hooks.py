@@ -60,8 +60,9 @@ class ReportingPeriodViewSet(ModelViewSet):
         ]
 
     @staticmethod
-    def _check(request):
-        if not request.user.has_perm(REVIEW_PERMISSION):
+    def _check(request, *also: str):
+        """Refuse a user without the review permission (and the other permissions given)."""
+        if not request.user.has_perms([REVIEW_PERMISSION, *also]):
             raise PermissionDenied
 
     def review_view(self, request, pk):
@@ -75,8 +76,8 @@ class ReportingPeriodViewSet(ModelViewSet):
             "aggregations": period.aggregations.select_related("dataset", "created_by").prefetch_related(
                 "contributors"),
             "period": period, "rows": [(row, reminders.get(row.organisation.pk, [])) for row in rows],
-            "submitted": sum(1 for row in rows if row.has_submitted),
-            "awaiting": sum(1 for row in rows if row.awaits_review),
+            "submitted": sum(row.has_submitted for row in rows),
+            "awaiting": sum(row.awaits_review for row in rows),
             "page_title": f"Submissions for {period}", "header_icon": "tasks",
             "index_url": reverse("reporting_periods:index"),
         })
@@ -85,8 +86,8 @@ class ReportingPeriodViewSet(ModelViewSet):
         """Write the period's approved figures into a dataset (POST), recording coverage and changes."""
         from .services.aggregation import aggregate
 
-        self._check(request)
-        if request.method != "POST" or not request.user.has_perm("stats.change_dataset"):
+        self._check(request, "stats.change_dataset")
+        if request.method != "POST":
             raise PermissionDenied
         period = get_object_or_404(ReportingPeriod, pk=pk)
         form = AggregateForm(request.POST)

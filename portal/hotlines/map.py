@@ -28,6 +28,7 @@ GRID = {
     "SM": (2, 6), "MT": (3, 6), "BA": (5, 6), "ME": (6, 6), "MK": (7, 6), "TR": (8, 6), "AM": (9, 6),
     "AL": (6, 7), "GR": (7, 7), "CY": (9, 7),
 }
+GRID_ROWS = 1 + max(row for _column, row in GRID.values())
 TILE = 44
 GAP = 4
 COLUMNS = 10
@@ -59,9 +60,17 @@ class Map:
 
     @property
     def description(self) -> str:
-        served = sum(1 for tile in self.tiles if tile.hotline_count)
+        served = sum(bool(tile.hotline_count) for tile in self.tiles)
         return _("Countries with a member hotline: %(count)d. Choose one to see where to report.") % {
             "count": served}
+
+
+def _outside_tiles(outside, top: int, selected: str, url_for) -> list[Tile]:
+    """Tiles for the countries outside the grid, in rows of ``COLUMNS`` from ``top`` down."""
+    step = TILE + GAP
+    return [Tile(entry.code, entry.name, index % COLUMNS * step, top + index // COLUMNS * step,
+                 entry.hotline_count, entry.code == selected, url_for(entry.code))
+            for index, entry in enumerate(outside)]
 
 
 def directory_map(entries, selected: str = "", url_for=lambda code: f"?country={code}#results") -> Map:
@@ -74,16 +83,11 @@ def directory_map(entries, selected: str = "", url_for=lambda code: f"?country={
              url_for(code))
         for code, (column, row) in GRID.items()
     ]
-    rows = 1 + max(row for _column, row in GRID.values())
+    height = GRID_ROWS * step
     outside = sorted((entry for entry in entries if entry.code not in GRID), key=lambda entry: entry.name)
     elsewhere_y = None
     if outside:
-        elsewhere_y = rows * step + 24
-        for index, entry in enumerate(outside):
-            column, row = index % COLUMNS, index // COLUMNS
-            tiles.append(Tile(entry.code, entry.name, column * step, elsewhere_y + row * step,
-                              entry.hotline_count, entry.code == selected, url_for(entry.code)))
+        elsewhere_y = height + 24
+        tiles += _outside_tiles(outside, elsewhere_y, selected, url_for)
         height = elsewhere_y + ((len(outside) - 1) // COLUMNS + 1) * step
-    else:
-        height = rows * step
     return Map(tiles=tiles, width=COLUMNS * step - GAP, height=height - GAP, elsewhere_y=elsewhere_y)

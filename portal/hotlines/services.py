@@ -56,11 +56,11 @@ class Directory:
 
     @property
     def accepts(self) -> str:
-        return self.form.cleaned_data.get("accepts", "") if hasattr(self.form, "cleaned_data") else ""
+        return getattr(self.form, "cleaned_data", {}).get("accepts", "")
 
     @property
     def language(self) -> str:
-        return self.form.cleaned_data.get("language", "") if hasattr(self.form, "cleaned_data") else ""
+        return getattr(self.form, "cleaned_data", {}).get("language", "")
 
 
 def active_hotlines() -> list[Hotline]:

@@ -9,7 +9,7 @@ With a release time the rows are written only then (the embargo), by ``release_d
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,18 +24,20 @@ from ..models import Aggregation, ReportingPeriod, Submission
 from .submissions import expected_organisations
 
 
+def _hotline_row(submission: Submission, counts: list[str]) -> dict:
+    """A contributing hotline's row: its country and name, and its counts."""
+    return {"country": str(submission.organisation.country), "organisation": submission.organisation.name,
+            "values": {code: int(submission.values[code]) for code in counts if code in submission.values}}
+
+
 def _rows(period: ReportingPeriod, approved: list[Submission]) -> list[dict]:
     counts = [m.code for m in period.ordered_measures() if m.kind == COUNT]
-    by_country: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    network: dict[str, int] = defaultdict(int)
-    rows = []
-    for submission in approved:
-        country = str(submission.organisation.country)
-        values = {code: int(submission.values[code]) for code in counts if code in submission.values}
-        rows.append({"country": country, "organisation": submission.organisation.name, "values": values})
-        for code, value in values.items():
-            by_country[country][code] += value
-            network[code] += value
+    rows = [_hotline_row(submission, counts) for submission in approved]
+    by_country: dict[str, Counter] = defaultdict(Counter)
+    network: Counter = Counter()
+    for row in rows:
+        by_country[row["country"]].update(row["values"])
+        network.update(row["values"])
     rows += [{"country": country, "organisation": "", "values": dict(values)}
              for country, values in sorted(by_country.items())]
     rows.append({"country": "", "organisation": "", "values": dict(network)})
@@ -65,9 +67,14 @@ def _changes(before: list[dict], after: list[dict]) -> list[str]:
     lines = []
     for row in after:
         previous = old.get(_key(row))
-        where = row["organisation"] or row["country"] or "Network total"
+        where = _where(row)
         lines += _value_changes(where, previous, row["values"]) if previous else [f"{where}: added"]
     return lines
+
+
+def _where(row: dict) -> str:
+    """How a change names its row: the hotline, the country, or the network total."""
+    return row["organisation"] or row["country"] or "Network total"
 
 
 def _release_time(release_at):
@@ -85,6 +92,17 @@ def _log_aggregation(aggregation: Aggregation, user, contributors: int) -> None:
               "newsletter_issue": aggregation.newsletter_issue_id})
 
 
+def _new_version(period: ReportingPeriod, dataset: Dataset, rows: list[dict], **fields) -> Aggregation:
+    """Record the next version of the period's figures in the dataset (the last version's row stays locked until
+    the commit), with what changed against the version released before."""
+    versions = Aggregation.objects.filter(period=period, dataset=dataset).order_by("-version")
+    last = versions.select_for_update().first()
+    released = versions.filter(released_at__isnull=False).first()
+    return Aggregation.objects.create(period=period, dataset=dataset, version=(last.version + 1) if last else 1,
+                                      snapshot=rows, changes=_changes(released.snapshot, rows) if released else [],
+                                      **fields)
+
+
 def aggregate(period: ReportingPeriod, dataset: Dataset, user=None, release_at=None,
               preview: str = Aggregation.LOGIN, preview_groups=(), newsletter_issue=None) -> Aggregation:
     """Record a new version of the period's approved figures for the dataset, and write them into it now, or at
@@ -94,14 +112,8 @@ def aggregate(period: ReportingPeriod, dataset: Dataset, user=None, release_at=N
     with transaction.atomic():
         approved = list(Submission.objects.filter(period=period, status=Submission.APPROVED)
                         .select_related("organisation").order_by("organisation__name"))
-        rows = _rows(period, approved)
-        versions = Aggregation.objects.filter(period=period, dataset=dataset).order_by("-version")
-        last = versions.select_for_update().first()
-        released = versions.filter(released_at__isnull=False).first()
-        aggregation = Aggregation.objects.create(
-            period=period, dataset=dataset, version=(last.version + 1) if last else 1,
-            expected=expected_organisations().count(), snapshot=rows,
-            changes=_changes(released.snapshot, rows) if released else [], created_by=user,
+        aggregation = _new_version(
+            period, dataset, _rows(period, approved), expected=expected_organisations().count(), created_by=user,
             release_at=_release_time(release_at), preview=preview or Aggregation.NOBODY,
             newsletter_issue=newsletter_issue,
         )
@@ -154,14 +166,10 @@ def release_due(now=None) -> int:
     due = Aggregation.objects.filter(release_at__lte=now, released_at__isnull=True).values_list("pk", flat=True)
     for pk in list(due):
         with transaction.atomic():
-            aggregation = (Aggregation.objects.select_for_update(skip_locked=True)
+            aggregation = (Aggregation.objects.select_for_update(skip_locked=True).not_replaced()
                            .select_related("period", "dataset").filter(pk=pk, released_at__isnull=True).first())
             if aggregation is None:
-                continue
-            newer = Aggregation.objects.filter(period=aggregation.period, dataset=aggregation.dataset,
-                                               version__gt=aggregation.version).exists()
-            if newer:
-                continue
+                continue  # released by another run, or replaced by a later version
             _write(aggregation)
             send_release_newsletter(aggregation)
             released += 1
@@ -180,7 +188,7 @@ def send_release_newsletter(aggregation: Aggregation) -> bool:
     from newsletter.services import dispatch, gate
     from newsletter.tasks import start_send
 
-    if aggregation.newsletter_issue_id is None or aggregation.newsletter_send_id or aggregation.newsletter_problem:
+    if not aggregation.newsletter_pending:
         return False
     issue = aggregation.newsletter_issue.specific
     if not issue.live or issue.has_unpublished_changes:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Max
 from django.utils import timezone
 
 from wagtail.models import PageViewRestriction
@@ -22,17 +21,16 @@ from portal.stats.models.datasets import COUNT, Measure
 from portal.stats.services.kpis import format_count, format_percent, share_removed_within_three_days
 
 from ..models import Aggregation
+from .versions import snapshot_codes
 
 
 def scheduled(dataset) -> list[Aggregation]:
     """The versions waiting for their release time: per period, the newest version (an older one a correction
     replaced is never released), if it is not released yet."""
-    newest = (Aggregation.objects.filter(dataset=dataset).values("period").annotate(top=Max("version")))
-    wanted = {(row["period"], row["top"]) for row in newest}
-    waiting = (Aggregation.objects.filter(dataset=dataset, released_at__isnull=True, release_at__isnull=False)
-               .select_related("period").prefetch_related("preview_groups", "contributors")
-               .order_by("-period__period_key"))
-    return [aggregation for aggregation in waiting if (aggregation.period_id, aggregation.version) in wanted]
+    return list(Aggregation.objects.not_replaced()
+                .filter(dataset=dataset, released_at__isnull=True, release_at__isnull=False)
+                .select_related("period").prefetch_related("preview_groups", "contributors")
+                .order_by("-period__period_key"))
 
 
 def _signed_in(viewer) -> bool:
@@ -100,7 +98,7 @@ def _row(row: dict, columns: list[Measure]) -> EmbargoedRow:
 def _figures(aggregation: Aggregation, measures: list[Measure]) -> EmbargoedFigures:
     """One scheduled version as a table: the measures it has, the network total first, then countries, then
     hotlines."""
-    used = {code for row in aggregation.snapshot for code in row["values"]}
+    used = snapshot_codes(aggregation.snapshot)
     columns = [measure for measure in measures if measure.code in used]
     ordered = sorted(aggregation.snapshot,
                      key=lambda row: (bool(row["country"]), bool(row["organisation"]), _place(row)))

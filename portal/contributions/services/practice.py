@@ -66,6 +66,14 @@ def check_attachment(upload) -> None:
             raise PracticeRefused(f"{upload.name}: {' '.join(error.messages)}") from None
 
 
+def check_attachments(attachments) -> None:
+    """No more than ``MAX_ATTACHMENTS`` files, each passing the admin's checks for documents."""
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise PracticeRefused(f"Attach at most {MAX_ATTACHMENTS} files.")
+    for upload in attachments:
+        check_attachment(upload)
+
+
 def _unique_slug(parent: Page, title: str) -> str:
     base = slugify(title)[:70] or "submission"
     slug, number = base, 1
@@ -130,10 +138,7 @@ PAGE_BUILDERS = {PracticeSubmission.CONFERENCE: _conference_notes, PracticeSubmi
 def submit_practice(user, organisation, *, kind: str, title: str, summary: str, body: str, topics=(),
                     attachments=(), conference: dict | None = None) -> PracticeSubmission:
     """Create the draft page, its documents and the tracking row, and start the moderation workflow."""
-    if len(attachments) > MAX_ATTACHMENTS:
-        raise PracticeRefused(f"Attach at most {MAX_ATTACHMENTS} files.")
-    for upload in attachments:
-        check_attachment(upload)
+    check_attachments(attachments)
     parent = _index_page(kind)
     with transaction.atomic():
         page = PAGE_BUILDERS.get(kind, _article)(

@@ -8,7 +8,7 @@ for a change that was rolled back.
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -60,19 +60,23 @@ def organisation_of(user) -> Organisation | None:
     return membership.organisation
 
 
+def _belongs_to(user, organisation: Organisation) -> bool:
+    """Whether the user's (active) organisation is this one."""
+    own = organisation_of(user)
+    return own is not None and own.pk == organisation.pk
+
+
 def can_submit(user, organisation: Organisation | None) -> bool:
     """A member with the submitter role for their own, active organisation."""
     if organisation is None or not organisation.active or not user.is_authenticated:
         return False
-    own = organisation_of(user)
-    return own is not None and own.pk == organisation.pk and SubmitterRole.objects.filter(
+    return _belongs_to(user, organisation) and SubmitterRole.objects.filter(
         user=user, organisation=organisation).exists()
 
 
 def is_contact(user, organisation: Organisation) -> bool:
     """The organisation's contact person: a member of it whose email is its contact address."""
-    own = organisation_of(user)
-    return bool(own and own.pk == organisation.pk and organisation.contact_email
+    return bool(_belongs_to(user, organisation) and organisation.contact_email
                 and user.email.strip().lower() == organisation.contact_email.strip().lower())
 
 
@@ -119,6 +123,18 @@ def latest(period: ReportingPeriod, organisation: Organisation) -> Submission | 
     return Submission.objects.filter(period=period, organisation=organisation).order_by("-version").first()
 
 
+def open_periods(organisation: Organisation) -> list[tuple[ReportingPeriod, Submission | None]]:
+    """Each open period with the organisation's newest version for it (None before its first draft)."""
+    return [(period, latest(period, organisation))
+            for period in ReportingPeriod.objects.open().prefetch_related("measures")]
+
+
+def sent_versions(organisation: Organisation, limit: int = 50):
+    """The organisation's versions that left the draft stage, newest period and version first."""
+    return (Submission.objects.filter(organisation=organisation).exclude(status=Submission.DRAFT)
+            .select_related("period", "submitted_by").order_by("-period__period_key", "-version")[:limit])
+
+
 def previous_figures(period: ReportingPeriod, organisation: Organisation) -> Submission | None:
     """The organisation's approved submission for the period before this one (what jumps are measured against)."""
     return (Submission.objects.filter(period__period_key=period.previous_key, organisation=organisation,
@@ -147,6 +163,18 @@ def _check_may_submit(user, period: ReportingPeriod, organisation: Organisation)
         raise NotAllowed(f"The reporting period {period} is closed.")
 
 
+def _checked_for_saving(user, period: ReportingPeriod, organisation: Organisation, raw_values, raw_comments, *,
+                        complete: bool, rows, extra_problems) -> Checked:
+    """The figures checked for a draft (``complete=False``) or a submission, after the problems already found
+    in the uploaded file's rows; refused with ``NotAllowed`` or ``Invalid``."""
+    _check_may_submit(user, period, organisation)
+    checked = check_figures(period, organisation, raw_values, raw_comments, complete=complete, rows=rows)
+    checked.problems[:0] = list(extra_problems)
+    if not checked.ok:
+        raise Invalid(checked)
+    return checked
+
+
 def _working_copy(period, organisation, user) -> Submission:
     """The draft to write into: the existing one, or a new version (earlier versions stay as they are)."""
     current = (Submission.objects.select_for_update().filter(period=period, organisation=organisation)
@@ -160,11 +188,8 @@ def _working_copy(period, organisation, user) -> Submission:
 def save_draft(user, period: ReportingPeriod, organisation: Organisation, raw_values, raw_comments=None, *,
                source: str = Submission.FORM, rows=None, extra_problems=()) -> Submission:
     """Save the figures as a draft. Each figure must be well formed; missing ones and big jumps may wait."""
-    _check_may_submit(user, period, organisation)
-    checked = check_figures(period, organisation, raw_values, raw_comments, complete=False, rows=rows)
-    checked.problems[:0] = list(extra_problems)
-    if not checked.ok:
-        raise Invalid(checked)
+    checked = _checked_for_saving(user, period, organisation, raw_values, raw_comments, complete=False, rows=rows,
+                                  extra_problems=extra_problems)
     with transaction.atomic():
         draft = _working_copy(period, organisation, user)
         created = draft.pk is None
@@ -181,11 +206,8 @@ def submit(user, period: ReportingPeriod, organisation: Organisation, raw_values
 
     Submitting again before the review makes a new version and marks the waiting one as superseded.
     """
-    _check_may_submit(user, period, organisation)
-    checked = check_figures(period, organisation, raw_values, raw_comments, complete=True, rows=rows)
-    checked.problems[:0] = list(extra_problems)
-    if not checked.ok:
-        raise Invalid(checked)
+    checked = _checked_for_saving(user, period, organisation, raw_values, raw_comments, complete=True, rows=rows,
+                                  extra_problems=extra_problems)
     with transaction.atomic():
         submission = _working_copy(period, organisation, user)
         submission.values, submission.comments, submission.source = checked.values, checked.comments, source
@@ -209,6 +231,13 @@ def _save_version(submission: Submission) -> None:
                          "Reload the page and check them.") from None
 
 
+# Approving or returning a version: its new status and the audit log's action.
+DECISIONS = {
+    True: (Submission.APPROVED, "contributions.submission.approve"),
+    False: (Submission.RETURNED, "contributions.submission.return"),
+}
+
+
 def decide(submission_id: int, reviewer, *, approve: bool, comment: str = "") -> Submission:
     """Approve or return a submitted version. Returning needs a comment; the submitter is emailed either way."""
     comment = comment.strip()
@@ -223,12 +252,11 @@ def decide(submission_id: int, reviewer, *, approve: bool, comment: str = "") ->
         if approve:
             Submission.objects.filter(period=submission.period, organisation=submission.organisation,
                                       status=Submission.APPROVED).update(status=Submission.SUPERSEDED)
-        submission.status = Submission.APPROVED if approve else Submission.RETURNED
+        submission.status, action = DECISIONS[approve]
         submission.reviewed_by, submission.reviewed_at = reviewer, timezone.now()
         submission.review_comment = comment
         submission.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_comment", "updated_at"])
-        log(submission, "contributions.submission.approve" if approve else "contributions.submission.return",
-            user=reviewer, data={"version": submission.version, "comment": comment})
+        log(submission, action, user=reviewer, data={"version": submission.version, "comment": comment})
         transaction.on_commit(lambda: send_review_outcome.delay(submission.pk))
     return submission
 
@@ -294,14 +322,12 @@ def period_overview(period: ReportingPeriod) -> list[OrganisationStatus]:
         newest[submission.organisation_id] = submission
     previous = {s.organisation_id: s for s in Submission.objects.filter(
         period__period_key=period.previous_key, status=Submission.APPROVED).order_by("version")}
-    roles: dict[int, int] = {}
-    for organisation_id in SubmitterRole.objects.values_list("organisation_id", flat=True):
-        roles[organisation_id] = roles.get(organisation_id, 0) + 1
+    roles = Counter(SubmitterRole.objects.values_list("organisation_id", flat=True))
     listed = {organisation.pk for organisation in organisations}
     # An organisation that is no longer a hotline but did submit stays visible.
     extra = Organisation.objects.filter(pk__in=set(newest) - listed)
     return [OrganisationStatus(organisation, newest.get(organisation.pk), previous.get(organisation.pk),
-                               roles.get(organisation.pk, 0))
+                               roles[organisation.pk])
             for organisation in [*organisations, *extra]]
 
 
@@ -332,11 +358,20 @@ def reminder_kind_due(period: ReportingPeriod, today: datetime.date, days_before
 
 def reminder_addresses(organisation: Organisation) -> list[str]:
     """Where an organisation's reminders go: its active submitters' addresses, else its contact address."""
-    addresses = sorted({role.user.email for role in SubmitterRole.objects.select_related("user").filter(
-        organisation=organisation, user__is_active=True) if role.user.email})
+    addresses = sorted(set(SubmitterRole.objects.filter(organisation=organisation, user__is_active=True)
+                           .exclude(user__email="").values_list("user__email", flat=True)))
     if addresses or not organisation.contact_email:
         return addresses
     return [organisation.contact_email]
+
+
+def _not_yet_reminded(period: ReportingPeriod, kind: str) -> list[Organisation]:
+    """The expected organisations that have neither submitted for the period nor had this reminder yet."""
+    done = set(Submission.objects.filter(period=period).exclude(status=Submission.DRAFT)
+               .values_list("organisation_id", flat=True))
+    reminded = set(ReminderSent.objects.filter(period=period, kind=kind).values_list("organisation_id", flat=True))
+    skipped = done | reminded
+    return [organisation for organisation in expected_organisations() if organisation.pk not in skipped]
 
 
 def due_reminders(today: datetime.date, days_before: int) -> list[tuple[ReportingPeriod, Organisation, str]]:
@@ -345,14 +380,6 @@ def due_reminders(today: datetime.date, days_before: int) -> list[tuple[Reportin
     due = []
     for period in ReportingPeriod.objects.open():
         kind = reminder_kind_due(period, today, days_before)
-        if kind is None:
-            continue
-        done = set(Submission.objects.filter(period=period).exclude(status=Submission.DRAFT)
-                   .values_list("organisation_id", flat=True))
-        reminded = set(ReminderSent.objects.filter(period=period, kind=kind).values_list("organisation_id",
-                                                                                        flat=True))
-        for organisation in expected_organisations():
-            if organisation.pk not in done and organisation.pk not in reminded:
-                due.append((period, organisation, kind))
+        if kind is not None:
+            due += [(period, organisation, kind) for organisation in _not_yet_reminded(period, kind)]
     return due
-

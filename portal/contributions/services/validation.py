@@ -106,7 +106,7 @@ def stored(value: int | Decimal) -> int | str:
 
 
 def as_number(value) -> Decimal | None:
-    if value is None or value == "":
+    if value in (None, ""):
         return None
     try:
         return Decimal(str(value))
@@ -189,13 +189,18 @@ def _check_field(spec: MeasureSpec, raw: str | None, comment: str | None, result
     return Decimal(value)
 
 
+def _exceeds(numbers: dict[str, Decimal], code: str, limit_code: str) -> bool:
+    """Whether both figures were given and the first is larger than the second."""
+    return code in numbers and limit_code in numbers and numbers[code] > numbers[limit_code]
+
+
 def _check_limits(specs: list[MeasureSpec], numbers: dict[str, Decimal], rows: Mapping[str, int],
                   result: Checked) -> None:
     """Across fields: a figure may not exceed the one it is part of."""
     by_code = {spec.code: spec for spec in specs}
     for spec in specs:
         limit = by_code.get(spec.at_most)
-        if limit and spec.code in numbers and limit.code in numbers and numbers[spec.code] > numbers[limit.code]:
+        if limit and _exceeds(numbers, spec.code, limit.code):
             result.problems.append(Problem(
                 spec.code, spec.label,
                 f'{_fmt(numbers[spec.code])} is more than "{limit.label}" ({_fmt(numbers[limit.code])}); it cannot '
@@ -206,7 +211,7 @@ def _check_limits(specs: list[MeasureSpec], numbers: dict[str, Decimal], rows: M
 def _jumped(before: Decimal, now: Decimal, factor: Decimal) -> bool:
     if before > 0:
         return now > before * factor or now * factor < before
-    return before == 0 and now > 0 and now >= 100
+    return before == 0 and now >= 100
 
 
 def _jump(spec: MeasureSpec, before: Decimal | None, now: Decimal | None, factor: Decimal) -> str:

@@ -22,9 +22,14 @@ def released_versions(dataset) -> list[Aggregation]:
     return versions
 
 
+def snapshot_codes(snapshot: list[dict]) -> set[str]:
+    """The measure codes a version's rows have figures for."""
+    return {code for row in snapshot for code in row["values"]}
+
+
 def _codes(snapshot: list[dict]) -> list[str]:
     """The measure codes in the rows, in the catalogue's order (codes no longer in it last, sorted)."""
-    used = {code for row in snapshot for code in row["values"]}
+    used = snapshot_codes(snapshot)
     order = [code for code in Measure.objects.values_list("code", flat=True) if code in used]
     return order + sorted(used - set(order))
 
