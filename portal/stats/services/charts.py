@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from xml.sax.saxutils import escape
 
 from portal.stats.services.kpis import format_change, format_count, format_percent
@@ -18,6 +19,8 @@ from portal.stats.services.kpis import format_change, format_count, format_perce
 PALETTE = ["#0b2545", "#1b7f79", "#b4531b", "#6b46c1", "#9b2c5b", "#2b6cb0", "#4a5568"]
 WIDTH, HEIGHT = 640, 320
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 72, 16, 16, 64
+# How a value of each kind is written (counts with thousands separators; any other kind is a count).
+FORMATS = {"percent": partial(format_percent, digits=1), "change": format_change, "count": format_count}
 
 
 @dataclass
@@ -44,12 +47,7 @@ class ChartTable:
         return self.column_kinds[column] if self.column_kinds else self.kind
 
     def format(self, value, kind: str | None = None) -> str:
-        kind = kind or self.kind
-        if kind == "percent":
-            return format_percent(value, 1)
-        if kind == "change":
-            return format_change(value)
-        return format_count(value)
+        return FORMATS.get(kind or self.kind, format_count)(value)
 
     def formatted_rows(self) -> list[tuple[str, list[str]]]:
         return [
@@ -76,7 +74,7 @@ class ChartTable:
         return notes.get(period, "")
 
     def is_empty(self) -> bool:
-        return not self.rows or all(value is None for _label, values in self.rows for value in values)
+        return all(value is None for _label, values in self.rows for value in values)
 
 
 def _csv_value(value: float | int | None, kind: str) -> str:

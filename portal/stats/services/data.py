@@ -106,8 +106,8 @@ class DatasetData:
     def notes(self) -> dict[str, PeriodNote]:
         """What readers should know about a period (coverage, changes after release), by period label; one
         query, the first time a chart asks."""
-        return {note.period: note for note in PeriodNote.objects.filter(dataset=self.dataset)
-                if note.coverage or note.correction}
+        notes = PeriodNote.objects.filter(dataset=self.dataset).exclude(coverage="", correction="")
+        return {note.period: note for note in notes}
 
     def notes_for(self, periods: Iterable[str]) -> list[PeriodNote]:
         """The notes of these periods, oldest period first."""

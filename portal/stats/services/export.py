@@ -50,8 +50,9 @@ def _measure_columns(rows: list[tuple]) -> list[str]:
 
 def _period_notes(dataset: Dataset) -> dict[int, tuple[str, str]]:
     """Period key → (coverage, correction) of the dataset's periods that have either."""
-    return {note.period_key: (note.coverage, note.correction)
-            for note in PeriodNote.objects.filter(dataset=dataset) if note.coverage or note.correction}
+    notes = PeriodNote.objects.filter(dataset=dataset).exclude(coverage="", correction="")
+    return {period_key: (coverage, correction) for period_key, coverage, correction
+            in notes.values_list("period_key", "coverage", "correction")}
 
 
 def csv_response(rows: Iterable[list[str]], filename: str) -> StreamingHttpResponse:
