@@ -112,32 +112,53 @@ def apply_audience_restriction(issue, user=None) -> str | None:
 
     original = original_issue(issue)
     with transaction.atomic():
-        existing = PageViewRestriction.objects.filter(page=original).prefetch_related("groups").first()
+        existing = _restriction_of(original)
         before = _describe(existing)
-        if includes_public(original):
-            wanted_type, groups = None, []
+        restriction_type, groups = _wanted_restriction(original)
+        if restriction_type is None:
+            _remove_restriction(original, existing)
         else:
-            groups = [members_group()] if original.audience == Audience.MEMBERS else sector_groups(original)
-            groups = [group for group in groups if group is not None]
-            wanted_type = PageViewRestriction.GROUPS if groups else PageViewRestriction.LOGIN  # never public
-        if wanted_type is None:
-            if existing is not None:
-                PageViewRestriction.objects.filter(page=original).delete()
-        else:
-            if existing is None:
-                existing = PageViewRestriction(page=original)
-            existing.restriction_type = wanted_type
-            existing.password = ""
-            existing.save()
-            existing.groups.set(groups)
-            PageViewRestriction.objects.filter(page=original).exclude(pk=existing.pk).delete()
-        after = _describe(PageViewRestriction.objects.filter(page=original).prefetch_related("groups").first())
+            _set_restriction(original, existing, restriction_type, groups)
+        after = _describe(_restriction_of(original))
         if before == after:
             return None
         change = f"{before} → {after}"
         log(instance=original, action=RESTRICTION_CHANGED, user=user,
             data={"before": before, "after": after, "published_version_id": issue.pk})
     return change
+
+
+def _restriction_of(page) -> PageViewRestriction | None:
+    return PageViewRestriction.objects.filter(page=page).prefetch_related("groups").first()
+
+
+def _wanted_restriction(original) -> tuple[str | None, list[Group]]:
+    """The restriction type (None: public) and groups the original's audience calls for."""
+    if includes_public(original):
+        return None, []
+    groups = _audience_groups(original)
+    return (PageViewRestriction.GROUPS if groups else PageViewRestriction.LOGIN), groups  # never public
+
+
+def _audience_groups(issue) -> list[Group]:
+    """The groups of a members' audience: the Members group, or the chosen sectors' groups (those that exist)."""
+    groups = [members_group()] if issue.audience == Audience.MEMBERS else sector_groups(issue)
+    return [group for group in groups if group is not None]
+
+
+def _remove_restriction(page, existing) -> None:
+    if existing is not None:
+        PageViewRestriction.objects.filter(page=page).delete()
+
+
+def _set_restriction(page, existing, restriction_type: str, groups: list[Group]) -> None:
+    """The page's one restriction, of this type and for these groups (any other restriction of it removed)."""
+    restriction = existing if existing is not None else PageViewRestriction(page=page)
+    restriction.restriction_type = restriction_type
+    restriction.password = ""
+    restriction.save()
+    restriction.groups.set(groups)
+    PageViewRestriction.objects.filter(page=page).exclude(pk=restriction.pk).delete()
 
 
 def _describe(restriction) -> str:
@@ -192,59 +213,77 @@ def iter_recipients(issue) -> Iterator[list[Recipient]]:
     unsubscribe links; members who unsubscribed, bounced, complained or were erased come back suppressed.
     """
     if includes_public(issue):
-        rows = public_subscribers(issue).order_by("id").values_list("id", "email")
-        chunk: list[Recipient] = []
-        for subscriber_id, email in rows.iterator(chunk_size=CHUNK_SIZE):
-            chunk.append(Recipient(email.strip().lower(), subscriber_id))
-            if len(chunk) >= CHUNK_SIZE:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
+        yield from _public_recipients(issue)
     if includes_members(issue):
-        users = member_users(issue).order_by("id").values_list("id", "email")
-        batch: list[tuple[int, str]] = []
-        for user_id, email in users.iterator(chunk_size=CHUNK_SIZE):
-            batch.append((user_id, email.strip().lower()))
-            if len(batch) >= CHUNK_SIZE:
-                yield _member_recipients(batch)
-                batch = []
-        if batch:
-            yield _member_recipients(batch)
+        yield from _member_recipient_chunks(issue)
+
+
+def _chunks(rows) -> Iterator[list]:
+    """The rows in lists of ``CHUNK_SIZE`` (the last one shorter), read lazily."""
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= CHUNK_SIZE:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _public_recipients(issue) -> Iterator[list[Recipient]]:
+    rows = public_subscribers(issue).order_by("id").values_list("id", "email")
+    for chunk in _chunks(rows.iterator(chunk_size=CHUNK_SIZE)):
+        yield [Recipient(email.strip().lower(), subscriber_id) for subscriber_id, email in chunk]
+
+
+def _member_recipient_chunks(issue) -> Iterator[list[Recipient]]:
+    users = member_users(issue).order_by("id").values_list("id", "email")
+    for chunk in _chunks(users.iterator(chunk_size=CHUNK_SIZE)):
+        yield _member_recipients([(user_id, email.strip().lower()) for user_id, email in chunk])
+
+
+BLOCKED = {Subscriber.Status.UNSUBSCRIBED, Subscriber.Status.CLEANED, Subscriber.Status.COMPLAINED}
 
 
 def _member_recipients(users: list[tuple[int, str]]) -> list[Recipient]:
     """Map member accounts to newsletter records in a constant number of queries."""
     emails = [email for _user_id, email in users]
-    hashes = {hash_email(email): email for email in emails}
-    suppressed = {
-        hashes[h] for h in SuppressedAddress.objects.filter(email_hash__in=hashes).values_list("email_hash", flat=True)
-    }
+    suppressed = _suppressed_among(emails)
     existing = _subscribers_by_email(emails)
     missing = [(user_id, email) for user_id, email in users if email not in existing and email not in suppressed]
     if missing:
-        now = timezone.now()
-        Subscriber.objects.bulk_create(
-            [
-                Subscriber(email=email, user_id=user_id, status=Subscriber.Status.SUBSCRIBED, public_list=False,
-                           source=Subscriber.Source.MEMBER, confirmed_at=now)
-                for user_id, email in missing
-            ],
-            ignore_conflicts=True,
-        )
-        existing.update(_subscribers_by_email([email for _user_id, email in missing]))
-    blocked = {Subscriber.Status.UNSUBSCRIBED, Subscriber.Status.CLEANED, Subscriber.Status.COMPLAINED}
-    recipients = []
-    for _user_id, email in users:
-        if email in suppressed:
-            recipients.append(Recipient(email, None, suppressed=True, reason="address erased or blocked"))
-            continue
-        subscriber_id, status = existing.get(email, (None, None))
-        if status in blocked:
-            recipients.append(Recipient(email, subscriber_id, suppressed=True, reason=f"subscriber {status}"))
-        else:
-            recipients.append(Recipient(email, subscriber_id))
-    return recipients
+        existing.update(_create_member_subscribers(missing))
+    return [_member_recipient(email, suppressed, existing) for email in emails]
+
+
+def _suppressed_among(emails: list[str]) -> set[str]:
+    """The addresses among these that were erased or blocked (by their hash)."""
+    hashes = {hash_email(email): email for email in emails}
+    return {hashes[h] for h in SuppressedAddress.objects.filter(email_hash__in=hashes).values_list("email_hash",
+                                                                                                   flat=True)}
+
+
+def _create_member_subscribers(missing: list[tuple[int, str]]) -> dict[str, tuple[int, str]]:
+    """Newsletter records (off the public list) for members who have none; returns them by address."""
+    now = timezone.now()
+    Subscriber.objects.bulk_create(
+        [
+            Subscriber(email=email, user_id=user_id, status=Subscriber.Status.SUBSCRIBED, public_list=False,
+                       source=Subscriber.Source.MEMBER, confirmed_at=now)
+            for user_id, email in missing
+        ],
+        ignore_conflicts=True,
+    )
+    return _subscribers_by_email([email for _user_id, email in missing])
+
+
+def _member_recipient(email: str, suppressed: set[str], existing: dict[str, tuple[int, str]]) -> Recipient:
+    if email in suppressed:
+        return Recipient(email, None, suppressed=True, reason="address erased or blocked")
+    subscriber_id, status = existing.get(email, (None, None))
+    if status in BLOCKED:
+        return Recipient(email, subscriber_id, suppressed=True, reason=f"subscriber {status}")
+    return Recipient(email, subscriber_id)
 
 
 def _subscribers_by_email(emails: list[str]) -> dict[str, tuple[int, str]]:

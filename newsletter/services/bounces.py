@@ -114,25 +114,51 @@ DUPLICATE = "duplicate"
 UNKNOWN = "unknown"
 
 
-def _resolve(report: Report) -> tuple[Delivery | None, Subscriber | None]:
-    delivery = subscriber = None
-    if report.delivery_id:
-        delivery = Delivery.objects.filter(pk=report.delivery_id).first()
+NOISE = (Kind.IGNORED, Kind.UNREADABLE)
+BOUNCE_KINDS = (Kind.HARD_BOUNCE, Kind.SOFT_BOUNCE)
+LIVE = (Subscriber.Status.SUBSCRIBED, Subscriber.Status.PENDING)
+
+
+def _resolve(report: Report) -> tuple[Delivery | None, Subscriber | None] | None:
+    """The delivery and subscriber a report is about; (None, None) for mailbox noise, None if it names no one."""
+    if report.kind in NOISE:
+        return None, None
+    delivery = _delivery_for(report)
+    subscriber = _subscriber_for(report, delivery)
+    if subscriber is None and delivery is None:
+        return None
+    return delivery, subscriber
+
+
+def _delivery_for(report: Report) -> Delivery | None:
+    """The delivery its token names, else the latest delivery that went out to the address it quotes."""
+    delivery = Delivery.objects.filter(pk=report.delivery_id).first() if report.delivery_id else None
     if delivery is None and report.email:
-        address = report.email.strip().lower()
-        deliveries = Delivery.objects.filter(email=address).exclude(
-            status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING, Delivery.Status.SUPPRESSED])
-        if report.send_id is not None:
-            deliveries = deliveries.filter(send_id=report.send_id)
-        delivery = deliveries.order_by("-sent_at", "-id").first()
-    if report.subscriber_id:
-        subscriber = Subscriber.objects.filter(pk=report.subscriber_id).first()
-    elif delivery is not None and delivery.subscriber_id:
-        subscriber = Subscriber.objects.filter(pk=delivery.subscriber_id).first()
+        delivery = _latest_delivery_to(report.email, report.send_id)
+    return delivery
+
+
+def _latest_delivery_to(email: str, send_id: int | None) -> Delivery | None:
+    deliveries = Delivery.objects.filter(email=email.strip().lower()).exclude(
+        status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING, Delivery.Status.SUPPRESSED])
+    if send_id is not None:
+        deliveries = deliveries.filter(send_id=send_id)
+    return deliveries.order_by("-sent_at", "-id").first()
+
+
+def _subscriber_for(report: Report, delivery: Delivery | None) -> Subscriber | None:
+    """The subscriber its token names, else the delivery's, else the one with the address it quotes."""
+    subscriber_id = report.subscriber_id or (delivery.subscriber_id if delivery is not None else None)
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first() if subscriber_id else None
     if subscriber is None and report.email:
         subscriber = (Subscriber.objects.annotate(email_lower=Lower("email"))
                       .filter(email_lower=report.email.strip().lower()).first())
-    return delivery, subscriber
+    return subscriber
+
+
+def _seen(report: Report) -> bool:
+    """Whether a report with this key was recorded already (a report without a key is never recognised)."""
+    return bool(report.key) and InboundEvent.objects.filter(key=report.key[:255]).exists()
 
 
 def record(report: Report) -> str:
@@ -143,59 +169,88 @@ def record(report: Report) -> str:
     """
     if report.kind not in Kind.values:
         raise ValueError(f"Unknown report kind {report.kind!r}")
-    if report.key and InboundEvent.objects.filter(key=report.key[:255]).exists():
+    if _seen(report):
         return DUPLICATE
-    noise = report.kind in (Kind.IGNORED, Kind.UNREADABLE)
-    delivery, subscriber = (None, None) if noise else _resolve(report)
-    if not noise and subscriber is None and delivery is None:
+    resolved = _resolve(report)
+    if resolved is None:
         return UNKNOWN
+    return _record_resolved(report, *resolved)
+
+
+def _record_resolved(report: Report, delivery: Delivery | None, subscriber: Subscriber | None) -> str:
+    """The event and what it does, in one transaction; ``DUPLICATE`` when a concurrent reader recorded it first."""
     try:
         with transaction.atomic():
             now = _store_event(report, delivery, subscriber)
             _act(report, delivery, subscriber, now)
     except IntegrityError:
-        if report.key and InboundEvent.objects.filter(key=report.key[:255]).exists():
+        if _seen(report):
             return DUPLICATE  # the same report, recorded by a concurrent reader
         raise
     return RECORDED
 
 
+def _known_address(report: Report, delivery: Delivery | None, subscriber: Subscriber | None) -> str:
+    return (delivery.email if delivery else "") or (subscriber.email if subscriber else "") or report.email
+
+
 def _store_event(report: Report, delivery: Delivery | None, subscriber: Subscriber | None):
     """The report's row, its detail without the address; returns when it was recorded."""
-    address = (delivery.email if delivery else "") or (subscriber.email if subscriber else "") or report.email
     now = timezone.now()
     InboundEvent.objects.create(
         key=report.key[:255] or None, kind=report.kind, source=report.source, subscriber=subscriber,
         delivery=delivery, status_code=report.status_code[:12],
-        detail=scrub(report.detail, address, report.email), created_at=now,
+        detail=scrub(report.detail, _known_address(report, delivery, subscriber), report.email), created_at=now,
     )
     return now
 
 
 def _act(report: Report, delivery: Delivery | None, subscriber: Subscriber | None, now) -> None:
-    kind = report.kind
-    if kind in (Kind.HARD_BOUNCE, Kind.SOFT_BOUNCE) and delivery is not None:
-        # A message the server had accepted came back: it did not arrive. (A refusal while sending is already
-        # marked failed by the sending work.)
-        Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENT).update(
-            status=Delivery.Status.BOUNCED, error=scrub(report.detail or kind, delivery.email)[:1000])
-    if subscriber is None:
-        return
-    live = [Subscriber.Status.SUBSCRIBED, Subscriber.Status.PENDING]
-    if kind == Kind.HARD_BOUNCE:
-        _set_status(subscriber, live, Subscriber.Status.CLEANED, now)
-    elif kind == Kind.SOFT_BOUNCE:
-        recent = InboundEvent.objects.filter(subscriber=subscriber, kind=Kind.SOFT_BOUNCE,
-                                             created_at__gte=now - soft_bounce_window()).count()
-        if recent >= soft_bounce_limit():
-            _set_status(subscriber, live, Subscriber.Status.CLEANED, now)
-    elif kind == Kind.COMPLAINT:
-        # Never mailed again, whatever the address's state was (a complaint outranks an unsubscribe or a bounce).
-        if _set_status(subscriber, [*live, Subscriber.Status.UNSUBSCRIBED, Subscriber.Status.CLEANED],
-                       Subscriber.Status.COMPLAINED, now) and subscriber.status in live:
-            _withdraw(subscriber, f"complaint ({report.source})")
-    elif kind == Kind.UNSUBSCRIBE and _set_status(subscriber, live, Subscriber.Status.UNSUBSCRIBED, now):
+    if report.kind in BOUNCE_KINDS and delivery is not None:
+        _mark_bounced(report, delivery)
+    action = SUBSCRIBER_ACTIONS.get(report.kind)
+    if subscriber is not None and action is not None:
+        action(report, subscriber, now)
+
+
+def _mark_bounced(report: Report, delivery: Delivery) -> None:
+    """A message the server had accepted came back: it did not arrive. (A refusal while sending is already
+    marked failed by the sending work.)"""
+    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENT).update(
+        status=Delivery.Status.BOUNCED, error=scrub(report.detail or report.kind, delivery.email)[:1000])
+
+
+def _clean(report: Report, subscriber: Subscriber, now) -> None:
+    _set_status(subscriber, LIVE, Subscriber.Status.CLEANED, now)
+
+
+def _count_soft_bounce(report: Report, subscriber: Subscriber, now) -> None:
+    """Cleaned once the soft bounce limit is reached within the window (this report is counted already)."""
+    recent = InboundEvent.objects.filter(subscriber=subscriber, kind=Kind.SOFT_BOUNCE,
+                                         created_at__gte=now - soft_bounce_window()).count()
+    if recent >= soft_bounce_limit():
+        _clean(report, subscriber, now)
+
+
+def _complain(report: Report, subscriber: Subscriber, now) -> None:
+    # Never mailed again, whatever the address's state was (a complaint outranks an unsubscribe or a bounce).
+    if _set_status(subscriber, [*LIVE, Subscriber.Status.UNSUBSCRIBED, Subscriber.Status.CLEANED],
+                   Subscriber.Status.COMPLAINED, now) and subscriber.status in LIVE:
+        _withdraw(subscriber, f"complaint ({report.source})")
+
+
+def _unsubscribe(report: Report, subscriber: Subscriber, now) -> None:
+    if _set_status(subscriber, LIVE, Subscriber.Status.UNSUBSCRIBED, now):
         _withdraw(subscriber, "mailto" if report.source == Source.MAILBOX else f"unsubscribe ({report.source})")
+
+
+# What each kind of report does to its subscriber.
+SUBSCRIBER_ACTIONS = {
+    Kind.HARD_BOUNCE: _clean,
+    Kind.SOFT_BOUNCE: _count_soft_bounce,
+    Kind.COMPLAINT: _complain,
+    Kind.UNSUBSCRIBE: _unsubscribe,
+}
 
 
 def _set_status(subscriber: Subscriber, from_statuses, status: str, now) -> bool:

@@ -109,10 +109,15 @@ def track_links(html: str, send_id: int) -> str:
 def stamp(subscriber, now: datetime | None = None) -> str:
     """One message's stamp: the time it is handed over, plus who, only if they opted in to a click history."""
     second = int((now or timezone.now()).timestamp())
-    if subscriber is not None and getattr(subscriber, "click_history", False) and subscriber.pk:
+    if _history_on(subscriber):
         payload = {"t": second, "p": subscriber.pk, "k": subscriber.token_key}
         return fast_signing.signer(STAMP_SALT).sign_object(payload) + "/"
     return _anonymous_stamp(second, settings.SECRET_KEY)
+
+
+def _history_on(subscriber) -> bool:
+    """Whether the subscriber (a saved one) turned on the click history, so their stamp names them."""
+    return subscriber is not None and getattr(subscriber, "click_history", False) and bool(subscriber.pk)
 
 
 @functools.lru_cache(maxsize=4)
@@ -124,33 +129,48 @@ def _anonymous_stamp(second: int, secret: str) -> str:
 def read(token: str, stamp_token: str | None = None) -> Click:
     """The send and target of a click link, with the stamp's delivery time and opted-in subscriber if any."""
     payload, extra = _unsigned(token, stamp_token)
-    url = payload["u"]
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc or any(ch in url for ch in "\r\n\x00"):
+    if not _is_web_url(payload["u"]):
         raise BadLink("not a web link")
-    delivered = extra.get("t")
-    person, key = extra.get("p"), extra.get("k")
-    return Click(
-        send_id=payload["s"], url=url,
-        delivered_at=datetime.fromtimestamp(delivered, tz=UTC) if isinstance(delivered, int) else None,
-        subscriber_id=person if isinstance(person, int) and not isinstance(person, bool) else None,
-        subscriber_key=key if isinstance(key, str) else None,
-    )
+    return Click(send_id=payload["s"], url=payload["u"], **_stamp_fields(extra))
+
+
+def _is_web_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in {"http", "https"} and bool(parts.netloc) and not any(ch in url for ch in "\r\n\x00")
+
+
+def _stamp_fields(extra: dict) -> dict:
+    """A stamp's delivery time, subscriber id and key for ``Click``, each None when not of its type."""
+    delivered, person, key = extra.get("t"), extra.get("p"), extra.get("k")
+    return {
+        "delivered_at": datetime.fromtimestamp(delivered, tz=UTC) if isinstance(delivered, int) else None,
+        "subscriber_id": person if isinstance(person, int) and not isinstance(person, bool) else None,
+        "subscriber_key": key if isinstance(key, str) else None,
+    }
 
 
 def _unsigned(token: str, stamp_token: str | None) -> tuple[dict, dict]:
     """The link's and the stamp's signed payloads; ``BadLink`` when too long, forged or not what we sign."""
-    if len(token) > MAX_TOKEN_LENGTH or (stamp_token and len(stamp_token) > 500):
+    if len(token) > MAX_TOKEN_LENGTH or len(stamp_token or "") > 500:
         raise BadLink("too long")
+    payload, extra = _unsign(token, stamp_token)
+    if not (_is_link_payload(payload) and isinstance(extra, dict)):
+        raise BadLink("bad payload")
+    return payload, extra
+
+
+def _unsign(token: str, stamp_token: str | None) -> tuple:
     try:
         payload = signing.Signer(salt=LINK_SALT).unsign_object(token)
         extra = signing.Signer(salt=STAMP_SALT).unsign_object(stamp_token) if stamp_token else {}
     except (signing.BadSignature, ValueError, TypeError, UnicodeError) as exc:
         raise BadLink("bad signature") from exc
-    if not (isinstance(payload, dict) and isinstance(payload.get("s"), int) and isinstance(payload.get("u"), str)
-            and isinstance(extra, dict)):
-        raise BadLink("bad payload")
     return payload, extra
+
+
+def _is_link_payload(payload) -> bool:
+    """What ``link_token`` signs: the send's id and the target URL."""
+    return isinstance(payload, dict) and isinstance(payload.get("s"), int) and isinstance(payload.get("u"), str)
 
 
 def _delivered_at(click: Click, send: Send) -> datetime | None:
@@ -162,9 +182,14 @@ def _delivered_at(click: Click, send: Send) -> datetime | None:
 
 def is_scanner(method: str, user_agent: str, delivered_at: datetime | None, now: datetime) -> bool:
     """A fetch by a link scanner rather than a reader: HEAD, a scanner's user agent, or seconds after delivery."""
-    if method.upper() != "GET" or not user_agent.strip() or _scanner_pattern().search(user_agent):
+    if method.upper() != "GET" or _is_scanner_agent(user_agent):
         return True
     return delivered_at is not None and now - delivered_at < timedelta(seconds=scanner_seconds())
+
+
+def _is_scanner_agent(user_agent: str) -> bool:
+    """No user agent at all, or a link scanner's."""
+    return not user_agent.strip() or bool(_scanner_pattern().search(user_agent))
 
 
 def _url_hash(url: str) -> str:
@@ -196,11 +221,16 @@ def record(click: Click, *, method: str, user_agent: str, now: datetime | None =
     row = _link_row(send.pk, click.url)
     field = "scanner_hits" if scanner else "clicks"
     LinkClicks.objects.filter(pk=row.pk).update(**{field: F(field) + 1})
+    if not scanner:
+        _add_to_history(click, row, now)
+    return not scanner
+
+
+def _add_to_history(click: Click, row: LinkClicks, now: datetime) -> None:
     # Only someone who turned the history on (and whose links are current) gets a row with their name on it.
-    if not scanner and click.subscriber_id and Subscriber.objects.filter(
+    if click.subscriber_id and Subscriber.objects.filter(
             pk=click.subscriber_id, token_key=click.subscriber_key, click_history=True).exists():
         SubscriberClick.objects.create(subscriber_id=click.subscriber_id, link=row, clicked_at=now)
-    return not scanner
 
 
 # --- The per-subscriber history (the preference itself: ``subscriptions.set_click_history``) ----------------

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import getaddresses, parseaddr
+from typing import NamedTuple
 
 from flufl.bounce import all_failures
 
@@ -32,7 +33,18 @@ from newsletter.services.bounces import Kind, Report, Source, classify, status_c
 
 # Headers that say to which address this message was delivered (the return path of the bounced message).
 RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "X-Rcpt-To", "To", "Cc")
-AUTO_REPLY_SUBJECT = re.compile(r"^(auto(matic)?[ -]?reply|out of (the )?office|abwesenheit|absence)", re.I)
+# Headers of the original message, enclosed in a report, that carry our tokens.
+ENCLOSED_TOKEN_HEADERS = ("Return-Path", "List-Unsubscribe", "Sender", "Errors-To")
+# What marks a message as sent automatically (RFC 3834's Auto-Submitted, anything but "no", and the common
+# non-standard headers and subjects): each header's value is matched whole.
+AUTO_REPLY_HEADERS = (
+    ("Auto-Submitted", re.compile(r"(?!no\Z).+", re.I | re.S)),
+    ("X-Autoreply", re.compile(r".+", re.S)),
+    ("X-Autorespond", re.compile(r".+", re.S)),
+    ("Precedence", re.compile(r"auto_reply", re.I)),
+    ("Subject", re.compile(r"\s*(auto(matic)?[ -]?reply|out of (the )?office|abwesenheit|absence).*", re.I | re.S)),
+)
+DELIVERY_STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
 
 
 @dataclass
@@ -74,6 +86,15 @@ def addresses_trusted() -> bool:
 UNTRUSTED = "names no message of ours (no valid return-path token): kept for a person to check"
 
 
+def _header(message: Message, name: str) -> str:
+    return str(message.get(name, "") or "")
+
+
+def _header_values(message: Message, names) -> list[str]:
+    """Every value of each of these headers, in the order of ``names``."""
+    return [str(value) for name in names for value in message.get_all(name, [])]
+
+
 def _tokens_in(texts) -> list[tuple[str, int, str]]:
     found = []
     for text in texts:
@@ -89,22 +110,18 @@ def _verified_delivery(candidates) -> int | None:
 
 
 def _verified_subscriber(candidates) -> int | None:
-    from newsletter.models import Subscriber
-
     for purpose, object_id, token in candidates:
-        if purpose != tokens.MAILTO_UNSUBSCRIBE:
-            continue
-        key = Subscriber.objects.filter(pk=object_id).values_list("token_key", flat=True).first()
-        if key is not None and tokens.check_address_token(token, purpose, object_id, key):
+        if purpose == tokens.MAILTO_UNSUBSCRIBE and _valid_mailto_token(token, object_id):
             return object_id
     return None
 
 
-def _recipient_texts(message: Message) -> list[str]:
-    texts = []
-    for name in RECIPIENT_HEADERS:
-        texts.extend(str(value) for value in message.get_all(name, []))
-    return texts
+def _valid_mailto_token(token: str, subscriber_id: int) -> bool:
+    """Whether a mailto token was signed with the subscriber's current key (rotating their links voids it)."""
+    from newsletter.models import Subscriber
+
+    key = Subscriber.objects.filter(pk=subscriber_id).values_list("token_key", flat=True).first()
+    return key is not None and tokens.check_address_token(token, tokens.MAILTO_UNSUBSCRIBE, subscriber_id, key)
 
 
 def _local_parts(texts) -> list[str]:
@@ -121,18 +138,36 @@ def _report_parts(message: Message, report_type: str) -> list[Message]:
     return found
 
 
+def _first_report(message: Message, report_type: str) -> Message | None:
+    return next(iter(_report_parts(message, report_type)), None)
+
+
+def _enclosed_message(part: Message) -> list[Message]:
+    payload = part.get_payload()
+    return payload[:1] if isinstance(payload, list) else []
+
+
+def _enclosed_header_block(part: Message) -> list[Message]:
+    text = part.get_payload(decode=True) or b""
+    return [email.message_from_bytes(text, policy=email.policy.compat32)]
+
+
+# How the original message is enclosed in a report: whole, or its headers only.
+ENCLOSED_READERS = {
+    "message/rfc822": _enclosed_message,
+    "message/global": _enclosed_message,
+    "text/rfc822-headers": _enclosed_header_block,
+    "text/global-headers": _enclosed_header_block,
+}
+
+
 def _enclosed_headers(report: Message) -> list[Message]:
     """The original message (or its headers) enclosed in a report."""
     enclosed = []
     for part in report.walk():
-        content_type = part.get_content_type()
-        if content_type in ("message/rfc822", "message/global"):
-            payload = part.get_payload()
-            if isinstance(payload, list) and payload:
-                enclosed.append(payload[0])
-        elif content_type in ("text/rfc822-headers", "text/global-headers"):
-            text = part.get_payload(decode=True) or b""
-            enclosed.append(email.message_from_bytes(text, policy=email.policy.compat32))
+        read = ENCLOSED_READERS.get(part.get_content_type())
+        if read is not None:
+            enclosed.extend(read(part))
     return enclosed
 
 
@@ -145,9 +180,19 @@ def _status_groups(part: Message) -> list[Message]:
     payload = part.get_payload()
     if isinstance(payload, list):
         return [group for group in payload if isinstance(group, Message)]
-    text = part.get_payload(decode=True) or b""
+    return _groups_in_text(part.get_payload(decode=True) or b"")
+
+
+def _groups_in_text(text: bytes) -> list[Message]:
+    """Field groups separated by blank lines, each parsed as headers."""
     blocks = re.split(rb"\r?\n\s*\r?\n", text.strip())
     return [email.message_from_bytes(block + b"\n", policy=email.policy.compat32) for block in blocks if block]
+
+
+def _status_groups_of(report: Message, content_types) -> list[Message]:
+    """The field groups of every part of these content types in the report."""
+    return [group for part in report.walk() if part.get_content_type() in content_types
+            for group in _status_groups(part)]
 
 
 def _address(field_value: str) -> str:
@@ -157,11 +202,16 @@ def _address(field_value: str) -> str:
 
 
 def _enclosed_tokens(report: Message) -> list[tuple[str, int, str]]:
-    texts = []
-    for headers in _enclosed_headers(report):
-        for name in ("Return-Path", "List-Unsubscribe", "Sender", "Errors-To"):
-            texts.extend(str(value) for value in headers.get_all(name, []))
-    return _tokens_in(texts)
+    return _tokens_in([text for headers in _enclosed_headers(report)
+                       for text in _header_values(headers, ENCLOSED_TOKEN_HEADERS)])
+
+
+def _trusted_failures(failures: list, delivery_id: int | None) -> list | None:
+    """The failures a bounce may report: the first one when a return-path token names the delivery (each of our
+    messages has one recipient: the return path names it), all of them when addresses are trusted, else None."""
+    if delivery_id is not None:
+        return failures[:1]
+    return failures if addresses_trusted() else None
 
 
 def read_message(raw: bytes, *, key: str | None = None) -> Reading:
@@ -171,148 +221,185 @@ def read_message(raw: bytes, *, key: str | None = None) -> Reading:
     except Exception as exc:
         return Reading(unreadable=f"cannot parse the message: {type(exc).__name__}")
     key = key or message_key(raw, message)
-    recipient_tokens = _tokens_in(_local_parts(_recipient_texts(message)))
-
-    complaints = _report_parts(message, "feedback-report")
-    if complaints:
-        return _read_complaint(complaints[0], recipient_tokens, key)
-    dsns = _report_parts(message, "delivery-status")
-    if dsns:
-        return _read_dsn(message, dsns[0], recipient_tokens, key)
-
-    subject = str(message.get("Subject", "") or "")
-    subscriber_id = _verified_subscriber(recipient_tokens) or _verified_subscriber(_tokens_in([subject]))
-    if subscriber_id is not None:
-        return Reading(reports=[Report(kind=Kind.UNSUBSCRIBE, source=Source.MAILBOX, key=key,
-                                       subscriber_id=subscriber_id, detail="unsubscribe requested by mail")])
-
-    # Before the auto-reply test: Exim marks its (non-standard) bounces "Auto-Submitted: auto-replied".
-    nonstandard = _read_nonstandard(message, recipient_tokens, key)
-    if nonstandard is not None:
-        return nonstandard
-    if _is_auto_reply(message):
-        return Reading(ignored="an automatic reply")
-    if any(purpose == tokens.MAILTO_UNSUBSCRIBE for purpose, _id, _token in _tokens_in([subject, *_recipient_texts(
-            message)])):
-        return Reading(unreadable="an unsubscribe request whose token is not valid (forged or superseded)")
+    recipient_tokens = _tokens_in(_local_parts(_header_values(message, RECIPIENT_HEADERS)))
+    for read in READERS:
+        reading = read(message, recipient_tokens, key)
+        if reading is not None:
+            return reading
     return Reading(unreadable="neither a bounce, a complaint nor an unsubscribe request")
 
 
-def _is_auto_reply(message: Message) -> bool:
-    auto = str(message.get("Auto-Submitted", "") or "").lower()
-    if auto and auto != "no" and not _report_parts(message, "delivery-status"):
-        return True
-    if message.get("X-Autoreply") or message.get("X-Autorespond"):
-        return True
-    if str(message.get("Precedence", "")).lower() == "auto_reply":
-        return True
-    return bool(AUTO_REPLY_SUBJECT.match(str(message.get("Subject", "") or "").strip()))
-
-
-def _read_complaint(report: Message, recipient_tokens, key: str) -> Reading:
-    fields = {}
-    for part in report.walk():
-        if part.get_content_type() == "message/feedback-report":
-            for group in _status_groups(part):
-                for name, value in group.items():
-                    fields.setdefault(name.lower(), str(value))
+def _read_complaint(message: Message, recipient_tokens, key: str) -> Reading | None:
+    """A feedback-loop report (ARF), unless it says not-spam; None when the message is not one."""
+    report = _first_report(message, "feedback-report")
+    if report is None:
+        return None
+    fields = _feedback_fields(report)
     feedback_type = fields.get("feedback-type", "abuse").strip().lower()
     if feedback_type == "not-spam":
         return Reading(ignored="a not-spam feedback report")
     candidates = (_tokens_in(_local_parts([fields.get("original-mail-from", "")])) + _enclosed_tokens(report)
                   + recipient_tokens)
-    delivery_id = _verified_delivery(candidates)
-    subscriber_id = None if delivery_id else _verified_subscriber(candidates)
-    email_address = _address(fields.get("original-rcpt-to", ""))
-    if delivery_id is None and subscriber_id is None and not (email_address and addresses_trusted()):
+    named = _complained_about(candidates, _address(fields.get("original-rcpt-to", "")))
+    if named is None:
         return Reading(unreadable=f"a complaint that {UNTRUSTED}")
     return Reading(reports=[Report(
-        kind=Kind.COMPLAINT, source=Source.MAILBOX, key=key, delivery_id=delivery_id, subscriber_id=subscriber_id,
-        email="" if (delivery_id or subscriber_id) else email_address,
+        kind=Kind.COMPLAINT, source=Source.MAILBOX, key=key, **named,
         detail=f"feedback report: {feedback_type} from {fields.get('user-agent', 'unknown')}"[:200],
     )])
 
 
-def _read_dsn(message: Message, report: Message, recipient_tokens, key: str) -> Reading:
+def _feedback_fields(report: Message) -> dict[str, str]:
+    """The fields of a feedback report, by lowercased name (the first of each name counts)."""
+    fields = {}
+    for group in _status_groups_of(report, ("message/feedback-report",)):
+        for name, value in group.items():
+            fields.setdefault(name.lower(), str(value))
+    return fields
+
+
+def _complained_about(candidates, address: str) -> dict | None:
+    """Who a complaint names: the delivery a return-path token names, else the subscriber a mailto token names,
+    else the address it quotes when addresses are trusted; None when nothing trustworthy names anyone."""
+    delivery_id = _verified_delivery(candidates)
+    if delivery_id:
+        return {"delivery_id": delivery_id}
+    subscriber_id = _verified_subscriber(candidates)
+    if subscriber_id:
+        return {"subscriber_id": subscriber_id}
+    if address and addresses_trusted():
+        return {"email": address}
+    return None
+
+
+class _DsnRecipient(NamedTuple):
+    address: str
+    action: str
+    status: str
+    diagnostic: str
+
+
+def _read_dsn(message: Message, recipient_tokens, key: str) -> Reading | None:
+    """A delivery status notification (RFC 3464); None when the message is not one."""
+    report = _first_report(message, "delivery-status")
+    if report is None:
+        return None
     recipients = _dsn_recipients(report)
-    failed = [r for r in recipients if r[1] == "failed"]
+    failed = [recipient for recipient in recipients if recipient.action == "failed"]
     if not failed:
-        if recipients:
-            actions = ", ".join(sorted({r[1] or "none" for r in recipients}))
-            return Reading(ignored=f"a delivery status notification without a failure ({actions})")
-        # A report that says delivery-status but carries none: let the detectors try, else unreadable.
-        return _read_nonstandard(message, recipient_tokens, key) or Reading(
-            unreadable="a delivery status notification without recipients")
+        return _read_dsn_without_failure(message, recipients, recipient_tokens, key)
     delivery_id = _verified_delivery(recipient_tokens) or _verified_delivery(_enclosed_tokens(report))
-    if delivery_id is not None:
-        failed = failed[:1]  # each of our messages has one recipient: the return path names it
-    elif not addresses_trusted():
+    failed = _trusted_failures(failed, delivery_id)
+    if failed is None:
         return Reading(unreadable=f"a bounce that {UNTRUSTED}")
     return Reading(reports=[_dsn_report(number, recipient, key, delivery_id)
                             for number, recipient in enumerate(failed)])
 
 
-def _dsn_recipients(report: Message) -> list[tuple[str, str, str, str]]:
-    """(address, action, status, diagnostic) of each recipient named in the report's delivery-status parts."""
-    recipients = []
-    for part in report.walk():
-        if part.get_content_type() not in ("message/delivery-status", "message/global-delivery-status"):
-            continue
-        for group in _status_groups(part):
-            final = group.get("Final-Recipient") or group.get("Original-Recipient")
-            if not final:
-                continue
-            recipients.append((
-                _address(str(final)),
-                str(group.get("Action", "") or "").strip().lower(),
-                str(group.get("Status", "") or "").strip(),
-                " ".join(str(group.get("Diagnostic-Code", "") or "").split()),
-            ))
-    return recipients
+def _read_dsn_without_failure(message: Message, recipients, recipient_tokens, key: str) -> Reading:
+    if recipients:
+        actions = ", ".join(sorted({recipient.action or "none" for recipient in recipients}))
+        return Reading(ignored=f"a delivery status notification without a failure ({actions})")
+    # A report that says delivery-status but carries none: let the detectors try, else unreadable.
+    return _read_nonstandard(message, recipient_tokens, key) or Reading(
+        unreadable="a delivery status notification without recipients")
 
 
-def _dsn_report(number: int, recipient: tuple[str, str, str, str], key: str, delivery_id) -> Report:
-    address, _action, code, diagnostic = recipient
-    code = status_code(code) or status_code(diagnostic)
-    return Report(
-        kind=classify(code, permanent=True), source=Source.MAILBOX, key=f"{key}:{number}", delivery_id=delivery_id,
-        email="" if delivery_id else address, status_code=code, detail=diagnostic or f"status {code}",
+def _dsn_recipients(report: Message) -> list[_DsnRecipient]:
+    """Each recipient named in the report's delivery-status parts."""
+    recipients = (_dsn_recipient(group) for group in _status_groups_of(report, DELIVERY_STATUS_TYPES))
+    return [recipient for recipient in recipients if recipient is not None]
+
+
+def _dsn_recipient(group: Message) -> _DsnRecipient | None:
+    final = group.get("Final-Recipient") or group.get("Original-Recipient")
+    if not final:
+        return None
+    return _DsnRecipient(
+        _address(str(final)),
+        _header(group, "Action").strip().lower(),
+        _header(group, "Status").strip(),
+        " ".join(_header(group, "Diagnostic-Code").split()),
     )
 
 
+def _dsn_report(number: int, recipient: _DsnRecipient, key: str, delivery_id) -> Report:
+    code = status_code(recipient.status) or status_code(recipient.diagnostic)
+    return Report(
+        kind=classify(code, permanent=True), source=Source.MAILBOX, key=f"{key}:{number}", delivery_id=delivery_id,
+        email="" if delivery_id else recipient.address, status_code=code,
+        detail=recipient.diagnostic or f"status {code}",
+    )
+
+
+def _read_unsubscribe(message: Message, recipient_tokens, key: str) -> Reading | None:
+    """A mail to the List-Unsubscribe address, its token valid (in the address or the subject); else None."""
+    subscriber_id = (_verified_subscriber(recipient_tokens)
+                     or _verified_subscriber(_tokens_in([_header(message, "Subject")])))
+    if subscriber_id is None:
+        return None
+    return Reading(reports=[Report(kind=Kind.UNSUBSCRIBE, source=Source.MAILBOX, key=key,
+                                   subscriber_id=subscriber_id, detail="unsubscribe requested by mail")])
+
+
+def _read_auto_reply(message: Message, recipient_tokens, key: str) -> Reading | None:
+    if any(pattern.fullmatch(_header(message, name)) for name, pattern in AUTO_REPLY_HEADERS):
+        return Reading(ignored="an automatic reply")
+    return None
+
+
+def _read_forged_unsubscribe(message: Message, recipient_tokens, key: str) -> Reading | None:
+    texts = [_header(message, "Subject"), *_header_values(message, RECIPIENT_HEADERS)]
+    if any(purpose == tokens.MAILTO_UNSUBSCRIBE for purpose, _id, _token in _tokens_in(texts)):
+        return Reading(unreadable="an unsubscribe request whose token is not valid (forged or superseded)")
+    return None
+
+
 def _body_text(message: Message) -> str:
-    texts = []
-    for part in message.walk():
-        if part.get_content_maintype() == "text":
-            payload = part.get_payload(decode=True) or b""
-            texts.append(payload.decode(part.get_content_charset() or "utf-8", "replace"))
-    return "\n".join(texts)
+    return "\n".join(_decoded(part) for part in message.walk() if part.get_content_maintype() == "text")
+
+
+def _decoded(part: Message) -> str:
+    payload = part.get_payload(decode=True) or b""
+    return payload.decode(part.get_content_charset() or "utf-8", "replace")
 
 
 def _read_nonstandard(message: Message, recipient_tokens, key: str) -> Reading | None:
     """A bounce in a format other than RFC 3464, through ``flufl.bounce``'s detectors; None if none matched."""
+    failures = _detected_failures(message)
+    if not failures:
+        return None
+    delivery_id = _verified_delivery(recipient_tokens)
+    failures = _trusted_failures(failures, delivery_id)
+    if failures is None:
+        return Reading(unreadable=f"a bounce that {UNTRUSTED}")
+    body = _body_text(message)
+    code = status_code(body)
+    detail = _line_with(body, code) or "non-standard bounce"
+    return Reading(reports=[
+        Report(kind=_nonstandard_kind(body, code, is_permanent), source=Source.MAILBOX, key=f"{key}:{number}",
+               delivery_id=delivery_id, email="" if delivery_id else address, status_code=code, detail=detail)
+        for number, (address, is_permanent) in enumerate(failures)
+    ])
+
+
+def _detected_failures(message: Message) -> list[tuple[str, bool]]:
+    """(address, permanent) of each failure the detectors find, permanent ones first; [] when none (or one broke)."""
     try:
         temporary, permanent = all_failures(message)
     except Exception:
-        return None
-    if not temporary and not permanent:
-        return None
-    body = _body_text(message)
-    code = status_code(body)
-    delivery_id = _verified_delivery(recipient_tokens)
-    failures = [(address, True) for address in sorted(permanent)] + [(address, False) for address in sorted(temporary)]
-    if delivery_id is not None:
-        failures = failures[:1]
-    elif not addresses_trusted():
-        return Reading(unreadable=f"a bounce that {UNTRUSTED}")
-    diagnostic = next((line.strip() for line in body.splitlines() if code and code in line), "")
-    reports = []
-    for number, (address, is_permanent) in enumerate(failures):
-        text = address.decode("ascii", "replace") if isinstance(address, bytes) else str(address)
-        reports.append(Report(kind=_nonstandard_kind(body, code, is_permanent), source=Source.MAILBOX,
-                              key=f"{key}:{number}", delivery_id=delivery_id, email="" if delivery_id else text,
-                              status_code=code, detail=diagnostic or "non-standard bounce"))
-    return Reading(reports=reports)
+        return []
+    return ([(_address_text(address), True) for address in sorted(permanent)]
+            + [(_address_text(address), False) for address in sorted(temporary)])
+
+
+def _address_text(address) -> str:
+    return address.decode("ascii", "replace") if isinstance(address, bytes) else str(address)
+
+
+def _line_with(body: str, code: str) -> str:
+    """The first line of the body that quotes the status code, stripped ("" without a code)."""
+    return next((line.strip() for line in body.splitlines() if code and code in line), "")
 
 
 def _nonstandard_kind(body: str, code: str, is_permanent: bool) -> str:
@@ -322,3 +409,10 @@ def _nonstandard_kind(body: str, code: str, is_permanent: bool) -> str:
     if re.search(r"retry time(out)? (not reached|exceeded)|mailbox (is )?full|over quota", body, re.I):
         return Kind.SOFT_BOUNCE
     return classify(code, permanent=True)
+
+
+# What a message from the bounce mailbox may be, asked in this order; each reader answers None when the message
+# is not its kind. A non-standard bounce is tried before the auto-reply test: Exim marks its bounces
+# "Auto-Submitted: auto-replied".
+READERS = (_read_complaint, _read_dsn, _read_unsubscribe, _read_nonstandard, _read_auto_reply,
+           _read_forged_unsubscribe)

@@ -70,24 +70,35 @@ def record_message(raw: bytes) -> tuple[str, Counter]:
     Database errors propagate (the message must stay in the inbox for the next run); anything else that goes
     wrong while reading it makes it unreadable, so one strange message is never retried forever.
     """
-    counts: Counter = Counter()
-    try:
-        reading = read_message(raw)
-    except DatabaseError:
-        raise
-    except Exception as exc:
-        logger.exception("Bounce mailbox: cannot read a message")
-        reading = Reading(unreadable=f"reading failed: {type(exc).__name__}")
+    reading = _read(raw)
     if reading.outcome != "reports":
-        kind = Kind.UNREADABLE if reading.outcome == "unreadable" else Kind.IGNORED
-        outcome = bounces.record(Report(kind=kind, source=Source.MAILBOX, key=_key_of(raw),
-                                        detail=reading.unreadable or reading.ignored))
-        counts[reading.outcome if outcome != bounces.DUPLICATE else "duplicate"] += 1
-        return ("unreadable" if kind == Kind.UNREADABLE else "done"), counts
+        return _record_no_reports(raw, reading)
+    counts: Counter = Counter()
     for report in reading.reports:
         outcome = bounces.record(report)
         counts[report.kind if outcome == bounces.RECORDED else outcome] += 1
     return "done", counts
+
+
+def _read(raw: bytes) -> Reading:
+    try:
+        return read_message(raw)
+    except DatabaseError:
+        raise
+    except Exception as exc:
+        logger.exception("Bounce mailbox: cannot read a message")
+        return Reading(unreadable=f"reading failed: {type(exc).__name__}")
+
+
+# A message that reports nothing, by outcome: what it is recorded as, and where it goes.
+NO_REPORTS = {"ignored": (Kind.IGNORED, "done"), "unreadable": (Kind.UNREADABLE, "unreadable")}
+
+
+def _record_no_reports(raw: bytes, reading: Reading) -> tuple[str, Counter]:
+    kind, destination = NO_REPORTS[reading.outcome]
+    outcome = bounces.record(Report(kind=kind, source=Source.MAILBOX, key=_key_of(raw),
+                                    detail=reading.unreadable or reading.ignored))
+    return destination, Counter([reading.outcome if outcome != bounces.DUPLICATE else "duplicate"])
 
 
 def _key_of(raw: bytes) -> str:
@@ -128,23 +139,29 @@ class _Session:
 
     def run(self, limit: int) -> Counter:
         box = self.box
-        folder = conf.NEWSLETTER_BOUNCE_IMAP_FOLDER
-        done = conf.NEWSLETTER_BOUNCE_IMAP_DONE_FOLDER
-        unreadable = conf.NEWSLETTER_BOUNCE_IMAP_UNREADABLE_FOLDER
-        _ensure_folder(box, done)
-        _ensure_folder(box, unreadable)
-        box.folder.set(folder)
+        folders = {"done": conf.NEWSLETTER_BOUNCE_IMAP_DONE_FOLDER,
+                   "unreadable": conf.NEWSLETTER_BOUNCE_IMAP_UNREADABLE_FOLDER}
+        for folder in folders.values():
+            _ensure_folder(box, folder)
+        box.folder.set(conf.NEWSLETTER_BOUNCE_IMAP_FOLDER)
         counts: Counter = Counter()
-        uids = box.uids("ALL")[:limit]
-        if not uids:
-            return counts
-        for uid in uids:
-            status, data = box.client.uid("FETCH", uid, "(BODY.PEEK[])")
-            raw = next((item[1] for item in data or [] if isinstance(item, tuple) and len(item) > 1), None)
-            if status != "OK" or raw is None:
+        for uid in box.uids("ALL")[:limit]:
+            raw = _fetch(box, uid)
+            if raw is None:
                 continue  # gone meanwhile (another client moved it)
             destination, found = record_message(raw)
             counts.update(found)
             counts["read"] += 1
-            box.move(uid, unreadable if destination == "unreadable" else done)
+            box.move(uid, folders[destination])
         return counts
+
+
+def _fetch(box, uid: str) -> bytes | None:
+    """The message's bytes, leaving it unseen; None when it is gone."""
+    status, data = box.client.uid("FETCH", uid, "(BODY.PEEK[])")
+    return _message_bytes(data) if status == "OK" else None
+
+
+def _message_bytes(data) -> bytes | None:
+    """The message in an IMAP FETCH answer (the second item of its first (envelope, bytes) pair)."""
+    return next((item[1] for item in data or [] if isinstance(item, tuple) and len(item) > 1), None)

@@ -147,14 +147,18 @@ def request_subscription(
     gets a fresh confirmation at most once per cooldown; a subscribed address is left untouched (a stranger
     must not change someone else's choices). Safe under concurrency: retried on a unique-constraint race.
     """
-    email = normalize_email(email)
-    topics = list(topics)
+    return _retrying_races(_request_subscription_once, normalize_email(email), list(topics), language, frequency,
+                           source, info)
+
+
+def _retrying_races(function, *args):
+    """``function(*args)`` in a transaction, tried again (three times in all) when it fails on a unique
+    constraint: another request inserted the same address first, and the next attempt finds its row."""
     for attempt in range(3):
         try:
             with transaction.atomic():
-                return _request_subscription_once(email, topics, language, frequency, source, info)
+                return function(*args)
         except IntegrityError:
-            # Another request inserted the same address first; the next attempt finds its row.
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
@@ -240,36 +244,42 @@ def subscribe_member(user, *, topics: Iterable = (), info: RequestInfo = Request
     email = normalize_email(user.email)
     if not email:
         raise ValueError("This account has no email address.")
-    topics = list(topics)
-    for attempt in range(3):
-        try:
-            with transaction.atomic():
-                now = timezone.now()
-                subscriber, created = Subscriber.objects.select_for_update().get_or_create(
-                    email__iexact=email,
-                    defaults={"email": email, "status": Subscriber.Status.SUBSCRIBED,
-                              "source": Subscriber.Source.MEMBER, "created_at": now, "requested_at": now,
-                              "confirmed_at": now, "user": user},
-                )
-                if created or subscriber.status != Subscriber.Status.SUBSCRIBED:
-                    if not created:
-                        subscriber.status = Subscriber.Status.SUBSCRIBED
-                        subscriber.confirmed_at = now
-                        subscriber.requested_at = now
-                        subscriber.status_before_signup = ""
-                        subscriber.user = subscriber.user or user
-                        subscriber.save()
-                    subscriber.topics.set(topics)
-                    _record_consent(subscriber, ConsentRecord.Event.CONFIRMED, "member_account", info)
-                    SuppressedAddress.objects.filter(email_hash=hash_email(email)).delete()
-                    _queue_welcome(subscriber.pk)
-                elif topics:
-                    subscriber.topics.add(*topics)
-                return subscriber
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    return _retrying_races(_subscribe_member_once, user, email, list(topics), info)
+
+
+def _subscribe_member_once(user, email: str, topics: list, info: RequestInfo) -> Subscriber:
+    now = timezone.now()
+    subscriber, created = Subscriber.objects.select_for_update().get_or_create(
+        email__iexact=email,
+        defaults={"email": email, "status": Subscriber.Status.SUBSCRIBED, "source": Subscriber.Source.MEMBER,
+                  "created_at": now, "requested_at": now, "confirmed_at": now, "user": user},
+    )
+    if created:
+        _welcome_member(subscriber, email, topics, info)
+    elif subscriber.status != Subscriber.Status.SUBSCRIBED:
+        _confirm_member(subscriber, user, now)
+        _welcome_member(subscriber, email, topics, info)
+    elif topics:
+        subscriber.topics.add(*topics)
+    return subscriber
+
+
+def _confirm_member(subscriber, user, now) -> None:
+    """An existing record of a member's address, subscribed and confirmed now (linked to the account if not yet)."""
+    subscriber.status = Subscriber.Status.SUBSCRIBED
+    subscriber.confirmed_at = now
+    subscriber.requested_at = now
+    subscriber.status_before_signup = ""
+    subscriber.user = subscriber.user or user
+    subscriber.save()
+
+
+def _welcome_member(subscriber, email: str, topics: list, info: RequestInfo) -> None:
+    """A member's new subscription: their topics, a consent record, any suppression lifted, a welcome email."""
+    subscriber.topics.set(topics)
+    _record_consent(subscriber, ConsentRecord.Event.CONFIRMED, "member_account", info)
+    SuppressedAddress.objects.filter(email_hash=hash_email(email)).delete()
+    _queue_welcome(subscriber.pk)
 
 
 def unsubscribe(subscriber, *, form: str = "one_click", info: RequestInfo = RequestInfo()) -> bool:
@@ -390,18 +400,24 @@ def parse_import_csv(text: str) -> list[tuple[int, str]]:
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         return []
-    header = [cell.strip().lower() for cell in rows[0]]
-    if "email" in header:
-        column, start = header.index("email"), 1
-    else:
-        column, start = 0, 0
-    result = []
-    for number, row in enumerate(rows[start:], start=start + 1):
-        if len(row) > column and row[column].strip():
-            result.append((number, row[column].strip()))
+    column, start = _email_column(rows[0])
+    result = [(number, row[column].strip()) for number, row in enumerate(rows[start:], start=start + 1)
+              if len(row) > column and row[column].strip()]
     if len(result) > IMPORT_MAX_ROWS:
         raise ValidationError(f"Import at most {IMPORT_MAX_ROWS} addresses at a time.")
     return result
+
+
+def _email_column(first_row: list[str]) -> tuple[int, int]:
+    """The column of the addresses and the index of the first row of them: an ``email`` column after a header
+    row, else the first column from the first row."""
+    header = [cell.strip().lower() for cell in first_row]
+    return (header.index("email"), 1) if "email" in header else (0, 0)
+
+
+IMPORT_CHUNK_SIZE = 500
+# Why an address already on the list is not imported, by its status; any other status means it left.
+SKIP_BY_STATUS = {Subscriber.Status.SUBSCRIBED: SKIP_SUBSCRIBED, Subscriber.Status.PENDING: SKIP_PENDING}
 
 
 def import_subscribers(rows: list[tuple[int, str]], *, basis: str, actor, topics: Iterable = (),
@@ -415,50 +431,74 @@ def import_subscribers(rows: list[tuple[int, str]], *, basis: str, actor, topics
         raise ValidationError("State the consent basis for these addresses.")
     topics = list(topics)
     report = ImportReport()
+    candidates = _new_in_file(rows, report)
+    for start in range(0, len(candidates), IMPORT_CHUNK_SIZE):
+        _import_chunk(candidates[start:start + IMPORT_CHUNK_SIZE], report, basis, actor, topics, language)
+    logger.info("newsletter import by user %s: %s added, %s skipped", getattr(actor, "pk", None),
+                report.created, len(report.skipped))
+    return report
+
+
+def _new_in_file(rows: list[tuple[int, str]], report: ImportReport) -> list[tuple[int, str]]:
+    """The rows with a valid address that does not appear earlier in the file (normalised); the others are
+    skipped in the report."""
     candidates: list[tuple[int, str]] = []
     seen: set[str] = set()
     for line, raw in rows:
         email = normalize_email(raw)
-        try:
-            validate_email(email)
-        except ValidationError:
+        if not _is_valid_email(email):
             report.skipped.append((line, raw, SKIP_INVALID))
-            continue
-        if email.lower() in seen:
+        elif email.lower() in seen:
             report.skipped.append((line, email, SKIP_DUPLICATE))
-            continue
-        seen.add(email.lower())
-        candidates.append((line, email))
+        else:
+            seen.add(email.lower())
+            candidates.append((line, email))
+    return candidates
 
-    chunk_size = 500
-    for start in range(0, len(candidates), chunk_size):
-        chunk = candidates[start:start + chunk_size]
-        lowered = [email.lower() for _, email in chunk]
-        with transaction.atomic():
-            existing = dict(
-                Subscriber.objects.annotate(lower_email=Lower("email"))
-                .filter(lower_email__in=lowered).values_list("lower_email", "status")
-            )
-            hashes = {email.lower(): hash_email(email) for _, email in chunk}
-            suppressed = set(
-                SuppressedAddress.objects.filter(email_hash__in=hashes.values()).values_list("email_hash", flat=True)
-            )
-            for line, email in chunk:
-                status = existing.get(email.lower())
-                if hashes[email.lower()] in suppressed:
-                    report.skipped.append((line, email, SKIP_SUPPRESSED))
-                elif status == Subscriber.Status.SUBSCRIBED:
-                    report.skipped.append((line, email, SKIP_SUBSCRIBED))
-                elif status == Subscriber.Status.PENDING:
-                    report.skipped.append((line, email, SKIP_PENDING))
-                elif status is not None:
-                    report.skipped.append((line, email, SKIP_OPTED_OUT))
-                else:
-                    _import_one(email, basis, actor, topics, language)
-                    report.created += 1
-    logger.info("newsletter import by user %s: %s added, %s skipped", getattr(actor, "pk", None),
-                report.created, len(report.skipped))
-    return report
+
+def _is_valid_email(email: str) -> bool:
+    try:
+        validate_email(email)
+    except ValidationError:
+        return False
+    return True
+
+
+def _import_chunk(chunk: list[tuple[int, str]], report: ImportReport, basis, actor, topics, language) -> None:
+    """Import one chunk of addresses, skipping those already on the list or suppressed."""
+    lowered = [email.lower() for _, email in chunk]
+    with transaction.atomic():
+        statuses = _statuses_by_email(lowered)
+        suppressed = _suppressed_among(lowered)
+        for line, email in chunk:
+            reason = _skip_reason(statuses.get(email.lower()), email.lower() in suppressed)
+            if reason is None:
+                _import_one(email, basis, actor, topics, language)
+                report.created += 1
+            else:
+                report.skipped.append((line, email, reason))
+
+
+def _statuses_by_email(lowered: list[str]) -> dict[str, str]:
+    """The status of each of these (lowercased) addresses that is on the list."""
+    return dict(Subscriber.objects.annotate(lower_email=Lower("email"))
+                .filter(lower_email__in=lowered).values_list("lower_email", "status"))
+
+
+def _suppressed_among(lowered: list[str]) -> set[str]:
+    """Those of these (lowercased) addresses that were erased or suppressed (by their hash)."""
+    hashes = {email: hash_email(email) for email in lowered}
+    found = set(SuppressedAddress.objects.filter(email_hash__in=hashes.values()).values_list("email_hash", flat=True))
+    return {email for email, digest in hashes.items() if digest in found}
+
+
+def _skip_reason(status: str | None, suppressed: bool) -> str | None:
+    """Why an address is not imported (None: it is): suppressed, or already on the list."""
+    if suppressed:
+        return SKIP_SUPPRESSED
+    if status is None:
+        return None
+    return SKIP_BY_STATUS.get(status, SKIP_OPTED_OUT)
 
 
 def _import_one(email, basis, actor, topics, language) -> None:
