@@ -108,14 +108,17 @@ class SendForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        error = _schedule_error(data.get("scheduled_at")) if data.get("when") == "schedule" else ""
+        error = _schedule_error(data)
         if error:
             self.add_error("scheduled_at", error)
         return data
 
 
-def _schedule_error(at) -> str:
-    """What is wrong with the time chosen for a scheduled send ("" when nothing is)."""
+def _schedule_error(data: dict) -> str:
+    """What is wrong with the time chosen for a scheduled send ("" when nothing is, or when sending now)."""
+    if data.get("when") != "schedule":
+        return ""
+    at = data.get("scheduled_at")
     if not at:
         return "Choose when to send."
     if at <= timezone.now():
@@ -148,15 +151,18 @@ def issue_send_view(request, page_id: int):
     issue = _issue_for(request, page_id)
     can_send = issue.permissions_for_user(request.user).can_publish()
     forms_ = {"test_form": TestSendForm(prefix="test"), "send_form": SendForm(prefix="send"), "confirm": False}
-    if request.method == "POST":
-        if "test-recipients" in request.POST:
-            response = _handle_test_send(request, issue, forms_)
-        else:
-            response = _handle_send(request, issue, can_send, forms_)
-        if response is not None:
-            return response
+    response = _handle_post(request, issue, can_send, forms_) if request.method == "POST" else None
+    if response is not None:
+        return response
     return TemplateResponse(request, "newsletter/admin/issue_send.html",
                             _send_page_context(request, issue, can_send, forms_))
+
+
+def _handle_post(request, issue, can_send: bool, forms_: dict):
+    """The test-send form or the send form, whichever was posted: a redirect, or None to show the page again."""
+    if "test-recipients" in request.POST:
+        return _handle_test_send(request, issue, forms_)
+    return _handle_send(request, issue, can_send, forms_)
 
 
 def _handle_test_send(request, issue, forms_: dict):
@@ -197,14 +203,19 @@ def _confirmed_send(request, issue, data: dict):
     try:
         send, created = queue_send(issue, user=request.user, scheduled_at=scheduled_at)
     except gate.GateError as exc:
-        for violation in exc.violations:
-            messages.error(request, violation.message)
+        _say_refused(request, exc)
         return redirect("newsletter_sending:issue", page_id=issue.pk)
     if not created:
         messages.warning(request, "This issue was already sent (or scheduled) to this audience.")
     elif scheduled_at and send.backend == "mailchimp":
         _note_quarter_hour(request, scheduled_at)
     return redirect("newsletter_sending:progress", send_id=send.pk)
+
+
+def _say_refused(request, refusal: gate.GateError) -> None:
+    """Each reason the access gate gives for refusing the send (a page the audience may not read...)."""
+    for violation in refusal.violations:
+        messages.error(request, violation.message)
 
 
 def _note_quarter_hour(request, scheduled_at) -> None:
@@ -263,8 +274,7 @@ def progress_view(request, send_id: int):
         tick_sends.delay()
     # Recipients' addresses and failure reasons are personal data: only staff who may see subscribers get them.
     can_see_recipients = any(request.user.has_perm(f"newsletter.{perm}_subscriber") for perm in ("view", "change"))
-    failures = Delivery.objects.filter(send=send, status__in=[Delivery.Status.FAILED, Delivery.Status.BOUNCED]).only(
-        "email", "status", "error", "attempts")[:200] if can_see_recipients else None
+    failures = _failures(send) if can_see_recipients else None
     context = {
         "send": send,
         "progress": dispatch.progress(send),
@@ -277,6 +287,12 @@ def progress_view(request, send_id: int):
         "can_send": send.issue.permissions_for_user(request.user).can_publish(),
     }
     return TemplateResponse(request, "newsletter/admin/send_progress.html", context)
+
+
+def _failures(send):
+    """The send's failed and bounced deliveries (the first 200) with their reasons."""
+    return Delivery.objects.filter(send=send, status__in=[Delivery.Status.FAILED, Delivery.Status.BOUNCED]).only(
+        "email", "status", "error", "attempts")[:200]
 
 
 def _campaign_context(send) -> dict | None:

@@ -166,14 +166,9 @@ def confirm(request, token: str):
     except tokens.TokenError as error:
         return _link_refused(request, error, offer_resend=True)
     use_subscriber_language(request, subscriber)
-    if request.method == "POST":
-        outcome = subscriptions.confirm_subscription(subscriber, info=request_info(request))
-    elif subscriber.status == Subscriber.Status.PENDING:
+    if request.method != "POST" and subscriber.status == Subscriber.Status.PENDING:
         return render(request, "newsletter/confirm_ask.html", {"subscriber": subscriber, "token": token})
-    elif subscriber.status == Subscriber.Status.SUBSCRIBED:
-        outcome = ConfirmOutcome.ALREADY_CONFIRMED
-    else:
-        outcome = ConfirmOutcome.NOT_PENDING
+    outcome = _confirm_outcome(request, subscriber)
     if outcome == ConfirmOutcome.NOT_PENDING:
         return render(request, "newsletter/link_invalid.html", {
             "reason": "used", "offer_resend": False, "preferences_url": tokens.preferences_url(subscriber),
@@ -182,6 +177,15 @@ def confirm(request, token: str):
         "subscriber": subscriber, "already": outcome == ConfirmOutcome.ALREADY_CONFIRMED,
         "preferences_url": tokens.preferences_url(subscriber),
     })
+
+
+def _confirm_outcome(request, subscriber) -> ConfirmOutcome:
+    """The POST confirms; opening the link (GET, HEAD) only tells whether the address is confirmed already."""
+    if request.method == "POST":
+        return subscriptions.confirm_subscription(subscriber, info=request_info(request))
+    if subscriber.status == Subscriber.Status.SUBSCRIBED:
+        return ConfirmOutcome.ALREADY_CONFIRMED
+    return ConfirmOutcome.NOT_PENDING
 
 
 @require_http_methods(["GET", "POST"])
