@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from wagtail.models import Page
 
@@ -23,6 +24,7 @@ def dataset_csv(request, slug: str):
 
 
 @require_GET
+@vary_on_headers("Accept-Language", "Cookie")  # country names in the reader's language, as on the page's table
 def chart_csv(request, page_id: int, block_id: str):
     """The numbers of one chart on a statistics page, exactly as its table shows them (unformatted)."""
     page = Page.objects.filter(pk=page_id).type(StatisticsPage).specific().first()

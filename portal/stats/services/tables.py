@@ -81,9 +81,13 @@ def measure_definitions(table: ChartTable, data: DatasetData, codes: Iterable[st
     found = [measure for measure in data.measures.values()
              if (measure.description or measure.caveat)
              and (measure.code in codes or measure.label in shown or measure.label in table.title)]
-    if SHARE_WITHIN_3_DAYS in codes or any("within 3 days" in label.lower() for label in shown):
-        found.append(SHARE_DEFINITION)
-    return found
+    return [*found, SHARE_DEFINITION] if _shows_share(codes, shown) else found
+
+
+def _shows_share(codes: set[str], shown: set[str]) -> bool:
+    """Whether a table shows the computed share removed within 3 days: the block's series, or a column or row
+    named for it."""
+    return SHARE_WITHIN_3_DAYS in codes or any("within 3 days" in label.lower() for label in shown)
 
 
 def note_text(note) -> str:

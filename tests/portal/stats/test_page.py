@@ -146,3 +146,14 @@ def test_restricting_a_dataset_later_restricts_its_pages(home, dataset):
     dataset.restriction = Dataset.LOGIN
     dataset.save()
     assert PageViewRestriction.objects.filter(page=page, restriction_type="login").exists()
+
+
+def test_chart_csv_names_countries_in_the_readers_language_and_says_it_varies(client, home, dataset):
+    page = make_stats_page(home, dataset)
+    by_country = next(child for child in page.body if child.block_type == "country_table")
+    url = f"/statistics-data/charts/{page.pk}/{by_country.id}.csv"
+    english, french = client.get(url, HTTP_ACCEPT_LANGUAGE="en"), client.get(url, HTTP_ACCEPT_LANGUAGE="fr")
+    assert [row[0] for row in csv_of(english)[1:]] == ["Germany", "Netherlands"]
+    assert [row[0] for row in csv_of(french)[1:]] == ["Allemagne", "Pays-Bas"]
+    for response in (english, french):  # a shared cache must not hand one reader's language to another
+        assert {"Accept-Language", "Cookie"} <= {value.strip() for value in response["Vary"].split(",")}
