@@ -7,6 +7,7 @@ An issue may include a page only if *every* one of these viewers may read it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -220,14 +221,8 @@ def iter_recipients(issue) -> Iterator[list[Recipient]]:
 
 def _chunks(rows) -> Iterator[list]:
     """The rows in lists of ``CHUNK_SIZE`` (the last one shorter), read lazily."""
-    chunk = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= CHUNK_SIZE:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+    rows = iter(rows)
+    return iter(lambda: list(itertools.islice(rows, CHUNK_SIZE)), [])
 
 
 def _public_recipients(issue) -> Iterator[list[Recipient]]:
@@ -250,7 +245,8 @@ def _member_recipients(users: list[tuple[int, str]]) -> list[Recipient]:
     emails = [email for _user_id, email in users]
     suppressed = _suppressed_among(emails)
     existing = _subscribers_by_email(emails)
-    missing = [(user_id, email) for user_id, email in users if email not in existing and email not in suppressed]
+    known = existing.keys() | suppressed
+    missing = [(user_id, email) for user_id, email in users if email not in known]
     if missing:
         existing.update(_create_member_subscribers(missing))
     return [_member_recipient(email, suppressed, existing) for email in emails]

@@ -19,6 +19,7 @@ with a key, so a report read twice counts once.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -71,12 +72,14 @@ def classify(code: str, *, permanent: bool | None = None) -> str:
     mailbox full, 5.3.4 too big, 5.7.x policy or reputation); 4.x.x are soft.
     """
     found = STATUS_CODE.fullmatch(code or "")
-    if not found:
-        return Kind.HARD_BOUNCE if permanent else Kind.SOFT_BOUNCE
-    klass, subject, detail = found.groups()
-    if klass != "5" or subject == "7" or (subject, detail) in _SOFT_PERMANENT:
-        return Kind.SOFT_BOUNCE
-    return Kind.HARD_BOUNCE
+    if found:
+        return _kind_of_code(*found.groups())
+    return Kind.HARD_BOUNCE if permanent else Kind.SOFT_BOUNCE
+
+
+def _kind_of_code(klass: str, subject: str, detail: str) -> str:
+    soft = klass != "5" or subject == "7" or (subject, detail) in _SOFT_PERMANENT
+    return Kind.SOFT_BOUNCE if soft else Kind.HARD_BOUNCE
 
 
 def scrub(detail: str, *addresses: str) -> str:
@@ -151,9 +154,13 @@ def _subscriber_for(report: Report, delivery: Delivery | None) -> Subscriber | N
     subscriber_id = report.subscriber_id or (delivery.subscriber_id if delivery is not None else None)
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first() if subscriber_id else None
     if subscriber is None and report.email:
-        subscriber = (Subscriber.objects.annotate(email_lower=Lower("email"))
-                      .filter(email_lower=report.email.strip().lower()).first())
+        subscriber = _subscriber_with_address(report.email)
     return subscriber
+
+
+def _subscriber_with_address(email: str) -> Subscriber | None:
+    """The subscriber with this address, in any case."""
+    return Subscriber.objects.annotate(email_lower=Lower("email")).filter(email_lower=email.strip().lower()).first()
 
 
 def _seen(report: Report) -> bool:
@@ -265,15 +272,20 @@ def _withdraw(subscriber: Subscriber, form: str) -> None:
 
 def record_refusal(delivery_id: int, detail: str, *, permanent: bool, attempt: int) -> str:
     """A refusal during the SMTP conversation (5xx, or 4xx on the last attempt), for the sending work."""
-    code = status_code(detail)
-    if not code and permanent and is_hard_bounce(detail):
-        code = "5.1.0"
-    kind = classify(code, permanent=permanent)
-    if permanent and not code:
-        # A bare 5xx without an enhanced code: the address may be fine (content, policy); count it as soft.
-        kind = Kind.SOFT_BOUNCE
+    code, kind = _refusal_code_and_kind(detail, permanent)
     return record(Report(kind=kind, source=Source.SMTP, key=f"smtp:{delivery_id}:{attempt}",
                          delivery_id=delivery_id, status_code=code, detail=detail))
+
+
+def _refusal_code_and_kind(detail: str, permanent: bool) -> tuple[str, str]:
+    code = status_code(detail)
+    if code:
+        return code, classify(code, permanent=permanent)
+    if permanent and is_hard_bounce(detail):
+        return "5.1.0", Kind.HARD_BOUNCE
+    # A bare 5xx without an enhanced code: the address may be fine (content, policy); count it as soft. A 4xx
+    # without one is soft anyway.
+    return "", Kind.SOFT_BOUNCE
 
 
 def record_bounce(email: str, kind: str = BOUNCE, *, send_id: int | None = None, detail: str = "",
@@ -286,12 +298,12 @@ def record_bounce(email: str, kind: str = BOUNCE, *, send_id: int | None = None,
     return outcome != UNKNOWN
 
 
+# The kinds of report a send's figures count, under their names there.
+FIGURES = {Kind.HARD_BOUNCE: "hard_bounces", Kind.SOFT_BOUNCE: "soft_bounces", Kind.COMPLAINT: "complaints",
+           Kind.UNSUBSCRIBE: "unsubscribes"}
+
+
 def figures(send) -> dict[str, int]:
     """What came back about one send, by kind (for its report)."""
-    counts = dict.fromkeys(["hard_bounces", "soft_bounces", "complaints", "unsubscribes"], 0)
-    names = {Kind.HARD_BOUNCE: "hard_bounces", Kind.SOFT_BOUNCE: "soft_bounces", Kind.COMPLAINT: "complaints",
-             Kind.UNSUBSCRIBE: "unsubscribes"}
-    for kind in InboundEvent.objects.filter(delivery__send=send).values_list("kind", flat=True):
-        if kind in names:
-            counts[names[kind]] += 1
-    return counts
+    found = Counter(InboundEvent.objects.filter(delivery__send=send, kind__in=FIGURES).values_list("kind", flat=True))
+    return {name: found[kind] for kind, name in FIGURES.items()}

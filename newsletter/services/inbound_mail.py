@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -64,11 +65,9 @@ class Reading:
 
 def message_key(raw: bytes, message: Message | None) -> str:
     """A stable name for one message: its Message-ID, else a hash of its bytes (the same message read twice)."""
-    message_id = (message.get("Message-ID", "") if message is not None else "") or ""
-    message_id = " ".join(str(message_id).split())
-    if message_id:
-        return "mail:" + hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()[:40]
-    return "mail:" + hashlib.sha256(raw).hexdigest()[:40]
+    message_id = " ".join(_header(message, "Message-ID").split()) if message is not None else ""
+    named = message_id.encode("utf-8", "replace") if message_id else raw
+    return "mail:" + hashlib.sha256(named).hexdigest()[:40]
 
 
 def addresses_trusted() -> bool:
@@ -102,18 +101,14 @@ def _tokens_in(texts) -> list[tuple[str, int, str]]:
     return found
 
 
-def _verified_delivery(candidates) -> int | None:
-    for purpose, object_id, token in candidates:
-        if purpose == tokens.RETURN_PATH and tokens.check_address_token(token, purpose, object_id):
-            return object_id
-    return None
+def _first_valid(candidates, purpose: str, is_valid) -> int | None:
+    """The id named by the first of the candidate tokens that has this purpose and ``is_valid(token, id)``."""
+    return next((object_id for token_purpose, object_id, token in candidates
+                 if token_purpose == purpose and is_valid(token, object_id)), None)
 
 
-def _verified_subscriber(candidates) -> int | None:
-    for purpose, object_id, token in candidates:
-        if purpose == tokens.MAILTO_UNSUBSCRIBE and _valid_mailto_token(token, object_id):
-            return object_id
-    return None
+def _valid_return_path_token(token: str, delivery_id: int) -> bool:
+    return tokens.check_address_token(token, tokens.RETURN_PATH, delivery_id)
 
 
 def _valid_mailto_token(token: str, subscriber_id: int) -> bool:
@@ -122,6 +117,16 @@ def _valid_mailto_token(token: str, subscriber_id: int) -> bool:
 
     key = Subscriber.objects.filter(pk=subscriber_id).values_list("token_key", flat=True).first()
     return key is not None and tokens.check_address_token(token, tokens.MAILTO_UNSUBSCRIBE, subscriber_id, key)
+
+
+def _verified_delivery(candidates) -> int | None:
+    """The delivery named by the first valid return-path token among the candidates."""
+    return _first_valid(candidates, tokens.RETURN_PATH, _valid_return_path_token)
+
+
+def _verified_subscriber(candidates) -> int | None:
+    """The subscriber named by the first valid mailto token among the candidates."""
+    return _first_valid(candidates, tokens.MAILTO_UNSUBSCRIBE, _valid_mailto_token)
 
 
 def _local_parts(texts) -> list[str]:
@@ -206,12 +211,15 @@ def _enclosed_tokens(report: Message) -> list[tuple[str, int, str]]:
                        for text in _header_values(headers, ENCLOSED_TOKEN_HEADERS)])
 
 
-def _trusted_failures(failures: list, delivery_id: int | None) -> list | None:
-    """The failures a bounce may report: the first one when a return-path token names the delivery (each of our
-    messages has one recipient: the return path names it), all of them when addresses are trusted, else None."""
+def _bounce_reading(failures: list, delivery_id: int | None, reports_of) -> Reading:
+    """A bounce's reports, ``reports_of(failures)``: of the first failure only when a return-path token names
+    the delivery (each of our messages has one recipient: the return path names it), of all of them when
+    addresses are trusted; otherwise the bounce names no message of ours and is unreadable."""
     if delivery_id is not None:
-        return failures[:1]
-    return failures if addresses_trusted() else None
+        failures = failures[:1]
+    elif not addresses_trusted():
+        return Reading(unreadable=f"a bounce that {UNTRUSTED}")
+    return Reading(reports=reports_of(failures))
 
 
 def read_message(raw: bytes, *, key: str | None = None) -> Reading:
@@ -289,11 +297,7 @@ def _read_dsn(message: Message, recipient_tokens, key: str) -> Reading | None:
     if not failed:
         return _read_dsn_without_failure(message, recipients, recipient_tokens, key)
     delivery_id = _verified_delivery(recipient_tokens) or _verified_delivery(_enclosed_tokens(report))
-    failed = _trusted_failures(failed, delivery_id)
-    if failed is None:
-        return Reading(unreadable=f"a bounce that {UNTRUSTED}")
-    return Reading(reports=[_dsn_report(number, recipient, key, delivery_id)
-                            for number, recipient in enumerate(failed)])
+    return _bounce_reading(failed, delivery_id, functools.partial(_dsn_reports, key, delivery_id))
 
 
 def _read_dsn_without_failure(message: Message, recipients, recipient_tokens, key: str) -> Reading:
@@ -321,6 +325,10 @@ def _dsn_recipient(group: Message) -> _DsnRecipient | None:
         _header(group, "Status").strip(),
         " ".join(_header(group, "Diagnostic-Code").split()),
     )
+
+
+def _dsn_reports(key: str, delivery_id: int | None, failed: list[_DsnRecipient]) -> list[Report]:
+    return [_dsn_report(number, recipient, key, delivery_id) for number, recipient in enumerate(failed)]
 
 
 def _dsn_report(number: int, recipient: _DsnRecipient, key: str, delivery_id) -> Report:
@@ -370,17 +378,19 @@ def _read_nonstandard(message: Message, recipient_tokens, key: str) -> Reading |
     if not failures:
         return None
     delivery_id = _verified_delivery(recipient_tokens)
-    failures = _trusted_failures(failures, delivery_id)
-    if failures is None:
-        return Reading(unreadable=f"a bounce that {UNTRUSTED}")
+    return _bounce_reading(failures, delivery_id, functools.partial(_nonstandard_reports, message, key, delivery_id))
+
+
+def _nonstandard_reports(message: Message, key: str, delivery_id: int | None, failures) -> list[Report]:
+    """A report per failure, with the status code and the line quoting it found in the message's text."""
     body = _body_text(message)
     code = status_code(body)
     detail = _line_with(body, code) or "non-standard bounce"
-    return Reading(reports=[
+    return [
         Report(kind=_nonstandard_kind(body, code, is_permanent), source=Source.MAILBOX, key=f"{key}:{number}",
                delivery_id=delivery_id, email="" if delivery_id else address, status_code=code, detail=detail)
         for number, (address, is_permanent) in enumerate(failures)
-    ])
+    ]
 
 
 def _detected_failures(message: Message) -> list[tuple[str, bool]]:

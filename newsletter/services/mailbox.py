@@ -146,14 +146,20 @@ class _Session:
         box.folder.set(conf.NEWSLETTER_BOUNCE_IMAP_FOLDER)
         counts: Counter = Counter()
         for uid in box.uids("ALL")[:limit]:
-            raw = _fetch(box, uid)
-            if raw is None:
-                continue  # gone meanwhile (another client moved it)
-            destination, found = record_message(raw)
-            counts.update(found)
-            counts["read"] += 1
-            box.move(uid, folders[destination])
+            counts.update(_file_message(box, uid, folders))
         return counts
+
+
+def _file_message(box, uid: str, folders: dict[str, str]) -> Counter:
+    """Record what one message reports and move it to its folder; nothing if it is gone meanwhile (another
+    client moved it)."""
+    raw = _fetch(box, uid)
+    if raw is None:
+        return Counter()
+    destination, counts = record_message(raw)
+    counts["read"] += 1
+    box.move(uid, folders[destination])
+    return counts
 
 
 def _fetch(box, uid: str) -> bytes | None:

@@ -189,13 +189,20 @@ def _request_subscription_once(email, topics, language, frequency, source, info)
         outcome = SignupOutcome.RESUBSCRIBING
     else:
         outcome = SignupOutcome.PENDING_UNCHANGED
-    if _claim_confirmation(subscriber.pk, now):
-        if outcome == SignupOutcome.PENDING_UNCHANGED:
-            outcome = SignupOutcome.PENDING_RESENT
-            Subscriber.objects.filter(pk=subscriber.pk).update(requested_at=now)
-            subscriber.topics.set(topics)
-        _record_consent(subscriber, ConsentRecord.Event.GIVEN, source, info)
-        _queue_confirmation(subscriber.pk)
+    return _confirmation_if_due(subscriber, outcome, topics, source, info, now)
+
+
+def _confirmation_if_due(subscriber, outcome: SignupOutcome, topics, source, info, now) -> SignupOutcome:
+    """A confirmation email, with a consent record, unless one went out within the cooldown. A signup that was
+    pending already and gets one again is ``PENDING_RESENT``, its request time and topics renewed."""
+    if not _claim_confirmation(subscriber.pk, now):
+        return outcome
+    if outcome == SignupOutcome.PENDING_UNCHANGED:
+        outcome = SignupOutcome.PENDING_RESENT
+        Subscriber.objects.filter(pk=subscriber.pk).update(requested_at=now)
+        subscriber.topics.set(topics)
+    _record_consent(subscriber, ConsentRecord.Event.GIVEN, source, info)
+    _queue_confirmation(subscriber.pk)
     return outcome
 
 
@@ -227,16 +234,21 @@ def confirm_subscription(subscriber, info: RequestInfo = RequestInfo()) -> Confi
             if subscriber.status == Subscriber.Status.SUBSCRIBED:
                 return ConfirmOutcome.ALREADY_CONFIRMED
             return ConfirmOutcome.NOT_PENDING
-        given = subscriber.consents.filter(event=ConsentRecord.Event.GIVEN).order_by("-created_at", "-id").first()
-        _record_consent(
-            subscriber, ConsentRecord.Event.CONFIRMED, "confirmation_link", info,
-            text=given.consent_text if given else CONSENT_TEXT,
-            version=given.consent_version if given else CONSENT_VERSION,
-        )
+        text, version = _consent_given(subscriber)
+        _record_consent(subscriber, ConsentRecord.Event.CONFIRMED, "confirmation_link", info, text=text,
+                        version=version)
         SuppressedAddress.objects.filter(email_hash=hash_email(subscriber.email)).delete()
         _queue_welcome(subscriber.pk)
     subscriber.refresh_from_db()
     return ConfirmOutcome.CONFIRMED
+
+
+def _consent_given(subscriber) -> tuple[str, str]:
+    """The consent text and version the person agreed to when signing up (today's, if no record says)."""
+    given = subscriber.consents.filter(event=ConsentRecord.Event.GIVEN).order_by("-created_at", "-id").first()
+    if given is None:
+        return CONSENT_TEXT, CONSENT_VERSION
+    return given.consent_text, given.consent_version
 
 
 def subscribe_member(user, *, topics: Iterable = (), info: RequestInfo = RequestInfo()) -> Subscriber:
