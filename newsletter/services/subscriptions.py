@@ -395,9 +395,6 @@ class ImportReport:
     created: int = 0
     skipped: list[tuple[int, str, str]] = field(default_factory=list)  # (line, address, reason)
 
-    def skipped_count(self, reason: str | None = None) -> int:
-        return sum(1 for _, _, r in self.skipped if reason is None or r == reason)
-
 
 SKIP_INVALID = "not a valid email address"
 SKIP_DUPLICATE = "appears earlier in the file"
