@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction
@@ -225,23 +226,9 @@ def _next_frontier(reach: dict[int, list[str]], frontier: dict[int, list[str]]) 
     for rule_id, paths in frontier.items():
         for path in paths:
             rules_by_path.setdefault(path, set()).add(rule_id)
-    inside = _under(rules_by_path)
-    inside_pages = Page.objects.filter(inside)
-    rows = list(Page.objects.filter(
-        inside
-        | Q(translation_key__in=inside_pages.values("translation_key"))
-        | Q(alias_of__in=inside_pages.values("id"))
-    ).values_list("id", "path", "translation_key", "alias_of_id").order_by("path"))
-    rules_by_key: dict = {}
-    rules_by_id: dict[int, set[int]] = {}
-    for page_id, path, key, _alias_of_id in rows:
-        over = _rules_over(path, rules_by_path)
-        if over:
-            rules_by_key.setdefault(key, set()).update(over)
-            rules_by_id.setdefault(page_id, set()).update(over)
     grown: dict[int, list[str]] = {}
-    for _page_id, path, key, alias_of_id in rows:
-        for rule_id in rules_by_key.get(key, set()) | rules_by_id.get(alias_of_id, set()):
+    for via, path in _versions_outside(list(rules_by_path)):
+        for rule_id in rules_by_path[via]:
             if any(path.startswith(covered) for covered in reach[rule_id]):
                 continue
             reach[rule_id].append(path)
@@ -249,12 +236,39 @@ def _next_frontier(reach: dict[int, list[str]], frontier: dict[int, list[str]]) 
     return grown
 
 
-def _rules_over(path: str, rules_by_path: dict[str, set[int]]) -> set[int]:
-    """The rules one of whose frontier paths is ``path`` or one of its ancestors (treebeard: 4 characters a level)."""
-    found: set[int] = set()
-    for end in range(Page.steplen, len(path) + 1, Page.steplen):
-        found |= rules_by_path.get(path[:end], set())
-    return found
+# Treebeard paths use 0-9 and A-Z: every path below P sorts between P and P + "~", so a subtree is an index range.
+_VERSIONS_OUTSIDE_SQL = """
+WITH frontier(via) AS (VALUES {values}),
+inside AS (
+    SELECT frontier.via, page.id, page.translation_key FROM frontier
+    JOIN {page} page ON page.path >= frontier.via AND page.path < frontier.via || '~'
+),
+versions AS (
+    SELECT inside.via, page.path FROM inside JOIN {page} page ON page.translation_key = inside.translation_key
+    UNION
+    SELECT inside.via, page.path FROM inside JOIN {page} page ON page.alias_of_id = inside.id
+),
+outside AS (SELECT via, path FROM versions WHERE NOT (path >= via AND path < via || '~'))
+SELECT via, path FROM outside WHERE NOT EXISTS (
+    SELECT 1 FROM outside above WHERE above.via = outside.via AND outside.path > above.path
+    AND outside.path < above.path || '~'
+)
+ORDER BY path, via
+"""
+
+
+def _versions_outside(paths: list[str]) -> list[tuple[str, str]]:
+    """(frontier path, version path) for the topmost language versions and aliases, outside the frontier
+    path, of the pages under each frontier path. The database walks the subtrees; only the tops of the version
+    subtrees come back (a translated subtree is one row, however many pages it has), so what the gate reads
+    is bounded by the restrictions and languages, not by the number of pages."""
+    if not paths:
+        return []
+    sql = _VERSIONS_OUTSIDE_SQL.format(values=", ".join(["(%s)"] * len(paths)),
+                                       page=connection.ops.quote_name(Page._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, paths)
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def _minimal(paths: Iterable[str]) -> tuple[str, ...]:
