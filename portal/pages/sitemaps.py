@@ -15,6 +15,7 @@ from django.views.decorators.cache import cache_control
 
 from wagtail.models import Page, Site
 
+from portal.core.cache import mark_cacheable
 from portal.core.privacy import Viewer, visible_pages
 from portal.pages.conf import conf
 
@@ -81,7 +82,9 @@ SITEMAP_MAX_AGE = 3600  # seconds a proxy may keep the sitemap; it only ever hol
 @cache_control(public=True, max_age=SITEMAP_MAX_AGE)
 def sitemap_view(request):
     """`/sitemap.xml`: the same for every visitor, so proxies may cache it. One file while the pages fit in one,
-    else an index of the files ``?p=1``, ``?p=2``... (Django's sitemap view serves each page)."""
+    else an index of the files ``?p=1``, ``?p=2``... (Django's sitemap view serves each page). The page cache
+    keeps them for anonymous requests like pages (any publish or restriction change makes them stale)."""
+    mark_cacheable(request)
     pages = PublicPagesSitemap()
     if "p" in request.GET or pages.paginator.num_pages <= 1:  # the paginator counts once, for both
         return sitemap(request, sitemaps={"pages": pages})

@@ -259,6 +259,19 @@ def test_feeds_are_cached_and_refreshed_on_publish(home, article_index, committe
     assert "Second feed item" in visitor().get(url).content.decode()
 
 
+def test_sitemap_files_are_cached_refreshed_on_publish_and_stay_publicly_cacheable(home, article_index, committed,
+                                                                                   settings):
+    settings.SITEMAP_PAGE_SIZE = 2  # an index and its files
+    ArticlePageFactory(parent=article_index, slug="first-in-sitemap")
+    for url in ("/sitemap.xml", "/sitemap.xml?p=1", "/sitemap.xml?p=2"):
+        visitor().get(url)
+        cached = visitor().get(url)
+        assert cached["X-Page-Cache"] == "hit" and "public" in cached["Cache-Control"], url
+
+    committed(ArticlePageFactory, parent=article_index, slug="second-in-sitemap")
+    assert "second-in-sitemap" in b"".join(visitor().get(f"/sitemap.xml?p={n}").content for n in (1, 2)).decode()
+
+
 def test_cache_off_changes_nothing(home, settings):
     settings.PAGE_CACHE_ENABLED = False
     page = StandardPageFactory(parent=home)
