@@ -114,14 +114,18 @@ beat: install
 	@mkdir -p var
 	$(BIN)/celery -A portal beat --loglevel=INFO --schedule var/celerybeat-schedule
 
-# Benchmarks (not part of `make test`): page serving, subscribe bursts, a 5-minute soak, newsletter delivery.
+# Benchmarks (not part of `make test`): page serving, the same pages at demo and at scale size, subscribe bursts,
+# a 5-minute soak, newsletter delivery.
 # They use PostgreSQL and Redis on 127.0.0.1 (BENCH_REDIS_URL, default redis://127.0.0.1:6379/10, is flushed).
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/10
+# seed_scale's size for bench/scale.py (1.0: 10,000 pages, 100,000 subscribers...; smaller for a quicker run).
+BENCH_SCALE ?= 1.0
 bench: install
 	@command -v ab >/dev/null || { echo "Installing ApacheBench (Debian package apache2-utils)..."; \
 		if [ "$$(id -u)" = 0 ]; then apt-get install -y -q apache2-utils; else sudo apt-get install -y -q apache2-utils; fi; }
 	@mkdir -p var/bench
 	BENCH_REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python bench/pages.py
+	BENCH_REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python bench/scale.py --scale $(BENCH_SCALE)
 	BENCH_REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python bench/subscribe.py --reuse
 	BENCH_REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python bench/soak.py --reuse
 	set -o pipefail; BENCH_BROKER_URL=$(BENCH_REDIS_URL) $(BIN)/python bench/send.py | tee var/bench/send.txt

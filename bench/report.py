@@ -41,6 +41,29 @@ def pages_body(data) -> list[str]:
     return lines
 
 
+def scale_body(data) -> list[str]:
+    queries = data["queries"]
+    lines = [
+        f"seed_scale --scale {data['scale']} ({data['seed_seconds']:.0f} s) against seed_demo; load average "
+        f"{data['load_average']['start']} at the start, {data['load_average']['end']} at the end.", "",
+        "| page | queries, demo / scale (memos off) | queries, demo / scale (warm) |",
+        "| --- | ---: | ---: |",
+    ]
+    for name, cold in queries["demo"]["cold"].items():
+        lines.append(f"| {name} | {cold} / {queries['scale']['cold'][name]} | "
+                     f"{queries['demo']['warm'][name]} / {queries['scale']['warm'][name]} |")
+    lines += ["", "| page | run | p99 ms, demo / scale | p99 factor | ratio to static, demo / scale | errors |",
+              "| --- | --- | ---: | ---: | ---: | ---: |"]
+    for row in data["rows"]:
+        lines.append(f"| {row['label']} | {row['run']} | {row['demo']['p99_ms']:.1f} / {row['scale']['p99_ms']:.1f} | "
+                     f"{row['p99_factor']:.2f} | {row['demo_ratio']:.3f} / {row['scale_ratio']:.3f} | "
+                     f"{row['demo']['errors'] + row['scale']['errors']} |")
+    lines += ["", "| admin page at scale | median ms | slowest ms |", "| --- | ---: | ---: |"]
+    for name, timing in data["admin"].items():
+        lines.append(f"| {name} | {timing['median_s'] * 1000:.0f} | {timing['max_s'] * 1000:.0f} |")
+    return lines
+
+
 def subscribe_body(data) -> list[str]:
     lines = [
         f"{data['concurrency']} concurrent POSTs of the full signup form; rate limits raised for the run.", "",
@@ -93,6 +116,7 @@ def main() -> None:
         "as ratios within one run.",
         "",
         *section("Page serving (`bench/pages.py`)", load("pages"), pages_body),
+        *section("Demo size and scale size (`bench/scale.py`)", load("scale"), scale_body),
         *section("Subscribe endpoint (`bench/subscribe.py`)", load("subscribe"), subscribe_body),
         *section("Soak (`bench/soak.py`)", load("soak"), soak_body),
         *text_section("Newsletter delivery (`bench/send.py`)", "send"),
