@@ -119,12 +119,12 @@ from portal.pages.models import ArticleIndexPage, HomePage
 index = ArticleIndexPage.objects.child_of(HomePage.objects.order_by("pk").first()).first()
 client = Client(HTTP_HOST="127.0.0.1")
 client.force_login(get_user_model().objects.filter(is_superuser=True).order_by("pk").first())
-urls = {{
+urls = {
     "page explorer (article index)": reverse("wagtailadmin_explore", args=[index.pk]),
     "subscriber list": reverse("newsletter_subscribers:index"),
     "send progress": reverse("newsletter_sending:progress", args=[Send.objects.get(audience_key=SEND_AUDIENCE_KEY).pk]),
-}}
-result = {{}}
+}
+result = {}
 for name, url in urls.items():
     assert client.get(url).status_code == 200, url
     timings = []
@@ -132,7 +132,7 @@ for name, url in urls.items():
         started = time.perf_counter()
         client.get(url)
         timings.append(time.perf_counter() - started)
-    result[name] = {{"url": url, "median_s": statistics.median(timings), "max_s": max(timings)}}
+    result[name] = {"url": url, "median_s": statistics.median(timings), "max_s": max(timings)}
 print(json.dumps(result))
 """
 
@@ -243,6 +243,8 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="seed_scale's size (default 1.0, the full size)")
     parser.add_argument("--requests", type=int, default=500, help="requests per page and size (default 500)")
     parser.add_argument("--reuse", action="store_true", help="reuse the two databases of the last run")
+    parser.add_argument("--parts", default="queries,admin,load",
+                        help="what to measure, comma-separated (default queries,admin,load)")
     args = parser.parse_args()
     started_load = load_average()
     print(f"Load average at the start: {started_load}", flush=True)
@@ -268,18 +270,20 @@ def main() -> None:
                                             check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
     print(f"URLs: {json.dumps(urls, indent=1)}", flush=True)
 
-    queries = {db: query_counts(db, static_root, urls[db]) for db in (DEMO_DB, SCALE_DB)}
+    parts = set(args.parts.split(","))
+    queries = {db: query_counts(db, static_root, urls[db]) if "queries" in parts else {"cold": {}, "warm": {}}
+               for db in (DEMO_DB, SCALE_DB)}
     print(f"\n{'page':<28} {'cold demo':>10} {'cold scale':>11} {'warm demo':>10} {'warm scale':>11}")
-    for name in PAGES:
+    for name in PAGES if "queries" in parts else []:
         print(f"{LABELS[name]:<28} {queries[DEMO_DB]['cold'][name]:>10} {queries[SCALE_DB]['cold'][name]:>11} "
               f"{queries[DEMO_DB]['warm'][name]:>10} {queries[SCALE_DB]['warm'][name]:>11}")
 
-    admin = shell(bench_env(SCALE_DB, static_root), ADMIN_SCRIPT)
+    admin = shell(bench_env(SCALE_DB, static_root), ADMIN_SCRIPT) if "admin" in parts else {}
     print("\nAdmin at scale (in process, median of 5 / slowest):")
     for name, timing in admin.items():
         print(f"  {name:<32} {timing['median_s'] * 1000:>7.0f} ms / {timing['max_s'] * 1000:.0f} ms  {timing['url']}")
 
-    runs = load(static_root, urls, args.requests)
+    runs = load(static_root, urls, args.requests) if "load" in parts else {}
     rows = []
     print(f"\n{'page':<28} {'run':<9} {'demo p99':>9} {'scale p99':>10} {'p99 x':>6} {'demo ratio':>11} "
           f"{'scale ratio':>12} {'errors':>7}")
@@ -311,6 +315,9 @@ def main() -> None:
             timing["median_s"] < GOALS["admin_seconds"] for timing in admin.values()),
         "no errors": all(row["demo"]["errors"] + row["scale"]["errors"] == 0 for row in rows),
     }
+    measured_by = {"queries": [0], "load": [1, 2, 4], "admin": [3]}
+    kept = {index for part in parts for index in measured_by.get(part, [])}
+    goals = {goal: met for index, (goal, met) in enumerate(goals.items()) if index in kept}
     print()
     for goal, met in goals.items():
         print(f"{'met' if met else 'NOT MET':>8}  {goal}")
