@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import global_settings
+from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
@@ -33,3 +34,19 @@ def language_name(code: str) -> str:
 def language_choices() -> list[tuple[str, str]]:
     """(code, name) pairs for forms, by name in the reader's language."""
     return sorted(((code, language_name(code)) for code in LANGUAGE_CODES), key=lambda pair: pair[1])
+
+
+def _refuse_unknown(codes, known: list[str], what: str) -> None:
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise ValidationError(f"{what}: {', '.join(map(str, unknown))}.")
+
+
+def validate_language_codes(codes) -> None:
+    """Every code is one of the directory's languages (``LANGUAGE_CODES``)."""
+    _refuse_unknown(codes, LANGUAGE_CODES, "Unknown language codes")
+
+
+def validate_categories(codes) -> None:
+    """Every code is one of the directory's categories (``CATEGORY_CODES``)."""
+    _refuse_unknown(codes, CATEGORY_CODES, "Unknown categories")

@@ -20,7 +20,7 @@ from wagtail.models import Page
 
 from django_countries.fields import CountryField
 
-from portal.hotlines.choices import CATEGORIES, CATEGORY_CODES, LANGUAGE_CODES, language_name
+from portal.hotlines.choices import CATEGORIES, language_name, validate_categories, validate_language_codes
 from portal.pages.models import BasePage
 
 
@@ -44,11 +44,10 @@ class HotlineForm(WagtailAdminModelForm):
         )
 
 
-# The lists stored as JSON, the codes each may hold, and how an error names an unknown code.
-VOCABULARIES = (
-    ("languages", LANGUAGE_CODES, "Unknown language codes"),
-    ("accepts", CATEGORY_CODES, "Unknown categories"),
-)
+def validate_https(url: str) -> None:
+    """Reports must not travel unencrypted: a form address only over https."""
+    if not url.startswith("https://"):
+        raise ValidationError("Use an https:// address: reports must not travel unencrypted.")
 
 
 class HotlineQuerySet(models.QuerySet):
@@ -66,12 +65,12 @@ class Hotline(models.Model):
         help_text="The member organisation (sector: hotline) that runs it, if it is a member.",
     )
     countries = CountryField("countries served", multiple=True, blank=True)
-    report_url = models.URLField("report form address", blank=True,
+    report_url = models.URLField("report form address", blank=True, validators=[validate_https],
                                  help_text="The hotline's own online reporting form.")
     email = models.EmailField("report email", blank=True)
     phone = models.CharField("report phone", max_length=40, blank=True)
-    languages = models.JSONField("languages", default=list, blank=True)
-    accepts = models.JSONField("accepts reports of", default=list, blank=True)
+    languages = models.JSONField("languages", default=list, blank=True, validators=[validate_language_codes])
+    accepts = models.JSONField("accepts reports of", default=list, blank=True, validators=[validate_categories])
     anonymous = models.BooleanField("anonymous reports", default=True,
                                     help_text="Reports can be made without giving a name.")
     description = models.TextField("short description", max_length=400, blank=True)
@@ -114,7 +113,7 @@ class Hotline(models.Model):
         return self.name
 
     def clean(self) -> None:
-        errors = {**self._channel_errors(), **self._vocabulary_errors(), **self._coverage_errors()}
+        errors = {**self._channel_errors(), **self._coverage_errors()}
         if errors:
             raise ValidationError(errors)
 
@@ -125,21 +124,10 @@ class Hotline(models.Model):
         return {}
 
     def _channel_errors(self) -> dict[str, str]:
-        """At least one way to report, and a form address only over https."""
+        """At least one way to report (the form address must be https: ``validate_https``)."""
         if not (self.report_url or self.email or self.phone):
             return {"report_url": "Give at least one way to report: a form address, an email or a phone."}
-        if self.report_url and not self.report_url.startswith("https://"):
-            return {"report_url": "Use an https:// address: reports must not travel unencrypted."}
         return {}
-
-    def _vocabulary_errors(self) -> dict[str, str]:
-        """Language and category codes outside the directory's vocabularies."""
-        errors = {}
-        for name, known, what in VOCABULARIES:
-            unknown = [code for code in getattr(self, name) or [] if code not in known]
-            if unknown:
-                errors[name] = f"{what}: {', '.join(map(str, unknown))}."
-        return errors
 
     @property
     def country_codes(self) -> list[str]:
