@@ -288,6 +288,11 @@ class Aggregation(models.Model):
         return f"{self.period} → {self.dataset} v{self.version}"
 
     @property
+    def in_preview(self) -> bool:
+        """Not released yet, and someone may read it before the release."""
+        return self.released_at is None and self.preview != self.NOBODY
+
+    @property
     def newsletter_pending(self) -> bool:
         """An issue was chosen to go out at the release, and it has neither been sent nor refused yet."""
         return self.newsletter_issue_id is not None and not self.newsletter_send_id and not self.newsletter_problem

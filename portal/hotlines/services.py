@@ -7,6 +7,7 @@ costs the same single query, on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django.utils.translation import trans_real
@@ -25,6 +26,9 @@ LANGUAGE_HOME_COUNTRY = {
     "hr": "HR", "hu": "HU", "is": "IS", "it": "IT", "lt": "LT", "lv": "LV", "nl": "NL", "pl": "PL",
     "ro": "RO", "sk": "SK", "sl": "SI", "sv": "SE", "uk": "UA", "nb": "NO", "no": "NO",
 }
+
+# The first two-letter subtag after the language (``fr-BE``, ``zh-Hant-TW``, ``de_AT``): the region.
+REGION_RE = re.compile(r"[-_]([A-Za-z]{2})(?=[-_]|$)")
 
 
 @dataclass
@@ -110,8 +114,8 @@ def hotlines_for_country(hotlines: list[Hotline], code: str, accepts: str = "", 
 
 def _region(tag: str) -> str | None:
     """The country a language tag names as its region (``fr-BE`` → BE), if it is a known one."""
-    parts = tag.replace("_", "-").split("-")
-    region = next((part for part in parts[1:] if len(part) == 2 and part.isalpha()), "").upper()
+    match = REGION_RE.search(tag)
+    region = match.group(1).upper() if match else ""
     return region if region in dict(countries) else None
 
 

@@ -48,7 +48,7 @@ def _preview_group_ids(aggregation: Aggregation) -> list[int]:
 def may_preview(aggregation: Aggregation, viewer) -> bool:
     """Whether this viewer may read the version before its release: the dataset's readers, narrowed by the
     version's preview audience (nobody, any member, or members of chosen groups)."""
-    if aggregation.released_at is not None or aggregation.preview == Aggregation.NOBODY:
+    if not aggregation.in_preview:
         return False
     viewer = as_viewer(viewer)
     if not _signed_in(viewer) or not aggregation.dataset.is_visible_to(viewer):

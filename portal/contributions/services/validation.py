@@ -66,6 +66,10 @@ class Checked:
     def ok(self) -> bool:
         return not self.problems
 
+    def refuse(self, spec: MeasureSpec, message: str, row: int | None) -> None:
+        """Record a problem with the measure's figure or comment."""
+        self.problems.append(Problem(spec.code, spec.label, message, row))
+
 
 class FieldError(ValueError):
     """What is wrong with one value."""
@@ -96,8 +100,12 @@ def parse_percent(raw: str) -> Decimal:
     return value
 
 
+# How a typed figure is read, by the measure's kind (anything else is a count).
+PARSERS = {PERCENT: parse_percent, COUNT: parse_count}
+
+
 def parse_value(spec: MeasureSpec, raw: str) -> int | Decimal:
-    return parse_percent(raw) if spec.kind == PERCENT else parse_count(raw)
+    return PARSERS.get(spec.kind, parse_count)(raw)
 
 
 def stored(value: int | Decimal) -> int | str:
@@ -163,8 +171,7 @@ def check(
 
 def _check_comment(spec: MeasureSpec, comment: str, result: Checked, row: int | None) -> None:
     if len(comment) > MAX_COMMENT_LENGTH:
-        result.problems.append(Problem(spec.code, spec.label, f"the comment is longer than "
-                                       f"{MAX_COMMENT_LENGTH} characters.", row))
+        result.refuse(spec, f"the comment is longer than {MAX_COMMENT_LENGTH} characters.", row)
     elif comment:
         result.comments[spec.code] = comment
 
@@ -177,13 +184,12 @@ def _check_field(spec: MeasureSpec, raw: str | None, comment: str | None, result
     raw = (raw or "").strip()
     if not raw:
         if complete:
-            result.problems.append(Problem(spec.code, spec.label, "a figure is needed; write 0 if there were "
-                                           "none.", row))
+            result.refuse(spec, "a figure is needed; write 0 if there were none.", row)
         return None
     try:
         value = parse_value(spec, raw)
     except FieldError as error:
-        result.problems.append(Problem(spec.code, spec.label, str(error), row))
+        result.refuse(spec, str(error), row)
         return None
     result.values[spec.code] = stored(value)
     return Decimal(value)
@@ -201,11 +207,8 @@ def _check_limits(specs: list[MeasureSpec], numbers: dict[str, Decimal], rows: M
     for spec in specs:
         limit = by_code.get(spec.at_most)
         if limit and _exceeds(numbers, spec.code, limit.code):
-            result.problems.append(Problem(
-                spec.code, spec.label,
-                f'{_fmt(numbers[spec.code])} is more than "{limit.label}" ({_fmt(numbers[limit.code])}); it cannot '
-                f"exceed it.", rows.get(spec.code),
-            ))
+            result.refuse(spec, f'{_fmt(numbers[spec.code])} is more than "{limit.label}" '
+                                f"({_fmt(numbers[limit.code])}); it cannot exceed it.", rows.get(spec.code))
 
 
 def _jumped(before: Decimal, now: Decimal, factor: Decimal) -> bool:
@@ -232,8 +235,5 @@ def _check_jumps(specs: list[MeasureSpec], numbers: dict[str, Decimal], previous
             continue
         result.jumps[spec.code] = why
         if complete and spec.code not in result.comments:
-            result.problems.append(Problem(
-                spec.code, spec.label,
-                f"{why} is a change of more than {factor.normalize():f} times: please add a comment explaining "
-                f"it.", rows.get(spec.code),
-            ))
+            result.refuse(spec, f"{why} is a change of more than {factor.normalize():f} times: please add a "
+                                "comment explaining it.", rows.get(spec.code))

@@ -4,6 +4,8 @@ every released version stays downloadable as CSV with what changed against the v
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import groupby
+from operator import attrgetter
 
 from portal.stats.models.datasets import Measure, period_label
 from portal.stats.services.parser import NOTE_COLUMNS
@@ -16,9 +18,10 @@ def released_versions(dataset) -> list[Aggregation]:
     marked ``is_current`` (the newest of its period) and ``is_first`` (the first released of its period)."""
     versions = list(Aggregation.objects.filter(dataset=dataset, released_at__isnull=False)
                     .select_related("period").order_by("-period__period_key", "-version"))
-    for index, version in enumerate(versions):
-        version.is_current = index == 0 or versions[index - 1].period_id != version.period_id
-        version.is_first = index == len(versions) - 1 or versions[index + 1].period_id != version.period_id
+    for _period, group in groupby(versions, key=attrgetter("period_id")):
+        newest_first = list(group)
+        for version in newest_first:
+            version.is_current, version.is_first = version is newest_first[0], version is newest_first[-1]
     return versions
 
 
