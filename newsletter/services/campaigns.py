@@ -101,11 +101,7 @@ def segment_name(send: Send) -> str:
 
 def campaign_content(send: Send) -> tuple[str, str]:
     """Our rendered HTML and text with Mailchimp merge tags in place of our personal placeholders."""
-    if isinstance(send, _Target):
-        version = send.rendered_translations[send.language]
-        html, text = version["html"], version["text"]
-    else:
-        html, text = send.rendered_html, send.rendered_text
+    html, text = send.rendered_html, send.rendered_text
     for placeholder, tag in MERGE_TAGS.items():
         html, text = html.replace(placeholder, tag), text.replace(placeholder, tag)
     if "*|UNSUB|*" not in html:
@@ -143,23 +139,27 @@ def run_campaign_send(send: Send, backend=None, *, api: Mailchimp | None = None)
         send.refresh_from_db()
         if send.status != Send.Status.SENDING:
             return BatchOutcome("paused" if send.status == Send.Status.PAUSED else "idle")
-        try:
-            _run_steps(send, api or get_client())
-        except CampaignPaused as exc:
-            pause_send(send, f"Mailchimp: {exc}")
-            return BatchOutcome("paused")
-        except MailchimpUnavailable as exc:
-            logger.warning("Send %s: Mailchimp unavailable at step %r (%s); will retry", send.pk,
-                           send.campaign_step, exc)
-            _save(send, paused_reason="")
-            return BatchOutcome("wait", wait_seconds=backoff_seconds(1))
-        except MailchimpError as exc:
-            pause_send(send, f"Mailchimp refused step “{send.campaign_step or 'start'}”: {exc}")
-            return BatchOutcome("paused")
-        sent = _finish(send)
-        return BatchOutcome("done", sent=sent)
+        return _work_campaigns(send, api or get_client())
     finally:
         cache.delete(lock)
+
+
+def _work_campaigns(send: Send, api: Mailchimp) -> BatchOutcome:
+    """Run the steps; what Mailchimp's refusals or absence mean for the Send (paused, or try again later)."""
+    try:
+        _run_steps(send, api)
+    except CampaignPaused as exc:
+        pause_send(send, f"Mailchimp: {exc}")
+        return BatchOutcome("paused")
+    except MailchimpUnavailable as exc:
+        logger.warning("Send %s: Mailchimp unavailable at step %r (%s); will retry", send.pk,
+                       send.campaign_step, exc)
+        _save(send, paused_reason="")
+        return BatchOutcome("wait", wait_seconds=backoff_seconds(1))
+    except MailchimpError as exc:
+        pause_send(send, f"Mailchimp refused step “{send.campaign_step or 'start'}”: {exc}")
+        return BatchOutcome("paused")
+    return BatchOutcome("done", sent=_finish(send))
 
 
 class _Target:
@@ -185,8 +185,16 @@ class _Target:
         _save(self.send, campaign_languages=languages, **fields)
 
     @property
-    def subject(self) -> str:
+    def rendered_subject(self) -> str:
         return self.send.rendered_translations[self.language]["subject"]
+
+    @property
+    def rendered_html(self) -> str:
+        return self.send.rendered_translations[self.language]["html"]
+
+    @property
+    def rendered_text(self) -> str:
+        return self.send.rendered_translations[self.language]["text"]
 
     @property
     def preheader(self) -> str:
@@ -213,16 +221,10 @@ def _targets(send: Send) -> list:
 
 def _run_steps(send: Send, api: Mailchimp) -> None:
     issue = send.issue.specific
-    if issue.audience != Audience.PUBLIC:
-        raise CampaignPaused(
-            "only public issues are sent through Mailchimp (its audience holds the public list, and campaign "
-            "archive pages are public). Send members' issues by SMTP.")
+    _check_public(issue)
     list_id = sync.state_for().audience_id
     targets = _targets(send)
-    if not recipients_by_language(send).get("") and not _reached(send, "checked"):
-        # Everyone reads a translation: no campaign in the original, but the audience is synced all the same.
-        sync.run_sync(api=api, wait=float(conf.MAILCHIMP_SYNC_WAIT_SECONDS))
-        _save(send, campaign_step="checked")
+    _skip_original_if_unread(send, api)
     for target in targets:
         _prepare_campaign(target, issue, api, list_id)
     for target in targets:
@@ -232,55 +234,29 @@ def _run_steps(send: Send, api: Mailchimp) -> None:
         _save(send, campaign_step="sent")
 
 
-def _prepare_campaign(send, issue, api: Mailchimp, list_id: str) -> None:
-    """Steps 1 to 6 for one campaign (``send`` is the Send or a translation's ``_Target``)."""
-    translation = isinstance(send, _Target)
-    if not _reached(send, "created"):
-        _create_campaign(send, api, list_id)
-    if not _reached(send, "synced"):
-        if not translation:  # the original's campaign syncs the audience for all of them, first
-            sync.run_sync(api=api, wait=float(conf.MAILCHIMP_SYNC_WAIT_SECONDS))
-        _save(send, campaign_step="synced")
-    if not _reached(send, "segment"):
-        _create_segment(send, api, list_id)
-    if not _reached(send, "members"):
-        _fill_segment(send, api, list_id)
-    if not _reached(send, "configured"):
-        _configure_campaign(send, issue, api, list_id, translation=translation)
-        _save(send, campaign_step="configured")
-    if not _reached(send, "content"):
-        html, text = campaign_content(send)
-        api.call(lambda c: c.campaigns.set_content(send.provider_reference, {"html": html, "plain_text": text}))
-        _save(send, campaign_step="content")
-    if not _reached(send, "checked"):
-        _check_campaign(send, api)
+def _check_public(issue) -> None:
+    if issue.audience != Audience.PUBLIC:
+        raise CampaignPaused(
+            "only public issues are sent through Mailchimp (its audience holds the public list, and campaign "
+            "archive pages are public). Send members' issues by SMTP.")
+
+
+def _skip_original_if_unread(send: Send, api: Mailchimp) -> None:
+    """Everyone reads a translation: no campaign in the original, but the audience is synced all the same."""
+    if not recipients_by_language(send).get("") and not _reached(send, "checked"):
+        sync.run_sync(api=api, wait=float(conf.MAILCHIMP_SYNC_WAIT_SECONDS))
         _save(send, campaign_step="checked")
 
 
-def _configure_campaign(send, issue, api: Mailchimp, list_id: str, *, translation: bool) -> None:
-    """Audience segment, subject, sender and preview text of the campaign (no tracking)."""
-    name, address = parseaddr(emails.sender())
-    subject = send.subject if translation else send.rendered_subject
-    preheader = send.preheader if translation else getattr(issue, "preheader", "")
-    body = {"recipients": {"list_id": list_id, "segment_opts": {"saved_segment_id": int(send.campaign_segment_id)}},
-            "settings": {"subject_line": subject[:150], "title": campaign_title(send),
-                         "from_name": (name or "Newsletter")[:100], "reply_to": address,
-                         "preview_text": (preheader or "")[:150]},
-            # No open pixel and no per-person click tracking: our own redirect counts clicks per link.
-            "tracking": TRACKING}
-    api.call(lambda c: c.campaigns.update(send.provider_reference, body))
+def _prepare_campaign(send, issue, api: Mailchimp, list_id: str) -> None:
+    """Steps 1 to 6 for one campaign (``send`` is the Send or a translation's ``_Target``): each step not yet
+    reached, in order; each records the step it reached."""
+    for step, action in _PREPARATION:
+        if not _reached(send, step):
+            action(send, issue, api, list_id)
 
 
-def _check_campaign(send, api: Mailchimp) -> None:
-    """Mailchimp's send checklist; ``CampaignPaused`` naming its errors when it is not ready."""
-    checklist = api.call(lambda c: c.campaigns.get_send_checklist(send.provider_reference))
-    if not checklist.get("is_ready"):
-        problems = [f"{item.get('heading')}: {item.get('details')}" for item in checklist.get("items", [])
-                    if item.get("type") == "error"]
-        raise CampaignPaused("the send checklist is not complete: " + "; ".join(problems))
-
-
-def _create_campaign(send: Send, api: Mailchimp, list_id: str) -> None:
+def _create_campaign(send, issue, api: Mailchimp, list_id: str) -> None:
     title = campaign_title(send)
     if send.campaign_step == "creating":  # a create may have succeeded without us hearing the answer
         existing = _find_campaign(api, list_id, title)
@@ -299,6 +275,96 @@ def _create_campaign(send: Send, api: Mailchimp, list_id: str) -> None:
     _save(send, provider_reference=campaign["id"], campaign_step="created")
 
 
+def _sync_audience(send, issue, api: Mailchimp, list_id: str) -> None:
+    """The original's campaign syncs the audience for all of them, first (a translation's only records the step)."""
+    if not isinstance(send, _Target):
+        sync.run_sync(api=api, wait=float(conf.MAILCHIMP_SYNC_WAIT_SECONDS))
+    _save(send, campaign_step="synced")
+
+
+def _create_segment(send, issue, api: Mailchimp, list_id: str) -> None:
+    name = segment_name(send)
+    if send.campaign_step == "segmenting":  # a create may have succeeded without us hearing the answer
+        found = _find_segment(api, list_id, name)
+        if found:
+            _save(send, campaign_segment_id=found, campaign_step="segment")
+            return
+    _save(send, campaign_step="segmenting")
+    segment = api.call(lambda c: c.lists.create_segment(list_id, {"name": name, "static_segment": []}),
+                       retry=False)
+    _save(send, campaign_segment_id=str(segment["id"]), campaign_step="segment")
+
+
+def _find_segment(api: Mailchimp, list_id: str, name: str) -> str:
+    """The id of the audience's static segment called ``name`` ("" if there is none)."""
+    page = api.call(lambda c: c.lists.list_segments(list_id, type="static", count=1000))
+    found = [s for s in page.get("segments", []) if s.get("name") == name]
+    return str(found[0]["id"]) if found else ""
+
+
+def _fill_segment(send, issue, api: Mailchimp, list_id: str) -> None:
+    emails_ = send.emails if isinstance(send, _Target) else recipients_by_language(send).get("", [])
+    missing = _add_to_segment(api, list_id, send.campaign_segment_id, emails_)
+    if missing:
+        logger.warning("Send %s: %s recipients are not in the Mailchimp audience", send.pk, len(missing))
+        Delivery.objects.filter(send_id=send.pk, email__in=missing, status=Delivery.Status.QUEUED).update(
+            status=Delivery.Status.FAILED, error="Not in the Mailchimp audience (not synced or refused there).")
+    _save(send, campaign_step="members")
+
+
+def _add_to_segment(api: Mailchimp, list_id: str, segment_id: str, emails_: list[str]) -> list[str]:
+    """Add the addresses to the segment in batches; returns those Mailchimp's audience does not hold."""
+    missing = []
+    for start in range(0, len(emails_), SEGMENT_BATCH):
+        chunk = emails_[start:start + SEGMENT_BATCH]
+        answer = api.call(lambda c, chunk=chunk: c.lists.batch_segment_members(
+            {"members_to_add": chunk}, list_id, segment_id))
+        missing += [address for error in answer.get("errors", []) for address in error.get("email_addresses", [])]
+    return missing
+
+
+def _configure_campaign(send, issue, api: Mailchimp, list_id: str) -> None:
+    """Audience segment, subject, sender and preview text of the campaign (no tracking)."""
+    name, address = parseaddr(emails.sender())
+    preheader = send.preheader if isinstance(send, _Target) else getattr(issue, "preheader", "")
+    body = {"recipients": {"list_id": list_id, "segment_opts": {"saved_segment_id": int(send.campaign_segment_id)}},
+            "settings": {"subject_line": send.rendered_subject[:150], "title": campaign_title(send),
+                         "from_name": (name or "Newsletter")[:100], "reply_to": address,
+                         "preview_text": (preheader or "")[:150]},
+            # No open pixel and no per-person click tracking: our own redirect counts clicks per link.
+            "tracking": TRACKING}
+    api.call(lambda c: c.campaigns.update(send.provider_reference, body))
+    _save(send, campaign_step="configured")
+
+
+def _set_content(send, issue, api: Mailchimp, list_id: str) -> None:
+    html, text = campaign_content(send)
+    api.call(lambda c: c.campaigns.set_content(send.provider_reference, {"html": html, "plain_text": text}))
+    _save(send, campaign_step="content")
+
+
+def _check_campaign(send, issue, api: Mailchimp, list_id: str) -> None:
+    """Mailchimp's send checklist; ``CampaignPaused`` naming its errors when it is not ready."""
+    checklist = api.call(lambda c: c.campaigns.get_send_checklist(send.provider_reference))
+    if not checklist.get("is_ready"):
+        problems = [f"{item.get('heading')}: {item.get('details')}" for item in checklist.get("items", [])
+                    if item.get("type") == "error"]
+        raise CampaignPaused("the send checklist is not complete: " + "; ".join(problems))
+    _save(send, campaign_step="checked")
+
+
+#: Steps 1 to 6 of a campaign: the step each action records, in order.
+_PREPARATION = (
+    ("created", _create_campaign),
+    ("synced", _sync_audience),
+    ("segment", _create_segment),
+    ("members", _fill_segment),
+    ("configured", _configure_campaign),
+    ("content", _set_content),
+    ("checked", _check_campaign),
+)
+
+
 def _find_campaign(api: Mailchimp, list_id: str, title: str) -> str:
     page = api.call(lambda c: c.campaigns.list(list_id=list_id, count=1000, sort_field="create_time",
                                                sort_dir="DESC"))
@@ -308,43 +374,16 @@ def _find_campaign(api: Mailchimp, list_id: str, title: str) -> str:
     return ""
 
 
-def _create_segment(send: Send, api: Mailchimp, list_id: str) -> None:
-    name = segment_name(send)
-    if send.campaign_step == "segmenting":
-        page = api.call(lambda c: c.lists.list_segments(list_id, type="static", count=1000))
-        found = [s for s in page.get("segments", []) if s.get("name") == name]
-        if found:
-            _save(send, campaign_segment_id=str(found[0]["id"]), campaign_step="segment")
-            return
-    _save(send, campaign_step="segmenting")
-    segment = api.call(lambda c: c.lists.create_segment(list_id, {"name": name, "static_segment": []}),
-                       retry=False)
-    _save(send, campaign_segment_id=str(segment["id"]), campaign_step="segment")
-
-
-def _fill_segment(send: Send, api: Mailchimp, list_id: str) -> None:
-    emails_ = send.emails if isinstance(send, _Target) else recipients_by_language(send).get("", [])
-    segment_id = send.campaign_segment_id
-    missing = []
-    for start in range(0, len(emails_), SEGMENT_BATCH):
-        chunk = emails_[start:start + SEGMENT_BATCH]
-        answer = api.call(lambda c, chunk=chunk: c.lists.batch_segment_members(
-            {"members_to_add": chunk}, list_id, segment_id))
-        missing += [address for error in answer.get("errors", []) for address in error.get("email_addresses", [])]
-    if missing:
-        logger.warning("Send %s: %s recipients are not in the Mailchimp audience", send.pk, len(missing))
-        Delivery.objects.filter(send_id=send.pk, email__in=missing, status=Delivery.Status.QUEUED).update(
-            status=Delivery.Status.FAILED, error="Not in the Mailchimp audience (not synced or refused there).")
-    _save(send, campaign_step="members")
-
-
 def _send_or_schedule(send: Send, api: Mailchimp) -> None:
     campaign_id = send.provider_reference
-    if send.campaign_step == "sending":  # interrupted: did Mailchimp act on it?
-        status = api.call(lambda c: c.campaigns.get(campaign_id)).get("status")
-        if status in {"sent", "sending", "schedule"}:
-            _save(send, campaign_step="sent")
-            return
+    # Interrupted while sending: hand it over again only if Mailchimp did not act on it.
+    if not (send.campaign_step == "sending" and _mailchimp_acted(api, campaign_id)):
+        _hand_over(send, api, campaign_id)
+    _save(send, campaign_step="sent")
+
+
+def _hand_over(send: Send, api: Mailchimp, campaign_id: str) -> None:
+    """Send the campaign now, or schedule it; a refusal is an error unless Mailchimp has acted on it already."""
     when = planned_send_time(send)
     _save(send, campaign_step="sending", campaign_send_time=when or timezone.now())
     try:
@@ -354,10 +393,13 @@ def _send_or_schedule(send: Send, api: Mailchimp) -> None:
         else:
             api.call(lambda c: c.campaigns.send(campaign_id), retry=False)
     except (MailchimpRejected, MailchimpNotFound):
-        status = api.call(lambda c: c.campaigns.get(campaign_id)).get("status")
-        if status not in {"sent", "sending", "schedule"}:
+        if not _mailchimp_acted(api, campaign_id):
             raise
-    _save(send, campaign_step="sent")
+
+
+def _mailchimp_acted(api: Mailchimp, campaign_id: str) -> bool:
+    """Whether Mailchimp has sent the campaign, is sending it or holds it scheduled."""
+    return api.call(lambda c: c.campaigns.get(campaign_id)).get("status") in {"sent", "sending", "schedule"}
 
 
 def _finish(send: Send) -> int:
@@ -393,17 +435,10 @@ def unschedule(send: Send, user=None, *, api: Mailchimp | None = None) -> str:
     send.refresh_from_db()
     if not can_unschedule(send):
         return "This send is not a campaign waiting in Mailchimp."
-    api = api or get_client()
-    going = []
-    for campaign_id in send.campaign_ids:
-        try:
-            api.call(lambda c, campaign_id=campaign_id: c.campaigns.unschedule(campaign_id), retry=False)
-        except (MailchimpRejected, MailchimpNotFound):
-            status = api.call(lambda c, campaign_id=campaign_id: c.campaigns.get(campaign_id)).get("status")
-            if status not in {"save", "paused"}:
-                going.append(f"{campaign_id} ({status})")
-        except MailchimpUnavailable as exc:
-            return f"Mailchimp could not be reached ({exc}); try again."
+    try:
+        going = _unschedule_each(api or get_client(), send.campaign_ids)
+    except MailchimpUnavailable as exc:
+        return f"Mailchimp could not be reached ({exc}); try again."
     if going:
         return (f"Mailchimp did not unschedule the campaign {', '.join(going)}: it may be going out now. "
                 "The send is not cancelled.")
@@ -415,6 +450,20 @@ def unschedule(send: Send, user=None, *, api: Mailchimp | None = None) -> str:
     log(instance=send.issue, action="newsletter.cancel", user=user,
         data={"send_id": send.pk, "mailchimp_campaign": ", ".join(send.campaign_ids), "unscheduled": True})
     return ""
+
+
+def _unschedule_each(api: Mailchimp, campaign_ids: list[str]) -> list[str]:
+    """Unschedule every campaign; returns those Mailchimp would not unschedule and that are not back to a draft
+    (it may be sending them), as "id (status)"."""
+    going = []
+    for campaign_id in campaign_ids:
+        try:
+            api.call(lambda c, campaign_id=campaign_id: c.campaigns.unschedule(campaign_id), retry=False)
+        except (MailchimpRejected, MailchimpNotFound):
+            status = api.call(lambda c, campaign_id=campaign_id: c.campaigns.get(campaign_id)).get("status")
+            if status not in {"save", "paused"}:
+                going.append(f"{campaign_id} ({status})")
+    return going
 
 
 def hand_over_scheduled(now: datetime | None = None) -> list[int]:

@@ -85,11 +85,15 @@ def create_send(issue: NewsletterIssue, *, user=None, scheduled_at=None) -> tupl
     except IntegrityError:  # a concurrent click won the race
         send, created = Send.objects.get(issue=issue, audience_key=key), False
     if created:
-        action = "newsletter.schedule" if scheduled_at else "newsletter.send"
-        log(instance=issue, action=action, user=user,
-            data={"send_id": send.pk, "audience": send.audience_label,
-                  "scheduled_at": scheduled_at.isoformat() if scheduled_at else None})
+        _log_created(issue, send, user, scheduled_at)
     return send, created
+
+
+def _log_created(issue, send: Send, user, scheduled_at) -> None:
+    """The new send in the issue's history: sent now, or scheduled for later."""
+    log(instance=issue, action="newsletter.schedule" if scheduled_at else "newsletter.send", user=user,
+        data={"send_id": send.pk, "audience": send.audience_label,
+              "scheduled_at": scheduled_at.isoformat() if scheduled_at else None})
 
 
 def prepare_send(send_id: int) -> Send | None:
@@ -97,32 +101,38 @@ def prepare_send(send_id: int) -> Send | None:
     send = Send.objects.select_related("issue").filter(pk=send_id).first()
     if send is None or send.status not in ACTIVE:
         return None
-    issue = send.issue.specific
     if send.frozen_at is None:
-        try:
-            gate.check_issue(issue)  # pages may have been restricted since the editor pressed send
-        except gate.GateError as exc:
-            pause_send(send, f"Access gate: {exc}")
-            return None
-        if not send.rendered_html:
-            rendered = rendering.render_issue(issue, send_id=send.pk)
-            try:
-                translations = rendering.render_translations(issue, send_id=send.pk)
-            except gate.GateError as exc:
-                pause_send(send, f"Access gate: {exc}")
-                return None
-            Send.objects.filter(pk=send.pk).update(
-                rendered_subject=rendered.subject, rendered_html=rendered.html, rendered_text=rendered.text,
-                rendered_translations=translations,
-            )
-        freeze_recipients(send, issue)
-        now = timezone.now()
-        Send.objects.filter(pk=send.pk, frozen_at__isnull=True).update(
-            frozen_at=now, status=Send.Status.SENDING, started_at=now, last_activity_at=now
-        )
-        send.refresh_from_db()
-        get_backend(send.backend).prepare(send)
+        return _render_and_freeze(send, send.issue.specific)
     return send
+
+
+def _render_and_freeze(send: Send, issue) -> Send | None:
+    """Check the gate again, render (once) and freeze the recipients, and start sending; None: paused by the gate."""
+    try:
+        gate.check_issue(issue)  # pages may have been restricted since the editor pressed send
+        if not send.rendered_html:
+            _render(send, issue)
+    except gate.GateError as exc:
+        pause_send(send, f"Access gate: {exc}")
+        return None
+    freeze_recipients(send, issue)
+    now = timezone.now()
+    Send.objects.filter(pk=send.pk, frozen_at__isnull=True).update(
+        frozen_at=now, status=Send.Status.SENDING, started_at=now, last_activity_at=now
+    )
+    send.refresh_from_db()
+    get_backend(send.backend).prepare(send)
+    return send
+
+
+def _render(send: Send, issue) -> None:
+    """Store the issue's rendering and its translations' on the send (``GateError`` if a translation fails)."""
+    rendered = rendering.render_issue(issue, send_id=send.pk)
+    translations = rendering.render_translations(issue, send_id=send.pk)
+    Send.objects.filter(pk=send.pk).update(
+        rendered_subject=rendered.subject, rendered_html=rendered.html, rendered_text=rendered.text,
+        rendered_translations=translations,
+    )
 
 
 def freeze_recipients(send: Send, issue) -> int:
@@ -183,15 +193,18 @@ def _record(claim: str, result: DeliveryResult, attempts: dict[int, int]) -> boo
     rows = Delivery.objects.filter(pk=result.delivery_id, claim=claim, status=Delivery.Status.SENDING)
     attempt = attempts.get(result.delivery_id, 0) + 1
     if result.outcome == Outcome.PERMANENT or attempt >= max_attempts():
-        held = rows.update(status=Delivery.Status.FAILED, attempts=attempt, error=result.detail[:1000],
-                           lease_until=None)
-        if held:
-            # A refusal is a bounce like any other (hard: the address is dead; soft: counted towards the limit).
-            bounces.record_refusal(result.delivery_id, result.detail,
-                                   permanent=result.outcome == Outcome.PERMANENT, attempt=attempt)
-    else:
-        held = rows.update(status=Delivery.Status.QUEUED, attempts=attempt, error=result.detail[:1000],
-                           lease_until=None, not_before=now + timedelta(seconds=backoff_seconds(attempt)))
+        return _give_up(rows, result, attempt)
+    return bool(rows.update(status=Delivery.Status.QUEUED, attempts=attempt, error=result.detail[:1000],
+                            lease_until=None, not_before=now + timedelta(seconds=backoff_seconds(attempt))))
+
+
+def _give_up(rows, result: DeliveryResult, attempt: int) -> bool:
+    """Mark a refused message failed (if the batch still holds its row) and record the refusal as a bounce."""
+    held = rows.update(status=Delivery.Status.FAILED, attempts=attempt, error=result.detail[:1000], lease_until=None)
+    if held:
+        # A refusal is a bounce like any other (hard: the address is dead; soft: counted towards the limit).
+        bounces.record_refusal(result.delivery_id, result.detail,
+                               permanent=result.outcome == Outcome.PERMANENT, attempt=attempt)
     return bool(held)
 
 
@@ -203,21 +216,26 @@ def _suppress_changed(deliveries: list[Delivery], claim: str) -> tuple[list[Deli
     subscribers = Subscriber.objects.in_bulk(
         [d.subscriber_id for d in deliveries if d.subscriber_id]
     )
-    sendable = {Subscriber.Status.SUBSCRIBED, Subscriber.Status.PENDING}
-    keep, gone = [], []
+    keep = []
     for delivery in deliveries:
-        subscriber = subscribers.get(delivery.subscriber_id)
-        if subscriber is None:
-            gone.append((delivery, "subscriber erased"))
-        elif subscriber.status not in sendable:
-            gone.append((delivery, f"subscriber {subscriber.status}"))
+        reason = _no_longer_sendable(subscribers.get(delivery.subscriber_id))
+        if reason:
+            Delivery.objects.filter(pk=delivery.pk, claim=claim).update(
+                status=Delivery.Status.SUPPRESSED, error=reason, lease_until=None
+            )
         else:
             keep.append(delivery)
-    for delivery, reason in gone:
-        Delivery.objects.filter(pk=delivery.pk, claim=claim).update(
-            status=Delivery.Status.SUPPRESSED, error=reason, lease_until=None
-        )
     return keep, subscribers
+
+
+_SENDABLE = {Subscriber.Status.SUBSCRIBED, Subscriber.Status.PENDING}
+
+
+def _no_longer_sendable(subscriber: Subscriber | None) -> str:
+    """Why a frozen recipient is no longer sent the issue ("" while they may be)."""
+    if subscriber is None:
+        return "subscriber erased"
+    return "" if subscriber.status in _SENDABLE else f"subscriber {subscriber.status}"
 
 
 def process_batch(send: Send, *, backend=None, throttle: Throttle | None = None,
@@ -289,16 +307,20 @@ class _Lane:
 
     def fence(self) -> None:
         """Raise LeaseLost unless this lane may hand over one more message."""
-        writer, held = self.writer, self.held
-        if writer is not None:
-            if self.claim in writer.lost_claims:
-                held.lose("a mark matched no row: the claim was lost")
-            elif writer.failing:
-                held.lose("the ledger cannot be written (database unreachable)")
-            if not held.lost_reason and writer.backlog() >= MAX_UNWRITTEN_MARKS:
-                # Let the writer catch up: few accepted messages may be missing from the ledger at any time.
-                writer.wait_for_backlog_below(MAX_UNWRITTEN_MARKS, timeout=held.renew_every)
-        held.check(unsent=len(self.deliveries) - self.handed)
+        if self.writer is not None:
+            self._check_writer(self.writer)
+        self.held.check(unsent=len(self.deliveries) - self.handed)
+
+    def _check_writer(self, writer: ledger.MarkWriter) -> None:
+        """Lose the claim when the writer found it lost or cannot write; wait while too many marks are unwritten."""
+        held = self.held
+        if self.claim in writer.lost_claims:
+            held.lose("a mark matched no row: the claim was lost")
+        elif writer.failing:
+            held.lose("the ledger cannot be written (database unreachable)")
+        if not held.lost_reason and writer.backlog() >= MAX_UNWRITTEN_MARKS:
+            # Let the writer catch up: few accepted messages may be missing from the ledger at any time.
+            writer.wait_for_backlog_below(MAX_UNWRITTEN_MARKS, timeout=held.renew_every)
 
     def take_slot(self) -> bool:
         """Wait for the throttle (renewing the lease meanwhile); False: a long wait, hand the rest back."""
@@ -440,7 +462,11 @@ def run_send(send_id: int, *, time_budget: float | None = None, backend=None, la
     if not backend.per_recipient:
         # A campaign backend (Mailchimp) sends the frozen list itself, in one campaign per Send.
         return run_campaign_send(send, backend)
-    lanes = lanes or lanes_per_task()
+    return _work_lanes(send, backend, time_budget, lanes or lanes_per_task())
+
+
+def _work_lanes(send: Send, backend, time_budget: float | None, lanes: int) -> BatchOutcome:
+    """``lanes`` batches at once, each in its thread; one on the caller's connection when threads cannot help."""
     if lanes == 1 or ledger.single_connection():
         return _work_lane(send, backend, time_budget)
     with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="newsletter-lane") as pool:
@@ -532,11 +558,15 @@ def stalled_sends(now=None) -> list[int]:
     quiet = Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=now - timedelta(seconds=lease_seconds()))
     restart = []
     for send in Send.objects.filter(status__in=ACTIVE).filter(quiet):
-        if send.status == Send.Status.SENDING and not send.deliveries.filter(status=Delivery.Status.QUEUED).exists():
-            continue
-        if Send.objects.filter(pk=send.pk, status__in=ACTIVE).filter(quiet).update(last_activity_at=now):
+        if _has_work(send) and Send.objects.filter(pk=send.pk, status__in=ACTIVE).filter(quiet).update(
+                last_activity_at=now):
             restart.append(send.pk)
     return restart
+
+
+def _has_work(send: Send) -> bool:
+    """A send still preparing has; a sending one while deliveries are queued."""
+    return send.status != Send.Status.SENDING or send.deliveries.filter(status=Delivery.Status.QUEUED).exists()
 
 
 # --- Progress -----------------------------------------------------------------------------------------------------
@@ -558,29 +588,8 @@ def progress(send: Send) -> dict:
         "status", "n"))
     total = sum(counts.values())
     sent = counts.get(Delivery.Status.SENT, 0)
-    failed = counts.get(Delivery.Status.FAILED, 0)
-    suppressed = counts.get(Delivery.Status.SUPPRESSED, 0)
-    bounced = counts.get(Delivery.Status.BOUNCED, 0)
     queued = counts.get(Delivery.Status.QUEUED, 0) + counts.get(Delivery.Status.SENDING, 0)
-    finished = total - queued
-    unsubscribed_after = 0
-    if send.started_at:
-        unsubscribed_after = Delivery.objects.filter(
-            send=send, status=Delivery.Status.SENT, subscriber__unsubscribed_at__gte=send.started_at,
-            subscriber__status__in=[Subscriber.Status.UNSUBSCRIBED, Subscriber.Status.COMPLAINED],
-        ).count()
-    copies = Delivery.objects.filter(send=send).aggregate(
-        handed=Coalesce(Sum("attempts"), 0),
-        accepted=Coalesce(Sum("copies"), 0),
-        duplicates=Coalesce(Sum(F("copies") - 1, filter=Q(copies__gt=1)), 0),
-        taken_back=Coalesce(Sum("taken_back"), 0),
-    )
-    rate = eta = None
-    if send.started_at and sent:
-        end = send.finished_at or timezone.now()
-        elapsed = max((end - send.started_at).total_seconds(), 0.001)
-        rate = round(sent / elapsed, 2)
-        eta = round(queued / rate) if rate and queued else 0
+    copies = _ledger_account(send)
     return {
         "send_id": send.pk,
         "issue": send.issue.title,
@@ -592,10 +601,10 @@ def progress(send: Send) -> dict:
         "total": total,
         "queued": queued,
         "sent": sent,
-        "failed": failed,
-        "suppressed": suppressed,
-        "bounced": bounced,
-        "unsubscribed_after": unsubscribed_after,
+        "failed": counts.get(Delivery.Status.FAILED, 0),
+        "suppressed": counts.get(Delivery.Status.SUPPRESSED, 0),
+        "bounced": counts.get(Delivery.Status.BOUNCED, 0),
+        "unsubscribed_after": _unsubscribed_after(send),
         # The ledger's own account: every message handed to the mail server (retries included), every copy it
         # accepted, the second copies found (a lane that had lost its claim), and rows taken back from lanes
         # that stopped (a process that died may have sent the message it had in flight).
@@ -603,9 +612,47 @@ def progress(send: Send) -> dict:
         "accepted": copies["accepted"],
         "possible_duplicates": copies["duplicates"],
         "taken_back": copies["taken_back"],
-        "percent": round(100 * finished / total, 1) if total else (100.0 if send.status == Send.Status.DONE else 0.0),
-        "rate_per_second": rate,
-        "eta_seconds": eta,
-        "started_at": send.started_at.isoformat() if send.started_at else None,
-        "finished_at": send.finished_at.isoformat() if send.finished_at else None,
+        "percent": _percent_done(send, total - queued, total),
+        **_rate_and_eta(send, sent, queued),
+        "started_at": _isoformat(send.started_at),
+        "finished_at": _isoformat(send.finished_at),
     }
+
+
+def _unsubscribed_after(send: Send) -> int:
+    """Recipients sent the issue who unsubscribed (or complained) after the send started."""
+    if not send.started_at:
+        return 0
+    return Delivery.objects.filter(
+        send=send, status=Delivery.Status.SENT, subscriber__unsubscribed_at__gte=send.started_at,
+        subscriber__status__in=[Subscriber.Status.UNSUBSCRIBED, Subscriber.Status.COMPLAINED],
+    ).count()
+
+
+def _ledger_account(send: Send) -> dict[str, int]:
+    """Messages handed over, copies accepted, possible duplicates and rows taken back, over the whole send."""
+    return Delivery.objects.filter(send=send).aggregate(
+        handed=Coalesce(Sum("attempts"), 0),
+        accepted=Coalesce(Sum("copies"), 0),
+        duplicates=Coalesce(Sum(F("copies") - 1, filter=Q(copies__gt=1)), 0),
+        taken_back=Coalesce(Sum("taken_back"), 0),
+    )
+
+
+def _percent_done(send: Send, finished: int, total: int) -> float:
+    if total:
+        return round(100 * finished / total, 1)
+    return 100.0 if send.status == Send.Status.DONE else 0.0
+
+
+def _rate_and_eta(send: Send, sent: int, queued: int) -> dict:
+    """Messages sent per second since the start (until the end) and the seconds left at that rate."""
+    if not (send.started_at and sent):
+        return {"rate_per_second": None, "eta_seconds": None}
+    end = send.finished_at or timezone.now()
+    rate = round(sent / max((end - send.started_at).total_seconds(), 0.001), 2)
+    return {"rate_per_second": rate, "eta_seconds": round(queued / rate) if rate and queued else 0}
+
+
+def _isoformat(moment) -> str | None:
+    return moment.isoformat() if moment else None

@@ -45,14 +45,18 @@ def referenced_page_ids(issue) -> set[int]:
     """Ids of every portal page an issue links to by hand (cards, buttons, links inside text)."""
     ids = _page_ids_in_rich_text(getattr(issue.intro, "source", issue.intro))
     for block in issue.body:
-        value = block.value
-        if block.block_type in {"featured_page", "call_to_action"}:
-            page = value.get("page")
-            if page is not None:
-                ids.add(page.pk if hasattr(page, "pk") else int(page))
-        elif block.block_type == "text":
-            ids |= _page_ids_in_rich_text(value.source)
+        ids |= _block_page_ids(block)
     return ids
+
+
+def _block_page_ids(block) -> set[int]:
+    """The pages one body block links to: a card's or button's chosen page, or the links in a text block."""
+    if block.block_type == "text":
+        return _page_ids_in_rich_text(block.value.source)
+    page = block.value.get("page") if block.block_type in {"featured_page", "call_to_action"} else None
+    if page is None:
+        return set()
+    return {page.pk if hasattr(page, "pk") else int(page)}
 
 
 def referenced_datasets(issue) -> list:
@@ -74,25 +78,36 @@ def gate_violations(issue, *, audience_of=None) -> list[Violation]:
     """
     audience_of = audience_of or original_issue(issue)
     viewers = audience_viewers(audience_of)
-    closed = [closed_paths(viewer) for viewer in viewers]
     audience = audience_description(audience_of)
-    violations = []
+    return [*_page_violations(issue, viewers, audience), *_dataset_violations(issue, viewers, audience)]
+
+
+def _page_violations(issue, viewers, audience: str) -> list[Violation]:
+    """The referenced pages that are not published, or that some viewer of the audience may not open."""
+    # The subtrees closed to at least one viewer (``str.startswith`` takes them all at once).
+    closed = tuple(path for viewer in viewers for path in closed_paths(viewer))
     pages = Page.objects.filter(pk__in=referenced_page_ids(issue)).only("id", "title", "path", "live")
-    for page in pages.order_by("path"):
-        if not page.live:
-            violations.append(Violation(page.title, f"“{page.title}” is not published, so readers cannot open it."))
-        elif any(any(page.path.startswith(path) for path in paths) for paths in closed):
-            violations.append(
-                Violation(page.title, f"“{page.title}” is restricted beyond this issue's audience ({audience}): "
-                                      "remove it or choose an audience that may read it.")
-            )
-    for dataset in referenced_datasets(issue):
-        if not all(dataset.is_visible_to(viewer) for viewer in viewers):
-            violations.append(
-                Violation(dataset.title, f"The dataset “{dataset.title}” is restricted beyond this issue's "
-                                         f"audience ({audience}).")
-            )
-    return violations
+    violations = (_page_violation(page, closed, audience) for page in pages.order_by("path"))
+    return [violation for violation in violations if violation is not None]
+
+
+def _page_violation(page, closed: tuple[str, ...], audience: str) -> Violation | None:
+    if not page.live:
+        return Violation(page.title, f"“{page.title}” is not published, so readers cannot open it.")
+    if page.path.startswith(closed):
+        return Violation(page.title, f"“{page.title}” is restricted beyond this issue's audience ({audience}): "
+                                     "remove it or choose an audience that may read it.")
+    return None
+
+
+def _dataset_violations(issue, viewers, audience: str) -> list[Violation]:
+    """The referenced datasets that some viewer of the audience may not see."""
+    return [
+        Violation(dataset.title, f"The dataset “{dataset.title}” is restricted beyond this issue's "
+                                 f"audience ({audience}).")
+        for dataset in referenced_datasets(issue)
+        if not all(dataset.is_visible_to(viewer) for viewer in viewers)
+    ]
 
 
 def check_issue(issue, *, audience_of=None) -> None:
@@ -114,11 +129,9 @@ def audience_problems(issue) -> list[str]:
 def issue_errors(issue) -> dict[str, list[str]]:
     """What an editor may not save in an issue, by field: an audience that cannot work (a translation's own
     audience fields never count: the original's audience is its audience), else the gate's violations."""
-    from newsletter.models import Audience
-
     problems = audience_problems(issue) if original_issue(issue) is issue else []
-    if problems:
-        return {"audience_sectors" if issue.audience == Audience.SECTORS else "audience": problems}
+    if problems:  # the only problem is a sector audience without sectors
+        return {"audience_sectors": problems}
     violations = gate_violations(issue)
     return {"body": [violation.message for violation in violations]} if violations else {}
 

@@ -17,20 +17,39 @@ def one_version_each(pages, language: str | None) -> list[int]:
     the earliest one. ``pages`` is a queryset of the candidate versions (already limited to what the audience
     may read); the result keeps the order of each page's first publication, newest first.
     """
-    language = (language or settings.LANGUAGE_CODE).split("-")[0].lower()
-    default = settings.LANGUAGE_CODE.split("-")[0].lower()
+    preferred = (_short(language or settings.LANGUAGE_CODE), _short(settings.LANGUAGE_CODE))
+    chosen = [(_first_published(versions), _pick(versions, preferred))
+              for versions in _versions_by_page(pages).values()]
+    chosen.sort(key=lambda item: (item[0] is not None, item[0], item[1]), reverse=True)
+    return [page_id for _, page_id in chosen]
+
+
+def _short(code: str) -> str:
+    """The bare language of a code ("pt-BR" → "pt")."""
+    return code.split("-")[0].lower()
+
+
+def _versions_by_page(pages) -> dict:
+    """(id, language, first publication) of every version, grouped by translation key, oldest id first."""
     groups: dict = {}
     for page_id, key, code, published in pages.values_list(
             "id", "translation_key", "locale__language_code", "first_published_at").order_by("id"):
-        groups.setdefault(key, []).append((page_id, code.split("-")[0].lower(), published))
-    chosen = []
-    for versions in groups.values():
-        pick = (next((v for v in versions if v[1] == language), None)
-                or next((v for v in versions if v[1] == default), None) or versions[0])
-        first_published = min((v[2] for v in versions if v[2] is not None), default=None)
-        chosen.append((first_published, pick[0]))
-    chosen.sort(key=lambda item: (item[0] is not None, item[0], item[1]), reverse=True)
-    return [page_id for _, page_id in chosen]
+        groups.setdefault(key, []).append((page_id, _short(code), published))
+    return groups
+
+
+def _first_published(versions: list):
+    """When the page was first published in any language (None if never)."""
+    return min((published for _, _, published in versions if published is not None), default=None)
+
+
+def _pick(versions: list, preferred: tuple[str, ...]) -> int:
+    """The id of the first version in the first of the ``preferred`` languages that has one, else the earliest."""
+    for language in preferred:
+        for page_id, code, _ in versions:
+            if code == language:
+                return page_id
+    return versions[0][0]
 
 
 def issue_language(issue) -> str:

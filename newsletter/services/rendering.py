@@ -150,6 +150,10 @@ class _TextExtractor(HTMLParser):
     """Plain text from the rendered HTML: paragraphs kept, links written as "text (url)", hidden parts skipped."""
 
     BLOCKS = {"p", "div", "tr", "table", "h1", "h2", "h3", "h4", "li", "blockquote", "br", "ul", "ol"}
+    #: What an opening tag writes: a line break before a block, a dash before a list item.
+    OPENING = {**dict.fromkeys(BLOCKS, "\n"), "li": "\n- "}
+    #: Blocks that also end with a line break.
+    CLOSING = {"p", "h1", "h2", "h3", "h4", "table", "ul", "ol"}
     SKIP = {"style", "head", "title", "script"}
 
     def __init__(self):
@@ -161,32 +165,43 @@ class _TextExtractor(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
-        if tag in self.SKIP:
-            self.skip_depth += 1
-        elif self.hidden_depth or "display:none" in (attributes.get("style") or "").replace(" ", ""):
-            self.hidden_depth += 1
+        self._enter(tag, attributes.get("style") or "")
         if tag == "a":
             self.links.append(attributes.get("href"))
-        if tag == "li":
-            self.parts.append("\n- ")
-        elif tag in self.BLOCKS:
-            self.parts.append("\n")
+        self.parts.append(self.OPENING.get(tag, ""))
 
     def handle_endtag(self, tag):
+        self._leave(tag)
+        if tag == "a" and self.links:
+            self._write_link(self.links.pop())
+        if tag in self.CLOSING:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if self._shown():
+            self.parts.append(" ".join(data.split()) if data.strip() else (" " if data else ""))
+
+    def _enter(self, tag: str, style: str) -> None:
+        """Count one more level of a skipped element, or of a hidden one (inside one, or ``display:none``)."""
+        if tag in self.SKIP:
+            self.skip_depth += 1
+        elif self.hidden_depth or "display:none" in style.replace(" ", ""):
+            self.hidden_depth += 1
+
+    def _leave(self, tag: str) -> None:
         if tag in self.SKIP:
             self.skip_depth = max(0, self.skip_depth - 1)
         elif self.hidden_depth:
             self.hidden_depth -= 1
-        if tag == "a" and self.links:
-            href = self.links.pop()
-            if href and not self.skip_depth and not self.hidden_depth and href.startswith(("http", "%%", "mailto:")):
-                self.parts.append(f" ({href})")
-        if tag in {"p", "h1", "h2", "h3", "h4", "table", "ul", "ol"}:
-            self.parts.append("\n")
 
-    def handle_data(self, data):
-        if not self.skip_depth and not self.hidden_depth:
-            self.parts.append(" ".join(data.split()) if data.strip() else (" " if data else ""))
+    def _shown(self) -> bool:
+        """Whether the parser is outside skipped and hidden parts (what is written reaches the reader)."""
+        return not self.skip_depth and not self.hidden_depth
+
+    def _write_link(self, href: str | None) -> None:
+        """A closed link's address after its text, when it is shown and leads somewhere a reader can go."""
+        if href and self._shown() and href.startswith(("http", "%%", "mailto:")):
+            self.parts.append(f" ({href})")
 
 
 def html_to_text(html: str) -> str:

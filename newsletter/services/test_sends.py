@@ -9,6 +9,9 @@ Tests are rate-limited per user and per issue and audit-logged by the caller.
 
 from __future__ import annotations
 
+import functools
+import operator
+
 from django.contrib.auth import get_user_model
 
 from newsletter.conf import conf
@@ -23,15 +26,14 @@ def staff_addresses(addresses: list[str]) -> set[str]:
     """Those of ``addresses`` (lower-cased) that belong to an active account able to use the admin."""
     from django.db.models import Q
 
-    lowered = {address.lower() for address in addresses}
-    query = Q()
-    for address in lowered:
-        query |= Q(email__iexact=address)
+    query = functools.reduce(operator.or_, (Q(email__iexact=address) for address in {a.lower() for a in addresses}),
+                             Q())
     users = get_user_model().objects.filter(query, is_active=True).prefetch_related("groups__permissions")
-    return {
-        user.email.lower() for user in users
-        if user.is_staff or user.is_superuser or user.has_perm("wagtailadmin.access_admin")
-    }
+    return {user.email.lower() for user in users if _uses_admin(user)}
+
+
+def _uses_admin(user) -> bool:
+    return user.is_staff or user.is_superuser or user.has_perm("wagtailadmin.access_admin")
 
 
 def configured_address(address: str) -> bool:
@@ -46,6 +48,13 @@ def check_test_send(issue, recipients: list[str], user) -> None:
 
     Counts against the per-user and per-issue limits only when the addresses are acceptable.
     """
+    outside = _outside_addresses(recipients)
+    _check_moderated(issue, outside, user)
+    _count_test_send(issue, user)
+
+
+def _outside_addresses(recipients: list[str]) -> list[str]:
+    """The recipients that are not staff; refused unless every one of them is on the configured test list."""
     staff = staff_addresses(recipients)
     outside = [address for address in recipients if address.lower() not in staff]
     not_allowed = [address for address in outside if not configured_address(address)]
@@ -53,18 +62,26 @@ def check_test_send(issue, recipients: list[str], user) -> None:
         raise TestSendRefused(
             f"Tests go only to staff accounts' addresses or the configured test list; not to {', '.join(not_allowed)}."
         )
+    return outside
+
+
+def _check_moderated(issue, outside: list[str], user) -> None:
+    """An unapproved draft goes to addresses outside the staff only when a moderator sends it."""
     moderated = issue.live and not issue.has_unpublished_changes
     if outside and not moderated and not issue.permissions_for_user(user).can_publish():
         raise TestSendRefused(
             "This draft has not been approved yet: until a moderator publishes it, tests go to staff addresses "
             f"only (not to {', '.join(outside)}), unless a moderator sends the test."
         )
-    for scope, identifier, rate in (
-        ("test-user", str(user.pk), conf.NEWSLETTER_TEST_SEND_RATE_USER),
-        ("test-issue", str(issue.pk), conf.NEWSLETTER_TEST_SEND_RATE_ISSUE),
+
+
+def _count_test_send(issue, user) -> None:
+    """Count the test against the per-user and per-issue limits; refuse it when either is exceeded."""
+    for scope, identifier, rate, who in (
+        ("test-user", str(user.pk), conf.NEWSLETTER_TEST_SEND_RATE_USER, "you"),
+        ("test-issue", str(issue.pk), conf.NEWSLETTER_TEST_SEND_RATE_ISSUE, "this issue"),
     ):
         throttled = ratelimit.hit(scope, identifier, rate)
         if throttled:
             minutes = max(1, round(throttled.retry_after / 60))
-            who = "you" if scope == "test-user" else "this issue"
             raise TestSendRefused(f"Too many test sends by {who} lately: try again in {minutes} minutes.")
