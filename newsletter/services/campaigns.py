@@ -49,7 +49,7 @@ from newsletter.mailchimp.client import (
 )
 from newsletter.models import Audience, Delivery, Send
 from newsletter.services import emails, engagement, rendering
-from newsletter.services.send_state import BatchOutcome, backoff_seconds, pause_send
+from newsletter.services.send_state import BatchOutcome, backoff_seconds, pause_send, stopped_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,11 @@ def campaign_content(send: Send) -> tuple[str, str]:
     html, text = send.rendered_html, send.rendered_text
     for placeholder, tag in MERGE_TAGS.items():
         html, text = html.replace(placeholder, tag), text.replace(placeholder, tag)
+    return _with_unsubscribe(html, text)
+
+
+def _with_unsubscribe(html: str, text: str) -> tuple[str, str]:
+    """Mailchimp's unsubscribe link added to a version that has none."""
     if "*|UNSUB|*" not in html:
         html += '<p style="font-size:12px"><a href="*|UNSUB|*">Unsubscribe</a></p>'
     if "*|UNSUB|*" not in text:
@@ -138,7 +143,7 @@ def run_campaign_send(send: Send, backend=None, *, api: Mailchimp | None = None)
     try:
         send.refresh_from_db()
         if send.status != Send.Status.SENDING:
-            return BatchOutcome("paused" if send.status == Send.Status.PAUSED else "idle")
+            return stopped_outcome(send)
         return _work_campaigns(send, api or get_client())
     finally:
         cache.delete(lock)
@@ -227,6 +232,11 @@ def _run_steps(send: Send, api: Mailchimp) -> None:
     _skip_original_if_unread(send, api)
     for target in targets:
         _prepare_campaign(target, issue, api, list_id)
+    _send_all(send, targets, api)
+
+
+def _send_all(send: Send, targets: list, api: Mailchimp) -> None:
+    """Step 7 for every campaign, once all are prepared (so all go out for the same time); then the Send's."""
     for target in targets:
         if not _reached(target, "sent") and target.provider_reference:
             _send_or_schedule(target, api)
@@ -264,15 +274,19 @@ def _create_campaign(send, issue, api: Mailchimp, list_id: str) -> None:
             _save(send, provider_reference=existing, campaign_step="created")
             return
     _save(send, campaign_step="creating")
+    _save(send, provider_reference=_create_or_find(api, list_id, title), campaign_step="created")
+
+
+def _create_or_find(api: Mailchimp, list_id: str, title: str) -> str:
+    """Create the campaign (once: a create whose answer was lost is found by its title); returns its id."""
     body = {"type": "regular", "recipients": {"list_id": list_id}, "settings": {"title": title}}
     try:
-        campaign = api.call(lambda c: c.campaigns.create(body), retry=False)
+        return api.call(lambda c: c.campaigns.create(body), retry=False)["id"]
     except MailchimpUnavailable:
         existing = _find_campaign(api, list_id, title)
         if not existing:
             raise
-        campaign = {"id": existing}
-    _save(send, provider_reference=campaign["id"], campaign_step="created")
+        return existing
 
 
 def _sync_audience(send, issue, api: Mailchimp, list_id: str) -> None:
@@ -417,10 +431,18 @@ def _finish(send: Send) -> int:
 
 def can_unschedule(send: Send, now: datetime | None = None) -> bool:
     """Whether a Mailchimp send is held by Mailchimp for a later time (so its campaigns can still be called off)."""
-    now = now or timezone.now()
-    return bool(send.backend == "mailchimp" and send.campaign_ids and send.campaign_send_time
-                and send.campaign_send_time > now and send.status in {Send.Status.SENDING, Send.Status.DONE}
-                and _reached(send, "sent"))
+    return _handed_to_mailchimp(send) and _held_for_later(send, now or timezone.now())
+
+
+def _handed_to_mailchimp(send: Send) -> bool:
+    """Whether a Mailchimp send has campaigns that were sent or scheduled there."""
+    return bool(send.backend == "mailchimp" and send.campaign_ids
+                and send.status in {Send.Status.SENDING, Send.Status.DONE} and _reached(send, "sent"))
+
+
+def _held_for_later(send: Send, now: datetime) -> bool:
+    """Whether Mailchimp's send time for the campaigns is still to come."""
+    return bool(send.campaign_send_time and send.campaign_send_time > now)
 
 
 def unschedule(send: Send, user=None, *, api: Mailchimp | None = None) -> str:
@@ -430,8 +452,6 @@ def unschedule(send: Send, user=None, *, api: Mailchimp | None = None) -> str:
     Mailchimp has started sending stays sent, and then the Send is not cancelled (the reason names it). The
     recipients go back to queued (nothing was mailed) and the act is in the issue's history.
     """
-    from wagtail.log_actions import log
-
     send.refresh_from_db()
     if not can_unschedule(send):
         return "This send is not a campaign waiting in Mailchimp."
@@ -442,6 +462,14 @@ def unschedule(send: Send, user=None, *, api: Mailchimp | None = None) -> str:
     if going:
         return (f"Mailchimp did not unschedule the campaign {', '.join(going)}: it may be going out now. "
                 "The send is not cancelled.")
+    _cancel_unscheduled(send, user)
+    return ""
+
+
+def _cancel_unscheduled(send: Send, user) -> None:
+    """Nothing was mailed: the recipients go back to queued, the Send is cancelled, and the issue's history says so."""
+    from wagtail.log_actions import log
+
     now = timezone.now()
     Delivery.objects.filter(send=send, status=Delivery.Status.SENT).update(
         status=Delivery.Status.QUEUED, sent_at=None, copies=0)
@@ -449,7 +477,6 @@ def unschedule(send: Send, user=None, *, api: Mailchimp | None = None) -> str:
                                            finished_at=now, last_activity_at=now)
     log(instance=send.issue, action="newsletter.cancel", user=user,
         data={"send_id": send.pk, "mailchimp_campaign": ", ".join(send.campaign_ids), "unscheduled": True})
-    return ""
 
 
 def _unschedule_each(api: Mailchimp, campaign_ids: list[str]) -> list[str]:

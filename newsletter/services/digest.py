@@ -47,14 +47,20 @@ def pages_of_month(month: datetime.date, language: str | None = None) -> list[Pa
     return [by_id[page_id] for page_id in chosen]
 
 
-def digest_body(pages: list[Page]) -> list[dict]:
-    """StreamField data: a heading per topic, then a card per page (pages without topic under "More")."""
+def _by_topic(pages: list[Page]) -> dict[str, list[Page]]:
+    """The pages by the name of their first topic (by id), "More from the network" for those without one."""
     by_topic: dict[str, list[Page]] = {}
     topic_names = dict(Topic.objects.values_list("id", "name"))
     for page in pages:
         topic_ids = sorted(page.topics.values_list("id", flat=True))
         name = topic_names[topic_ids[0]] if topic_ids else "More from the network"
         by_topic.setdefault(name, []).append(page)
+    return by_topic
+
+
+def digest_body(pages: list[Page]) -> list[dict]:
+    """StreamField data: a heading per topic, then a card per page (pages without topic under "More")."""
+    by_topic = _by_topic(pages)
     body = []
     for name in sorted(by_topic, key=lambda n: (n == "More from the network", n)):
         body.append({"type": "text", "value": f"<h3>{name}</h3>"})
@@ -77,8 +83,24 @@ def assemble_monthly_digest(month: datetime.date, *, publish: bool = True) -> Ne
     pages = pages_of_month(first, archive.locale.language_code)
     if not pages:
         return None
+    issue = _digest_issue(first, pages)
+    _add_to_archive(archive, issue, publish=publish)
+    return issue
+
+
+def _add_to_archive(archive: NewsletterIndexPage, issue: NewsletterIssue, *, publish: bool) -> None:
+    """The issue as a page of the archive, with its first revision (published, unless ``publish`` is false)."""
+    with transaction.atomic():
+        archive.add_child(instance=issue)
+        revision = issue.save_revision()
+        if publish:
+            revision.publish()
+
+
+def _digest_issue(first: datetime.date, pages: list[Page]) -> NewsletterIssue:
+    """The (unsaved) digest issue of the month starting on ``first``, with a card for each of ``pages``."""
     label = first.strftime("%B %Y")
-    issue = NewsletterIssue(
+    return NewsletterIssue(
         title=f"Monthly digest: {label}",
         slug=f"digest-{first:%Y-%m}",
         subject=f"{label} in the network: {len(pages)} new page{'s' if len(pages) != 1 else ''}",
@@ -88,9 +110,3 @@ def assemble_monthly_digest(month: datetime.date, *, publish: bool = True) -> Ne
         digest_month=first,
         body=json.dumps(digest_body(pages)),
     )
-    with transaction.atomic():
-        archive.add_child(instance=issue)
-        revision = issue.save_revision()
-        if publish:
-            revision.publish()
-    return issue

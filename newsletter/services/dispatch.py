@@ -30,7 +30,7 @@ from newsletter.models import Delivery, NewsletterIssue, Send, Subscriber
 from newsletter.services import bounces, gate, lease, ledger, rendering
 from newsletter.services.audience import audience_key, audience_label, iter_recipients
 from newsletter.services.campaigns import run_campaign_send
-from newsletter.services.send_state import ACTIVE, BatchOutcome, backoff_seconds, pause_send
+from newsletter.services.send_state import ACTIVE, BatchOutcome, backoff_seconds, pause_send, stopped_outcome
 from newsletter.services.throttle import Throttle
 
 logger = logging.getLogger(__name__)
@@ -79,14 +79,19 @@ def create_send(issue: NewsletterIssue, *, user=None, scheduled_at=None) -> tupl
         "status": Send.Status.SCHEDULED if scheduled_at else Send.Status.PREPARING,
         "scheduled_at": scheduled_at,
     }
-    try:
-        with transaction.atomic():
-            send, created = Send.objects.get_or_create(issue=issue, audience_key=key, defaults=defaults)
-    except IntegrityError:  # a concurrent click won the race
-        send, created = Send.objects.get(issue=issue, audience_key=key), False
+    send, created = _get_or_create(issue, key, defaults)
     if created:
         _log_created(issue, send, user, scheduled_at)
     return send, created
+
+
+def _get_or_create(issue, key: str, defaults: dict) -> tuple[Send, bool]:
+    """The issue's Send for this audience, created if there is none (a concurrent click may win the race)."""
+    try:
+        with transaction.atomic():
+            return Send.objects.get_or_create(issue=issue, audience_key=key, defaults=defaults)
+    except IntegrityError:  # a concurrent click won the race
+        return Send.objects.get(issue=issue, audience_key=key), False
 
 
 def _log_created(issue, send: Send, user, scheduled_at) -> None:
@@ -266,11 +271,18 @@ def _not_ready(send: Send) -> BatchOutcome | None:
     """What to do instead of claiming a batch: the send is not sending, or is held back for a while."""
     send.refresh_from_db(fields=["status", "deferred_until", "connection_failures"])
     if send.status != Send.Status.SENDING:
-        return BatchOutcome("paused" if send.status == Send.Status.PAUSED else "idle")
-    if send.deferred_until is not None and send.deferred_until > timezone.now():
-        remaining = (send.deferred_until - timezone.now()).total_seconds()
+        return stopped_outcome(send)
+    remaining = _held_back_for(send)
+    if remaining:
         return BatchOutcome("wait", wait_seconds=max(0.5, remaining))  # never a busy loop of tiny waits
     return None
+
+
+def _held_back_for(send: Send) -> float:
+    """Seconds the send is still held back after connection failures (0: it is not)."""
+    if send.deferred_until is None:
+        return 0.0
+    return max(0.0, (send.deferred_until - timezone.now()).total_seconds())
 
 
 class _Lane:
@@ -288,11 +300,8 @@ class _Lane:
 
     def deliver(self, backend) -> BatchInterrupted | None:
         """Hand the batch to the backend; the interruption when the mail server broke off, else None."""
-        # A message may outlast the lease (each SMTP step may take EMAIL_TIMEOUT): while one is with the mail
-        # server a keeper thread renews the lease, unless the send is on one connection (SQLite, a transaction).
-        keeper = contextlib.nullcontext() if ledger.single_connection() else self.held.keep_alive()
         try:
-            with keeper:
+            with self._lease_keeper():
                 backend.deliver_batch(self.messages(), self.on_result)
         except BatchInterrupted as exc:
             logger.warning("Send %s: batch interrupted (%s); unsent messages will be retried", self.send.pk,
@@ -304,6 +313,11 @@ class _Lane:
                 # the rows stay leased and are released (and those messages resent) when the lease expires.
                 self.writer.flush()
         return None
+
+    def _lease_keeper(self):
+        """A message may outlast the lease (each SMTP step may take EMAIL_TIMEOUT): while one is with the mail
+        server a keeper thread renews the lease, unless the send is on one connection (SQLite, a transaction)."""
+        return contextlib.nullcontext() if ledger.single_connection() else self.held.keep_alive()
 
     def fence(self) -> None:
         """Raise LeaseLost unless this lane may hand over one more message."""
@@ -382,18 +396,22 @@ def _release_unsent(send: Send, lane: _Lane, interrupted: BatchInterrupted | Non
     Returns how long the send is held back after a connection failure (0 otherwise)."""
     unsent = Delivery.objects.filter(pk__in=lane.held.ids, claim=lane.claim, status=Delivery.Status.SENDING)
     if interrupted:
-        # The mail server is the problem, not these recipients: they keep their attempts, and the whole send
-        # waits, longer after each failure in a row. Only a message being handed over when the connection
-        # broke spends an attempt (it may be what breaks it).
-        if interrupted.in_flight is not None:
-            _record(lane.claim, DeliveryResult(interrupted.in_flight, Outcome.TEMPORARY, interrupted.detail),
-                    lane.attempts)
-        unsent.update(status=Delivery.Status.QUEUED, lease_until=None, error=interrupted.detail[:1000])
-        return _defer_send(send, interrupted.detail)
+        return _release_interrupted(send, lane, unsent, interrupted)
     unsent.update(status=Delivery.Status.QUEUED, lease_until=None)
     if lane.sent and send.connection_failures:
         Send.objects.filter(pk=send.pk).update(connection_failures=0, deferred_until=None)
     return 0.0
+
+
+def _release_interrupted(send: Send, lane: _Lane, unsent, interrupted: BatchInterrupted) -> float:
+    """The mail server is the problem, not these recipients: they keep their attempts, and the whole send waits,
+    longer after each failure in a row. Only a message being handed over when the connection broke spends an
+    attempt (it may be what breaks it). Returns how long the send is held back."""
+    if interrupted.in_flight is not None:
+        _record(lane.claim, DeliveryResult(interrupted.in_flight, Outcome.TEMPORARY, interrupted.detail),
+                lane.attempts)
+    unsent.update(status=Delivery.Status.QUEUED, lease_until=None, error=interrupted.detail[:1000])
+    return _defer_send(send, interrupted.detail)
 
 
 def _defer_send(send: Send, detail: str) -> float:
@@ -423,23 +441,33 @@ def _finish_or_wait(send: Send) -> BatchOutcome:
         return BatchOutcome("wait", wait_seconds=max(0.5, (next_retry - timezone.now()).total_seconds()))
     if pending.exists():
         return BatchOutcome("idle")  # other workers hold the last batches; stalled ones are released later
-    now = timezone.now()
-    if Send.objects.filter(pk=send.pk, status=Send.Status.SENDING).update(status=Send.Status.DONE, finished_at=now):
-        logger.info("Send %s finished", send.pk)
+    _finish(send)
     return BatchOutcome("done")
+
+
+def _finish(send: Send) -> None:
+    """Mark the send done (logged once: by the worker that switches it)."""
+    if Send.objects.filter(pk=send.pk, status=Send.Status.SENDING).update(status=Send.Status.DONE,
+                                                                          finished_at=timezone.now()):
+        logger.info("Send %s finished", send.pk)
 
 
 def _error_threshold_exceeded(send: Send) -> bool:
     threshold = float(conf.NEWSLETTER_ERROR_THRESHOLD)
     minimum = int(conf.NEWSLETTER_ERROR_MIN_ATTEMPTS)
-    counts = Delivery.objects.filter(send=send).aggregate(
-        failed=Count("id", filter=Q(status=Delivery.Status.FAILED)),
-        sent=Count("id", filter=Q(status=Delivery.Status.SENT)),
-    )
+    counts = _failed_and_sent(send)
     send.refresh_from_db(fields=["failures_before_resume", "attempts_before_resume"])
     failed = counts["failed"] - send.failures_before_resume
     attempted = counts["failed"] + counts["sent"] - send.attempts_before_resume
     return attempted >= minimum and failed / attempted > threshold
+
+
+def _failed_and_sent(send: Send) -> dict[str, int]:
+    """How many of the send's deliveries failed and how many were sent."""
+    return Delivery.objects.filter(send=send).aggregate(
+        failed=Count("id", filter=Q(status=Delivery.Status.FAILED)),
+        sent=Count("id", filter=Q(status=Delivery.Status.SENT)),
+    )
 
 
 def lanes_per_task() -> int:
@@ -513,10 +541,7 @@ def resume_send(send: Send, user=None) -> bool:
     target = Send.Status.SENDING if send.frozen_at else Send.Status.PREPARING
     changed = Send.objects.filter(pk=send.pk, status=Send.Status.PAUSED).update(status=target, paused_reason="")
     if changed:
-        counts = Delivery.objects.filter(send=send).aggregate(
-            failed=Count("id", filter=Q(status=Delivery.Status.FAILED)),
-            sent=Count("id", filter=Q(status=Delivery.Status.SENT)),
-        )
+        counts = _failed_and_sent(send)
         Send.objects.filter(pk=send.pk).update(failures_before_resume=counts["failed"],
                                                attempts_before_resume=counts["failed"] + counts["sent"])
         Delivery.objects.filter(send=send, status=Delivery.Status.QUEUED).update(not_before=None)
@@ -574,7 +599,7 @@ def _has_work(send: Send) -> bool:
 
 def _waiting_reason(send: Send) -> str:
     """Why a send is held back (the mail server is unreachable), for the progress view; empty if it is not."""
-    if send.status != Send.Status.SENDING or send.deferred_until is None or send.deferred_until <= timezone.now():
+    if send.status != Send.Status.SENDING or not _held_back_for(send):
         return ""
     at = timezone.localtime(send.deferred_until).strftime("%H:%M:%S")
     return (f"The mail server could not be reached ({send.connection_failures} time(s) in a row); "
@@ -649,9 +674,14 @@ def _rate_and_eta(send: Send, sent: int, queued: int) -> dict:
     """Messages sent per second since the start (until the end) and the seconds left at that rate."""
     if not (send.started_at and sent):
         return {"rate_per_second": None, "eta_seconds": None}
-    end = send.finished_at or timezone.now()
-    rate = round(sent / max((end - send.started_at).total_seconds(), 0.001), 2)
+    rate = round(sent / _seconds_sending(send), 2)
     return {"rate_per_second": rate, "eta_seconds": round(queued / rate) if rate and queued else 0}
+
+
+def _seconds_sending(send: Send) -> float:
+    """How long the send has been going (until it finished), at least a millisecond."""
+    end = send.finished_at or timezone.now()
+    return max((end - send.started_at).total_seconds(), 0.001)
 
 
 def _isoformat(moment) -> str | None:

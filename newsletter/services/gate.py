@@ -84,11 +84,15 @@ def gate_violations(issue, *, audience_of=None) -> list[Violation]:
 
 def _page_violations(issue, viewers, audience: str) -> list[Violation]:
     """The referenced pages that are not published, or that some viewer of the audience may not open."""
-    # The subtrees closed to at least one viewer (``str.startswith`` takes them all at once).
-    closed = tuple(path for viewer in viewers for path in closed_paths(viewer))
+    closed = _closed_to_any(viewers)
     pages = Page.objects.filter(pk__in=referenced_page_ids(issue)).only("id", "title", "path", "live")
     violations = (_page_violation(page, closed, audience) for page in pages.order_by("path"))
     return [violation for violation in violations if violation is not None]
+
+
+def _closed_to_any(viewers) -> tuple[str, ...]:
+    """Tree paths of the subtrees closed to at least one of the viewers (``str.startswith`` takes them at once)."""
+    return tuple(path for viewer in viewers for path in closed_paths(viewer))
 
 
 def _page_violation(page, closed: tuple[str, ...], audience: str) -> Violation | None:

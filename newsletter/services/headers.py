@@ -79,23 +79,25 @@ def list_headers(unsubscribe_url: str, mailto_token: str = "") -> dict[str, str]
     RFC 8058 one-click needs an https URL: a site on plain http (the demo on 127.0.0.1) offers only the mailto
     address, and does not claim one-click. The unsubscribe link in the email's body works either way.
     """
-    links = []
     one_click = unsubscribe_url.startswith("https://")
-    if one_click:
-        links.append(f"<{unsubscribe_url}>")
+    links = [f"<{unsubscribe_url}>"] if one_click else []
     mailbox = unsubscribe_mailto()
     if mailbox:
-        subject = "unsubscribe"
-        if mailto_token:
-            subject = f"unsubscribe%20{mailto_token}"
-            if _mailbox_is_ours():
-                mailbox = tagged(mailbox, mailto_token)
-        links.append(f"<mailto:{quote(mailbox, safe='@+')}?subject={subject}>")
+        links.append(_mailto_link(mailbox, mailto_token))
     headers = {"List-Unsubscribe": ", ".join(links)} if links else {}
     if one_click:
         headers["List-Unsubscribe-Post"] = ONE_CLICK
     headers["List-Id"] = list_id()
     return headers
+
+
+def _mailto_link(mailbox: str, mailto_token: str) -> str:
+    """The mailto unsubscribe link; a token goes in the subject, and in the address when the mailbox is ours."""
+    if not mailto_token:
+        return f"<mailto:{quote(mailbox, safe='@+')}?subject=unsubscribe>"
+    if _mailbox_is_ours():
+        mailbox = tagged(mailbox, mailto_token)
+    return f"<mailto:{quote(mailbox, safe='@+')}?subject=unsubscribe%20{mailto_token}>"
 
 
 def subscriber_list_headers(subscriber) -> dict[str, str]:

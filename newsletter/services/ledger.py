@@ -52,6 +52,20 @@ def write_sent_marks(claim: str, delivery_ids: list[int]) -> list[int]:
     """
     from newsletter.models import Delivery
 
+    if _mark_sent(claim, delivery_ids) == len(delivery_ids):
+        return []
+    # Rare: find which. A row this mark matched stays "sent" under this claim (nothing else changes sent rows).
+    ours = set(Delivery.objects.filter(pk__in=delivery_ids, claim=claim, status=Delivery.Status.SENT)
+               .values_list("pk", flat=True))
+    lost = [pk for pk in delivery_ids if pk not in ours]
+    write_late_marks(lost)
+    return lost
+
+
+def _mark_sent(claim: str, delivery_ids: list[int]) -> int:
+    """The UPDATE behind ``write_sent_marks``; returns how many rows it matched."""
+    from newsletter.models import Delivery
+
     if connection.vendor == "postgresql":
         # One fixed statement (psycopg prepares it after a few runs): a mark per message costs little CPU.
         table = connection.ops.quote_name(Delivery._meta.db_table)
@@ -61,20 +75,11 @@ def write_sent_marks(claim: str, delivery_ids: list[int]) -> list[int]:
                 "error = '', lease_until = NULL WHERE id = ANY(%s) AND claim = %s AND status = %s",
                 [Delivery.Status.SENT, timezone.now(), list(delivery_ids), claim, Delivery.Status.SENDING],
             )
-            matched = cursor.rowcount
-    else:
-        matched = Delivery.objects.filter(pk__in=delivery_ids, claim=claim, status=Delivery.Status.SENDING).update(
-            status=Delivery.Status.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1,
-            copies=F("copies") + 1, error="", lease_until=None,
-        )
-    if matched == len(delivery_ids):
-        return []
-    # Rare: find which. A row this mark matched stays "sent" under this claim (nothing else changes sent rows).
-    ours = set(Delivery.objects.filter(pk__in=delivery_ids, claim=claim, status=Delivery.Status.SENT)
-               .values_list("pk", flat=True))
-    lost = [pk for pk in delivery_ids if pk not in ours]
-    write_late_marks(lost)
-    return lost
+            return cursor.rowcount
+    return Delivery.objects.filter(pk__in=delivery_ids, claim=claim, status=Delivery.Status.SENDING).update(
+        status=Delivery.Status.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1,
+        copies=F("copies") + 1, error="", lease_until=None,
+    )
 
 
 def write_late_marks(delivery_ids: list[int]) -> None:
@@ -96,7 +101,7 @@ def write_late_marks(delivery_ids: list[int]) -> None:
             status=Delivery.Status.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1,
             copies=F("copies") + 1, error="", claim="", lease_until=None, not_before=None,
         )
-        Delivery.objects.filter(pk__in=[pk for pk in states if pk not in settled]).update(
+        Delivery.objects.filter(pk__in=list(states)).exclude(pk__in=settled).update(
             attempts=F("attempts") + 1, copies=F("copies") + 1)
     logger.warning("Recorded %d copies accepted after their lane lost its claim (%d were still unsent; the rest "
                    "are possible duplicates)", len(states), len(settled))
@@ -153,22 +158,10 @@ class MarkWriter:
     def _run(self) -> None:
         relaxed = False
         while True:
-            first = self._queue.get()
-            if first is None:
-                self._queue.task_done()
+            items = self._next_round()
+            if items is None:
                 connection.close()
                 return
-            items = [first]
-            while len(items) < MAX_COALESCED:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:  # closing: put the sentinel back, behind this last round of marks
-                    self._queue.task_done()
-                    self._queue.put(None)
-                    break
-                items.append(item)
             try:
                 relaxed = self._write(items, relaxed)
             finally:
@@ -177,45 +170,84 @@ class MarkWriter:
                 with self._written:
                     self._written.notify_all()
 
+    def _next_round(self) -> list[tuple[str, int]] | None:
+        """The next marks to write: the first to arrive and up to ``MAX_COALESCED`` waiting behind it; None when
+        the writer is closing (nothing left before the sentinel)."""
+        first = self._queue.get()
+        if first is None:
+            self._queue.task_done()
+            return None
+        items = [first]
+        while len(items) < MAX_COALESCED:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:  # closing: put the sentinel back, behind this last round of marks
+                self._queue.task_done()
+                self._queue.put(None)
+                break
+            items.append(item)
+        return items
+
     def _write(self, items: list[tuple[str, int]], relaxed: bool) -> bool:
         """Write one round of marks, retrying while the database is away; returns whether the session is relaxed."""
         from django.db import InterfaceError, OperationalError
 
-        by_claim: dict[str, list[int]] = {}
-        for claim, delivery_id in items:
-            by_claim.setdefault(claim, []).append(delivery_id)
+        by_claim = _by_claim(items)
         deadline = time.monotonic() + mark_retry_seconds()
         pause = 0.2
-        while by_claim:
+        while True:
             try:
-                if not relaxed:
-                    relax_commit_durability()
-                    relaxed = True
-                for claim in list(by_claim):
-                    if write_sent_marks(claim, by_claim[claim]):
-                        self.lost_claims.add(claim)
-                    del by_claim[claim]
-                self._error = None
+                return self._write_claims(by_claim, relaxed)
             except (OperationalError, InterfaceError) as exc:  # unreachable: reconnect and try again
-                self._error = exc
                 relaxed = False
-                connection.close()
-                left = sum(len(ids) for ids in by_claim.values())
-                if time.monotonic() + pause > deadline:
-                    return self._give_up(exc, left)
-                logger.warning("Could not record %d delivery marks (%s); trying again in %.1f s", left, exc, pause)
-                time.sleep(pause)
+                if not self._wait_for_database(exc, _count(by_claim), pause, deadline):
+                    return False
                 pause = min(pause * 2, 5.0)
             except Exception as exc:  # a statement the database refuses: retrying would not help
                 connection.close()
-                return self._give_up(exc, sum(len(ids) for ids in by_claim.values()))
-        return relaxed
+                return self._give_up(exc, _count(by_claim))
+
+    def _write_claims(self, by_claim: dict[str, list[int]], relaxed: bool) -> bool:
+        """Write the marks claim by claim (each claim's taken out once written); returns True (session relaxed)."""
+        if not relaxed:
+            relax_commit_durability()
+        for claim in list(by_claim):
+            if write_sent_marks(claim, by_claim[claim]):
+                self.lost_claims.add(claim)
+            del by_claim[claim]
+        self._error = None
+        return True
+
+    def _wait_for_database(self, exc: BaseException, left: int, pause: float, deadline: float) -> bool:
+        """After the database went away: reconnect on the next try, after ``pause``; False (given up) past the
+        deadline."""
+        self._error = exc
+        connection.close()
+        if time.monotonic() + pause > deadline:
+            return self._give_up(exc, left)
+        logger.warning("Could not record %d delivery marks (%s); trying again in %.1f s", left, exc, pause)
+        time.sleep(pause)
+        return True
 
     def _give_up(self, exc: BaseException, count: int) -> bool:
         logger.error("Gave up recording %d delivery marks: %s (those messages may be sent again)", count, exc)
         self._gave_up = exc
         self._error = None
         return False
+
+
+def _by_claim(items: list[tuple[str, int]]) -> dict[str, list[int]]:
+    """The marks' delivery ids by claim, in arrival order."""
+    by_claim: dict[str, list[int]] = {}
+    for claim, delivery_id in items:
+        by_claim.setdefault(claim, []).append(delivery_id)
+    return by_claim
+
+
+def _count(by_claim: dict[str, list[int]]) -> int:
+    return sum(len(ids) for ids in by_claim.values())
 
 
 def single_connection() -> bool:
@@ -243,6 +275,12 @@ def lane_writer():
         writer.close()
 
 
+def _session_relaxed() -> bool:
+    """Whether this connection's current session has asynchronous commits already."""
+    raw = connection.connection
+    return raw is not None and getattr(raw, "_portal_async_commit", False)
+
+
 def relax_commit_durability() -> None:
     """Let PostgreSQL acknowledge this connection's "sent" marks without waiting for the disk.
 
@@ -250,11 +288,8 @@ def relax_commit_durability() -> None:
     on each would make the database the bottleneck. If PostgreSQL itself crashed, the last few marks could be
     lost and those messages sent again, which is the same promise as for a killed worker.
     """
-    if connection.vendor != "postgresql" or not conf.NEWSLETTER_ASYNC_COMMIT:
+    if connection.vendor != "postgresql" or not conf.NEWSLETTER_ASYNC_COMMIT or _session_relaxed():
         return
-    raw = connection.connection
-    if raw is not None and getattr(raw, "_portal_async_commit", False):
-        return  # already set on this session
     with connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit TO OFF")
     connection.connection._portal_async_commit = True

@@ -67,13 +67,6 @@ def user_agent_family(user_agent: str) -> str:
 
 def export_subscriber_data(subscriber) -> dict:
     """Everything held about a subscriber, consent history included, as JSON-ready data."""
-    from newsletter.models import InboundEvent
-
-    consents = subscriber.consents.select_related("actor").order_by("created_at", "id")
-
-    def when(value):
-        return value.isoformat() if value else None
-
     return {
         "email": subscriber.email,
         "status": subscriber.status,
@@ -82,35 +75,52 @@ def export_subscriber_data(subscriber) -> dict:
         "topics": sorted(topic.name for topic in subscriber.topics.all()),
         "source": subscriber.source,
         "member_account": subscriber.user.get_username() if subscriber.user_id else None,
-        "created_at": when(subscriber.created_at),
-        "latest_signup_request_at": when(subscriber.requested_at),
-        "confirmation_sent_at": when(subscriber.confirmation_sent_at),
-        "confirmed_at": when(subscriber.confirmed_at),
-        "unsubscribed_at": when(subscriber.unsubscribed_at),
-        "consent_history": [
-            {
-                "event": record.event,
-                "at": when(record.created_at),
-                "form": record.form,
-                "consent_version": record.consent_version,
-                "consent_text": record.consent_text,
-                "basis": record.basis,
-                "ip_address_hash": record.ip_hash,
-                "browser_family": record.user_agent_family,
-                "recorded_by_staff": record.actor_id is not None,
-            }
-            for record in consents
-        ],
+        "created_at": _iso(subscriber.created_at),
+        "latest_signup_request_at": _iso(subscriber.requested_at),
+        "confirmation_sent_at": _iso(subscriber.confirmation_sent_at),
+        "confirmed_at": _iso(subscriber.confirmed_at),
+        "unsubscribed_at": _iso(subscriber.unsubscribed_at),
+        "consent_history": _consent_history(subscriber),
         # What came back about the mail sent to them: bounces, complaints, unsubscribes by mail or at a provider.
-        "delivery_reports": [
-            {"kind": kind, "channel": source, "status_code": code, "at": when(created)}
-            for kind, source, code, created in InboundEvent.objects.filter(subscriber=subscriber)
-            .order_by("created_at", "id").values_list("kind", "source", "status_code", "created_at")
-        ],
+        "delivery_reports": _delivery_reports(subscriber),
         "click_history_on": subscriber.click_history,
         "click_history": engagement.click_history(subscriber),
         "exported_at": timezone.now().isoformat(),
     }
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _consent_history(subscriber) -> list[dict]:
+    """Every consent record of the subscriber, oldest first."""
+    consents = subscriber.consents.select_related("actor").order_by("created_at", "id")
+    return [
+        {
+            "event": record.event,
+            "at": _iso(record.created_at),
+            "form": record.form,
+            "consent_version": record.consent_version,
+            "consent_text": record.consent_text,
+            "basis": record.basis,
+            "ip_address_hash": record.ip_hash,
+            "browser_family": record.user_agent_family,
+            "recorded_by_staff": record.actor_id is not None,
+        }
+        for record in consents
+    ]
+
+
+def _delivery_reports(subscriber) -> list[dict]:
+    """The bounces, complaints and unsubscribes that came back about mail sent to the subscriber, oldest first."""
+    from newsletter.models import InboundEvent
+
+    return [
+        {"kind": kind, "channel": source, "status_code": code, "at": _iso(created)}
+        for kind, source, code, created in InboundEvent.objects.filter(subscriber=subscriber)
+        .order_by("created_at", "id").values_list("kind", "source", "status_code", "created_at")
+    ]
 
 
 def request_link(subscriber, purpose: str):

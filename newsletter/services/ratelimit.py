@@ -30,13 +30,19 @@ class Rate:
         """Parse "5/3600" (five per hour)."""
         if isinstance(value, Rate):
             return value
-        try:
-            count, window = (int(part) for part in str(value).split("/", 1))
-        except ValueError as exc:
-            raise ImproperlyConfigured(f"A rate limit must look like '5/3600' (count/seconds), got {value!r}") from exc
+        count, window = _count_and_window(value)
         if count < 1 or window < 1:
             raise ImproperlyConfigured(f"A rate limit needs a positive count and window, got {value!r}")
         return cls(count, window)
+
+
+def _count_and_window(value) -> tuple[int, int]:
+    """The two numbers of "count/seconds" (``ImproperlyConfigured`` if it is not two integers)."""
+    try:
+        count, window = (int(part) for part in str(value).split("/", 1))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"A rate limit must look like '5/3600' (count/seconds), got {value!r}") from exc
+    return count, window
 
 
 @dataclass(frozen=True)

@@ -88,20 +88,25 @@ def render_translations(issue, *, send_id: int | None = None) -> dict[str, dict[
     Raises ``GateError`` naming the page and the language when a translation links to a page part of the
     audience may not read.
     """
-    from newsletter.services import gate
-
     rendered = {}
     for version in live_translations(issue):
         language = issue_language(version)
-        try:
-            gate.check_issue(version, audience_of=issue)
-        except gate.GateError as exc:
-            raise gate.GateError(
-                [gate.Violation(v.title, f"{v.message} (in the {language} translation)") for v in exc.violations]
-            ) from exc
+        _check_translation(version, issue, language)
         email = render_issue(version, audience_of=issue, send_id=send_id)
         rendered[language] = {"subject": email.subject, "html": email.html, "text": email.text}
     return rendered
+
+
+def _check_translation(version, original, language: str) -> None:
+    """The gate for a translation, with the original's audience; its violations name the language."""
+    from newsletter.services import gate
+
+    try:
+        gate.check_issue(version, audience_of=original)
+    except gate.GateError as exc:
+        raise gate.GateError(
+            [gate.Violation(v.title, f"{v.message} (in the {language} translation)") for v in exc.violations]
+        ) from exc
 
 
 def translation_key(send, language: str | None) -> str:
@@ -179,7 +184,8 @@ class _TextExtractor(HTMLParser):
 
     def handle_data(self, data):
         if self._shown():
-            self.parts.append(" ".join(data.split()) if data.strip() else (" " if data else ""))
+            # Whitespace between tags still separates words (lines are collapsed in ``html_to_text``).
+            self.parts.append(" ".join(data.split()) or " ")
 
     def _enter(self, tag: str, style: str) -> None:
         """Count one more level of a skipped element, or of a hidden one (inside one, or ``display:none``)."""

@@ -23,6 +23,11 @@ class BatchOutcome:
     sent: int = 0
 
 
+def stopped_outcome(send: Send) -> BatchOutcome:
+    """What a worker reports for a send that is not sending: paused, or idle (nothing for it to do)."""
+    return BatchOutcome("paused" if send.status == Send.Status.PAUSED else "idle")
+
+
 def backoff_seconds(attempt: int) -> float:
     """Exponential backoff with jitter: base · 2^(attempt-1), capped, times a random factor in [0.5, 1.5)."""
     base = float(conf.NEWSLETTER_RETRY_BASE_SECONDS)

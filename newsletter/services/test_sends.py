@@ -67,12 +67,16 @@ def _outside_addresses(recipients: list[str]) -> list[str]:
 
 def _check_moderated(issue, outside: list[str], user) -> None:
     """An unapproved draft goes to addresses outside the staff only when a moderator sends it."""
-    moderated = issue.live and not issue.has_unpublished_changes
-    if outside and not moderated and not issue.permissions_for_user(user).can_publish():
+    if outside and not _approved_or_moderator(issue, user):
         raise TestSendRefused(
             "This draft has not been approved yet: until a moderator publishes it, tests go to staff addresses "
             f"only (not to {', '.join(outside)}), unless a moderator sends the test."
         )
+
+
+def _approved_or_moderator(issue, user) -> bool:
+    """Whether the issue is published without later changes, or ``user`` may publish it."""
+    return (issue.live and not issue.has_unpublished_changes) or issue.permissions_for_user(user).can_publish()
 
 
 def _count_test_send(issue, user) -> None:

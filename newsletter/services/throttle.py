@@ -37,20 +37,6 @@ class Throttle:
             return wait
         return 0.0
 
-    def acquire(self, max_wait: float = 5.0) -> float:
-        """Block until one slot is granted, or return the remaining wait if it is longer than ``max_wait``.
-
-        Returns 0.0 once a slot is taken; a positive number means "come back later" (nothing taken), so a
-        worker can release its batch instead of sleeping through a long window.
-        """
-        while True:
-            wait = self.try_acquire()
-            if wait == 0.0:
-                return 0.0
-            if wait > max_wait:
-                return wait
-            time.sleep(wait)
-
     # Steady rate: time is cut into short slots of ``k / rate`` seconds that admit ``k`` messages each, with
     # k chosen so a slot lasts about a tenth of a second. Short slots keep bursts small: no one-second
     # window ever holds much more than the rate, not even across a slot boundary.

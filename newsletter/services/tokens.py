@@ -38,6 +38,7 @@ PURPOSES = (CONFIRM, PREFERENCES, UNSUBSCRIBE, EXPORT, ERASE, CLICKS)
 RETURN_PATH = "newsletter.return-path"
 MAILTO_UNSUBSCRIBE = "newsletter.mailto-unsubscribe"
 ADDRESS_PURPOSES = {RETURN_PATH: "d", MAILTO_UNSUBSCRIBE: "u"}
+_ADDRESS_PURPOSE_OF = {letter: purpose for purpose, letter in ADDRESS_PURPOSES.items()}
 # Links emailed on request for one act on personal data: they expire after ``data_link_max_age``.
 DATA_PURPOSES = (EXPORT, ERASE, CLICKS)
 
@@ -95,22 +96,33 @@ def read_token(token: str, purpose: str, max_age: int | None = None):
     """Return the Subscriber a token belongs to, or raise a ``TokenError`` saying why it cannot be used."""
     from newsletter.models import Subscriber
 
+    subscriber_id, key = _signed_payload(token, purpose, max_age)
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None or not isinstance(key, str) or subscriber.token_key != key:
+        raise TokenSuperseded("This link is no longer valid.")
+    return subscriber
+
+
+def _signed_payload(token: str, purpose: str, max_age: int | None) -> list:
+    """The [subscriber id, key] a token was signed with; ``TokenExpired`` or ``TokenInvalid`` if it cannot be used."""
     try:
         payload = signing.loads(token, salt=purpose, max_age=max_age)
     except signing.SignatureExpired as exc:
         raise TokenExpired("This link has expired.") from exc
     except signing.BadSignature as exc:
         raise TokenInvalid("This link is not valid.") from exc
+    if not _well_formed(payload):
+        raise TokenInvalid("This link is not valid.")
+    return payload
+
+
+def _well_formed(payload) -> bool:
+    """Whether a payload is [id, key] with a positive 64-bit id. Only a holder of the secret key can sign another
+    shape; it is refused rather than let the query crash."""
     if not (isinstance(payload, list) and len(payload) == 2):
-        raise TokenInvalid("This link is not valid.")
-    subscriber_id, key = payload
-    # Only a holder of the secret key can sign another shape; refuse it rather than let the query crash.
-    if not isinstance(subscriber_id, int) or isinstance(subscriber_id, bool) or not 0 < subscriber_id < 2**63:
-        raise TokenInvalid("This link is not valid.")
-    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
-    if subscriber is None or not isinstance(key, str) or subscriber.token_key != key:
-        raise TokenSuperseded("This link is no longer valid.")
-    return subscriber
+        return False
+    subscriber_id = payload[0]
+    return isinstance(subscriber_id, int) and not isinstance(subscriber_id, bool) and 0 < subscriber_id < 2**63
 
 
 def absolute_url(path: str) -> str:
@@ -186,10 +198,9 @@ def find_address_tokens(text: str) -> list[tuple[str, int, str]]:
     found = []
     for match in _ADDRESS_TOKEN.finditer((text or "").lower()):
         letter, digits, _mac = match.groups()
-        purpose = next(p for p, prefix in ADDRESS_PURPOSES.items() if prefix == letter)
         object_id = int(digits, 36)
         if 0 < object_id < 2**63:
-            found.append((purpose, object_id, match.group(0)))
+            found.append((_ADDRESS_PURPOSE_OF[letter], object_id, match.group(0)))
     return found
 
 
