@@ -49,7 +49,13 @@ from newsletter.mailchimp.client import (
 )
 from newsletter.models import Audience, Delivery, Send
 from newsletter.services import emails, engagement, rendering
-from newsletter.services.send_state import BatchOutcome, backoff_seconds, pause_send, stopped_outcome
+from newsletter.services.send_state import (
+    BatchOutcome,
+    backoff_seconds,
+    pause_send,
+    start_scheduled,
+    stopped_outcome,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -180,13 +186,16 @@ class _Target:
 
     def __getattr__(self, name):
         if name in _Target.FIELDS:
-            return (self.send.campaign_languages or {}).get(self.language, {}).get(_Target.FIELDS[name], "")
+            return self._progress().get(_Target.FIELDS[name], "")
         return getattr(self.send, name)
+
+    def _progress(self) -> dict:
+        """This language's campaign id, step and segment as recorded in ``Send.campaign_languages``."""
+        return (self.send.campaign_languages or {}).get(self.language, {})
 
     def save(self, **fields) -> None:
         own = {_Target.FIELDS[k]: fields.pop(k) for k in list(fields) if k in _Target.FIELDS}
-        languages = dict(self.send.campaign_languages or {})
-        languages[self.language] = {**languages.get(self.language, {}), **own}
+        languages = {**(self.send.campaign_languages or {}), self.language: {**self._progress(), **own}}
         _save(self.send, campaign_languages=languages, **fields)
 
     @property
@@ -401,14 +410,19 @@ def _hand_over(send: Send, api: Mailchimp, campaign_id: str) -> None:
     when = planned_send_time(send)
     _save(send, campaign_step="sending", campaign_send_time=when or timezone.now())
     try:
-        if when:
-            stamp = when.isoformat()
-            api.call(lambda c: c.campaigns.schedule(campaign_id, {"schedule_time": stamp}), retry=False)
-        else:
-            api.call(lambda c: c.campaigns.send(campaign_id), retry=False)
+        _send_or_schedule_call(api, campaign_id, when)
     except (MailchimpRejected, MailchimpNotFound):
         if not _mailchimp_acted(api, campaign_id):
             raise
+
+
+def _send_or_schedule_call(api: Mailchimp, campaign_id: str, when: datetime | None) -> None:
+    """Mailchimp's "schedule" action for ``when``, or its "send" action (now) without one; never retried."""
+    if when:
+        stamp = when.isoformat()
+        api.call(lambda c: c.campaigns.schedule(campaign_id, {"schedule_time": stamp}), retry=False)
+    else:
+        api.call(lambda c: c.campaigns.send(campaign_id), retry=False)
 
 
 def _mailchimp_acted(api: Mailchimp, campaign_id: str) -> bool:
@@ -506,6 +520,6 @@ def hand_over_scheduled(now: datetime | None = None) -> list[int]:
     for send in candidates:
         if planned_send_time(send, now) is None:
             continue  # due within minutes: tick_sends starts it at its time and it goes out at once
-        if Send.objects.filter(pk=send.pk, status=Send.Status.SCHEDULED).update(status=Send.Status.PREPARING):
+        if start_scheduled(send.pk):
             started.append(send.pk)
     return started

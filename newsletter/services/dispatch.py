@@ -30,7 +30,14 @@ from newsletter.models import Delivery, NewsletterIssue, Send, Subscriber
 from newsletter.services import bounces, gate, lease, ledger, rendering
 from newsletter.services.audience import audience_key, audience_label, iter_recipients
 from newsletter.services.campaigns import run_campaign_send
-from newsletter.services.send_state import ACTIVE, BatchOutcome, backoff_seconds, pause_send, stopped_outcome
+from newsletter.services.send_state import (
+    ACTIVE,
+    BatchOutcome,
+    backoff_seconds,
+    pause_send,
+    start_scheduled,
+    stopped_outcome,
+)
 from newsletter.services.throttle import Throttle
 
 logger = logging.getLogger(__name__)
@@ -328,11 +335,10 @@ class _Lane:
     def _check_writer(self, writer: ledger.MarkWriter) -> None:
         """Lose the claim when the writer found it lost or cannot write; wait while too many marks are unwritten."""
         held = self.held
-        if self.claim in writer.lost_claims:
-            held.lose("a mark matched no row: the claim was lost")
-        elif writer.failing:
-            held.lose("the ledger cannot be written (database unreachable)")
-        if not held.lost_reason and writer.backlog() >= MAX_UNWRITTEN_MARKS:
+        reason = writer.stop_reason(self.claim)
+        if reason:
+            held.lose(reason)
+        elif not held.lost_reason and writer.backlog() >= MAX_UNWRITTEN_MARKS:
             # Let the writer catch up: few accepted messages may be missing from the ledger at any time.
             writer.wait_for_backlog_below(MAX_UNWRITTEN_MARKS, timeout=held.renew_every)
 
@@ -352,16 +358,21 @@ class _Lane:
             # Rendered before the fence, so the lease check is the last thing before the handover.
             message = rendering.personalise(self.send, delivery_id=delivery.pk, email=delivery.email,
                                             subscriber=self.subscribers[delivery.subscriber_id])
-            try:
-                if not self.take_slot():
-                    return  # a long wait (window cap): hand the rest back instead of sleeping on a worker
-            except lease.LeaseLost as exc:
-                logger.warning("Send %s: lane stopped before message %d of %d: %s", self.send.pk, self.handed + 1,
-                               len(self.deliveries), exc)
+            if not self._may_hand_over():
                 return
             self.held.handing_over(unsent=len(self.deliveries) - self.handed)
             self.handed += 1
             yield message
+
+    def _may_hand_over(self) -> bool:
+        """Whether the next message may go: False after a long wait (window cap: the rest is handed back instead
+        of sleeping on a worker) or once the claim is lost."""
+        try:
+            return self.take_slot()
+        except lease.LeaseLost as exc:
+            logger.warning("Send %s: lane stopped before message %d of %d: %s", self.send.pk, self.handed + 1,
+                           len(self.deliveries), exc)
+            return False
 
     def on_result(self, result: DeliveryResult) -> None:
         self.held.handed_over()
@@ -384,6 +395,12 @@ def _settle(send: Send, lane: _Lane, interrupted: BatchInterrupted | None) -> Ba
     if lane.failed and _error_threshold_exceeded(send):
         pause_send(send, "Too many failed deliveries: check the mail server, then resume.")
         return BatchOutcome("paused", sent=lane.sent)
+    return _go_on(lane, interrupted, delay)
+
+
+def _go_on(lane: _Lane, interrupted: BatchInterrupted | None, delay: float) -> BatchOutcome:
+    """The send goes on: after a broken connection (``delay``) or a long throttle wait the worker comes back later,
+    else it takes the next batch at once."""
     if interrupted:
         return BatchOutcome("wait", wait_seconds=delay, sent=lane.sent)
     if lane.wait:
@@ -512,8 +529,13 @@ def _work_lane(send: Send, backend, time_budget: float | None) -> BatchOutcome:
             if outcome.state != "more":
                 outcome.sent = total
                 return outcome
-            if time_budget is not None and time.monotonic() - started > time_budget:
+            if _out_of_time(started, time_budget):
                 return BatchOutcome("more", sent=total)
+
+
+def _out_of_time(started: float, time_budget: float | None) -> bool:
+    """Whether a task that started at ``started`` (monotonic clock) has used up its time budget, if it has one."""
+    return time_budget is not None and time.monotonic() - started > time_budget
 
 
 def _lane_in_thread(send_id: int, backend, time_budget: float | None) -> BatchOutcome:
@@ -571,7 +593,7 @@ def due_scheduled_sends(now=None) -> list[int]:
     due = []
     for send_id in Send.objects.filter(status=Send.Status.SCHEDULED, scheduled_at__lte=now).values_list("id",
                                                                                                          flat=True):
-        if Send.objects.filter(pk=send_id, status=Send.Status.SCHEDULED).update(status=Send.Status.PREPARING):
+        if start_scheduled(send_id):
             due.append(send_id)
     return due
 
@@ -675,7 +697,12 @@ def _rate_and_eta(send: Send, sent: int, queued: int) -> dict:
     if not (send.started_at and sent):
         return {"rate_per_second": None, "eta_seconds": None}
     rate = round(sent / _seconds_sending(send), 2)
-    return {"rate_per_second": rate, "eta_seconds": round(queued / rate) if rate and queued else 0}
+    return {"rate_per_second": rate, "eta_seconds": _eta(queued, rate)}
+
+
+def _eta(queued: int, rate: float) -> int:
+    """Seconds until the queued messages are sent at ``rate`` (0 with nothing queued, or no rate yet)."""
+    return round(queued / rate) if rate and queued else 0
 
 
 def _seconds_sending(send: Send) -> float:

@@ -38,7 +38,7 @@ class GateError(Exception):
 
 
 def _page_ids_in_rich_text(html: str) -> set[int]:
-    return {int(first or second) for first, second in PAGE_LINK.findall(str(html or ""))}
+    return {int(first or second) for first, second in PAGE_LINK.findall(str(html))}  # None: "None", no links
 
 
 def referenced_page_ids(issue) -> set[int]:
@@ -53,7 +53,13 @@ def _block_page_ids(block) -> set[int]:
     """The pages one body block links to: a card's or button's chosen page, or the links in a text block."""
     if block.block_type == "text":
         return _page_ids_in_rich_text(block.value.source)
-    page = block.value.get("page") if block.block_type in {"featured_page", "call_to_action"} else None
+    if block.block_type in {"featured_page", "call_to_action"}:
+        return _chosen_page_id(block.value.get("page"))
+    return set()
+
+
+def _chosen_page_id(page) -> set[int]:
+    """The id of a page chooser's value (a page or its id), none when nothing is chosen."""
     if page is None:
         return set()
     return {page.pk if hasattr(page, "pk") else int(page)}

@@ -125,6 +125,13 @@ class MarkWriter:
         self._thread = threading.Thread(target=self._run, name="newsletter-mark-writer", daemon=True)
         self._thread.start()
 
+    def stop_reason(self, claim: str) -> str:
+        """Why the lane holding ``claim`` must stop sending ("" if it need not): a mark of that claim matched no
+        row, or marks cannot be written."""
+        if claim in self.lost_claims:
+            return "a mark matched no row: the claim was lost"
+        return "the ledger cannot be written (database unreachable)" if self.failing else ""
+
     @property
     def failing(self) -> bool:
         """True while marks cannot be written (the lane must not send on without its ledger)."""
@@ -165,10 +172,14 @@ class MarkWriter:
             try:
                 relaxed = self._write(items, relaxed)
             finally:
-                for _ in items:
-                    self._queue.task_done()
-                with self._written:
-                    self._written.notify_all()
+                self._round_done(len(items))
+
+    def _round_done(self, count: int) -> None:
+        """Count a round's marks as done (``flush`` waits for that) and wake lanes waiting for the backlog."""
+        for _ in range(count):
+            self._queue.task_done()
+        with self._written:
+            self._written.notify_all()
 
     def _next_round(self) -> list[tuple[str, int]] | None:
         """The next marks to write: the first to arrive and up to ``MAX_COALESCED`` waiting behind it; None when
@@ -177,8 +188,12 @@ class MarkWriter:
         if first is None:
             self._queue.task_done()
             return None
-        items = [first]
-        while len(items) < MAX_COALESCED:
+        return [first, *self._waiting(MAX_COALESCED - 1)]
+
+    def _waiting(self, limit: int) -> list[tuple[str, int]]:
+        """Up to ``limit`` marks already queued, without waiting for more."""
+        items = []
+        while len(items) < limit:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:

@@ -30,18 +30,17 @@ class Rate:
         """Parse "5/3600" (five per hour)."""
         if isinstance(value, Rate):
             return value
-        count, window = _count_and_window(value)
-        if count < 1 or window < 1:
-            raise ImproperlyConfigured(f"A rate limit needs a positive count and window, got {value!r}")
-        return cls(count, window)
+        return cls(*_count_and_window(value))
 
 
 def _count_and_window(value) -> tuple[int, int]:
-    """The two numbers of "count/seconds" (``ImproperlyConfigured`` if it is not two integers)."""
+    """The two numbers of "count/seconds"; ``ImproperlyConfigured`` unless they are positive integers."""
     try:
         count, window = (int(part) for part in str(value).split("/", 1))
     except ValueError as exc:
         raise ImproperlyConfigured(f"A rate limit must look like '5/3600' (count/seconds), got {value!r}") from exc
+    if count < 1 or window < 1:
+        raise ImproperlyConfigured(f"A rate limit needs a positive count and window, got {value!r}")
     return count, window
 
 
@@ -63,17 +62,21 @@ def hit(scope: str, identifier: str, rate: Rate | str, now: float | None = None)
     now = time.time() if now is None else now
     window_index = int(now // rate.window)
     key = f"{KEY_PREFIX}:{scope}:{_digest(identifier)}:{window_index}"
-    cache.add(key, 0, timeout=rate.window + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        # The counter expired between add and incr: this request starts a fresh window.
-        cache.add(key, 1, timeout=rate.window + 1)
-        count = 1
-    if count > rate.count:
+    if _count(key, timeout=rate.window + 1) > rate.count:
         retry_after = max(1, int(rate.window - (now % rate.window)))
         return Throttled(scope=scope, retry_after=retry_after)
     return None
+
+
+def _count(key: str, timeout: int) -> int:
+    """Count one more request in the window's counter; returns the window's count so far."""
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:
+        # The counter expired between add and incr: this request starts a fresh window.
+        cache.add(key, 1, timeout=timeout)
+        return 1
 
 
 def check_signup(ip: str, email: str | None) -> Throttled | None:

@@ -28,6 +28,11 @@ def stopped_outcome(send: Send) -> BatchOutcome:
     return BatchOutcome("paused" if send.status == Send.Status.PAUSED else "idle")
 
 
+def start_scheduled(send_id: int) -> bool:
+    """Switch a scheduled send to preparing; True for the one caller that did (several may ask at once)."""
+    return bool(Send.objects.filter(pk=send_id, status=Send.Status.SCHEDULED).update(status=Send.Status.PREPARING))
+
+
 def backoff_seconds(attempt: int) -> float:
     """Exponential backoff with jitter: base · 2^(attempt-1), capped, times a random factor in [0.5, 1.5)."""
     base = float(conf.NEWSLETTER_RETRY_BASE_SECONDS)

@@ -48,21 +48,20 @@ def check_test_send(issue, recipients: list[str], user) -> None:
 
     Counts against the per-user and per-issue limits only when the addresses are acceptable.
     """
-    outside = _outside_addresses(recipients)
+    staff = staff_addresses(recipients)
+    outside = [address for address in recipients if address.lower() not in staff]
+    _check_configured(outside)
     _check_moderated(issue, outside, user)
     _count_test_send(issue, user)
 
 
-def _outside_addresses(recipients: list[str]) -> list[str]:
-    """The recipients that are not staff; refused unless every one of them is on the configured test list."""
-    staff = staff_addresses(recipients)
-    outside = [address for address in recipients if address.lower() not in staff]
+def _check_configured(outside: list[str]) -> None:
+    """Addresses outside the staff must be on the configured test list."""
     not_allowed = [address for address in outside if not configured_address(address)]
     if not_allowed:
         raise TestSendRefused(
             f"Tests go only to staff accounts' addresses or the configured test list; not to {', '.join(not_allowed)}."
         )
-    return outside
 
 
 def _check_moderated(issue, outside: list[str], user) -> None:

@@ -122,7 +122,8 @@ def _well_formed(payload) -> bool:
     if not (isinstance(payload, list) and len(payload) == 2):
         return False
     subscriber_id = payload[0]
-    return isinstance(subscriber_id, int) and not isinstance(subscriber_id, bool) and 0 < subscriber_id < 2**63
+    # A JSON number that is an integer (``type``, not ``isinstance``: true and false are not ids).
+    return type(subscriber_id) is int and 0 < subscriber_id < 2**63
 
 
 def absolute_url(path: str) -> str:
