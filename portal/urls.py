@@ -17,7 +17,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from portal.contributions import views as contributions_views
 from portal.core.api import api_router
-from portal.core.i18n import switch_language
+from portal.core.language_switcher import switch_language
 from portal.core.media import serve_media
 from portal.core.views import health, robots_txt
 from portal.hotlines.api import api as hotlines_api

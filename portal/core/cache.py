@@ -298,7 +298,7 @@ def _publicly_readable(request, response=None) -> bool:
 def _only_replayable_cookies(request, response) -> bool:
     """Whether the response sets no cookie other than the language cookie naming the language of its URL.
 
-    That one cookie is a function of the URL alone (``portal.core.i18n``); it is never stored but set again
+    That one cookie is a function of the URL alone (``portal.core.locale_middleware``); it is never stored but set again
     on each response by ``_remember_language``. Any other cookie (session, CSRF, messages) forbids storing.
     """
     names = set(response.cookies.keys())

@@ -330,6 +330,24 @@ def can_view(page: Page, viewer) -> bool:
     return not any(page.path.startswith(path) for path in closed_paths(viewer))
 
 
+_TRANSLATIONS_ATTR = "_portal_translations"
+
+
+def visible_translations(page: Page, viewer, request=None) -> dict[str, Page]:
+    """The live language versions of a page (itself included) this viewer may read, by language code.
+
+    With a request, the answer for each (page, viewer) is kept on it, so the language switcher and the hreflang
+    links of one page view share their queries.
+    """
+    viewer = as_viewer(viewer)
+    answers = request.__dict__.setdefault(_TRANSLATIONS_ATTR, {}) if request is not None else {}
+    key = (page.pk, viewer)
+    if key not in answers:
+        versions = visible_pages(Page.objects.filter(translation_key=page.translation_key), viewer)
+        answers[key] = {version.locale.language_code: version for version in versions.select_related("locale")}
+    return answers[key]
+
+
 def all_restricted_paths() -> list[str]:
     """Paths of every subtree some restriction reaches (memoised like ``closed_paths``)."""
     return list(memo.remember(("privacy:restricted-paths",), _all_restricted_paths))

@@ -144,8 +144,8 @@ MIDDLEWARE = [
     "portal.core.memo.RequestMemoMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Language from the URL prefix (/fr/...), else the remembered choice, else Accept-Language; never redirects
-    # machine endpoints (portal.core.i18n).
-    "portal.core.i18n.PortalLocaleMiddleware",
+    # machine endpoints (portal.core.locale_middleware).
+    "portal.core.locale_middleware.PortalLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
