@@ -7,7 +7,9 @@ Wagtail's stock endpoints decide visibility with their own request checks; ours 
 (`portal.core.privacy`) so the API can never show more than the site does to the same viewer.
 """
 
-from django.db.models import Prefetch, Q
+import re
+
+from django.db.models import Prefetch
 
 from wagtail.api.v2.router import WagtailAPIRouter
 from wagtail.api.v2.utils import BadRequestError
@@ -20,7 +22,7 @@ from wagtail.models import Page
 from rest_framework.authentication import SessionAuthentication
 
 from portal.core.models import Sector, Topic
-from portal.core.privacy import Viewer, visible_documents, visible_pages
+from portal.core.privacy import Viewer, under, visible_documents, visible_pages
 
 # Only the site's own login session counts: HTTP Basic credentials would let anyone try passwords here,
 # around the login form's throttling and second factor.
@@ -28,6 +30,7 @@ API_AUTHENTICATION = [SessionAuthentication]
 
 # Many-to-many fields exposed through `api_fields`; prefetched so a listing costs a fixed number of queries.
 _TAXONOMY_PREFETCH = {"topics": Topic, "sectors": Sector}
+_DIGITS = re.compile(r"[0-9]+")
 
 
 class FindByIdValidated:
@@ -36,7 +39,7 @@ class FindByIdValidated:
 
     def find_object(self, queryset, request):
         raw = request.GET.get("id")
-        if raw is not None and not (raw.isascii() and raw.isdigit()):
+        if raw is not None and not _DIGITS.fullmatch(raw):
             raise BadRequestError("id must be a positive integer")
         return super().find_object(queryset, request)
 
@@ -57,21 +60,17 @@ class GatedPagesAPIViewSet(FindByIdValidated, PagesAPIViewSet):
             return queryset.none()
         # Every language version of the site's home heads a tree of that site (`?locale=fr` narrows to one).
         homes = Page.objects.filter(translation_key=site.root_page.translation_key).values_list("path", flat=True)
-        condition = Q()
-        for path in homes:
-            condition |= Q(path__startswith=path)
-        return queryset.filter(condition)
+        return queryset.filter(under(homes))
 
     def get_queryset(self):
         queryset = super().get_queryset().select_related("locale")  # every item shows its meta.locale
         model = queryset.model
         # Only a single-type listing (`?type=pages.ArticlePage`) has the specific model's relations at hand.
-        lookups = [
+        fields = {field.name for field in model._meta.get_fields()}
+        return queryset.prefetch_related(*(
             Prefetch(name, queryset=term_model.objects.only("id", "name", "slug"))
-            for name, term_model in _TAXONOMY_PREFETCH.items()
-            if any(getattr(field, "name", None) == name for field in model._meta.get_fields())
-        ]
-        return queryset.prefetch_related(*lookups) if lookups else queryset
+            for name, term_model in _TAXONOMY_PREFETCH.items() if name in fields
+        ))
 
 
 class GatedDocumentsAPIViewSet(FindByIdValidated, DocumentsAPIViewSet):

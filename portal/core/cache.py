@@ -68,6 +68,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
+from django.contrib.syndication.views import Feed
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseNotModified, QueryDict
 from django.middleware.csrf import CsrfViewMiddleware, get_token
@@ -88,6 +89,7 @@ from portal.core.generation import (  # noqa: F401 - the generation's API, as ca
     read_generation,
     tracking,
 )
+from portal.core.redirects import SITE_REDIRECT_ATTR
 
 logger = logging.getLogger(__name__)
 
@@ -178,10 +180,9 @@ def on_cache_hit(name: str, callback) -> None:
 
 
 def _run_hit_callback(entry) -> None:
-    on_hit = getattr(entry, "on_hit", None)
-    if not on_hit:
+    if not entry.on_hit:
         return
-    name, args = on_hit
+    name, args = entry.on_hit
     callback = _hit_callbacks.get(name)
     if callback is None:
         return
@@ -253,17 +254,22 @@ def may_store_variant(request, key: str, generation: int) -> bool:
     """Whether an entry with a query string may be stored: it is one of the first ``max_variants()`` distinct
     queries of its path stored under this generation. Later ones are served uncached, so random parameters
     can neither fill the cache nor push out the variants visitors use (the plain path is always stored).
-
-    The variants already counted are marked, so re-storing one (after it expired) costs no place; a variant
-    beyond the bound writes nothing at all. Counters and marks live as long as entries do.
     """
     if not request.META.get("QUERY_STRING"):
         return True
     path_hash = hashlib.sha256(_path_url(request).encode()).hexdigest()
-    counter = f"{VARIANTS_PREFIX}{generation}:{path_hash}"
+    bound = getattr(request, _MAX_VARIANTS_ATTR, None) or max_variants()
+    return _take_place(f"{VARIANTS_PREFIX}{generation}:{path_hash}", key, bound)
+
+
+def _take_place(counter: str, key: str, bound: int) -> bool:
+    """Whether the entry ``key`` holds, or now takes, one of the ``bound`` places ``counter`` counts.
+
+    The entries already counted are marked, so re-storing one (after it expired) costs no place; an entry beyond
+    the bound writes nothing at all. Counters and marks live as long as entries do.
+    """
     mark = f"{counter}:{key.removeprefix(ENTRY_PREFIX)}"
     timeout = settings.PAGE_CACHE_TIMEOUT
-    bound = getattr(request, _MAX_VARIANTS_ATTR, None) or max_variants()
     found = cache.get_many([counter, mark])
     if mark in found:
         return True
@@ -282,12 +288,12 @@ def _remember_served_page(page, request, serve_args, serve_kwargs):
     setattr(request, _SERVED_PAGE_ATTR, page)
 
 
-def _publicly_readable(request, response=None) -> bool:
+def _publicly_readable(request, response) -> bool:
     """Whether what this request served is public: a page the privacy gate opens to anonymous viewers, a view
     that marked itself cacheable, a 404 (the same for every anonymous visitor), or one of the site's redirects."""
     if getattr(request, _CACHEABLE_VIEW_ATTR, False) or _is_feed(request):
         return True
-    if response is not None and response.status_code != 200:
+    if response.status_code != 200:
         return True  # storable() lets through 404s and the site's own redirects only
     page = getattr(request, _SERVED_PAGE_ATTR, None)
     if page is None:
@@ -316,8 +322,6 @@ def _language_of_path(path: str) -> str | None:
 
 def _is_feed(request) -> bool:
     """Syndication feeds are built for the anonymous viewer whoever asks (``portal.pages.feeds``)."""
-    from django.contrib.syndication.views import Feed
-
     match = getattr(request, "resolver_match", None)
     return match is not None and isinstance(match.func, Feed)
 
@@ -327,32 +331,48 @@ def _vary_headers(response) -> set[str]:
 
 
 def storable(request, response) -> bool:
-    """Whether a response may be kept for other anonymous visitors: a 200, a 404, or a redirect from the
-    site's redirects table (``portal.core.redirects``), never another redirect (logins, languages)."""
-    if request.method != "GET" or response.streaming:
-        return False
-    may_vary = {"cookie"}
-    if response.status_code in (301, 302):
-        from portal.core.redirects import SITE_REDIRECT_ATTR
+    """Whether a response may be kept for other anonymous visitors: an anonymous GET's response that carries
+    nothing personal, of a page or view anyone may read."""
+    return (
+        request.method == "GET"
+        and not _is_logged_in(request)
+        and _carries_nothing_personal(request, response)
+        and _publicly_readable(request, response)
+    )
 
-        if not getattr(request, SITE_REDIRECT_ATTR, False):
-            return False
+
+def _carries_nothing_personal(request, response) -> bool:
+    """Whether the response is a 200, a 404 or a redirect from the site's redirects table
+    (``portal.core.redirects``), never another redirect (logins, languages); not streamed; and sets no cookie,
+    cache directive or Vary header that would make it one visitor's."""
+    may_vary = _may_vary_on(request, response.status_code)
+    return (
+        may_vary is not None
+        and not response.streaming
+        and _only_replayable_cookies(request, response)
+        and not _forbids_sharing(response.get("Cache-Control", ""))
+        and _vary_headers(response) <= may_vary
+    )
+
+
+def _may_vary_on(request, status: int) -> set[str] | None:
+    """The Vary headers a storable response with this status may name (None: never stored with this status)."""
+    if status in (200, 404):
+        return {"cookie"}
+    if status in (301, 302) and getattr(request, SITE_REDIRECT_ATTR, False):
         # Old addresses are mostly unprefixed, so the locale middleware says the response varies on the
         # visitor's language; a redirect's target does not (a page's URL carries its own language prefix).
-        may_vary.add("accept-language")
-    elif response.status_code not in (200, 404):
-        return False
-    if not _only_replayable_cookies(request, response):
-        return False
-    cache_control = response.get("Cache-Control", "").lower()
-    if any(word in cache_control for word in ("private", "no-store", "no-cache")):
-        return False
-    if not _vary_headers(response) <= may_vary:
-        return False
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return False
-    return _publicly_readable(request, response)
+        return {"cookie", "accept-language"}
+    return None
+
+
+def _forbids_sharing(cache_control: str) -> bool:
+    return any(word in cache_control.lower() for word in ("private", "no-store", "no-cache"))
+
+
+def _is_logged_in(request) -> bool:
+    """Whether the request's user (if authentication ran) is logged in."""
+    return bool(getattr(getattr(request, "user", None), "is_authenticated", False))
 
 
 def max_elsewhere() -> int:
@@ -363,19 +383,7 @@ def max_elsewhere() -> int:
 
 def may_store_elsewhere(key: str, generation: int) -> bool:
     """Whether one more 404 or redirect may be stored under this generation (re-storing one costs no place)."""
-    counter = f"{VARIANTS_PREFIX}{generation}:not-found"
-    mark = f"{counter}:{key.removeprefix(ENTRY_PREFIX)}"
-    timeout = settings.PAGE_CACHE_TIMEOUT
-    found = cache.get_many([counter, mark])
-    if mark in found:
-        return True
-    if found.get(counter, 0) >= max_elsewhere():
-        return False
-    cache.add(counter, 0, timeout=timeout)
-    if cache.incr(counter) > max_elsewhere():
-        return False
-    cache.set(mark, 1, timeout=timeout)
-    return True
+    return _take_place(f"{VARIANTS_PREFIX}{generation}:not-found", key, max_elsewhere())
 
 
 # --- Generation (invalidation): portal.core.generation, named here too for existing callers ----------------
@@ -415,11 +423,9 @@ def _entry_for(request, response, generation: int) -> Entry:
     body = response.content
     headers = [(name, value) for name, value in response.items() if name.lower() not in _SKIP_HEADERS]
     has_hole = _PLACEHOLDER_BYTES in body
-    if not any(name.lower() == "cache-control" for name, _ in headers):
-        if has_hole:
-            headers.append(("Cache-Control", "private, no-cache"))
-        else:
-            headers.append(("Cache-Control", f"public, max-age={settings.PAGE_CACHE_MAX_AGE}"))
+    if not response.has_header("Cache-Control"):
+        shared = f"public, max-age={settings.PAGE_CACHE_MAX_AGE}"
+        headers.append(("Cache-Control", "private, no-cache" if has_hole else shared))
     return Entry(
         generation=generation,
         headers=headers,
@@ -518,41 +524,32 @@ class AnonymousPageCacheMiddleware:
 
     def _respond(self, request, entry: Entry, *, hit: bool) -> HttpResponse:
         """The entry as this visitor's response: their CSRF token and cookie, ETag, 304 when unchanged."""
-        etag = entry.etag
-        token = None
-        if entry.has_csrf_hole:
-            self.csrf.process_request(request)  # reads the visitor's CSRF cookie, if any
-            token = get_token(request)
-            secret = request.META.get("CSRF_COOKIE", "")
-            etag = f"{etag}-{hashlib.sha256(secret.encode()).hexdigest()[:12]}"
-        etag = f'W/"{etag}"'
-        status = getattr(entry, "status", 200)
-
-        if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
-        if status == 200 and if_none_match and _etag_matches(etag, if_none_match):
-            response = HttpResponseNotModified()
+        token, etag = self._visitor_token(request, entry)
+        if entry.status == 200 and _etag_matches(etag, request.META.get("HTTP_IF_NONE_MATCH")):
+            response = _not_modified(entry)
         else:
-            body = entry.body
-            if token is not None:
-                body = body.replace(_PLACEHOLDER_BYTES, token.encode())
-            response = HttpResponse(body, status=status)
-            response["Content-Length"] = str(len(body))
-        for name, value in entry.headers:
-            if not isinstance(response, HttpResponseNotModified) or name.lower() in (
-                "cache-control", "vary", "content-location", "expires",
-            ):
-                response[name] = value
-        if status == 200:
+            response = _full_response(entry, token)
+        if entry.status == 200:
             response["ETag"] = etag
         elif hit:
             # Django logs every 4xx response ("Not Found: ..."): a kept 404 was logged when it was rendered, and a
             # scanner's thousand repeats would cost a log write each.
             response._has_been_logged = True
         response["X-Page-Cache"] = "hit" if hit else "miss"
-        if entry.has_csrf_hole:
+        if token is not None:
             self.csrf.process_response(request, response)  # sets the CSRF cookie if the visitor had none
         _remember_language(request, response, entry.path)
         return response
+
+    def _visitor_token(self, request, entry: Entry) -> tuple[str | None, str]:
+        """The visitor's CSRF token for the entry's hole (None when it has none) and the entry's ETag for this
+        visitor (the same body with another token is another representation)."""
+        if not entry.has_csrf_hole:
+            return None, f'W/"{entry.etag}"'
+        self.csrf.process_request(request)  # reads the visitor's CSRF cookie, if any
+        token = get_token(request)
+        secret = request.META.get("CSRF_COOKIE", "")
+        return token, f'W/"{entry.etag}-{hashlib.sha256(secret.encode()).hexdigest()[:12]}"'
 
     def _fill_csrf_hole(self, request, response) -> None:
         """A response that is not stored still gets the visitor's real token in place of the placeholder."""
@@ -569,25 +566,43 @@ class AnonymousPageCacheMiddleware:
         served = getattr(request, _SERVED_PAGE_ATTR, None) or getattr(request, _CACHEABLE_VIEW_ATTR, False)
         if not served or response.has_header("Cache-Control"):
             return
-        user = getattr(request, "user", None)
-        if is_personal_request(request) or (user is not None and user.is_authenticated):
+        if is_personal_request(request) or _is_logged_in(request):
             add_never_cache_headers(response)
 
 
-def _etag_matches(etag: str, if_none_match: str) -> bool:
+def _etag_matches(etag: str, if_none_match: str | None) -> bool:
+    if not if_none_match:
+        return False
     if if_none_match.strip() == "*":
         return True
     wanted = etag.removeprefix("W/")
     return any(candidate.removeprefix("W/") == wanted for candidate in parse_etags(if_none_match))
 
 
+# Headers a 304 repeats from the stored response (RFC 9110, 15.4.5).
+_NOT_MODIFIED_HEADERS = {"cache-control", "vary", "content-location", "expires"}
+
+
+def _not_modified(entry: Entry) -> HttpResponseNotModified:
+    response = HttpResponseNotModified()
+    for name, value in entry.headers:
+        if name.lower() in _NOT_MODIFIED_HEADERS:
+            response[name] = value
+    return response
+
+
+def _full_response(entry: Entry, token: str | None) -> HttpResponse:
+    """The stored response, with the visitor's CSRF token (if any) in place of the placeholder."""
+    body = entry.body if token is None else entry.body.replace(_PLACEHOLDER_BYTES, token.encode())
+    response = HttpResponse(body, status=entry.status)
+    response["Content-Length"] = str(len(body))
+    for name, value in entry.headers:
+        response[name] = value
+    return response
+
+
 def _remember_language(request, response, path: str) -> None:
     """Set the language cookie the locale middleware sets on pages under /fr/ etc. (derived from the URL)."""
     language = _language_of_path(path)
-    if (
-        language
-        and response.status_code == 200
-        and response.get("Content-Type", "").startswith("text/html")
-        and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language
-    ):
+    if i18n.shows_new_language(request, response, language):
         i18n.remember_language(response, language)

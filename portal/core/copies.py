@@ -42,10 +42,12 @@ def restrictions_missing_on(copy: Page, source: Page) -> list[privacy.Restrictio
     if copy.translation_key == source.translation_key:
         return []
     own = [rule for rule in privacy.effective_restrictions(copy, fresh=True) if rule.page_id == copy.pk]
-    return [
-        rule for rule in privacy.effective_restrictions(source, fresh=True)
-        if not any(privacy.implies(present, rule) for present in own)
-    ]
+    return [rule for rule in privacy.effective_restrictions(source, fresh=True) if not _covered(rule, own)]
+
+
+def _covered(rule: privacy.RestrictionRule, others: list[privacy.RestrictionRule]) -> bool:
+    """Whether ``rule`` lets no one through that one of ``others`` shuts out (it adds nothing to them)."""
+    return any(privacy.implies(other, rule) for other in others)
 
 
 def carry_restrictions(source: Page, copy: Page, user=None) -> list[PageViewRestriction]:
@@ -75,13 +77,10 @@ def drop_duplicates_on_translation(source: Page, copy: Page) -> int:
     copy) and returns how many."""
     if copy.translation_key != source.translation_key or copy.locale_id == source.locale_id:
         return 0
-    elsewhere = [rule for rule in privacy.effective_restrictions(copy, fresh=True) if rule.page_id != copy.pk]
-    duplicates = [
-        rule.id for rule in privacy.effective_restrictions(copy, fresh=True)
-        if rule.page_id == copy.pk and any(privacy.implies(other, rule) for other in elsewhere)
-    ]
-    if duplicates:
-        PageViewRestriction.objects.filter(pk__in=duplicates).delete()
+    rules = privacy.effective_restrictions(copy, fresh=True)
+    elsewhere = [rule for rule in rules if rule.page_id != copy.pk]
+    duplicates = [rule.id for rule in rules if rule.page_id == copy.pk and _covered(rule, elsewhere)]
+    PageViewRestriction.objects.filter(pk__in=duplicates).delete()  # none: no query
     return len(duplicates)
 
 

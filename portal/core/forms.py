@@ -12,20 +12,22 @@ def images_in(value) -> list:
     """Every image in a field value: an image itself, or any image inside a stream, struct or list value."""
     if isinstance(value, AbstractImage):
         return [value]
+    return [image for item in _parts(value) for image in images_in(item)]
+
+
+def _parts(value) -> list:
+    """The values inside a struct value (a dict), a stream or list value, or a list (none in any other value)."""
     if isinstance(value, dict):
-        return [image for item in value.values() for image in images_in(item)]
+        return list(value.values())
     if hasattr(value, "raw_data") or isinstance(value, list | tuple):  # StreamValue, ListValue, lists
-        return [image for item in value for image in images_in(getattr(item, "value", item))]
+        return [getattr(item, "value", item) for item in value]
     return []
 
 
 def reader_rules(page, parent=None) -> list[privacy.RestrictionRule]:
     """The effective restrictions of a page being edited (of its parent while it is being created)."""
-    if page is not None and page.pk:
-        return privacy.effective_restrictions(page, fresh=True)
-    if parent is not None:
-        return privacy.effective_restrictions(parent, fresh=True)
-    return []
+    target = page if getattr(page, "pk", None) else parent
+    return privacy.effective_restrictions(target, fresh=True) if target is not None else []
 
 
 class PortalPageForm(WagtailAdminPageForm):

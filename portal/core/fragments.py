@@ -41,6 +41,7 @@ from django.utils.translation import get_language
 
 from portal.core import memo
 from portal.core.cache import _STATE_ATTR, CSRF_PLACEHOLDER, entry_key, fragments_enabled, may_store_variant
+from portal.core.privacy import as_viewer
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +57,6 @@ def viewer_class(request) -> str:
     logged in with the groups some restriction names (``Viewer.effective``). Every member with the same
     restriction-relevant groups shares one copy (a group no restriction names changes nothing they may see);
     a group that starts to matter moves the content generation with the restriction that names it."""
-    from portal.core.privacy import as_viewer
-
     viewer = as_viewer(getattr(request, "user", None)).effective()
     if viewer.superuser:
         return "superuser"
@@ -85,15 +84,10 @@ def cacheable_request(request) -> bool:
 def render_fragment(context, name: str, vary: tuple, render) -> SafeString:
     """The fragment's HTML from the process copy, the shared cache or ``render(context)``."""
     request = context.get("request")
-    if not cacheable_request(request):
-        return render(context)
-    generation = memo.request_generation()
+    generation = memo.request_generation() if cacheable_request(request) else None
     if generation is None:
         return render(context)
-    template_name = getattr(getattr(context, "template", None), "origin", None)
-    template_name = getattr(template_name, "template_name", None) or getattr(template_name, "name", "")
-    key = fragment_key(request, name, str(template_name), vary, generation)
-
+    key = fragment_key(request, name, _template_name(context), vary, generation)
     html = local_copies.get(key)
     if html is None:
         try:
@@ -102,24 +96,35 @@ def render_fragment(context, name: str, vary: tuple, render) -> SafeString:
             logger.warning("Fragment cache unavailable; rendering %s", name, exc_info=True)
             return render(context)
         if html is None:
-            with context.push(csrf_token=CSRF_PLACEHOLDER):
-                html = str(render(context))
-            if not _within_variant_bound(request, generation):
-                return mark_safe(_with_visitor_token(request, html))  # noqa: S308 - our own rendered output
-            try:
-                cache.set(key, html, timeout=settings.FRAGMENT_CACHE_TIMEOUT)
-            except Exception:
-                logger.warning("Could not store fragment %s", name, exc_info=True)
-        local_copies.put(key, html)
+            html = _render_and_store(context, name, key, generation, render)
+        else:
+            local_copies.put(key, html)
     return mark_safe(_with_visitor_token(request, html))  # noqa: S308 - our own rendered template output
+
+
+def _template_name(context) -> str:
+    origin = getattr(getattr(context, "template", None), "origin", None)
+    return str(getattr(origin, "template_name", None) or getattr(origin, "name", ""))
+
+
+def _render_and_store(context, name: str, key: str, generation: int, render) -> str:
+    """Render the fragment with the placeholder token, and keep it (shared and in this process) when the request's
+    variant of its page may be kept."""
+    with context.push(csrf_token=CSRF_PLACEHOLDER):
+        html = str(render(context))
+    if _within_variant_bound(context.get("request"), generation):
+        try:
+            cache.set(key, html, timeout=settings.FRAGMENT_CACHE_TIMEOUT)
+        except Exception:
+            logger.warning("Could not store fragment %s", name, exc_info=True)
+        local_copies.put(key, html)
+    return html
 
 
 def _within_variant_bound(request, generation: int) -> bool:
     """Whether fragments of this request may be stored: it has no query string, or its query is one of the
     variants of its path the page cache keeps (``PAGE_CACHE_MAX_VARIANTS``), so random parameters cannot fill
     the cache with fragments either."""
-    if not request.META.get("QUERY_STRING"):
-        return True
     try:
         return may_store_variant(request, entry_key(request), generation)
     except Exception:

@@ -65,12 +65,18 @@ class Rule:
     when: Callable[[models.Model], bool] | None = None  # an instance for which this is false is not shown
 
     def applies(self, instance, update_fields: Iterable[str] | None) -> bool:
-        if update_fields is not None:
-            written = set(update_fields)
-            if not written or written <= self.ignore:
-                return False
-            if self.fields is not None and not written & self.fields:
-                return False
+        """Whether saving ``instance`` (writing ``update_fields``; None: every field) changes what visitors see."""
+        return self.writes_visible(update_fields) and self.shows(instance)
+
+    def writes_visible(self, update_fields: Iterable[str] | None) -> bool:
+        """Whether a save writing these fields (None: every field) may change what visitors see."""
+        if update_fields is None:
+            return True
+        written = set(update_fields)
+        return bool(written) and not written <= self.ignore and (self.fields is None or bool(written & self.fields))
+
+    def shows(self, instance) -> bool:
+        """Whether visitors see this instance (every instance, without ``when``)."""
         return self.when is None or bool(self.when(instance))
 
 
@@ -91,9 +97,7 @@ def watch(model: type[models.Model], *, fields: Iterable[str] | None = None, ign
     )
     for field in model._meta.local_many_to_many:
         if fields is None or field.name in _rules[model].fields:
-            through = field.remote_field.through
-            if through not in _rules:
-                _rules[through] = Rule()
+            _rules.setdefault(field.remote_field.through, Rule())
 
 
 def rule_for(model: type[models.Model]) -> Rule | None:
@@ -226,7 +230,7 @@ def _on_save(sender, instance, update_fields=None, raw=False, **kwargs):
 
 def _on_delete(sender, instance, **kwargs):
     rule = rule_for(sender)
-    if rule is not None and (rule.when is None or rule.when(instance)):
+    if rule is not None and rule.shows(instance):
         _invalidate()
 
 

@@ -15,6 +15,8 @@ from django.utils import translation
 
 from wagtail.models import Locale, Page, Site
 
+from portal.core import memo
+
 
 def content_languages() -> list[tuple[str, str]]:
     """(code, name in its own language) for every configured content language, default first."""
@@ -64,6 +66,17 @@ def remember_language(response, language: str) -> None:
     )
 
 
+def shows_new_language(request, response, language: str | None) -> bool:
+    """Whether this response shows a page (a 200 in HTML) under a language prefix (``language``) other than the one
+    the visitor's cookie remembers: then it sets the cookie (``remember_language``)."""
+    return bool(
+        language
+        and response.status_code == 200
+        and response.get("Content-Type", "").startswith("text/html")
+        and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language
+    )
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Locales and homes
 
@@ -85,7 +98,8 @@ def ensure_locales(**kwargs) -> None:
             Locale.objects.create(language_code=code)
 
 
-def _default_site(request=None) -> Site | None:
+def current_site(request=None) -> Site | None:
+    """The Wagtail site serving this request (Wagtail keeps it on the request), else the default site."""
     site = Site.find_for_request(request) if request is not None else None
     if site is None:
         site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
@@ -98,19 +112,24 @@ _HOMES_ATTR = "_portal_homes"
 def site_homes(request=None) -> dict[str, Page]:
     """The site's live home page in each language that has one, by language code (one query, kept on the
     request)."""
-    if request is None:
-        return _read_site_homes(None)
-    if not hasattr(request, _HOMES_ATTR):
-        setattr(request, _HOMES_ATTR, _read_site_homes(request))
-    return getattr(request, _HOMES_ATTR)
+    return memo.on_request(request, _HOMES_ATTR, lambda: _read_site_homes(request))
 
 
 def _read_site_homes(request) -> dict[str, Page]:
-    site = _default_site(request)
+    site = current_site(request)
     if site is None:
         return {}
     pages = Page.objects.filter(translation_key=site.root_page.translation_key, live=True).select_related("locale")
     return {page.locale.language_code: page for page in pages}
+
+
+def current_home(request=None) -> Page | None:
+    """The site's home page in the language being read when it is translated and live, else the site's root page
+    (None without a site)."""
+    site = current_site(request)
+    if site is None:
+        return None
+    return site_homes(request).get(translation.get_language()) or site.root_page
 
 
 def localized_home(language: str, request=None) -> Page | None:

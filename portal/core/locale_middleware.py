@@ -8,12 +8,11 @@ set whenever a visitor reads a page in a language) or else the browser's ``Accep
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
-from portal.core.i18n import language_of_path, remember_language
+from portal.core.i18n import language_of_path, remember_language, shows_new_language
 
 # Unprefixed paths that must answer as they are: a 404 there stays a 404 instead of becoming a redirect
 # to a language-prefixed URL (RFC 8058 forbids redirecting the one-click unsubscribe POST, and machines
@@ -57,19 +56,7 @@ class PortalLocaleMiddleware(LocaleMiddleware):
         if path.startswith(UNPREFIXED_PATHS):
             return response
         response = super().process_response(request, response)
-        if _reads_page_in_new_language(request, response):
-            remember_language(response, language_of_path(path))
+        language = language_of_path(path)
+        if request.method == "GET" and shows_new_language(request, response, language):
+            remember_language(response, language)
         return response
-
-
-def _reads_page_in_new_language(request, response) -> bool:
-    """Whether this response shows a page (a successful HTML GET) under a language prefix other than the one
-    the visitor's cookie remembers."""
-    language = language_of_path(request.path_info)
-    return bool(
-        language
-        and request.method == "GET"
-        and response.status_code == 200
-        and response.get("Content-Type", "").startswith("text/html")
-        and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language
-    )

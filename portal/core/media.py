@@ -45,19 +45,23 @@ def serve_media(request, path: str):
     """Serve one image file to a viewer who may open its collection; 404 for anything else (restricted images
     look exactly like missing ones, so their names are not confirmed either)."""
     name = posixpath.normpath(path).lstrip("/")
-    if name != path or name.startswith("..") or not name.startswith(IMAGE_FOLDERS):
+    if name != path or not name.startswith(IMAGE_FOLDERS):  # a normalised path in them never climbs out ("..")
         raise Http404
     image = image_for_file(name)
     if image is None or not privacy.can_view_document(image, getattr(request, "user", None)):
         raise Http404
-    restricted = not privacy.can_view_document(image, privacy.Viewer.anonymous())
     response = _file_response(name)
-    if restricted:
+    _set_caching(response, image)
+    return response
+
+
+def _set_caching(response: HttpResponse, image) -> None:
+    """A public image may be kept by any cache for an hour; a restricted one by none but the viewer's browser."""
+    if privacy.can_view_document(image, privacy.Viewer.anonymous()):
+        patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+    else:
         add_never_cache_headers(response)
         patch_cache_control(response, private=True)
-    else:
-        patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
-    return response
 
 
 def _file_response(name: str) -> HttpResponse:

@@ -97,6 +97,16 @@ def site_for_request(request):
     return remember(("wagtail-site", hostname, request.get_port()), find)
 
 
+def on_request(request, attr: str, compute: Callable[[], T]) -> T:
+    """``compute()``'s answer kept on ``request`` as ``attr``, so the tags of one render share it (any request
+    method, this request only; without a request every call computes)."""
+    if request is None:
+        return compute()
+    if attr not in request.__dict__:
+        request.__dict__[attr] = compute()
+    return request.__dict__[attr]
+
+
 def in_request_scope() -> bool:
     """Whether the running code serves a GET/HEAD request with a memo scope."""
     return _scope.get() is not None
@@ -129,21 +139,22 @@ def remember(key: Any, compute: Callable[[], T]) -> T:
     scope = _scope.get()
     if scope is None:
         return compute()
-    try:
-        return scope[key]
-    except KeyError:
-        pass
+    if key not in scope:
+        scope[key] = _process_answer(key, compute)
+    return scope[key]
+
+
+def _process_answer(key: Any, compute: Callable[[], T]) -> T:
+    """The answer this process keeps for ``key`` under the request's generation (for at most
+    ``CONTENT_MEMO_SECONDS``), else ``compute()``'s, then kept."""
     generation = request_generation()
-    if generation is not None:
-        seconds = process_seconds()
-        item = _process.get((generation, key))
-        if item is not None and time.monotonic() - item[0] <= seconds:
-            scope[key] = item[1]
-            return item[1]
+    if generation is None:
+        return compute()
+    item = _process.get((generation, key))
+    if item is not None and time.monotonic() - item[0] <= process_seconds():
+        return item[1]
     value = compute()
-    scope[key] = value
-    if generation is not None:
-        _keep(generation, key, value)
+    _keep(generation, key, value)
     return value
 
 

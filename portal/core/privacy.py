@@ -60,21 +60,19 @@ class Viewer:
     @classmethod
     def for_user(cls, user) -> Viewer:
         """The viewer for a Django user (anonymous, inactive and missing users see public pages only)."""
-        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
             return cls.anonymous()
-        cached = getattr(user, _CACHE_ATTR, None)
-        if cached is None:
-            groups = user_groups(user)
-            if second_factor_missing(user, [name for _id, name in groups]):
-                cached = cls.anonymous()  # no restricted content before the second factor (see below)
-            else:
-                cached = cls(
-                    authenticated=True,
-                    group_ids=frozenset(group_id for group_id, _name in groups),
-                    superuser=user.is_superuser,
-                )
-            setattr(user, _CACHE_ATTR, cached)
-        return cached
+        if not hasattr(user, _CACHE_ATTR):
+            setattr(user, _CACHE_ATTR, cls._of_active_user(user))
+        return getattr(user, _CACHE_ATTR)
+
+    @classmethod
+    def _of_active_user(cls, user) -> Viewer:
+        groups = user_groups(user)
+        if second_factor_missing(user, [name for _id, name in groups]):
+            return cls.anonymous()  # no restricted content before the second factor (see below)
+        return cls(authenticated=True, group_ids=frozenset(group_id for group_id, _name in groups),
+                   superuser=user.is_superuser)
 
     def effective(self) -> Viewer:
         """This viewer reduced to what the gate decides by: its groups narrowed to those some restriction names
@@ -100,6 +98,10 @@ class Viewer:
             return self.authenticated and bool(self.group_ids & set(restriction_group_ids))
         return False
 
+    def failing(self, rules: Iterable[RestrictionRule]) -> list[RestrictionRule]:
+        """The rules (``RestrictionRule``) this viewer does not pass."""
+        return [rule for rule in rules if not self.passes(rule, rule.group_ids)]
+
 
 # --- Second factor: members of chosen groups read restricted content only after a TOTP check --------------
 # (issue 16, Build 4). Kept apart from the rest of the gate: Viewer.for_user asks this one function.
@@ -113,7 +115,7 @@ def second_factor_missing(user, group_names: Iterable[str] | None = None) -> boo
     (not from a request) counts as unverified.
     """
     required = set(conf.PRIVACY_SECOND_FACTOR_GROUPS)
-    if not required or user is None or not getattr(user, "is_authenticated", False):
+    if not required or not getattr(user, "is_authenticated", False):
         return False
     if group_names is None:
         group_names = [name for _id, name in user_groups(user)]
@@ -221,7 +223,7 @@ def _compute_reach(rules: Iterable[RestrictionRule]) -> dict[int, tuple[str, ...
 
 def _next_frontier(reach: dict[int, list[str]], frontier: dict[int, list[str]]) -> dict[int, list[str]]:
     """One round (one query): the language versions and aliases of the pages in each rule's frontier that the
-    rule does not cover yet."""
+    rule does not cover yet (added to ``reach``)."""
     rules_by_path: dict[str, set[int]] = {}
     for rule_id, paths in frontier.items():
         for path in paths:
@@ -229,10 +231,9 @@ def _next_frontier(reach: dict[int, list[str]], frontier: dict[int, list[str]]) 
     grown: dict[int, list[str]] = {}
     for via, path in _versions_outside(list(rules_by_path)):
         for rule_id in rules_by_path[via]:
-            if any(path.startswith(covered) for covered in reach[rule_id]):
-                continue
-            reach[rule_id].append(path)
-            grown.setdefault(rule_id, []).append(path)
+            if not path.startswith(tuple(reach[rule_id])):
+                reach[rule_id].append(path)
+                grown.setdefault(rule_id, []).append(path)
     return grown
 
 
@@ -287,9 +288,12 @@ def effective_restrictions(page: Page, *, fresh: bool = False) -> list[Restricti
     ``fresh`` reads the database now instead of the memo (for code that changes restrictions and reads back
     within the same request or transaction, such as copying a page).
     """
-    rules = _read_page_restrictions() if fresh else page_restrictions()
-    reach = _compute_reach(rules) if fresh else rule_reach()
-    return [rule for rule in rules if any(page.path.startswith(path) for path in reach.get(rule.id, ()))]
+    if fresh:
+        rules = _read_page_restrictions()
+        reach = _compute_reach(rules)
+    else:
+        rules, reach = page_restrictions(), rule_reach()
+    return [rule for rule in rules if page.path.startswith(reach.get(rule.id, ()))]
 
 
 def closed_paths(viewer) -> list[str]:
@@ -300,17 +304,19 @@ def closed_paths(viewer) -> list[str]:
 
 
 def _closed_paths(viewer: Viewer) -> tuple[str, ...]:
-    failed = [rule for rule in page_restrictions() if not viewer.passes(rule, rule.group_ids)]
+    failed = viewer.failing(page_restrictions())
     if not failed:
         return ()
     reach = rule_reach()
     return _minimal(path for rule in failed for path in reach.get(rule.id, ()))
 
 
-def _under(paths: Iterable[str]) -> Q:
+def under(paths: Iterable[str], field: str = "path") -> Q:
+    """The condition "in one of these subtrees" (tree ``paths``, of pages, or of collections with
+    ``field="collection__path"``); an empty condition for no paths."""
     condition = Q()
     for path in paths:
-        condition |= Q(path__startswith=path)
+        condition |= Q(**{f"{field}__startswith": path})
     return condition
 
 
@@ -320,14 +326,12 @@ def visible_pages(queryset: QuerySet, viewer) -> QuerySet:
     paths = closed_paths(viewer)
     if not paths:
         return queryset
-    return queryset.exclude(_under(paths))
+    return queryset.exclude(under(paths))
 
 
 def can_view(page: Page, viewer) -> bool:
     """Whether this viewer may read this page (it must be live and outside closed subtrees)."""
-    if not page.live:
-        return False
-    return not any(page.path.startswith(path) for path in closed_paths(viewer))
+    return page.live and not page.path.startswith(tuple(closed_paths(viewer)))
 
 
 _TRANSLATIONS_ATTR = "_portal_translations"
@@ -361,7 +365,7 @@ def is_restricted(page: Page, restricted_paths: Iterable[str] | None = None) -> 
     """Whether a page sits in any restricted subtree (used to show a lock badge to those who may see it)."""
     if restricted_paths is None:
         restricted_paths = all_restricted_paths()
-    return any(page.path.startswith(path) for path in restricted_paths)
+    return page.path.startswith(tuple(restricted_paths))
 
 
 def closed_collection_paths(viewer) -> list[str]:
@@ -377,9 +381,7 @@ def visible_documents(queryset: QuerySet, viewer) -> QuerySet:
     and every collection below it, as a page restriction covers its subtree; password restrictions stay
     closed here, as for pages.
     """
-    condition = Q()
-    for path in closed_collection_paths(viewer):
-        condition |= Q(collection__path__startswith=path)
+    condition = under(closed_collection_paths(viewer), "collection__path")
     if not condition:
         return queryset
     return queryset.exclude(condition)
@@ -389,8 +391,7 @@ def can_view_document(document, viewer, closed: list[str] | None = None) -> bool
     """Whether this viewer may open this document (or image): its collection is not closed to them."""
     if closed is None:
         closed = closed_collection_paths(viewer)
-    path = document.collection.path
-    return not any(path.startswith(prefix) for prefix in closed)
+    return not document.collection.path.startswith(tuple(closed))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -489,5 +490,4 @@ def unusable_collection_paths(page_rules: Iterable[RestrictionRule]) -> list[str
 
 def image_usable_on(image, page_rules: Iterable[RestrictionRule]) -> bool:
     """Whether every reader of a page with these effective restrictions may open ``image``."""
-    path = image.collection.path
-    return not any(path.startswith(closed) for closed in unusable_collection_paths(page_rules))
+    return not image.collection.path.startswith(tuple(unusable_collection_paths(page_rules)))

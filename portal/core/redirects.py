@@ -56,16 +56,16 @@ class CachedRedirectMiddleware(RedirectMiddleware):
         if response.status_code != 404:
             return response
         path = Redirect.normalise_path(request.get_full_path(), decode_unicode=False)
-        answer = lookup(request, path)
+        answer = lookup(request, path) or _lookup_without_query(request, path)
         if answer is None:
-            path_without_query = urlparse(path).path
-            if path == path_without_query:
-                return response
-            answer = lookup(request, path_without_query)
-            if answer is None:
-                return response
+            return response
         link, permanent = answer
         setattr(request, SITE_REDIRECT_ATTR, True)
-        if permanent:
-            return http.HttpResponsePermanentRedirect(link)
-        return http.HttpResponseRedirect(link)
+        redirect = http.HttpResponsePermanentRedirect if permanent else http.HttpResponseRedirect
+        return redirect(link)
+
+
+def _lookup_without_query(request, path: str) -> tuple[str, bool] | None:
+    """The redirect for the path without its query string (None when it has none: the full path was asked)."""
+    bare = urlparse(path).path
+    return lookup(request, bare) if bare != path else None

@@ -69,20 +69,23 @@ def check_query_string(raw: bytes) -> None:
     if len(raw) > max_query_length():
         raise HostileInput(f"The query string is longer than {max_query_length()} characters.")
     longest = max_value_length()
-    # Split as Django's QueryDict does: on "&" only.
+    # Split as Django's QueryDict does: on "&" only (an empty pair passes every check).
     for pair in raw.split(b"&"):
-        if not pair:
-            continue
-        raw_name, _, raw_value = pair.partition(b"=")
-        name = _decoded(raw_name, "name")
-        if has_control_character(name):
-            raise HostileInput("A query parameter name contains a control character.")
-        shown = repr(name[:40])
-        value = _decoded(raw_value, shown)
-        if has_control_character(value):
-            raise HostileInput(f"The query parameter {shown} contains a control character.")
-        if len(value) > longest:
-            raise HostileInput(f"The query parameter {shown} is longer than {longest} characters.")
+        _check_parameter(pair, longest)
+
+
+def _check_parameter(pair: bytes, longest: int) -> None:
+    """Raise ``HostileInput`` if one ``name=value`` of a query string must be refused."""
+    raw_name, _, raw_value = pair.partition(b"=")
+    name = _decoded(raw_name, "name")
+    if has_control_character(name):
+        raise HostileInput("A query parameter name contains a control character.")
+    shown = repr(name[:40])
+    value = _decoded(raw_value, shown)
+    if has_control_character(value):
+        raise HostileInput(f"The query parameter {shown} contains a control character.")
+    if len(value) > longest:
+        raise HostileInput(f"The query parameter {shown} is longer than {longest} characters.")
 
 
 def check_request(request) -> None:

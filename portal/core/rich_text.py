@@ -20,7 +20,7 @@ class GatedPageLinkHandler(PageLinkHandler):
     @classmethod
     def expand_db_attributes_many(cls, attrs_list: list[dict]) -> list[str]:
         return [
-            f'<a href="{escape(page.localized.url)}">' if page is not None and privacy.viewable_now(page) else "<a>"
+            f'<a href="{escape(page.localized.url)}">' if privacy.viewable_now(page) else "<a>"
             for page in cls.get_many(attrs_list)
         ]
 
@@ -32,7 +32,7 @@ class GatedDocumentLinkHandler(DocumentLinkHandler):
     def expand_db_attributes_many(cls, attrs_list: list[dict]) -> list[str]:
         return [
             f'<a href="{escape(document.url)}">'
-            if document is not None and privacy.document_viewable_now(document) else "<a>"
+            if privacy.document_viewable_now(document) else "<a>"
             for document in cls.get_many(attrs_list)
         ]
 

@@ -33,7 +33,7 @@ def refusal(page, request):
     if not rules:
         return None
     viewer = privacy.Viewer.for_user(getattr(request, "user", None))
-    failed = [rule for rule in rules if not viewer.passes(rule, rule.group_ids)]
+    failed = viewer.failing(rules)
     if not failed:
         return None
     if any(rule.restriction_type == PageViewRestriction.PASSWORD for rule in failed):

@@ -3,10 +3,13 @@
 import re
 
 from wagtail import hooks
+from wagtail.models import Page
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from . import privacy
 from .copies import CARRIED_ACTION
+from .forms import reader_rules
 from .models import Sector, Topic
 from .rich_text import register_link_types
 from .serving import gate_serving
@@ -57,19 +60,16 @@ _PAGE_IN_ADMIN_URL = re.compile(r"/admin/pages/(?:(?P<page>\d+)/edit/|add/\w+/\w
 @hooks.register("construct_image_chooser_queryset")
 def images_usable_on_the_page_being_edited(images, request):
     """The image chooser, opened from a page's editor, lists only images every reader of that page may open."""
-    from wagtail.models import Page
-
-    from portal.core import privacy
-    from portal.core.forms import reader_rules
-
     match = _PAGE_IN_ADMIN_URL.search(request.headers.get("Referer", ""))
     if match is None:
         return images
-    page = Page.objects.filter(pk=match["page"]).first() if match["page"] else None
-    parent = Page.objects.filter(pk=match["parent"]).first() if match["parent"] else None
+    page, parent = _page_or_none(match["page"]), _page_or_none(match["parent"])
     if page is None and parent is None:
         return images
-    closed = privacy.unusable_collection_paths(reader_rules(page, parent))
-    for path in closed:
+    for path in privacy.unusable_collection_paths(reader_rules(page, parent)):
         images = images.exclude(collection__path__startswith=path)
     return images
+
+
+def _page_or_none(pk: str | None) -> Page | None:
+    return Page.objects.filter(pk=pk).first() if pk else None

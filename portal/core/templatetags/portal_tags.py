@@ -14,16 +14,17 @@ from django.conf import settings
 from django.core.paginator import Page as PaginatorPage
 from django.db.models import Q
 from django.shortcuts import resolve_url
+from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 
-from wagtail.models import Page, Site
+from wagtail.models import Page
 
 from django_countries import countries
 
-from portal.core import i18n, privacy
+from portal.core import i18n, memo, privacy
 
 register = template.Library()
 
@@ -48,36 +49,20 @@ def _user(context):
     return getattr(_request(context), "user", None)
 
 
-def _site_for(request) -> Site | None:
-    """The Wagtail site serving this request (Wagtail caches it on the request), or the default site."""
-    site = Site.find_for_request(request) if request is not None else None
-    if site is None:
-        site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
-    return site
-
-
 def site_pages(request, user=None) -> tuple[Page | None, list[Page]]:
-    """The site's home page and, in one query, the pages the header and footer link to: the home page's
-    visible children and any visible how-to-report page. Cached on the request, so the menu, the report
-    link and "see all" links together ask the privacy gate once per request."""
-    cached = getattr(request, _SITE_PAGES_ATTR, None) if request is not None else None
-    if cached is not None:
-        return cached
-    site = _site_for(request)
-    # The home page in the language being read (its translation when it exists and is live).
-    root = i18n.site_homes(request).get(get_language()) if site is not None else None
-    if root is None and site is not None:
-        root = site.root_page
+    """The site's home page in the language being read and, in one query, the pages the header and footer link
+    to: the home page's visible children and any visible how-to-report page. Kept on the request, so the menu,
+    the report link and "see all" links together ask the privacy gate once per request."""
+    return memo.on_request(request, _SITE_PAGES_ATTR, lambda: _read_site_pages(request, user))
+
+
+def _read_site_pages(request, user) -> tuple[Page | None, list[Page]]:
+    root = i18n.current_home(request)
     condition = Q(slug__in=REPORT_PAGE_SLUGS)
     if root is not None:
         condition |= Q(path__startswith=root.path, depth=root.depth + 1)
-    if user is None:
-        user = getattr(request, "user", None)
-    pages = list(privacy.visible_pages(Page.objects.filter(condition), user).order_by("path"))
-    result = (root, pages)
-    if request is not None:
-        setattr(request, _SITE_PAGES_ATTR, result)
-    return result
+    viewer = user if user is not None else getattr(request, "user", None)
+    return root, list(privacy.visible_pages(Page.objects.filter(condition), viewer).order_by("path"))
 
 
 def _is_child_of(page: Page, parent: Page) -> bool:
@@ -90,7 +75,7 @@ def menu_items(request) -> list[dict]:
     root, pages = site_pages(request)
     if root is None:
         return []
-    current_path = getattr(request, "path", "") or ""
+    current_path = getattr(request, "path", "")
     items = []
     for page in pages:
         if not (page.show_in_menus and _is_child_of(page, root)):
@@ -114,7 +99,7 @@ def can_view(context, page) -> bool:
     """Whether every viewer of this render may read ``page`` (``{% can_view page as visible %}``): the visitor
     on the site, every audience viewer while an email is rendered (``privacy.viewing_as``), else anonymous.
     """
-    if page is None or not isinstance(page, Page):
+    if not isinstance(page, Page):
         return False
     return privacy.viewable_now(page, _user(context))
 
@@ -129,23 +114,18 @@ def can_view_document(context, document) -> bool:
 def restricted_paths(context) -> list[str]:
     """Paths of every restricted subtree, read at most once per request (or per render without one)."""
     request = _request(context)
-    holder = request if request is not None else context.render_context
-    if isinstance(holder, template.context.RenderContext):
-        paths = holder.get(_RESTRICTED_PATHS_ATTR)
-        if paths is None:
-            paths = holder[_RESTRICTED_PATHS_ATTR] = privacy.all_restricted_paths()
-        return paths
-    paths = getattr(holder, _RESTRICTED_PATHS_ATTR, None)
-    if paths is None:
-        paths = privacy.all_restricted_paths()
-        setattr(holder, _RESTRICTED_PATHS_ATTR, paths)
-    return paths
+    if request is not None:
+        return memo.on_request(request, _RESTRICTED_PATHS_ATTR, privacy.all_restricted_paths)
+    render = context.render_context
+    if _RESTRICTED_PATHS_ATTR not in render:
+        render[_RESTRICTED_PATHS_ATTR] = privacy.all_restricted_paths()
+    return render[_RESTRICTED_PATHS_ATTR]
 
 
 @register.simple_tag(takes_context=True)
 def page_is_restricted(context, page) -> bool:
     """Whether ``page`` is members-only, for a lock badge (``{% page_is_restricted page as locked %}``)."""
-    if page is None or not getattr(page, "path", None):
+    if not getattr(page, "path", None):
         return False
     return privacy.is_restricted(page, restricted_paths(context))
 
@@ -156,14 +136,10 @@ def absolute_url(context, target) -> str:
 
     ``{% absolute_url page %}``, ``{% absolute_url "/feeds/latest/rss/" %}``.
     """
-    if target is None or target == "":
+    if target in (None, ""):
         return settings.SITE_URL + "/"
     url = (target.get_url(request=_request(context)) or "") if isinstance(target, Page) else str(target)
-    if url.startswith(("http://", "https://")):
-        return url
-    if not url.startswith("/"):
-        url = "/" + url
-    return settings.SITE_URL + url
+    return _absolute(url if url.startswith(("http://", "https://", "/")) else "/" + url)
 
 
 @register.simple_tag(takes_context=True)
@@ -178,9 +154,14 @@ def child_of_type(context, parent, model_label: str):
     request = _request(context)
     root, pages = site_pages(request, _user(context))
     if root is not None and parent.pk == root.pk:
-        # Use the children already read for the menu (the content type cache makes this query-free).
-        return next((p for p in pages if _is_child_of(p, root) and issubclass(p.specific_class or Page, model)), None)
+        return _menu_child_of_type(root, pages, model)
     return privacy.visible_pages(model.objects.child_of(parent), _user(context)).order_by("path").first()
+
+
+def _menu_child_of_type(root: Page, pages: list[Page], model) -> Page | None:
+    """The first child of the home page of this type among the pages already read for the menu (the content type
+    cache makes this query-free)."""
+    return next((p for p in pages if _is_child_of(p, root) and issubclass(p.specific_class or Page, model)), None)
 
 
 @register.simple_tag(takes_context=True)
@@ -235,9 +216,7 @@ def card_label(page) -> str:
 
 @register.filter
 def page_summary(page) -> str:
-    """The card/meta summary of a page: ``get_summary()`` where the page type has it."""
-    if page is None:
-        return ""
+    """The card/meta summary of a page: ``get_summary()`` where the page type has it ("" for None)."""
     get_summary = getattr(page, "get_summary", None)
     if callable(get_summary):
         return get_summary()
@@ -291,25 +270,30 @@ def json_ld(data: dict) -> str:
 def article_data(page, request=None) -> dict:
     """Schema.org ``Article`` data for a best-practice article."""
     site_name = settings.WAGTAIL_SITE_NAME
-    url = page.get_url(request=request) or ""
-    if not url.startswith(("http://", "https://")):
-        url = settings.SITE_URL + url
-    publisher = {"@type": "Organization", "name": site_name, "url": settings.SITE_URL + "/"}
+    url = _absolute(page.get_url(request=request) or "")
     # The last publication is the best "modified" date; pages never published through a revision fall back.
     modified = page.last_published_at or page.first_published_at or getattr(page, "date", None)
-    data = {
+    return _given({
         "@context": "https://schema.org",
         "@type": "Article",
         "headline": page.seo_title or page.title,
         "description": page_summary(page),
-        "datePublished": page.date.isoformat() if getattr(page, "date", None) else None,
-        "dateModified": modified.isoformat() if modified else None,
+        "datePublished": _iso(getattr(page, "date", None)),
+        "dateModified": _iso(modified),
         "author": {"@type": "Organization", "name": getattr(page, "author_organisation", "") or site_name},
-        "publisher": publisher,
+        "publisher": {"@type": "Organization", "name": site_name, "url": settings.SITE_URL + "/"},
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
         "url": url,
         "image": _share_image_url(page),
-    }
+    })
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _given(data: dict) -> dict:
+    """The data without its None values (schema.org leaves unknown properties out)."""
     return {key: value for key, value in data.items() if value is not None}
 
 
@@ -320,8 +304,7 @@ def _share_image_url(page) -> str | None:
     image = getattr(page, "social_image", None)
     if image is None or not privacy.document_viewable_now(image):
         return None
-    url = image.get_rendition("fill-1200x630").url
-    return url if url.startswith(("http://", "https://")) else settings.SITE_URL + url
+    return _absolute(image.get_rendition("fill-1200x630").url)
 
 
 @register.simple_tag(takes_context=True)
@@ -337,15 +320,13 @@ def _absolute(url: str) -> str:
 def organization_data(page, request=None) -> dict:
     """Schema.org ``Organization`` for the network, on its home page: name, address, logo and what it is. Public
     facts only (no member organisations, no people)."""
-    from django.templatetags.static import static
-
     data = {
         "@context": "https://schema.org",
         "@type": "Organization",
         "name": settings.WAGTAIL_SITE_NAME,
         "url": _absolute(page.get_url(request=request) or "/"),
         "logo": _absolute(static("img/favicon.svg")),
-        "description": page_summary(page) or None,
+        "description": page_summary(page),
     }
     return {key: value for key, value in data.items() if value}
 
@@ -359,7 +340,7 @@ def organization_json_ld(context, page) -> str:
 def breadcrumb_data(page, request=None) -> dict | None:
     """Schema.org ``BreadcrumbList`` for the trail the page header shows (home, sections, the page); None on the
     home page. A reader of the page may read its ancestors (a restriction covers the whole subtree below it)."""
-    trail = [ancestor for ancestor in page.get_ancestors() if not ancestor.is_root()]
+    trail = list(page.get_ancestors().filter(depth__gt=1))  # not the tree's root
     if not trail:
         return None
     items = []
@@ -379,16 +360,14 @@ def breadcrumb_json_ld(context, page) -> str:
 
 def conference_data(page, request=None) -> dict:
     """Schema.org ``Event`` data for conference notes: name, dates and place."""
-    url = page.get_url(request=request) or ""
-    if not url.startswith(("http://", "https://")):
-        url = settings.SITE_URL + url
-    data = {
+    url = _absolute(page.get_url(request=request) or "")
+    return _given({
         "@context": "https://schema.org",
         "@type": "Event",
         "name": page.event_name,
         "description": page_summary(page),
-        "startDate": page.start_date.isoformat() if page.start_date else None,
-        "endDate": page.end_date.isoformat() if page.end_date else None,
+        "startDate": _iso(page.start_date),
+        "endDate": _iso(page.end_date),
         "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
         "eventStatus": "https://schema.org/EventScheduled",
         "location": {
@@ -402,8 +381,7 @@ def conference_data(page, request=None) -> dict:
         },
         "organizer": [{"@type": "Organization", "name": name} for name in page.organiser_list],
         "url": url,
-    }
-    return {key: value for key, value in data.items() if value is not None}
+    })
 
 
 @register.simple_tag(takes_context=True)
