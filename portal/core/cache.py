@@ -323,7 +323,7 @@ def _language_of_path(path: str) -> str | None:
 def _is_feed(request) -> bool:
     """Syndication feeds are built for the anonymous viewer whoever asks (``portal.pages.feeds``)."""
     match = getattr(request, "resolver_match", None)
-    return match is not None and isinstance(match.func, Feed)
+    return isinstance(getattr(match, "func", None), Feed)
 
 
 def _vary_headers(response) -> set[str]:
@@ -501,12 +501,7 @@ class AnonymousPageCacheMiddleware:
             response["X-Page-Cache"] = "bypass"
             return response
         entry = _entry_for(request, response, generation)
-        try:
-            cache.set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
-        except Exception:
-            logger.exception("Could not store a page in the cache")
-        else:
-            _local.put(key, entry)
+        _store(key, entry)
         return self._respond(request, entry, hit=False)
 
     @staticmethod
@@ -525,16 +520,15 @@ class AnonymousPageCacheMiddleware:
     def _respond(self, request, entry: Entry, *, hit: bool) -> HttpResponse:
         """The entry as this visitor's response: their CSRF token and cookie, ETag, 304 when unchanged."""
         token, etag = self._visitor_token(request, entry)
-        if entry.status == 200 and _etag_matches(etag, request.META.get("HTTP_IF_NONE_MATCH")):
-            response = _not_modified(entry)
+        if entry.status == 200:
+            unchanged = _etag_matches(etag, request.META.get("HTTP_IF_NONE_MATCH"))
+            response = _not_modified(entry) if unchanged else _full_response(entry, token)
+            response["ETag"] = etag
         else:
             response = _full_response(entry, token)
-        if entry.status == 200:
-            response["ETag"] = etag
-        elif hit:
             # Django logs every 4xx response ("Not Found: ..."): a kept 404 was logged when it was rendered, and a
             # scanner's thousand repeats would cost a log write each.
-            response._has_been_logged = True
+            response._has_been_logged = hit
         response["X-Page-Cache"] = "hit" if hit else "miss"
         if token is not None:
             self.csrf.process_response(request, response)  # sets the CSRF cookie if the visitor had none
@@ -568,6 +562,16 @@ class AnonymousPageCacheMiddleware:
             return
         if is_personal_request(request) or _is_logged_in(request):
             add_never_cache_headers(response)
+
+
+def _store(key: str, entry: Entry) -> None:
+    """Keep the entry in the shared cache and, once it is there, in this process."""
+    try:
+        cache.set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
+    except Exception:
+        logger.exception("Could not store a page in the cache")
+    else:
+        _local.put(key, entry)
 
 
 def _etag_matches(etag: str, if_none_match: str | None) -> bool:

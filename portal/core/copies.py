@@ -41,8 +41,15 @@ def restrictions_missing_on(copy: Page, source: Page) -> list[privacy.Restrictio
     """
     if copy.translation_key == source.translation_key:
         return []
-    own = [rule for rule in privacy.effective_restrictions(copy, fresh=True) if rule.page_id == copy.pk]
+    own, _elsewhere = _own_and_elsewhere(copy)
     return [rule for rule in privacy.effective_restrictions(source, fresh=True) if not _covered(rule, own)]
+
+
+def _own_and_elsewhere(page: Page) -> tuple[list[privacy.RestrictionRule], list[privacy.RestrictionRule]]:
+    """The page's effective restrictions (read now): the rows on the page itself, and those reaching it from
+    elsewhere (an ancestor, another language version, an alias source)."""
+    rules = privacy.effective_restrictions(page, fresh=True)
+    return [rule for rule in rules if rule.page_id == page.pk], [rule for rule in rules if rule.page_id != page.pk]
 
 
 def _covered(rule: privacy.RestrictionRule, others: list[privacy.RestrictionRule]) -> bool:
@@ -77,9 +84,8 @@ def drop_duplicates_on_translation(source: Page, copy: Page) -> int:
     copy) and returns how many."""
     if copy.translation_key != source.translation_key or copy.locale_id == source.locale_id:
         return 0
-    rules = privacy.effective_restrictions(copy, fresh=True)
-    elsewhere = [rule for rule in rules if rule.page_id != copy.pk]
-    duplicates = [rule.id for rule in rules if rule.page_id == copy.pk and _covered(rule, elsewhere)]
+    own, elsewhere = _own_and_elsewhere(copy)
+    duplicates = [rule.id for rule in own if _covered(rule, elsewhere)]
     PageViewRestriction.objects.filter(pk__in=duplicates).delete()  # none: no query
     return len(duplicates)
 

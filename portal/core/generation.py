@@ -189,11 +189,9 @@ def bump_generation() -> None:
     except Exception:
         logger.exception("Could not invalidate the page cache; stored pages expire after PAGE_CACHE_TIMEOUT")
     finally:
-        # After the increment, so no other thread of this process re-reads (and keeps) the old generation.
-        for callback in _forget_on_bump:
-            callback()
-        forget_generation()
-        for callback in _forget_on_change:
+        # After the increment, so no other thread of this process re-reads (and keeps) the old generation: the
+        # copies, then this process's reading, then the memoised answers.
+        for callback in (*_forget_on_bump, forget_generation, *_forget_on_change):
             callback()
 
 

@@ -34,7 +34,7 @@ def language_of_path(path: str) -> str | None:
 
 def supported_language(code: str | None) -> str:
     """``code`` if it is one of the site's languages (``fr-be`` gives ``fr``), else the default language."""
-    codes = {language for language, _name in settings.LANGUAGES}
+    codes = dict(content_languages())
     code = (code or "").lower()
     if code in codes:
         return code

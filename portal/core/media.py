@@ -37,7 +37,7 @@ def image_for_file(name: str):
         return image_model.objects.select_related("collection").filter(file=name).first()
     rendition = image_model.get_rendition_model().objects.select_related("image__collection").filter(file=name)
     rendition = rendition.first()
-    return rendition.image if rendition is not None else None
+    return getattr(rendition, "image", None)
 
 
 @require_safe

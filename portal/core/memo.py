@@ -161,11 +161,15 @@ def _process_answer(key: Any, compute: Callable[[], T]) -> T:
 def _keep(generation: int, key: Any, value: Any) -> None:
     with _process_lock:
         if len(_process) >= PROCESS_MAX_ENTRIES:
-            # Older generations first; if the current one alone fills the table, start it afresh.
-            stale = [entry for entry in _process if entry[0] != generation]
-            for entry in stale or list(_process):
-                del _process[entry]
+            _make_room(generation)
         _process[(generation, key)] = (time.monotonic(), value)
+
+
+def _make_room(generation: int) -> None:
+    """Drop older generations' answers (the lock held); if the current one alone fills the table, start it afresh."""
+    stale = [entry for entry in _process if entry[0] != generation]
+    for entry in stale or list(_process):
+        del _process[entry]
 
 
 def forget() -> None:

@@ -119,10 +119,13 @@ def second_factor_missing(user, group_names: Iterable[str] | None = None) -> boo
         return False
     if group_names is None:
         group_names = [name for _id, name in user_groups(user)]
-    if not required.intersection(group_names):
-        return False
+    return bool(required.intersection(group_names)) and not _second_factor_passed(user)
+
+
+def _second_factor_passed(user) -> bool:
+    """django-otp's verdict for this session (a user object without ``is_verified`` has not passed it)."""
     is_verified = getattr(user, "is_verified", None)
-    return not (callable(is_verified) and is_verified())
+    return callable(is_verified) and is_verified()
 
 
 def as_viewer(user_or_viewer) -> Viewer:
@@ -224,10 +227,7 @@ def _compute_reach(rules: Iterable[RestrictionRule]) -> dict[int, tuple[str, ...
 def _next_frontier(reach: dict[int, list[str]], frontier: dict[int, list[str]]) -> dict[int, list[str]]:
     """One round (one query): the language versions and aliases of the pages in each rule's frontier that the
     rule does not cover yet (added to ``reach``)."""
-    rules_by_path: dict[str, set[int]] = {}
-    for rule_id, paths in frontier.items():
-        for path in paths:
-            rules_by_path.setdefault(path, set()).add(rule_id)
+    rules_by_path = _rules_by_path(frontier)
     grown: dict[int, list[str]] = {}
     for via, path in _versions_outside(list(rules_by_path)):
         for rule_id in rules_by_path[via]:
@@ -235,6 +235,15 @@ def _next_frontier(reach: dict[int, list[str]], frontier: dict[int, list[str]]) 
                 reach[rule_id].append(path)
                 grown.setdefault(rule_id, []).append(path)
     return grown
+
+
+def _rules_by_path(frontier: dict[int, list[str]]) -> dict[str, set[int]]:
+    """The frontier turned around: for each path, the rules whose frontier holds it."""
+    rules_by_path: dict[str, set[int]] = {}
+    for rule_id, paths in frontier.items():
+        for path in paths:
+            rules_by_path.setdefault(path, set()).add(rule_id)
+    return rules_by_path
 
 
 # Treebeard paths use 0-9 and A-Z: every path below P sorts between P and P + "~", so a subtree is an index range.
@@ -428,7 +437,7 @@ def render_viewers(fallback_user=None) -> tuple[Viewer, ...]:
 
 def viewable_now(page, fallback_user=None) -> bool:
     """Whether every viewer of the current render may open ``page``."""
-    if page is None or not getattr(page, "path", None):
+    if not getattr(page, "path", None):
         return False
     return all(can_view(page, viewer) for viewer in render_viewers(fallback_user))
 

@@ -40,7 +40,7 @@ def lookup(request, path: str) -> tuple[str, bool] | None:
     if generation is None:
         return read()
     site = Site.find_for_request(request)
-    key = (generation, site.pk if site is not None else None, path)
+    key = (generation, getattr(site, "pk", None), path)
     answer = _answers.get(key)
     if answer is None:
         answer = read() or _NONE

@@ -196,11 +196,16 @@ def page_type_label(page) -> str:
     """A human label for a page's type ("Best practice article"), without extra queries."""
     if page is None:
         return ""
-    model = getattr(page, "specific_class", None) or type(page)
+    model = _page_model(page)
     meta = getattr(model, "_meta", None)
     if meta is None or model is Page:
         return gettext("Page")
     return capfirst(str(meta.verbose_name))
+
+
+def _page_model(page) -> type:
+    """The page's specific model, known without a query (its own class when the content type has none)."""
+    return getattr(page, "specific_class", None) or type(page)
 
 
 @register.filter
@@ -208,8 +213,7 @@ def card_label(page) -> str:
     """The kind of content a card shows ("Best practice article"), for page types that declare
     ``show_type_on_cards = True``; "" for the rest (an index or a standard page is not a kind of content a
     reader needs named, and an internal type name such as "standard page" must never show)."""
-    model = getattr(page, "specific_class", None) or type(page)
-    if not getattr(model, "show_type_on_cards", False):
+    if not getattr(_page_model(page), "show_type_on_cards", False):
         return ""
     return page_type_label(page)
 
@@ -251,7 +255,7 @@ def report_url(context) -> str:
     viewer may see, in the language being read when it exists."""
     request = _request(context)
     root, pages = site_pages(request, _user(context))
-    in_language = root.locale_id if root is not None else None
+    in_language = getattr(root, "locale_id", None)
     candidates = sorted(
         (p for p in pages if p.slug in REPORT_PAGE_SLUGS),
         key=lambda p: (REPORT_PAGE_SLUGS.index(p.slug), p.locale_id != in_language, p.depth, p.path),
