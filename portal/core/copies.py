@@ -42,7 +42,7 @@ def restrictions_missing_on(copy: Page, source: Page) -> list[privacy.Restrictio
     if copy.translation_key == source.translation_key:
         return []
     own, _elsewhere = _own_and_elsewhere(copy)
-    return [rule for rule in privacy.effective_restrictions(source, fresh=True) if not _covered(rule, own)]
+    return [rule for rule in privacy.effective_restrictions(source, fresh=True) if not privacy.implied(rule, own)]
 
 
 def _own_and_elsewhere(page: Page) -> tuple[list[privacy.RestrictionRule], list[privacy.RestrictionRule]]:
@@ -51,10 +51,6 @@ def _own_and_elsewhere(page: Page) -> tuple[list[privacy.RestrictionRule], list[
     rules = privacy.effective_restrictions(page, fresh=True)
     return [rule for rule in rules if rule.page_id == page.pk], [rule for rule in rules if rule.page_id != page.pk]
 
-
-def _covered(rule: privacy.RestrictionRule, others: list[privacy.RestrictionRule]) -> bool:
-    """Whether ``rule`` lets no one through that one of ``others`` shuts out (it adds nothing to them)."""
-    return any(privacy.implies(other, rule) for other in others)
 
 
 def carry_restrictions(source: Page, copy: Page, user=None) -> list[PageViewRestriction]:
@@ -85,7 +81,7 @@ def drop_duplicates_on_translation(source: Page, copy: Page) -> int:
     if copy.translation_key != source.translation_key or copy.locale_id == source.locale_id:
         return 0
     own, elsewhere = _own_and_elsewhere(copy)
-    duplicates = [rule.id for rule in own if _covered(rule, elsewhere)]
+    duplicates = [rule.id for rule in own if privacy.implied(rule, elsewhere)]
     PageViewRestriction.objects.filter(pk__in=duplicates).delete()  # none: no query
     return len(duplicates)
 

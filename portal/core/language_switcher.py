@@ -109,10 +109,7 @@ def switch_language(request, language: str):
     """
     if language not in dict(content_languages()):
         language = default_language()
-    target = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
-        target = ""
+    target = _safe_next(request)
     if not target:
         target = home_url(language)
     elif language_of_path(target):
@@ -120,3 +117,11 @@ def switch_language(request, language: str):
     response = HttpResponseRedirect(target)
     remember_language(response, language)
     return response
+
+
+def _safe_next(request) -> str:
+    """The ``next`` address when it is on this site (and on HTTPS when the request is), else ""."""
+    target = request.GET.get("next", "")
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure())
+    return target if safe else ""

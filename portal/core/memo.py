@@ -69,15 +69,19 @@ class RequestMemoMiddleware:
             scope[_GENERATION] = generation
         token = _scope.set(scope)
         try:
-            if process_seconds() > 0 and not hasattr(request, "_wagtail_site"):
-                # Wagtail looks the site up with a query on every request; Site.find_for_request reads this.
-                # Only with process memos: then it costs no query, where views that never ask would pay.
-                # On a database error it is left to the view (the health check reports it as a 503).
-                with contextlib.suppress(DatabaseError):
-                    request._wagtail_site = site_for_request(request)
+            _find_site(request)
             return self.get_response(request)
         finally:
             _scope.reset(token)
+
+
+def _find_site(request) -> None:
+    """Wagtail looks the site up with a query on every request; ``Site.find_for_request`` reads what this leaves on
+    the request. Only with process memos: then it costs no query, where views that never ask would pay. On a
+    database error it is left to the view (the health check reports it as a 503)."""
+    if process_seconds() > 0 and not hasattr(request, "_wagtail_site"):
+        with contextlib.suppress(DatabaseError):
+            request._wagtail_site = site_for_request(request)
 
 
 def site_for_request(request):

@@ -494,7 +494,12 @@ def collection_rules() -> tuple[tuple[str, RestrictionRule], ...]:
 def unusable_collection_paths(page_rules: Iterable[RestrictionRule]) -> list[str]:
     """Paths of the collections whose images some reader of a page with these restrictions could not open."""
     page_rules = list(page_rules)
-    return [path for path, rule in collection_rules() if not any(implies(own, rule) for own in page_rules)]
+    return [path for path, rule in collection_rules() if not implied(rule, page_rules)]
+
+
+def implied(rule: RestrictionRule, others: Iterable[RestrictionRule]) -> bool:
+    """Whether every viewer who passes one of ``others`` passes ``rule`` too (it shuts out no one they let in)."""
+    return any(implies(other, rule) for other in others)
 
 
 def image_usable_on(image, page_rules: Iterable[RestrictionRule]) -> bool:
