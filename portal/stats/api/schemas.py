@@ -95,7 +95,7 @@ class Observation(Schema):
     @staticmethod
     def resolve_country_name(observation) -> str:
         """In the site's default language, as every other word of the API, whatever language the client asks
-        for: the API's answers do not vary by language (``portal.core.i18n.NEGOTIATED_PATHS``)."""
+        for: the API's answers do not vary by language (``portal.core.locale_middleware.NEGOTIATED_PATHS``)."""
         with translation.override(settings.LANGUAGE_CODE):
             return observation.country_name
 
