@@ -152,7 +152,8 @@ def current_generation() -> int | None:
 
 
 # This process's last reading of the generation: (when, value).
-_recent_generation: tuple[float, int] | None = None
+_NO_READING: tuple[float, int | None] = (float("-inf"), None)  # older than any window
+_recent_generation: tuple[float, int | None] = _NO_READING
 
 
 def read_generation() -> int | None:
@@ -162,7 +163,7 @@ def read_generation() -> int | None:
     once (``forget_generation``)."""
     global _recent_generation
     recent, seconds = _recent_generation, local_seconds()
-    if recent is not None and seconds > 0 and time.monotonic() - recent[0] <= seconds:
+    if seconds > 0 and time.monotonic() - recent[0] <= seconds:
         return recent[1]
     try:
         generation = current_generation()
@@ -176,7 +177,7 @@ def read_generation() -> int | None:
 def forget_generation() -> None:
     """Read the generation from the cache next time (this process changed it, or a test emptied the cache)."""
     global _recent_generation
-    _recent_generation = None
+    _recent_generation = _NO_READING
 
 
 def bump_generation() -> None:
