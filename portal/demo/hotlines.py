@@ -102,38 +102,46 @@ def seed(stdout=None) -> None:
     """Create the demo hotlines and the directory page (idempotent)."""
     out = stdout or sys.stdout
     with transaction.atomic():
-        created = 0
-        for fields in HOTLINES:
-            if Hotline.objects.filter(name=fields["name"]).exists():
-                continue
-            organisation = Organisation.objects.filter(name=fields["name"]).first()
-            hotline = Hotline(**fields, organisation=organisation)
-            hotline.full_clean()  # invalid demo data fails loudly
-            hotline.save()
-            created += 1
-        if created:
-            out.write(f"  created {created} demo hotlines\n")
+        _seed_hotlines(out)
         home = HomePage.objects.filter(locale__language_code="en").first() or HomePage.objects.first()
-        if home is None:
-            return
-        page = home.get_children().filter(slug="where-to-report").first()
-        if page is None:
-            page = HotlineDirectoryPage(
-                title="Where to report", slug="where-to-report",
-                intro="Choose your country to find the hotline that takes reports of child sexual abuse material "
-                      "online. Reporting is free and can be anonymous.",
-                advice=ADVICE + _guide_link(home), no_hotline_text=NO_HOTLINE, show_in_menus=True,
-                listing_summary="Find your national hotline and report child sexual abuse material online.",
-            )
-            home.add_child(instance=page)
-            page.save_revision().publish()
-            # In the menu where a reporter looks first: before "About the network" (siblings are in tree order).
-            about = home.get_children().filter(slug="about").first()
-            if about is not None:
-                page.move(about, pos="left")
-                page.refresh_from_db()
-            out.write(f"  created the hotline directory at {page.url}\n")
-        _translate(page.specific, home, out)
+        if home is not None:
+            page = home.get_children().filter(slug="where-to-report").first() or _directory_page(home, out)
+            _translate(page.specific, home, out)
+
+
+def _seed_hotlines(out) -> None:
+    """The demo hotlines that are missing, each linked to the member organisation of the same name if any."""
+    created = 0
+    for fields in HOTLINES:
+        if Hotline.objects.filter(name=fields["name"]).exists():
+            continue
+        organisation = Organisation.objects.filter(name=fields["name"]).first()
+        hotline = Hotline(**fields, organisation=organisation)
+        hotline.full_clean()  # invalid demo data fails loudly
+        hotline.save()
+        created += 1
+    if created:
+        out.write(f"  created {created} demo hotlines\n")
+
+
+def _directory_page(home: HomePage, out) -> HotlineDirectoryPage:
+    """Create and publish the "Where to report" page, in the menu before "About the network"."""
+    page = HotlineDirectoryPage(
+        title="Where to report", slug="where-to-report",
+        intro="Choose your country to find the hotline that takes reports of child sexual abuse material "
+              "online. Reporting is free and can be anonymous.",
+        advice=ADVICE + _guide_link(home), no_hotline_text=NO_HOTLINE, show_in_menus=True,
+        listing_summary="Find your national hotline and report child sexual abuse material online.",
+    )
+    home.add_child(instance=page)
+    page.save_revision().publish()
+    # In the menu where a reporter looks first: before "About the network" (siblings are in tree order).
+    about = home.get_children().filter(slug="about").first()
+    if about is not None:
+        page.move(about, pos="left")
+        page.refresh_from_db()
+    out.write(f"  created the hotline directory at {page.url}\n")
+    return page
 
 
 def _guide_link(home: HomePage) -> str:

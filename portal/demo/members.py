@@ -51,32 +51,9 @@ def seed(stdout) -> None:
     if missing:
         stdout.write(f"  sectors missing ({', '.join(sorted(missing))}): run portal.demo.pages first; skipped\n")
         return
-    first_organisations = {}
-    for slug, organisations in ORGANISATIONS.items():
-        for index, (name, country, since) in enumerate(organisations):
-            organisation, created = Organisation.objects.get_or_create(
-                name=name,
-                defaults={"sector": sectors[slug], "country": country, "website": "",
-                          "member_since": datetime.date.fromisoformat(since)},
-            )
-            if created:
-                stdout.write(f"  created organisation {name!r} ({sectors[slug].name})\n")
-            if index == 0:
-                first_organisations[slug] = organisation
-
-    user_model = get_user_model()
-    credentials = []
-    for slug, organisation in first_organisations.items():
-        username = f"demo-{slug}"
-        user = user_model.objects.filter(username=username).first()
-        if user is None:
-            user = user_model.objects.create_user(
-                username=username, email=f"{username}@example.org", password=DEMO_PASSWORD,
-                first_name="Demo", last_name=sectors[slug].name,
-            )
-        Membership.objects.get_or_create(user=user, defaults={"organisation": organisation})
-        credentials.append((username, organisation.name))
-
+    first_organisations = _organisations(sectors, stdout)
+    credentials = [_demo_member(slug, organisation, sectors[slug])
+                   for slug, organisation in first_organisations.items()]
     home = HomePage.objects.first()
     if home is None:
         stdout.write("  no home page: restricted demo pages skipped\n")
@@ -84,7 +61,41 @@ def seed(stdout) -> None:
         _members_page(home, stdout)
         _police_article(home, stdout)
     _private_document(stdout)
+    _print_sign_in(credentials, stdout)
 
+
+def _organisations(sectors: dict, stdout) -> dict:
+    """Create the demo organisations that are missing; the first organisation of each sector, by sector slug."""
+    first_organisations = {}
+    for slug, organisations in ORGANISATIONS.items():
+        for name, country, since in organisations:
+            organisation, created = Organisation.objects.get_or_create(
+                name=name,
+                defaults={"sector": sectors[slug], "country": country, "website": "",
+                          "member_since": datetime.date.fromisoformat(since)},
+            )
+            if created:
+                stdout.write(f"  created organisation {name!r} ({sectors[slug].name})\n")
+            first_organisations.setdefault(slug, organisation)
+    return first_organisations
+
+
+def _demo_member(slug: str, organisation: Organisation, sector: Sector) -> tuple[str, str]:
+    """The demo member of a sector's first organisation (created if missing; an existing password is kept):
+    its username and organisation's name."""
+    username = f"demo-{slug}"
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        user = get_user_model().objects.create_user(
+            username=username, email=f"{username}@example.org", password=DEMO_PASSWORD,
+            first_name="Demo", last_name=sector.name,
+        )
+    Membership.objects.get_or_create(user=user, defaults={"organisation": organisation})
+    return username, organisation.name
+
+
+def _print_sign_in(credentials: list[tuple[str, str]], stdout) -> None:
+    """How the demo members sign in: usernames, the shared password, the login address."""
     stdout.write(f"  demo members (password for each: {DEMO_PASSWORD}):\n")
     for username, organisation in credentials:
         stdout.write(f"    {username:<22} {organisation}\n")
@@ -144,12 +155,9 @@ def _police_article(home: HomePage, stdout) -> None:
                 "Contacts: each unit names a duty officer reachable within 4 working hours.",
             ),
         )
-        sector = Sector.objects.filter(slug="law-enforcement").first()
-        if sector:
-            article.sectors = [sector]
-        topic = Topic.objects.filter(slug="law-enforcement-cooperation").first()
-        if topic:
-            article.topics = [topic]
+        # The first by name of each (as .first()), or none when the demo taxonomy lacks it.
+        article.sectors = list(Sector.objects.filter(slug="law-enforcement")[:1])
+        article.topics = list(Topic.objects.filter(slug="law-enforcement-cooperation")[:1])
         page = _publish_child(parent, article, stdout, "law enforcement")
     if not PageViewRestriction.objects.filter(page=page).exists():
         restriction = PageViewRestriction.objects.create(page=page, restriction_type=PageViewRestriction.GROUPS)

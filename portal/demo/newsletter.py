@@ -42,19 +42,24 @@ def seed(stdout) -> None:
                 unsubscribed_at=now - timedelta(days=3) if status == Subscriber.Status.UNSUBSCRIBED else None,
             )
             subscriber.topics.set(topics[:topic_count])
-            consent = {"consent_text": CONSENT_TEXT, "consent_version": CONSENT_VERSION, "form": "demo",
-                       "user_agent_family": "Firefox"}
-            ConsentRecord.objects.create(subscriber=subscriber, event=ConsentRecord.Event.GIVEN, created_at=when,
-                                         **consent)
-            if subscriber.confirmed_at:
-                ConsentRecord.objects.create(subscriber=subscriber, event=ConsentRecord.Event.CONFIRMED,
-                                             created_at=subscriber.confirmed_at, **consent)
-            if subscriber.unsubscribed_at:
-                ConsentRecord.objects.create(subscriber=subscriber, event=ConsentRecord.Event.WITHDRAWN,
-                                             created_at=subscriber.unsubscribed_at, form="demo")
+            _consent_history(subscriber)
             created += 1
     stdout.write(f"Newsletter: {created} demo subscribers created ({len(DEMO_SUBSCRIBERS) - created} already there).\n")
     seed_archive(stdout)
+
+
+def _consent_history(subscriber: Subscriber) -> None:
+    """The consent records of a demo subscriber: given, then confirmed and withdrawn when they did."""
+    consent = {"consent_text": CONSENT_TEXT, "consent_version": CONSENT_VERSION, "form": "demo",
+               "user_agent_family": "Firefox"}
+    history = [
+        (ConsentRecord.Event.GIVEN, subscriber.created_at, consent),
+        (ConsentRecord.Event.CONFIRMED, subscriber.confirmed_at, consent),
+        (ConsentRecord.Event.WITHDRAWN, subscriber.unsubscribed_at, {"form": "demo"}),
+    ]
+    for event, when, fields in history:
+        if when:
+            ConsentRecord.objects.create(subscriber=subscriber, event=event, created_at=when, **fields)
 
 
 def practice_form_url() -> str:
@@ -67,14 +72,7 @@ def seed_archive(stdout) -> None:
     home = HomePage.objects.first()
     if home is None:
         return
-    archive = NewsletterIndexPage.objects.first()
-    if archive is None:
-        archive = NewsletterIndexPage(
-            title="Newsletter", slug="newsletter", show_in_menus=False,
-            intro="<p>Past issues of the network's newsletter. Subscribe to receive the next one.</p>",
-        )
-        home.add_child(instance=archive)
-        archive.save_revision().publish()
+    archive = NewsletterIndexPage.objects.first() or _archive(home)
     if NewsletterIssue.objects.filter(slug="prevention-and-takedown-2015").exists():
         stdout.write("Newsletter: archive and sample issue already there.\n")
         return
@@ -95,3 +93,14 @@ def seed_archive(stdout) -> None:
     archive.add_child(instance=issue)
     issue.save_revision().publish()
     stdout.write("Newsletter: archive and a sample issue created (send it from the admin).\n")
+
+
+def _archive(home: HomePage) -> NewsletterIndexPage:
+    """Create and publish the newsletter archive under the home page (out of the menu)."""
+    archive = NewsletterIndexPage(
+        title="Newsletter", slug="newsletter", show_in_menus=False,
+        intro="<p>Past issues of the network's newsletter. Subscribe to receive the next one.</p>",
+    )
+    home.add_child(instance=archive)
+    archive.save_revision().publish()
+    return archive

@@ -15,10 +15,14 @@ import sys
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.files.images import ImageFile
 from django.db import transaction
 
 from wagtail.images import get_image_model
 from wagtail.models import Collection, Page, Site
+
+from PIL import Image as PILImage
+from PIL import ImageDraw
 
 from portal.core.models import Sector, Topic
 from portal.pages.models import (
@@ -65,6 +69,11 @@ HEADLINE_LABEL = (f"In {HEADLINE_YEAR}, hotlines achieved removal of {HEADLINE_F
                   "within three days")
 
 DEMO_COLLECTION = "Demo graphics"
+# Generated abstract images for social sharing, and the portal's palette they are drawn in (the first two are
+# backgrounds, the other three the shapes' colours).
+IMAGE_TITLES = ["Abstract shapes: network", "Abstract shapes: prevention", "Abstract shapes: cooperation",
+                "Abstract shapes: removal"]
+PALETTE = [(21, 61, 99), (0, 122, 120), (242, 169, 59), (229, 92, 76), (238, 242, 246)]
 
 
 # --- StreamField building blocks (raw JSON form) --------------------------------------------------------------
@@ -613,12 +622,12 @@ def seed(stdout=None) -> None:
     """Create the demo taxonomy, page tree and default site (idempotent: existing items are left as they are)."""
     out = stdout or sys.stdout
     with transaction.atomic():
-        topics = {slug: _get_or_create(Topic, name, slug, description, out) for name, slug, description in TOPICS}
-        sectors = {slug: _get_or_create(Sector, name, slug, description, out)
-                   for name, slug, description in SECTORS}
+        topics = _terms(Topic, TOPICS, out)
+        sectors = _terms(Sector, SECTORS, out)
         images = _demo_images(out)
         home = _home_page(images, out)
         _default_site(home, out)
+        _remove_welcome_page(out)
         # Top-level pages in menu order (Wagtail orders siblings by creation).
         best_practice = _seed_articles(home, topics, sectors, images, out)
         conferences = _seed_conference_notes(home, topics, sectors, out)
@@ -626,10 +635,14 @@ def seed(stdout=None) -> None:
         _feature_on_home(home, [report, best_practice, conferences, about], out)
 
 
+def _terms(model, rows, out) -> dict:
+    """The demo's topics or sectors by slug, from (name, slug, description) rows: created when missing."""
+    return {slug: _get_or_create(model, name, slug, description, out) for name, slug, description in rows}
+
+
 def _tagged(item: dict, topics: dict, sectors: dict) -> dict:
     """An item's fields, with its topic and sector slugs turned into the demo's snippets."""
-    fields = {key: value for key, value in item.items() if key not in {"topics", "sectors"}}
-    return {**fields, "topics": [topics[slug] for slug in item["topics"]],
+    return {**item, "topics": [topics[slug] for slug in item["topics"]],
             "sectors": [sectors[slug] for slug in item["sectors"]]}
 
 
@@ -732,10 +745,8 @@ def _home_page(images, out) -> HomePage:
 
 
 def _default_site(home: HomePage, out) -> None:
-    """Point the default site at the home page (host and port from SITE_URL) and remove the welcome page."""
-    parts = urlsplit(settings.SITE_URL or "http://localhost")
-    hostname = parts.hostname or "localhost"
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    """Point the default site at the home page (host and port from SITE_URL)."""
+    hostname, port = _site_address()
     site = Site.objects.filter(is_default_site=True).first()
     wanted = {"hostname": hostname, "port": port, "root_page_id": home.id, "site_name": "Hotline Network Portal"}
     if site is None:
@@ -746,6 +757,16 @@ def _default_site(home: HomePage, out) -> None:
             setattr(site, key, value)
         site.save()
         out.write(f"  default site now {hostname}:{port} with the home page as root\n")
+
+
+def _site_address() -> tuple[str, int]:
+    """The host name and port of SITE_URL (localhost, and the scheme's default port, when it names none)."""
+    parts = urlsplit(settings.SITE_URL or "http://localhost")
+    return parts.hostname or "localhost", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _remove_welcome_page(out) -> None:
+    """Delete Wagtail's welcome page (renamed by ``_home_page``) once no site and no page depends on it."""
     root = Page.get_first_root_node()
     for welcome in root.get_children().filter(slug="wagtail-welcome", content_type__model="page"):
         if not welcome.get_children().exists() and not Site.objects.filter(root_page=welcome).exists():
@@ -756,45 +777,39 @@ def _default_site(home: HomePage, out) -> None:
 def _demo_images(out) -> list:
     """Four generated abstract images (circles and bands in the portal's palette) for social sharing."""
     Image = get_image_model()
-    titles = ["Abstract shapes: network", "Abstract shapes: prevention", "Abstract shapes: cooperation",
-              "Abstract shapes: removal"]
-    existing = {image.title: image for image in Image.objects.filter(title__in=titles)}
-    if len(existing) == len(titles):
-        return [existing[title] for title in titles]
-    try:
-        from PIL import Image as PILImage
-        from PIL import ImageDraw
-    except ImportError:  # Pillow comes with Wagtail; without it the demo simply has no images
-        return list(existing.values())
-    from django.core.files.images import ImageFile
-
+    existing = {image.title: image for image in Image.objects.filter(title__in=IMAGE_TITLES)}
+    if len(existing) == len(IMAGE_TITLES):
+        return [existing[title] for title in IMAGE_TITLES]
     collection = _collection()
-    palette = [(21, 61, 99), (0, 122, 120), (242, 169, 59), (229, 92, 76), (238, 242, 246)]
     images = []
-    for number, title in enumerate(titles):
-        if title in existing:
-            images.append(existing[title])
-            continue
-        rng = random.Random(number)  # noqa: S311 - deterministic shapes, not security
-        canvas = PILImage.new("RGB", (1200, 630), palette[number % 2])
-        draw = ImageDraw.Draw(canvas)
-        for _ in range(9):
-            x, y, r = rng.randint(0, 1200), rng.randint(0, 630), rng.randint(60, 260)
-            colour = palette[rng.randint(2, 4)]
-            if rng.random() < 0.5:
-                draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
-            else:
-                draw.rectangle((x - r, y - r // 3, x + r, y + r // 3), fill=colour)
-        buffer = io.BytesIO()
-        canvas.save(buffer, format="PNG")
-        buffer.seek(0)
-        slug = title.split(": ")[1]
-        image = Image(title=title, collection=collection)
-        image.file = ImageFile(buffer, name=f"demo-{slug}.png")
-        image.save()
+    for number, title in enumerate(IMAGE_TITLES):
+        image = existing.get(title)
+        if image is None:
+            image = Image(title=title, collection=collection)
+            image.file = ImageFile(_shapes_png(number), name=f"demo-{title.split(': ')[1]}.png")
+            image.save()
+            out.write(f"  generated image {title!r}\n")
         images.append(image)
-        out.write(f"  generated image {title!r}\n")
     return images
+
+
+def _shapes_png(number: int) -> io.BytesIO:
+    """Image ``number`` as PNG: nine circles and bands at places drawn from a generator seeded with ``number``,
+    so every run draws the same image."""
+    rng = random.Random(number)  # noqa: S311 - deterministic shapes, not security
+    canvas = PILImage.new("RGB", (1200, 630), PALETTE[number % 2])
+    draw = ImageDraw.Draw(canvas)
+    for _ in range(9):
+        x, y, r = rng.randint(0, 1200), rng.randint(0, 630), rng.randint(60, 260)
+        colour = PALETTE[rng.randint(2, 4)]
+        if rng.random() < 0.5:
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+        else:
+            draw.rectangle((x - r, y - r // 3, x + r, y + r // 3), fill=colour)
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="PNG")
+    buffer.seek(0)
+    return buffer
 
 
 def _collection() -> Collection:

@@ -154,21 +154,31 @@ def seed(stdout=None) -> None:
     if home is None:
         out.write("  no home page: nothing to translate\n")
         return
-    article = ArticlePage.objects.filter(slug=ARTICLE_SLUG, locale=home.locale).first()
-    conference = ConferenceNotesPage.objects.filter(slug=CONFERENCE_SLUG, locale=home.locale).first()
-    for code, content in TRANSLATIONS.items():
-        if code not in codes:
-            continue
+    sections = _sections(home)
+    for code in [code for code in TRANSLATIONS if code in codes]:
+        content = TRANSLATIONS[code]
         locale, _ = Locale.objects.get_or_create(language_code=code)
         with transaction.atomic():
             _translate(home, locale, content["home"], out)
-            if article is not None:
-                index = article.get_parent().specific
-                if isinstance(index, ArticleIndexPage):
-                    _translate(index, locale, content["best-practices"], out)
-                    _translate(article, locale, content["article"], out)
-            if conference is not None:
-                index = conference.get_parent().specific
-                if isinstance(index, ConferenceIndexPage):
-                    _translate(index, locale, content["conference-notes"], out)
-                    _translate(conference, locale, content["conference"], out)
+            for page, index_model, index_key, page_key in sections:
+                _translate_with_index(page, index_model, locale, content[index_key], content[page_key], out)
+
+
+def _sections(home: HomePage) -> list[tuple]:
+    """The demo pages translated with their index page: (page or None, index page type, the keys of the index's
+    and the page's texts in TRANSLATIONS)."""
+    return [
+        (ArticlePage.objects.filter(slug=ARTICLE_SLUG, locale=home.locale).first(), ArticleIndexPage,
+         "best-practices", "article"),
+        (ConferenceNotesPage.objects.filter(slug=CONFERENCE_SLUG, locale=home.locale).first(), ConferenceIndexPage,
+         "conference-notes", "conference"),
+    ]
+
+
+def _translate_with_index(page, index_model, locale: Locale, index_fields: dict, page_fields: dict, out) -> None:
+    """Translate a demo page and its index page first (a translation needs its parent's), when the page exists
+    under an index of the expected type."""
+    index = page.get_parent().specific if page is not None else None
+    if isinstance(index, index_model):
+        _translate(index, locale, index_fields, out)
+        _translate(page, locale, page_fields, out)

@@ -70,12 +70,20 @@ def lockout_username(request, credentials) -> str:
     typed = typed.strip()[:254]
     if not typed:
         return ""
-    manager = get_user_model()._default_manager
-    field = "email__iexact" if "@" in typed else f"{get_user_model().USERNAME_FIELD}__iexact"
-    found = list(manager.filter(**{field: typed}).order_by("pk")[:2])
-    if len(found) != 1 and "@" in typed:  # an address may also be a username (invited members' usernames are)
-        found = list(manager.filter(**{f"{get_user_model().USERNAME_FIELD}__iexact": typed}).order_by("pk")[:2])
-    return found[0].get_username() if len(found) == 1 else typed.lower()
+    account = _single_account(typed)
+    return account.get_username() if account is not None else typed.lower()
+
+
+def _single_account(typed: str):
+    """The one account the identifier names, ignoring case: an address is looked up as an email, then as a
+    username (invited members' usernames are addresses); None unless exactly one account matches."""
+    username_field = f"{get_user_model().USERNAME_FIELD}__iexact"
+    fields = ["email__iexact", username_field] if "@" in typed else [username_field]
+    for field in fields:
+        found = list(get_user_model()._default_manager.filter(**{field: typed}).order_by("pk")[:2])
+        if len(found) == 1:
+            return found[0]
+    return None
 
 
 def lockout_ip_address(request) -> str:

@@ -73,17 +73,22 @@ class AcceptInvitationForm(forms.Form):
         if password1 and password2 and password1 != password2:
             self.add_error("password2", _("The two passwords are not the same."))
         elif password1:
-            from django.contrib.auth import get_user_model
-
-            candidate = get_user_model()(
-                username=self.email, email=self.email,
-                first_name=cleaned.get("first_name", ""), last_name=cleaned.get("last_name", ""),
-            )
-            try:
-                password_validation.validate_password(password1, candidate)
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
+            self._validate_password(password1, cleaned)
         return cleaned
+
+    def _validate_password(self, password: str, cleaned: dict) -> None:
+        """Django's password validators, against the account about to be made (so a password like the name or
+        the address is refused); their messages go on the first password field."""
+        from django.contrib.auth import get_user_model
+
+        candidate = get_user_model()(
+            username=self.email, email=self.email,
+            first_name=cleaned.get("first_name", ""), last_name=cleaned.get("last_name", ""),
+        )
+        try:
+            password_validation.validate_password(password, candidate)
+        except forms.ValidationError as error:
+            self.add_error("password1", error)
 
 
 class TopicPreferencesForm(forms.ModelForm):

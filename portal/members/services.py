@@ -170,10 +170,9 @@ def check_invitation_token(token: str) -> Invitation:
     )
     if invitation is None:
         raise InvitationError("invalid")
-    if invitation.used_at:
-        raise InvitationError("used", invitation)
-    if invitation.is_expired:
-        raise InvitationError("expired", invitation)
+    state = invitation.state  # used, else expired, else sent or queued
+    if state in {"used", "expired"}:
+        raise InvitationError(state, invitation)
     if not invitation.organisation.active:
         raise InvitationError("invalid", invitation)
     return invitation
@@ -289,22 +288,7 @@ def approve_request(membership_request: MembershipRequest, user, organisation: O
         return None
     new_organisation = organisation is None
     if new_organisation:
-        matches = matching_organisations(membership_request)
-        same_name = [match.organisation for match in matches if match.same_name]
-        if same_name:
-            raise InvitationRefused(
-                f"An organisation called {same_name[0].name} ({same_name[0].sector}) already exists: choose it "
-                "explicitly, or reject the request."
-            )
-        if matches and not create_new:
-            raise InvitationRefused(
-                "Similar organisations exist (" + ", ".join(match.organisation.name for match in matches) + "): "
-                "choose one, or confirm that this is a new organisation."
-            )
-        organisation = Organisation.objects.create(
-            name=membership_request.organisation_name, sector=membership_request.sector,
-            country=membership_request.country, website=membership_request.website,
-        )
+        organisation = _organisation_from_request(membership_request, create_new=create_new)
     elif organisation.sector_id != membership_request.sector_id:
         raise InvitationRefused(
             f"{organisation.name} is in the sector {organisation.sector}, but the request says "
@@ -319,6 +303,27 @@ def approve_request(membership_request: MembershipRequest, user, organisation: O
         data={"organisation": organisation.name, "organisation_id": organisation.pk, "new": new_organisation})
     return invite(membership_request.email, organisation, invited_by=user, request=membership_request,
                   override_domain=override_domain, new_organisation=new_organisation)
+
+
+def _organisation_from_request(membership_request: MembershipRequest, *, create_new: bool) -> Organisation:
+    """Create the organisation a request names; refused (InvitationRefused) when one of that name exists, or a
+    similar one (``matching_organisations``) exists and ``create_new`` was not ticked."""
+    matches = matching_organisations(membership_request)
+    same_name = [match.organisation for match in matches if match.same_name]
+    if same_name:
+        raise InvitationRefused(
+            f"An organisation called {same_name[0].name} ({same_name[0].sector}) already exists: choose it "
+            "explicitly, or reject the request."
+        )
+    if matches and not create_new:
+        raise InvitationRefused(
+            "Similar organisations exist (" + ", ".join(match.organisation.name for match in matches) + "): "
+            "choose one, or confirm that this is a new organisation."
+        )
+    return Organisation.objects.create(
+        name=membership_request.organisation_name, sector=membership_request.sector,
+        country=membership_request.country, website=membership_request.website,
+    )
 
 
 @transaction.atomic
@@ -356,6 +361,16 @@ def restriction_label(restriction) -> str:
     return "Members only"
 
 
+def _updates_for(articles, membership: Membership | None):
+    """The articles for a member: meant for their organisation's sector or for every sector (none chosen), and
+    on the topics they chose (all topics when none); all articles for someone without a membership."""
+    if membership is None:
+        return articles
+    topic_ids = [topic.id for topic in membership.topics.all()]
+    articles = articles.filter(Q(sectors=membership.organisation.sector) | Q(sectors__isnull=True))
+    return articles.filter(topics__in=topic_ids) if topic_ids else articles
+
+
 def dashboard_for(user) -> Dashboard:
     """What the member dashboard shows: updates they may read for their sector and topics, and resources.
 
@@ -370,14 +385,7 @@ def dashboard_for(user) -> Dashboard:
     membership = (
         Membership.objects.select_related("organisation__sector").prefetch_related("topics").filter(user=user).first()
     )
-    updates = visible_pages(ArticlePage.objects.all(), user)
-    if membership is not None:
-        topic_ids = [topic.id for topic in membership.topics.all()]
-        # Articles meant for the member's sector, or for every sector (none chosen).
-        updates = updates.filter(Q(sectors=membership.organisation.sector) | Q(sectors__isnull=True))
-        if topic_ids:
-            updates = updates.filter(topics__in=topic_ids)
-    update_ids = updates.values("id")
+    update_ids = _updates_for(visible_pages(ArticlePage.objects.all(), user), membership).values("id")
     updates = list(
         ArticlePage.objects.filter(id__in=update_ids)
         .order_by("-date", "-id")

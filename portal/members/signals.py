@@ -26,7 +26,7 @@ def organisation_saved(sender, instance, created, raw=False, **kwargs):
     if raw:
         return
     previous = getattr(instance, "_previous_state", None)
-    if created or previous is None:
+    if previous is None:  # a new organisation (no stored row before the save)
         return
     was_active, old_sector_id = previous
     if was_active != instance.active:

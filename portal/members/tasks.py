@@ -15,7 +15,7 @@ from .models import Invitation, Membership
 def send_invitation(invitation_id: int) -> bool:
     """Email an invitation link once; does nothing if it was already sent, used or has expired."""
     invitation = Invitation.objects.select_related("organisation").filter(pk=invitation_id).first()
-    if invitation is None or invitation.sent_at or invitation.used_at or invitation.is_expired:
+    if invitation is None or invitation.state != "queued":  # sent already, used or expired
         return False
     context = {
         "invitation": invitation,

@@ -14,6 +14,7 @@ remove a person's devices (a lost phone) on the admin's "Two-factor reset" scree
 from __future__ import annotations
 
 import base64
+import functools
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -56,7 +57,7 @@ class StaffTwoFactorMiddleware:
         if settings.STAFF_2FA_REQUIRED and self._needs_check(request):
             user = request.user
             if not user.is_verified():
-                name = VERIFY_URL_NAME if django_otp.user_has_device(user, confirmed=True) else SETUP_URL_NAME
+                name = _second_factor_step(user, verify=VERIFY_URL_NAME, setup=SETUP_URL_NAME)
                 return redirect_to_login(request.get_full_path(), login_url=reverse(name))
         return self.get_response(request)
 
@@ -76,10 +77,15 @@ class StaffTwoFactorMiddleware:
 
 def redirect_to_second_factor(request):
     """Send a member who must pass a second factor to the members' site setup or verify step, and back."""
-    name = SITE_VERIFY_URL_NAME if django_otp.user_has_device(request.user, confirmed=True) else SITE_SETUP_URL_NAME
+    name = _second_factor_step(request.user, verify=SITE_VERIFY_URL_NAME, setup=SITE_SETUP_URL_NAME)
     response = redirect(f"{reverse(name)}?{urlencode({'next': request.get_full_path()})}")
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _second_factor_step(user, *, verify: str, setup: str) -> str:
+    """The step a person owes: ``verify`` (URL name) with a confirmed device, else ``setup`` to add one."""
+    return verify if django_otp.user_has_device(user, confirmed=True) else setup
 
 
 def _next_url(request, default: str = "wagtailadmin_home") -> str:
@@ -99,19 +105,29 @@ def _names(member_site: bool) -> dict:
             "home": "wagtailadmin_home", "template": "members/two_factor_{}.html"}
 
 
+def _signed_in_only(view):
+    """The view for signed-in people; anyone else goes to the sign-in page of the view's site (admin or
+    members'), and comes back after."""
+
+    @functools.wraps(view)
+    def signed_in_view(request, member_site: bool = False):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), login_url=reverse(_names(member_site)["login"]))
+        return view(request, member_site)
+
+    return signed_in_view
+
+
 @never_cache
 @sensitive_post_parameters("token")
+@_signed_in_only
 def setup(request, member_site: bool = False):
     """Add a TOTP device: show its QR code and secret, confirm it with a first code."""
     names = _names(member_site)
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), login_url=reverse(names["login"]))
     next_url = _next_url(request, names["home"])
     if django_otp.user_has_device(request.user, confirmed=True) and not request.user.is_verified():
         return redirect(f"{reverse(names['verify'])}?{urlencode({'next': next_url})}")
-    device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=request.user, name="Authenticator app", confirmed=False)
+    device = _device_being_set_up(request.user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
@@ -133,11 +149,10 @@ def setup(request, member_site: bool = False):
 
 @never_cache
 @sensitive_post_parameters("token")
+@_signed_in_only
 def verify(request, member_site: bool = False):
     """Ask for a code from the user's authenticator app."""
     names = _names(member_site)
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), login_url=reverse(names["login"]))
     next_url = _next_url(request, names["home"])
     if not django_otp.user_has_device(request.user, confirmed=True):
         return redirect(f"{reverse(names['setup'])}?{urlencode({'next': next_url})}")
@@ -149,6 +164,14 @@ def verify(request, member_site: bool = False):
             return redirect(next_url)
         form.add_error("token", "That code did not match. Try the newest code from your app.")
     return TemplateResponse(request, names["template"].format("verify"), {"form": form, "next": next_url})
+
+
+def _device_being_set_up(user) -> TOTPDevice:
+    """The user's unconfirmed device (the QR code shown stays the same until it is confirmed), else a new one."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    return device
 
 
 def _tell_owner_about_new_device(user) -> None:
@@ -177,6 +200,14 @@ def reset_devices(user, *, actor) -> int:
     return len(devices)
 
 
+def _chosen_person(user_model, raw_id: str):
+    """The account the form's list names by id; None for anything else (not a number, or one no account has,
+    or too long for a database id)."""
+    if not raw_id.isdigit() or len(raw_id) >= 18:
+        return None
+    return user_model.objects.filter(pk=int(raw_id)).first()
+
+
 @never_cache
 def reset_view(request):
     """Admin screen: find a person by username or email and remove their devices (administrators only)."""
@@ -189,8 +220,7 @@ def reset_view(request):
         raise PermissionDenied
     user_model = get_user_model()
     if request.method == "POST":
-        raw_id = request.POST.get("user", "")
-        target = user_model.objects.filter(pk=int(raw_id)).first() if raw_id.isdigit() and len(raw_id) < 18 else None
+        target = _chosen_person(user_model, request.POST.get("user", ""))
         if target is None:
             messages.error(request, "Choose a person from the list.")
         else:

@@ -76,26 +76,39 @@ def load(user_id, read, keep) -> object | None:
         found = cache.get_many([all_key, user_key, entry_key])
         versions = _versions(found, (all_key, user_key))
         entry = found.get(entry_key)
-        if entry is not None and None not in versions and entry.versions == versions:
+        # Entries are stored under complete versions only, so a match means both versions are there.
+        if entry is not None and entry.versions == versions:
             return entry.user
-        if None in versions:  # first use, or evicted: a fresh value nobody stored under
-            for key, value in zip((all_key, user_key), versions, strict=True):
-                if value is None:
-                    cache.add(key, time.time_ns(), timeout=None)
-            versions = _versions(cache.get_many([all_key, user_key]), (all_key, user_key))
+        versions = _with_missing_versions_set((all_key, user_key), versions)
     except Exception:
         logger.warning("User cache unavailable; reading the user from the database", exc_info=True)
         return read()
     user = read()
     if user is not None and None not in versions and keep(user):
-        stored = {name: value for name, value in user.__dict__.items() if name not in _PER_REQUEST_ATTRIBUTES}
-        copy = user.__class__.__new__(user.__class__)
-        copy.__dict__.update(stored)
-        try:
-            cache.set(entry_key, Entry(versions=versions, user=copy), timeout=seconds())
-        except Exception:
-            logger.warning("Could not store a user in the cache", exc_info=True)
+        _store(entry_key, user, versions)
     return user
+
+
+def _with_missing_versions_set(keys: tuple[str, str], versions: tuple) -> tuple:
+    """The versions, after giving each missing one (first use, or evicted) a fresh value nobody stored under;
+    another process may have set it first, so they are read back."""
+    if None not in versions:
+        return versions
+    for key, value in zip(keys, versions, strict=True):
+        if value is None:
+            cache.add(key, time.time_ns(), timeout=None)
+    return _versions(cache.get_many(list(keys)), keys)
+
+
+def _store(entry_key: str, user, versions: tuple) -> None:
+    """Keep a copy of ``user`` without its per-request attributes, valid while ``versions`` are current."""
+    stored = {name: value for name, value in user.__dict__.items() if name not in _PER_REQUEST_ATTRIBUTES}
+    copy = user.__class__.__new__(user.__class__)
+    copy.__dict__.update(stored)
+    try:
+        cache.set(entry_key, Entry(versions=versions, user=copy), timeout=seconds())
+    except Exception:
+        logger.warning("Could not store a user in the cache", exc_info=True)
 
 
 def _bump(key: str) -> None:

@@ -154,21 +154,8 @@ class MembershipRequestViewSet(ModelViewSet):
         self._check(request)
         membership_request = get_object_or_404(MembershipRequest.objects.select_related("sector"), pk=pk)
         form = ApproveRequestForm(request.POST or None, user=request.user)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            try:
-                invitation = services.approve_request(
-                    membership_request, request.user, organisation=data["organisation"],
-                    create_new=data["create_new"], override_domain=data.get("override_domain", False),
-                )
-            except services.InvitationRefused as refused:
-                form.add_error(None, str(refused))
-            else:
-                if invitation is None:
-                    messages.error(request, "This request was already decided.")
-                else:
-                    messages.success(request, f"Approved: an invitation is on its way to {invitation.email}.")
-                return redirect(self.get_url_name("index"))
+        if request.method == "POST" and form.is_valid() and self._approve(request, membership_request, form):
+            return redirect(self.get_url_name("index"))
         return TemplateResponse(
             request, "members/admin/approve_request.html",
             {"form": form, "membership_request": membership_request, "page_title": "Approve membership request",
@@ -176,6 +163,24 @@ class MembershipRequestViewSet(ModelViewSet):
              "header_icon": "tick", "index_url": reverse(self.get_url_name("index"))},
             status=400 if form.errors else 200,
         )
+
+    def _approve(self, request, membership_request, form) -> bool:
+        """Approve with the form's choices and say so in a message; False (the refusal on the form) when the
+        approval is refused."""
+        data = form.cleaned_data
+        try:
+            invitation = services.approve_request(
+                membership_request, request.user, organisation=data["organisation"],
+                create_new=data["create_new"], override_domain=data.get("override_domain", False),
+            )
+        except services.InvitationRefused as refused:
+            form.add_error(None, str(refused))
+            return False
+        if invitation is None:
+            messages.error(request, "This request was already decided.")
+        else:
+            messages.success(request, f"Approved: an invitation is on its way to {invitation.email}.")
+        return True
 
     def reject_view(self, request, pk):
         """Reject a request after confirmation (no email is sent)."""

@@ -8,7 +8,7 @@ from datetime import date
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import Paginator
 from django.db import DEFAULT_DB_ALIAS, models
 from django.http import Http404
 from django.utils.functional import SimpleLazyObject
@@ -114,6 +114,25 @@ class BasePage(EffectiveRestrictionsMixin, Page):
         """
         if not path_components:
             return super().route(request, path_components)
+        candidates = self._route_candidates(path_components)
+        parent = self
+        for position, slug in enumerate(path_components):
+            page = _child_with_slug(candidates, parent, slug)
+            # Treebeard's get_parent() returns this without a query (Wagtail sets it too, from the page whose
+            # route found this one); it is copied onto the specific object.
+            page._cached_parent_obj = parent
+            remaining = path_components[position + 1 :]
+            if not remaining or _overrides_route(page.specific_class):
+                # The one specific fetch (Page.specific falls back to the plain page if its model is gone).
+                return page.specific.route(request, remaining)
+            # The page's own class (so overridden methods and isinstance checks behave as under Wagtail) built
+            # from the row in hand: no query.
+            parent = page.get_specific(deferred=True)
+        raise Http404  # not reached: the loop returns or raises on its last segment
+
+    def _route_candidates(self, path_components) -> list[Page]:
+        """Every page that could lie on the path, in one query: the descendants within reach whose slug is one
+        of the path's segments (plain pages, built from whole base rows)."""
         page_model = self.base_page_model
         # A page's path holds its depth, so no URL segment beyond the deepest possible page can name one.
         deepest = page_model._meta.get_field("path").max_length // page_model.steplen
@@ -135,35 +154,21 @@ class BasePage(EffectiveRestrictionsMixin, Page):
                 ).values_list(*fields)
             ),
         )
-        candidates = [page_model.from_db(DEFAULT_DB_ALIAS, fields, row) for row in rows]
-        parent = self
-        for position, slug in enumerate(path_components):
-            # As parent.get_children().get(slug=slug): treebeard finds no children under a page whose
-            # numchild says it is a leaf, and duplicate sibling slugs are an error, not a choice.
-            found = [
-                page
-                for page in candidates
-                if parent.numchild
-                and page.depth == parent.depth + 1
-                and page.path.startswith(parent.path)
-                and page.slug == slug
-            ]
-            if not found:
-                raise Http404
-            if len(found) > 1:
-                raise page_model.MultipleObjectsReturned(f"{len(found)} pages with the slug {slug!r}")
-            page = found[0]
-            # Treebeard's get_parent() returns this without a query (Wagtail sets it too, from the page whose
-            # route found this one); it is copied onto the specific object.
-            page._cached_parent_obj = parent
-            remaining = path_components[position + 1 :]
-            if not remaining or _overrides_route(page.specific_class):
-                # The one specific fetch (Page.specific falls back to the plain page if its model is gone).
-                return page.specific.route(request, remaining)
-            # The page's own class (so overridden methods and isinstance checks behave as under Wagtail) built
-            # from the row in hand: no query.
-            parent = page.get_specific(deferred=True)
-        raise Http404  # not reached: the loop returns or raises on its last segment
+        return [page_model.from_db(DEFAULT_DB_ALIAS, fields, row) for row in rows]
+
+
+def _child_with_slug(candidates: list[Page], parent: Page, slug: str) -> Page:
+    """As ``parent.get_children().get(slug=slug)``, among the route's candidates: a 404 when there is none
+    (treebeard finds no children under a page whose numchild says it is a leaf), and duplicate sibling slugs
+    are an error, not a choice."""
+    if not parent.numchild:
+        raise Http404
+    found = [page for page in candidates if page.slug == slug and page.is_child_of(parent)]
+    if not found:
+        raise Http404
+    if len(found) > 1:
+        raise Page.MultipleObjectsReturned(f"{len(found)} pages with the slug {slug!r}")
+    return found[0]
 
 
 def _overrides_route(specific_class) -> bool:
@@ -265,13 +270,8 @@ class FilterableIndexMixin:
 
     def get_filters(self, request):
         """The active filters from the query string, as (topic, sector) objects or None."""
-        topic = sector = None
-        topic_slug = request.GET.get("topic", "").strip()
-        if topic_slug:
-            topic = _term_in_page_language(Topic, topic_slug, self)
-        sector_slug = request.GET.get("sector", "").strip()
-        if sector_slug and self.filter_by_sector:
-            sector = _term_in_page_language(Sector, sector_slug, self)
+        topic = _term_in_page_language(Topic, request.GET.get("topic", ""), self)
+        sector = _term_in_page_language(Sector, request.GET.get("sector", ""), self) if self.filter_by_sector else None
         return topic, sector
 
     def get_context(self, request, *args, **kwargs):
@@ -284,12 +284,7 @@ class FilterableIndexMixin:
         if sector:
             children = children.filter(sectors__translation_key=sector.translation_key).distinct()
         paginator = Paginator(children, INDEX_PAGE_SIZE)
-        try:
-            page_obj = paginator.page(request.GET.get("page", 1))
-        except PageNotAnInteger:
-            page_obj = paginator.page(1)
-        except EmptyPage:
-            page_obj = paginator.page(paginator.num_pages)
+        page_obj = paginator.get_page(request.GET.get("page", 1))  # not a number: the first; too far: the last
         query = request.GET.copy()
         query.pop("page", None)
         context.update(
@@ -317,7 +312,11 @@ def _terms_in_page_language(model, page) -> list:
 
 
 def _term_in_page_language(model, slug: str, page):
-    """The term with this slug in the page's language, else in the default language (None if unknown)."""
+    """The term with this slug in the page's language, else in the default language (None if unknown or empty:
+    then without a query)."""
+    slug = slug.strip()
+    if not slug:
+        return None
     terms = model.objects.filter(slug=slug)
     return terms.filter(locale_id=page.locale_id).first() or terms.filter(
         locale__language_code=settings.LANGUAGE_CODE).first()
@@ -525,16 +524,21 @@ class ConferenceNotesPage(BasePage):
 
     @property
     def organiser_list(self) -> list[str]:
-        return [name.strip() for name in self.organisers.split(",") if name.strip()]
+        return _comma_separated(self.organisers)
 
     @property
     def partner_list(self) -> list[str]:
-        return [name.strip() for name in self.partners.split(",") if name.strip()]
+        return _comma_separated(self.partners)
 
     @property
     def date(self):
         """The conference's first day, so feeds and listings can sort it with articles."""
         return self.start_date
+
+
+def _comma_separated(names: str) -> list[str]:
+    """The names of a comma-separated field, trimmed, empty ones left out."""
+    return [name.strip() for name in names.split(",") if name.strip()]
 
 
 class StandardPage(BasePage):
@@ -564,18 +568,14 @@ def compute_reading_time(body) -> int:
 
 
 def _block_text(value) -> str:
-    """All human-readable text inside a block value, joined by spaces."""
-    if value is None:
-        return ""
+    """All human-readable text inside a block value, joined by spaces (None and other values have none)."""
     if hasattr(value, "source"):  # RichText
         return value.source
     if isinstance(value, str):
         return value
-    if isinstance(value, dict) or hasattr(value, "items"):
+    if hasattr(value, "items"):  # a dict, a StructValue
         return " ".join(_block_text(item) for key, item in value.items() if key not in {"level", "tone"})
-    if isinstance(value, list | tuple) or hasattr(value, "__iter__"):
-        try:
-            return " ".join(_block_text(item) for item in value)
-        except TypeError:
-            return ""
-    return ""
+    try:  # a list, a StreamValue, a ListValue
+        return " ".join(_block_text(item) for item in value)
+    except TypeError:  # not iterable
+        return ""

@@ -90,12 +90,15 @@ class ChainedResults:
             yield from part
 
     def __getitem__(self, key):
-        if isinstance(key, int):
-            items = self[key:key + 1]
-            if not items:
-                raise IndexError(key)
-            return items[0]
-        start, stop = key.start or 0, key.stop
+        if isinstance(key, slice):
+            return self._slice(key.start or 0, key.stop)
+        items = self._slice(key, key + 1)
+        if not items:
+            raise IndexError(key)
+        return items[0]
+
+    def _slice(self, start: int, stop: int | None) -> list:
+        """The results from ``start`` to ``stop`` (the end when None), each part queried for its share only."""
         items: list = []
         offset = 0
         for part, size in zip(self.parts, self._part_counts(), strict=True):
@@ -135,14 +138,18 @@ def search_pages(query: str, viewer, type_key: str | None = None, language: str 
     parts = _language_parts(visible_pages(Page.objects.filter(depth__gt=1), viewer), language)
     facets = [dict(part.search(query).facet("content_type_id").items()) for part in parts]
     counts = _type_counts(facets)
-    search_type = SEARCH_TYPES_BY_KEY.get(type_key or "")
+    search_type = SEARCH_TYPES_BY_KEY.get(type_key)
+    part_counts = [_matches_of_type(facet, search_type) for facet in facets]
     if search_type is not None:
         parts = [part.type(search_type.model) for part in parts]
-        part_counts = [sum(count for content_type_id, count in facet.items()
-                           if _of_type(content_type_id, search_type.model)) for facet in facets]
-    else:
-        part_counts = [sum(facet.values()) for facet in facets]
     return ChainedResults(*(part.search(query) for part in parts), counts=part_counts), counts
+
+
+def _matches_of_type(facet: dict[int, int], search_type: SearchType | None) -> int:
+    """A part's matches of this search type (all its matches when None), from its counts per content type."""
+    if search_type is None:
+        return sum(facet.values())
+    return sum(count for content_type_id, count in facet.items() if _of_type(content_type_id, search_type.model))
 
 
 def _language_parts(base, language: str) -> list:
@@ -175,8 +182,6 @@ def with_specific(pages) -> list[Page]:
     """The specific instances of these pages in the same order, in one query per page type (the cards need
     nothing else: no topics, no body)."""
     pages = list(pages)
-    if not pages:
-        return []
     ids_by_type: dict[int, list[int]] = {}
     for page in pages:
         ids_by_type.setdefault(page.content_type_id, []).append(page.id)
@@ -246,10 +251,16 @@ def cached_results_html(request, query: str, type_key: str, raw_page: str, rende
         return render()
     if html is None:
         html = render()
-        try:
-            if _may_store(generation):
-                cache.set(key, html, timeout=settings.FRAGMENT_CACHE_TIMEOUT)
-        except Exception:
-            logger.warning("Could not store search results", exc_info=True)
+        _store_results(key, html, generation)
     _local_results.put(key, html)
     return html
+
+
+def _store_results(key: str, html: str, generation: int) -> None:
+    """Keep rendered results in the shared cache, unless this generation holds its share of searches already
+    (``SEARCH_CACHE_MAX_ENTRIES``); a cache that fails is logged, the reader still gets the results."""
+    try:
+        if _may_store(generation):
+            cache.set(key, html, timeout=settings.FRAGMENT_CACHE_TIMEOUT)
+    except Exception:
+        logger.warning("Could not store search results", exc_info=True)

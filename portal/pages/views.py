@@ -3,7 +3,7 @@
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
@@ -65,12 +65,7 @@ def results_context(query: str, type_key: str, raw_page: str, viewer) -> dict:
     """What the results section shows: counts per type, one page of cards, pagination."""
     results, counts = search_pages(query, viewer, type_key)
     paginator = Paginator(results, SEARCH_PAGE_SIZE)
-    try:
-        page_obj = paginator.page(raw_page)
-    except PageNotAnInteger:
-        page_obj = paginator.page(1)
-    except EmptyPage:
-        page_obj = paginator.page(paginator.num_pages)
+    page_obj = paginator.get_page(raw_page)  # not a number: the first page; too far: the last
     filter_params = {"q": query, **({"type": type_key} if type_key else {})}
     context = {
         "search_query": query,

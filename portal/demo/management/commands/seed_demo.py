@@ -51,6 +51,16 @@ def _level(logger: logging.Logger, level: int):
         logger.setLevel(previous)
 
 
+@contextlib.contextmanager
+def _quiet_unless_verbose(verbosity: int):
+    """The CHATTY_LOGGERS at WARNING while the block runs, unless ``--verbosity 2`` or more asks for them."""
+    with contextlib.ExitStack() as quiet:
+        if verbosity < 2:
+            for name in CHATTY_LOGGERS:
+                quiet.enter_context(_level(logging.getLogger(name), logging.WARNING))
+        yield
+
+
 class Command(BaseCommand):
     help = "Load the demo content (idempotent) and create the demo editor account."
 
@@ -65,29 +75,30 @@ class Command(BaseCommand):
         if settings.SETTINGS_MODULE.endswith(".production") and not options["allow_production"]:
             raise CommandError("Refusing to load demo content and a demo superuser with production settings.")
 
-        with contextlib.ExitStack() as quiet:
-            if options["verbosity"] < 2:
-                for name in CHATTY_LOGGERS:
-                    quiet.enter_context(_level(logging.getLogger(name), logging.WARNING))
+        with _quiet_unless_verbose(options["verbosity"]):
             for path in DEMO_STEPS:
-                if not step_installed(path):
-                    self.stdout.write(f"Step {path}: not installed, skipped")
-                    continue
-                self.stdout.write(f"Step {path}:")
-                module = importlib.import_module(path)
-                with transaction.atomic():
-                    module.seed(self.stdout)
+                self.run_step(path)
+        self.print_ready(created=self.ensure_editor())
 
-        created = self.ensure_editor()
+    def run_step(self, path: str) -> None:
+        """Run one step's ``seed`` in a transaction, or say that its module is not installed."""
+        if not step_installed(path):
+            self.stdout.write(f"Step {path}: not installed, skipped")
+            return
+        self.stdout.write(f"Step {path}:")
+        module = importlib.import_module(path)
+        with transaction.atomic():
+            module.seed(self.stdout)
+
+    def print_ready(self, *, created: bool) -> None:
+        """Where the demo is and how to sign in (the password as set when the editor account was created)."""
         site_url = settings.SITE_URL.rstrip("/")
         self.stdout.write(self.style.SUCCESS("\nDemo content is ready."))
         self.stdout.write(f"  Site:     {site_url}/")
         self.stdout.write(f"  Admin:    {site_url}/admin/")
         self.stdout.write(f"  Username: {EDITOR_USERNAME}")
-        if created:
-            self.stdout.write(f"  Password: {EDITOR_PASSWORD}")
-        else:
-            self.stdout.write(f"  Password: {EDITOR_PASSWORD} (unless you changed it; the account already existed)")
+        unless_changed = "" if created else " (unless you changed it; the account already existed)"
+        self.stdout.write(f"  Password: {EDITOR_PASSWORD}{unless_changed}")
         self.stdout.write("  Email is printed to this console, not sent.")
 
     def ensure_editor(self) -> bool:
