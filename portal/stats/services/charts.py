@@ -152,8 +152,8 @@ def legend_items(table: ChartTable) -> list[tuple[str, str]]:
     return [(label, _colour(index, table)) for index, label in enumerate(table.columns)]
 
 
-def _colour(series: int, table: ChartTable | None = None) -> str:
-    return PALETTE[(series + (table.first_colour if table is not None else 0)) % len(PALETTE)]
+def _colour(series: int, table: ChartTable) -> str:
+    return PALETTE[(series + table.first_colour) % len(PALETTE)]
 
 
 def split_scale(table: ChartTable, ratio: float = 3.0) -> list[ChartTable]:
@@ -162,10 +162,11 @@ def split_scale(table: ChartTable, ratio: float = 3.0) -> list[ChartTable]:
     bottom. Each part keeps its columns' colours."""
     if len(table.columns) < 2:
         return [table]
-    first, others = _highest_value(_columns(table, slice(1))), _highest_value(_columns(table, slice(1, None)))
+    total, countries = _columns(table, slice(0, 1)), _columns(table, slice(1, None))
+    first, others = _highest_value(total), _highest_value(countries)
     if others <= 0 or first <= ratio * others:
         return [table]
-    return [_columns(table, slice(1)), _columns(table, slice(1, None))]
+    return [total, countries]
 
 
 def _columns(table: ChartTable, columns: slice) -> ChartTable:
@@ -173,7 +174,7 @@ def _columns(table: ChartTable, columns: slice) -> ChartTable:
     return replace(table, columns=table.columns[columns],
                    rows=[(label, values[columns]) for label, values in table.rows],
                    column_kinds=table.column_kinds[columns] if table.column_kinds else None,
-                   first_colour=table.first_colour + (columns.start or 0))
+                   first_colour=table.first_colour + columns.start)
 
 
 def _x_positions(count: int) -> tuple[float, list[float]]:
@@ -186,12 +187,11 @@ def _category_labels(parts: list[str], labels: list[str], centres: list[float]) 
     y = HEIGHT - MARGIN_BOTTOM + 18
     stride = max(1, math.ceil(len(labels) / 12))  # keep labels from overlapping on long series
     # On a phone the text is drawn larger (stats.css): there only every other label of a long series is shown.
-    phone_stride = stride * (2 if len(labels) > 6 else 1)
-    for index, (label, x) in enumerate(zip(labels, centres, strict=True)):
-        if index % stride == 0:
-            minor = ' class="stats-chart__minor-label"' if index % phone_stride else ""
-            parts.append(f'<text x="{x:.1f}" y="{y}" text-anchor="middle" font-size="12" fill="#333"{minor}>'
-                         f"{escape(label)}</text>")
+    phone_every = 2 if len(labels) > 6 else 1
+    for shown, (label, x) in enumerate(zip(labels[::stride], centres[::stride], strict=True)):
+        minor = ' class="stats-chart__minor-label"' if shown % phone_every else ""
+        parts.append(f'<text x="{x:.1f}" y="{y}" text-anchor="middle" font-size="12" fill="#333"{minor}>'
+                     f"{escape(label)}</text>")
 
 
 def _describe(table: ChartTable) -> str:
@@ -319,22 +319,22 @@ def _stacked_bars(table: ChartTable, top: float, slot: float, centres: list[floa
 
 
 HBAR_ROW_HEIGHT, HBAR_LABEL_WIDTH = 24, 150
+HBAR_PLOT_WIDTH = WIDTH - HBAR_LABEL_WIDTH - MARGIN_RIGHT - 60
 
 
 def horizontal_bar_svg(table: ChartTable, uid: str, column: int = 0, x_label: str = "") -> str:
     """One horizontal bar per row for a single column (e.g. a measure per country)."""
-    values = [(label, row[column]) for label, row in table.rows]
-    height = MARGIN_TOP + HBAR_ROW_HEIGHT * max(len(values), 1) + 40
+    height = MARGIN_TOP + HBAR_ROW_HEIGHT * max(len(table.rows), 1) + 40
     parts = _open_svg(uid, table, height, vertical=False)
     top = _horizontal_top(table, column)
     if top is None:
         return _empty(parts, height)
-    plot_w = WIDTH - HBAR_LABEL_WIDTH - MARGIN_RIGHT - 60
-    for index, (label, value) in enumerate(values):
-        parts += _horizontal_bar(table, index, column, (label, value), plot_w * (value or 0) / top)
-    axis_y = MARGIN_TOP + HBAR_ROW_HEIGHT * len(values) + 24
-    parts.append(f'<text x="{HBAR_LABEL_WIDTH + plot_w / 2:.1f}" y="{axis_y}" text-anchor="middle" font-size="12" '
-                 f'fill="#333" class="stats-chart__axis-label">{escape(x_label or table.columns[column])}</text>')
+    for index, (label, row) in enumerate(table.rows):
+        parts += _horizontal_bar(table, index, column, (label, row[column]), top)
+    axis_y = MARGIN_TOP + HBAR_ROW_HEIGHT * len(table.rows) + 24
+    parts.append(f'<text x="{HBAR_LABEL_WIDTH + HBAR_PLOT_WIDTH / 2:.1f}" y="{axis_y}" text-anchor="middle" '
+                 f'font-size="12" fill="#333" class="stats-chart__axis-label">'
+                 f'{escape(x_label or table.columns[column])}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -347,8 +347,9 @@ def _horizontal_top(table: ChartTable, column: int) -> float | None:
     return max(1.0, nice_max(highest)) if table.column_kind(column) == "percent" else nice_max(highest)
 
 
-def _horizontal_bar(table: ChartTable, index: int, column: int, row: tuple[str, float | None], bar: float) -> list[str]:
-    """A row's label, then its bar and value (or "n/a")."""
+def _horizontal_bar(table: ChartTable, index: int, column: int, row: tuple[str, float | None],
+                    top: float) -> list[str]:
+    """A row's label, then its bar (``top`` is the value axis maximum) and value (or "n/a")."""
     label, value = row
     y = MARGIN_TOP + HBAR_ROW_HEIGHT * index
     parts = [f'<text x="{HBAR_LABEL_WIDTH - 8}" y="{y + 16}" text-anchor="end" font-size="12" fill="#333">'
@@ -356,6 +357,7 @@ def _horizontal_bar(table: ChartTable, index: int, column: int, row: tuple[str, 
     if value is None:
         return [*parts, f'<text x="{HBAR_LABEL_WIDTH + 4}" y="{y + 16}" font-size="12" fill="#333">n/a</text>']
     shown = table.format(value, table.kind_at(index, column))
+    bar = HBAR_PLOT_WIDTH * value / top
     return [
         *parts,
         f'<rect x="{HBAR_LABEL_WIDTH}" y="{y + 4}" width="{bar:.1f}" height="{HBAR_ROW_HEIGHT - 8}" '
@@ -365,11 +367,9 @@ def _horizontal_bar(table: ChartTable, index: int, column: int, row: tuple[str, 
 
 
 def _top(table: ChartTable, stacked: bool = False) -> float:
-    """The value axis maximum: a round number at or above the highest value (or stack); shares stop at 100%."""
-    highest = _highest_stack(table) if stacked else _highest_value(table)
-    if table.kind == "percent" and highest <= 1:
-        return min(nice_max(highest), 1.0)
-    return nice_max(highest)
+    """The value axis maximum: a round number at or above the highest value (or stack). Shares up to 100% stop at
+    100% by themselves: ``nice_max`` of a value at most 1 is at most 1."""
+    return nice_max(_highest_stack(table) if stacked else _highest_value(table))
 
 
 def _highest_value(table: ChartTable) -> float:

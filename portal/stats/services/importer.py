@@ -59,7 +59,7 @@ def check_removal_buckets(row: int, values: dict[str, int]) -> RowError | None:
     total = values.get(ITEMS_REMOVED)
     if total is None:
         return None
-    buckets = sum(values.get(bucket) or 0 for bucket in REMOVAL_BUCKETS)
+    buckets = sum(values.get(bucket, 0) for bucket in REMOVAL_BUCKETS)  # merged figures hold no None
     if buckets > total:
         names = " + ".join(REMOVAL_BUCKETS)
         return RowError(row, ITEMS_REMOVED, f"the removal-time buckets ({names} = {format_count(buckets)}) add up "
@@ -124,16 +124,18 @@ class _Plan:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
 
-    def add(self, dataset: Dataset, parsed: ParsedRow, stored: tuple[int, dict] | None) -> None:
-        merged = _merged(stored[1] if stored else {}, parsed.values)
+    def add(self, dataset: Dataset, parsed: ParsedRow, stored: tuple[int | None, dict]) -> None:
+        """Plan one row over its stored (observation id, figures); (None, {}) when the dataset has no such row."""
+        pk, before = stored
+        merged = _merged(before, parsed.values)
         problem = check_removal_buckets(parsed.row, merged)
         if problem:
             self.errors.append(problem)
-        elif stored is None:
+        elif pk is None:
             self.to_create.append((dataset.pk, parsed.year, parsed.quarter, parsed.key[0], parsed.country,
                                    parsed.organisation, merged))
-        elif merged != stored[1]:
-            self.to_update.append((stored[0], merged))
+        elif merged != before:
+            self.to_update.append((pk, merged))
         else:
             self.unchanged += 1
 
@@ -148,7 +150,7 @@ def _plan(dataset: Dataset, rows: list[ParsedRow]) -> _Plan:
     }
     plan = _Plan()
     for parsed in rows:
-        plan.add(dataset, parsed, stored.get(parsed.key))
+        plan.add(dataset, parsed, stored.get(parsed.key, (None, {})))
     return plan
 
 

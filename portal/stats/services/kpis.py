@@ -26,11 +26,10 @@ def removal_denominator(values: Figures) -> int | None:
     (a partial set of buckets cannot stand for the total). ``None`` when neither is available.
     """
     total = values.get(ITEMS_REMOVED)
-    if total is not None:
-        return total
-    if all(values.get(bucket) is not None for bucket in REMOVAL_BUCKETS):
-        return sum(values[bucket] for bucket in REMOVAL_BUCKETS)
-    return None
+    buckets = [values.get(bucket) for bucket in REMOVAL_BUCKETS]
+    if total is None and None not in buckets:
+        return sum(buckets)
+    return total
 
 
 def share(numerator: int | None, denominator: int | None) -> float | None:
@@ -66,7 +65,7 @@ def removal_time_shares(values: Figures) -> dict[str, float | None]:
 
 def year_on_year_change(current: int | float | None, previous: int | float | None) -> float | None:
     """Relative change from the previous period (0.1 = +10%); None if either is missing or previous is 0."""
-    if current is None or previous is None or previous == 0:
+    if current is None or not previous:
         return None
     return (current - previous) / previous
 
@@ -78,21 +77,6 @@ def sum_figures(rows: Iterable[Figures]) -> dict[str, int]:
         for code, number in values.items():
             if number is not None:
                 totals[code] = totals.get(code, 0) + number
-    return totals
-
-
-def totals_by(rows: Iterable[tuple[object, Figures]], measure: str) -> dict[object, int | None]:
-    """Total of one measure per key (a country or a period) from (key, figures) pairs.
-
-    A key whose rows never report the measure maps to None, so "not reported" is not shown as 0.
-    """
-    totals: dict[object, int | None] = {}
-    for key, values in rows:
-        number = values.get(measure)
-        if key not in totals:
-            totals[key] = None
-        if number is not None:
-            totals[key] = (totals[key] or 0) + number
     return totals
 
 

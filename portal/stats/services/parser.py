@@ -117,7 +117,7 @@ def _column_problem(name: str, seen: set[str], measure_codes: set[str]) -> str |
         return "this column has no name in the header row."
     if name in seen:
         return "this column appears twice in the header row."
-    if name not in KEY_COLUMNS and name not in NOTE_COLUMNS and name not in measure_codes:
+    if name not in {*KEY_COLUMNS, *NOTE_COLUMNS, *measure_codes}:
         known = ", ".join([*KEY_COLUMNS, *sorted(measure_codes)])
         return f'unknown column "{name}". Known columns are: {known}.'
     return None

@@ -10,9 +10,8 @@ from operator import attrgetter
 
 from django.conf import settings
 
-from django_countries import countries
-
 from portal.stats.services.data import DatasetData
+from portal.stats.services.tables import place_name
 
 
 def _absolute(url: str) -> str:
@@ -49,7 +48,7 @@ def _described(page, dataset, request) -> dict:
         "publisher": organisation,
         "license": dataset.licence,  # left out when blank, as every empty value
         "isAccessibleForFree": True,
-        "dateModified": dataset.updated_at.isoformat() if dataset.updated_at else None,
+        "dateModified": dataset.updated_at.isoformat(),  # set on every save (auto_now), so never missing
     }
 
 
@@ -59,7 +58,7 @@ def _coverage(data: DatasetData) -> dict:
     first, last = min(years), max(years)
     return {
         "temporalCoverage": f"{first}/{last}" if last > first else str(first),
-        "spatialCoverage": [{"@type": "Place", "name": str(countries.name(code) or code)} for code in data.countries],
+        "spatialCoverage": [{"@type": "Place", "name": str(place_name(code))} for code in data.countries],
         "variableMeasured": _measured(data),
     }
 

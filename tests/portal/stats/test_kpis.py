@@ -10,7 +10,6 @@ from portal.stats.services.kpis import (
     removal_time_shares,
     share_removed_within_three_days,
     sum_figures,
-    totals_by,
     year_on_year_change,
 )
 
@@ -63,18 +62,6 @@ def test_year_on_year_change():
     assert format_change(0.2) == "+20.0%"
     assert format_change(-0.1) == "-10.0%"
     assert format_change(None) == "n/a"
-
-
-def test_totals_per_country_and_period_keep_not_reported_apart_from_zero():
-    rows = [
-        ("DE", {"items_removed": 10}),
-        ("DE", {"items_removed": 5}),
-        ("NL", {"items_removed": 0}),
-        ("FR", {"reports_received": 3}),
-    ]
-    assert totals_by(rows, "items_removed") == {"DE": 15, "NL": 0, "FR": None}
-    periods = [(2013, {"reports_received": 4}), (2014, {"reports_received": 6}), (2014, {"reports_received": 1})]
-    assert totals_by(periods, "reports_received") == {2013: 4, 2014: 7}
 
 
 def test_sum_figures_leaves_unreported_measures_missing():
