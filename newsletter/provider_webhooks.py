@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from anymail.exceptions import AnymailConfigurationError, AnymailError
 
-from newsletter.services import bounces, tokens
+from newsletter.services import bounces, inbound_mail, tokens
 from newsletter.services.bounces import Kind, Report, Source
 
 logger = logging.getLogger(__name__)
@@ -40,14 +40,14 @@ def report_for(event, esp_name: str) -> Report | None:
     kind = _kind_of(event, event_type, detail)
     if kind is None:
         return None
-    delivery_id = _delivery_from_metadata(event.metadata)
+    delivery_id = inbound_mail.verified_delivery(_return_path_tokens(event.metadata))
     recipient = event.recipient or ""
     if delivery_id is None and not recipient:
         return None
     return Report(
         kind=kind, source=Source.WEBHOOK,
         key=f"{esp_name.lower().replace(' ', '-')}:{_identity(event, event_type, recipient)}",
-        delivery_id=delivery_id, email="" if delivery_id else recipient,
+        **inbound_mail.named_by(delivery_id, recipient),
         status_code=bounces.status_code(detail), detail=f"{esp_name}: {event_type} {detail}".strip(),
     )
 
@@ -73,10 +73,7 @@ def _kind_of(event, event_type: str, detail: str) -> str | None:
 
 def _bounce_kind(event, detail: str) -> str:
     """A bounce by its status code; without one, by whether the provider calls it temporary."""
-    code = bounces.status_code(detail)
-    if not code and _temporary(event):
-        return Kind.SOFT_BOUNCE
-    return bounces.classify(code, permanent=not _temporary(event))
+    return bounces.classify(bounces.status_code(detail), permanent=not _temporary(event))
 
 
 _TEMPORARY = ("transient", "soft", "temporary", "mailbox full", "mailboxfull")
@@ -98,13 +95,10 @@ def _sparkpost_bounce_class(raw: dict) -> str:
     return str((msys.get("message_event", {}) or {}).get("bounce_class", ""))
 
 
-def _delivery_from_metadata(metadata: dict) -> int | None:
-    """The delivery named by the return-path token the sending backend put into the message's metadata."""
+def _return_path_tokens(metadata: dict) -> list[tuple[str, int, str]]:
+    """The tokens in the return path the sending backend put into the message's metadata."""
     value = metadata.get("return_path") if isinstance(metadata, dict) else None
-    for purpose, object_id, token in tokens.find_address_tokens(str(value or "")):
-        if purpose == tokens.RETURN_PATH and tokens.check_address_token(token, purpose, object_id):
-            return object_id
-    return None
+    return tokens.find_address_tokens(str(value or ""))
 
 
 def on_tracking_event(sender, event, esp_name, **kwargs) -> None:
@@ -146,7 +140,7 @@ def tracking_urlpatterns() -> list[URLPattern]:
 
     patterns = []
     for pattern in anymail_urls.urlpatterns:
-        name = pattern.name or ""
+        name = pattern.name
         if not name.endswith("_tracking_webhook") or name.startswith("sendinblue"):
             continue  # inbound mail endpoints are not ours; "sendinblue" is Brevo's old name
         view_class = pattern.callback.view_class

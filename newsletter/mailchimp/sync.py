@@ -32,7 +32,6 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -82,8 +81,9 @@ class SyncSummary:
         return data
 
 
-def state_for(list_id: str | None = None) -> MailchimpSyncState:
-    state, _ = MailchimpSyncState.objects.get_or_create(audience_id=list_id or audience_id())
+def state_for() -> MailchimpSyncState:
+    """The sync state of the configured audience."""
+    state, _ = MailchimpSyncState.objects.get_or_create(audience_id=audience_id())
     return state
 
 
@@ -153,7 +153,7 @@ def _add_topic_interests(api: Mailchimp, state: MailchimpSyncState, missing: set
     interests = api.call(lambda c: c.lists.list_interest_category_interests(list_id, category_id,
                                                                              count=PAGE_LIMIT))
     by_name = {item["name"]: item["id"] for item in interests.get("interests", [])}
-    names = dict(Topic.objects.filter(pk__in=[int(pk) for pk in missing]).values_list("pk", "name"))
+    names = dict(Topic.objects.filter(pk__in=missing).values_list("pk", "name"))
     for pk, name in names.items():
         interest_id = by_name.get(name[:100])
         if interest_id is None:
@@ -182,9 +182,12 @@ def _status_of_subscribed(subscriber: Subscriber, mirror: MailchimpMember | None
     """"subscribed"; for someone Mailchimp reports gone, "pending" if they confirmed with us since, else None."""
     if mirror is None or mirror.remote_status not in OPTED_OUT_REMOTE:
         return "subscribed"
-    reconfirmed = subscriber.confirmed_at and mirror.remote_changed_at and (
-        subscriber.confirmed_at > mirror.remote_changed_at)
-    return "pending" if reconfirmed else None
+    return "pending" if _confirmed_since(subscriber, mirror.remote_changed_at) else None
+
+
+def _confirmed_since(subscriber: Subscriber, opted_out_at: datetime | None) -> bool:
+    """Whether the subscriber confirmed with us after leaving Mailchimp (False when either moment is unknown)."""
+    return bool(subscriber.confirmed_at and opted_out_at and subscriber.confirmed_at > opted_out_at)
 
 
 def _status_of_opted_out(mirror: MailchimpMember | None) -> str | None:
@@ -221,7 +224,7 @@ def _merge_fields(subscriber: Subscriber) -> dict[str, str]:
 def digest_of(payload: dict) -> str:
     """Fingerprint of a pushed member. Only the chosen interests count: a topic mapped later (False for
     everyone who did not choose it, Mailchimp's default) must not make every member look changed."""
-    chosen = sorted(key for key, value in (payload.get("interests") or {}).items() if value)
+    chosen = sorted(key for key, value in payload.get("interests", {}).items() if value)
     data = json.dumps({**payload, "interests": chosen}, sort_keys=True)
     return hashlib.md5(data.encode()).hexdigest()  # noqa: S324 - a fingerprint, not security
 
@@ -240,10 +243,7 @@ def push(api: Mailchimp, state: MailchimpSyncState, summary: SyncSummary, *, ful
     ids = list(push_candidates(state, full=full).values_list("id", flat=True))
     mirrors = _mirrors_of(ids)
     topic_map = _topics_of(ids)
-    used_topics = set().union(*topic_map.values())
-    mapped_topics = {int(pk) for pk in state.topic_interests}
-    if used_topics - mapped_topics or not state.merge_fields_ready:
-        summary.setup_calls += ensure_setup(api, state, used_topics | mapped_topics)
+    summary.setup_calls += ensure_setup(api, state, set().union(*topic_map.values()))
     queue = _push_queue(ids, mirrors, topic_map, state, summary)
     return _push_batches(api, state, queue, summary, progress)
 
@@ -464,7 +464,7 @@ ON_THE_LIST = (Subscriber.Status.SUBSCRIBED, Subscriber.Status.PENDING)
 
 def _apply_remote_opt_out(subscriber: Subscriber, remote_status: str, changed_at: datetime, form: str) -> int:
     """Unsubscribed or cleaned in Mailchimp: the same here, unless they confirmed with us since."""
-    if subscriber.confirmed_at and subscriber.confirmed_at > changed_at:
+    if _confirmed_since(subscriber, changed_at):
         return 0  # they opted in again with us after leaving Mailchimp: the push asks Mailchimp to confirm
     if remote_status == "cleaned":
         return int(bounces.record_bounce(subscriber.email, bounces.BOUNCE, detail="Mailchimp: address cleaned"))
@@ -542,8 +542,3 @@ def _run_sync(*, full: bool, api: Mailchimp | None, progress: Progress | None) -
         last_summary=summary.as_dict(), last_error="")
     logger.info("Mailchimp sync: %s", summary.as_dict())
     return summary
-
-
-def subscribers_changed_since(moment: datetime) -> int:
-    """How many public-list subscribers changed since a moment (for the admin's sync status)."""
-    return Subscriber.objects.filter(public_list=True).filter(Q(updated_at__gte=moment)).count()

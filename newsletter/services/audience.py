@@ -47,14 +47,13 @@ def includes_members(issue) -> bool:
 
 
 def audience_viewers(issue) -> list[Viewer]:
-    """The viewers whose permissions bound what this issue may contain (every one must be able to read it)."""
+    """The viewers whose permissions bound what this issue may contain (every one must be able to read it): a
+    member of the Members group and of each audience group (the Members group itself, or each sector's)."""
     if includes_public(issue):
         return [Viewer.anonymous()]
     members = members_group()
     base = {members.id} if members else set()
-    if issue.audience == Audience.MEMBERS:
-        return [Viewer.members_of(base)]
-    return [Viewer.members_of(base | {group.id}) for group in sector_groups(issue)] or [Viewer.members_of(base)]
+    return [Viewer.members_of(base | {group.id}) for group in _audience_groups(issue)] or [Viewer.members_of(base)]
 
 
 def audience_key(issue) -> str:
@@ -246,9 +245,7 @@ def _member_recipients(users: list[tuple[int, str]]) -> list[Recipient]:
     suppressed = _suppressed_among(emails)
     existing = _subscribers_by_email(emails)
     known = existing.keys() | suppressed
-    missing = [(user_id, email) for user_id, email in users if email not in known]
-    if missing:
-        existing.update(_create_member_subscribers(missing))
+    existing.update(_create_member_subscribers([(user_id, email) for user_id, email in users if email not in known]))
     return [_member_recipient(email, suppressed, existing) for email in emails]
 
 

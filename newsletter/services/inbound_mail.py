@@ -86,7 +86,7 @@ UNTRUSTED = "names no message of ours (no valid return-path token): kept for a p
 
 
 def _header(message: Message, name: str) -> str:
-    return str(message.get(name, "") or "")
+    return str(message.get(name, ""))
 
 
 def _header_values(message: Message, names) -> list[str]:
@@ -97,7 +97,7 @@ def _header_values(message: Message, names) -> list[str]:
 def _tokens_in(texts) -> list[tuple[str, int, str]]:
     found = []
     for text in texts:
-        found.extend(tokens.find_address_tokens(str(text or "")))
+        found.extend(tokens.find_address_tokens(text))
     return found
 
 
@@ -119,9 +119,15 @@ def _valid_mailto_token(token: str, subscriber_id: int) -> bool:
     return key is not None and tokens.check_address_token(token, tokens.MAILTO_UNSUBSCRIBE, subscriber_id, key)
 
 
-def _verified_delivery(candidates) -> int | None:
-    """The delivery named by the first valid return-path token among the candidates."""
+def verified_delivery(candidates) -> int | None:
+    """The delivery named by the first valid return-path token among the candidates (``tokens.find_address_tokens``'s
+    finds in a bounce's addresses and headers, or in the metadata a provider's webhook returns)."""
     return _first_valid(candidates, tokens.RETURN_PATH, _valid_return_path_token)
+
+
+def named_by(delivery_id: int | None, address: str) -> dict:
+    """Whom a bounce names, as ``Report`` fields: the delivery its token names, else the address it quotes."""
+    return {"delivery_id": delivery_id, "email": "" if delivery_id else address}
 
 
 def _verified_subscriber(candidates) -> int | None:
@@ -153,7 +159,7 @@ def _enclosed_message(part: Message) -> list[Message]:
 
 
 def _enclosed_header_block(part: Message) -> list[Message]:
-    text = part.get_payload(decode=True) or b""
+    text = part.get_payload(decode=True)
     return [email.message_from_bytes(text, policy=email.policy.compat32)]
 
 
@@ -184,8 +190,8 @@ def _status_groups(part: Message) -> list[Message]:
     """
     payload = part.get_payload()
     if isinstance(payload, list):
-        return [group for group in payload if isinstance(group, Message)]
-    return _groups_in_text(part.get_payload(decode=True) or b"")
+        return payload
+    return _groups_in_text(part.get_payload(decode=True))
 
 
 def _groups_in_text(text: bytes) -> list[Message]:
@@ -202,7 +208,7 @@ def _status_groups_of(report: Message, content_types) -> list[Message]:
 
 def _address(field_value: str) -> str:
     """``rfc822; user@example.org`` → ``user@example.org``."""
-    value = (field_value or "").split(";", 1)[-1].strip()
+    value = field_value.split(";", 1)[-1].strip()
     return parseaddr(value)[1] or value
 
 
@@ -269,7 +275,7 @@ def _feedback_fields(report: Message) -> dict[str, str]:
 def _complained_about(candidates, address: str) -> dict | None:
     """Who a complaint names: the delivery a return-path token names, else the subscriber a mailto token names,
     else the address it quotes when addresses are trusted; None when nothing trustworthy names anyone."""
-    delivery_id = _verified_delivery(candidates)
+    delivery_id = verified_delivery(candidates)
     if delivery_id:
         return {"delivery_id": delivery_id}
     subscriber_id = _verified_subscriber(candidates)
@@ -296,7 +302,7 @@ def _read_dsn(message: Message, recipient_tokens, key: str) -> Reading | None:
     failed = [recipient for recipient in recipients if recipient.action == "failed"]
     if not failed:
         return _read_dsn_without_failure(message, recipients, recipient_tokens, key)
-    delivery_id = _verified_delivery(recipient_tokens) or _verified_delivery(_enclosed_tokens(report))
+    delivery_id = verified_delivery(recipient_tokens + _enclosed_tokens(report))
     return _bounce_reading(failed, delivery_id, functools.partial(_dsn_reports, key, delivery_id))
 
 
@@ -334,16 +340,15 @@ def _dsn_reports(key: str, delivery_id: int | None, failed: list[_DsnRecipient])
 def _dsn_report(number: int, recipient: _DsnRecipient, key: str, delivery_id) -> Report:
     code = status_code(recipient.status) or status_code(recipient.diagnostic)
     return Report(
-        kind=classify(code, permanent=True), source=Source.MAILBOX, key=f"{key}:{number}", delivery_id=delivery_id,
-        email="" if delivery_id else recipient.address, status_code=code,
+        kind=classify(code, permanent=True), source=Source.MAILBOX, key=f"{key}:{number}",
+        **named_by(delivery_id, recipient.address), status_code=code,
         detail=recipient.diagnostic or f"status {code}",
     )
 
 
 def _read_unsubscribe(message: Message, recipient_tokens, key: str) -> Reading | None:
     """A mail to the List-Unsubscribe address, its token valid (in the address or the subject); else None."""
-    subscriber_id = (_verified_subscriber(recipient_tokens)
-                     or _verified_subscriber(_tokens_in([_header(message, "Subject")])))
+    subscriber_id = _verified_subscriber(recipient_tokens + _tokens_in([_header(message, "Subject")]))
     if subscriber_id is None:
         return None
     return Reading(reports=[Report(kind=Kind.UNSUBSCRIBE, source=Source.MAILBOX, key=key,
@@ -368,7 +373,7 @@ def _body_text(message: Message) -> str:
 
 
 def _decoded(part: Message) -> str:
-    payload = part.get_payload(decode=True) or b""
+    payload = part.get_payload(decode=True)
     return payload.decode(part.get_content_charset() or "utf-8", "replace")
 
 
@@ -377,7 +382,7 @@ def _read_nonstandard(message: Message, recipient_tokens, key: str) -> Reading |
     failures = _detected_failures(message)
     if not failures:
         return None
-    delivery_id = _verified_delivery(recipient_tokens)
+    delivery_id = verified_delivery(recipient_tokens)
     return _bounce_reading(failures, delivery_id, functools.partial(_nonstandard_reports, message, key, delivery_id))
 
 
@@ -388,7 +393,7 @@ def _nonstandard_reports(message: Message, key: str, delivery_id: int | None, fa
     detail = _line_with(body, code) or "non-standard bounce"
     return [
         Report(kind=_nonstandard_kind(body, code, is_permanent), source=Source.MAILBOX, key=f"{key}:{number}",
-               delivery_id=delivery_id, email="" if delivery_id else address, status_code=code, detail=detail)
+               **named_by(delivery_id, address), status_code=code, detail=detail)
         for number, (address, is_permanent) in enumerate(failures)
     ]
 
