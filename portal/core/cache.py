@@ -164,10 +164,8 @@ def mark_cacheable(request, *, max_variants: int | None = None, on_hit: tuple | 
     with ``on_cache_hit`` that each later response served from this entry runs (search counts its searches).
     """
     setattr(request, _CACHEABLE_VIEW_ATTR, True)
-    if max_variants is not None:
-        setattr(request, _MAX_VARIANTS_ATTR, max_variants)
-    if on_hit is not None:
-        setattr(request, _ON_HIT_ATTR, on_hit)
+    setattr(request, _MAX_VARIANTS_ATTR, max_variants)  # None: PAGE_CACHE_MAX_VARIANTS, as if never set
+    setattr(request, _ON_HIT_ATTR, on_hit)
 
 
 _hit_callbacks: dict = {}
@@ -223,8 +221,6 @@ def canonicalize_query(request) -> str:
     query for every variant of one page (no ``utm_source`` in the pagination links of a copy served to
     everyone, no new fragment for each order of the same filters)."""
     query_string = request.META.get("QUERY_STRING", "")
-    if not query_string:
-        return ""
     canonical = canonical_query(split_query(query_string)[0])
     if canonical != query_string:
         request.META["QUERY_STRING"] = canonical
@@ -453,7 +449,9 @@ class AnonymousPageCacheMiddleware:
 
     def __call__(self, request):
         query = canonicalize_query(request) if request.method in ("GET", "HEAD") else None
-        if not enabled() or not is_candidate(request):
+        if not enabled():
+            return self.get_response(request)
+        if not is_candidate(request):
             return self._pass_through(request)
         key = entry_key(request, query)
         entry = _local.get(key)
@@ -472,10 +470,9 @@ class AnonymousPageCacheMiddleware:
         return self._render_and_store(request, key, generation)
 
     def _pass_through(self, request):
-        """A request the cache never answers (personal, machine or admin): marked private while it is on."""
+        """A request the cache never answers (personal, machine or admin): marked private."""
         response = self.get_response(request)
-        if enabled():
-            self._mark_private(request, response)
+        self._mark_private(request, response)
         return response
 
     @staticmethod
@@ -521,7 +518,7 @@ class AnonymousPageCacheMiddleware:
         """The entry as this visitor's response: their CSRF token and cookie, ETag, 304 when unchanged."""
         token, etag = self._visitor_token(request, entry)
         if entry.status == 200:
-            unchanged = _etag_matches(etag, request.META.get("HTTP_IF_NONE_MATCH"))
+            unchanged = _etag_matches(etag, request.META.get("HTTP_IF_NONE_MATCH", ""))
             response = _not_modified(entry) if unchanged else _full_response(entry, token)
             response["ETag"] = etag
         else:
@@ -530,8 +527,8 @@ class AnonymousPageCacheMiddleware:
             # scanner's thousand repeats would cost a log write each.
             response._has_been_logged = hit
         response["X-Page-Cache"] = "hit" if hit else "miss"
-        if token is not None:
-            self.csrf.process_response(request, response)  # sets the CSRF cookie if the visitor had none
+        # Sets the CSRF cookie if the visitor had none and the body holds their token (Django asks get_token).
+        self.csrf.process_response(request, response)
         _remember_language(request, response, entry.path)
         return response
 
@@ -574,13 +571,11 @@ def _store(key: str, entry: Entry) -> None:
         _local.put(key, entry)
 
 
-def _etag_matches(etag: str, if_none_match: str | None) -> bool:
-    if not if_none_match:
-        return False
-    if if_none_match.strip() == "*":
-        return True
+def _etag_matches(etag: str, if_none_match: str) -> bool:
+    """Whether If-None-Match is ``*`` (``parse_etags`` gives ``["*"]``, and nothing for an empty header) or names
+    this ETag, weak or strong."""
     wanted = etag.removeprefix("W/")
-    return any(candidate.removeprefix("W/") == wanted for candidate in parse_etags(if_none_match))
+    return any(candidate.removeprefix("W/") in ("*", wanted) for candidate in parse_etags(if_none_match))
 
 
 # Headers a 304 repeats from the stored response (RFC 9110, 15.4.5).

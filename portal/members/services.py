@@ -67,10 +67,8 @@ def sync_member_groups(user, organisation: Organisation | None = None) -> None:
     wanted = {group.id for group in groups_for_organisation(organisation)}
     managed = managed_group_ids()
     current = set(user.groups.filter(id__in=managed).values_list("id", flat=True))
-    if current - wanted:
-        user.groups.remove(*(current - wanted))
-    if wanted - current:
-        user.groups.add(*(wanted - current))
+    user.groups.remove(*(current - wanted))  # Django does nothing (no query, no signal) when given none
+    user.groups.add(*(wanted - current))
     # Drop the privacy gate's per-request cache so this request sees the new groups too.
     user.__dict__.pop("_portal_viewer", None)
     user.__dict__.pop("_portal_groups", None)
@@ -127,7 +125,7 @@ def check_invitation_domain(email: str, organisation: Organisation, user, *, ove
             f"{email} is not on {organisation.name}'s verified email domains ({domains}). "
             "Add the domain to the organisation after checking it, or ask an administrator to override."
         )
-    if not (user is not None and user.is_superuser):
+    if not getattr(user, "is_superuser", False):
         raise InvitationRefused("Only an administrator can invite an address outside the verified domains.")
     return True
 

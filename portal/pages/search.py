@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
 from django.apps import apps
@@ -52,13 +52,17 @@ SEARCH_TYPES = (
 SEARCH_TYPES_BY_KEY = {search_type.key: search_type for search_type in SEARCH_TYPES}
 
 
+# Double quotes and the control characters (Unicode category Cc: U+0000-U+001F and U+007F-U+009F) become spaces.
+_BLANKED = dict.fromkeys([ord('"'), *range(0x20), *range(0x7F, 0xA0)], " ")
+
+
 def clean_query(raw: str | None) -> str:
     """The query as searched: trimmed, inner whitespace collapsed, at most 200 characters.
 
     Control characters (PostgreSQL rejects NUL) and double quotes (SQLite's full-text syntax does not
     escape them) become spaces, so no typed query can turn into a server error.
     """
-    text = "".join(" " if char == '"' or unicodedata.category(char) == "Cc" else char for char in raw or "")
+    text = (raw or "").translate(_BLANKED)
     return " ".join(text.split())[:MAX_QUERY_LENGTH]
 
 
@@ -166,12 +170,9 @@ def _language_parts(base, language: str) -> list:
 
 def _type_counts(facets: list[dict[int, int]]) -> dict[str, int]:
     """Matches per search type key and under "all", from the parts' counts per content type."""
-    by_content_type: dict[int, int] = {}
-    for facet in facets:
-        for content_type_id, count in facet.items():
-            by_content_type[content_type_id] = by_content_type.get(content_type_id, 0) + count
+    by_content_type = sum((Counter(facet) for facet in facets), Counter())
     counts = {
-        search_type.key: by_content_type.get(ContentType.objects.get_for_model(search_type.model).id, 0)
+        search_type.key: by_content_type[ContentType.objects.get_for_model(search_type.model).id]
         for search_type in SEARCH_TYPES
     }
     counts["all"] = sum(by_content_type.values())
@@ -188,10 +189,7 @@ def with_specific(pages) -> list[Page]:
     by_id: dict[int, Page] = {}
     for content_type_id, ids in ids_by_type.items():
         model = ContentType.objects.get_for_id(content_type_id).model_class() or Page
-        queryset = model.objects.filter(id__in=ids)
-        if hasattr(queryset, "defer_streamfields"):
-            queryset = queryset.defer_streamfields()
-        by_id.update((page.id, page) for page in queryset)
+        by_id.update((page.id, page) for page in model.objects.filter(id__in=ids).defer_streamfields())
     return [by_id[page.id] for page in pages if page.id in by_id]
 
 

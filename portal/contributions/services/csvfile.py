@@ -88,7 +88,7 @@ def _filled_rows(reader):
 def _delimiter(text: str) -> str:
     """Spreadsheets in some languages save with semicolons: the header line (plain words) tells which was used."""
     first_line = text.split("\n", 1)[0]
-    return max(",;\t", key=first_line.count) if first_line else ","
+    return max(",;\t", key=first_line.count)  # the first, ",", when none is used
 
 
 def _header(reader) -> list[str]:

@@ -114,8 +114,7 @@ def stored(value: int | Decimal) -> int | str:
 
 
 def as_number(value) -> Decimal | None:
-    if value in (None, ""):
-        return None
+    """The value as a number; None when it is none (None, "" and other text Decimal refuses)."""
     try:
         return Decimal(str(value))
     except InvalidOperation:
@@ -160,7 +159,7 @@ def check(
     result = Checked()
     numbers: dict[str, Decimal] = {}
     for spec in specs:
-        number = _check_field(spec, raw_values.get(spec.code), raw_comments.get(spec.code), result,
+        number = _check_field(spec, raw_values.get(spec.code, ""), raw_comments.get(spec.code, ""), result,
                               complete=complete, row=rows.get(spec.code))
         if number is not None:
             numbers[spec.code] = number
@@ -176,12 +175,12 @@ def _check_comment(spec: MeasureSpec, comment: str, result: Checked, row: int | 
         result.comments[spec.code] = comment
 
 
-def _check_field(spec: MeasureSpec, raw: str | None, comment: str | None, result: Checked, *, complete: bool,
+def _check_field(spec: MeasureSpec, raw: str, comment: str, result: Checked, *, complete: bool,
                  row: int | None) -> Decimal | None:
     """One measure's comment and figure: the figure as a number, or None (missing or refused, with the
     problem recorded)."""
-    _check_comment(spec, (comment or "").strip(), result, row)
-    raw = (raw or "").strip()
+    _check_comment(spec, comment.strip(), result, row)
+    raw = raw.strip()
     if not raw:
         if complete:
             result.refuse(spec, "a figure is needed; write 0 if there were none.", row)
