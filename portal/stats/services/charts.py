@@ -46,26 +46,29 @@ class ChartTable:
     def column_kind(self, column: int) -> str:
         return self.column_kinds[column] if self.column_kinds else self.kind
 
+    def cell_kinds(self, row: int) -> list[str]:
+        """The kind of each cell of a row."""
+        return [self.kind_at(row, column) for column in range(len(self.rows[row][1]))]
+
     def format(self, value, kind: str | None = None) -> str:
         return FORMATS.get(kind or self.kind, format_count)(value)
 
     def formatted_rows(self) -> list[tuple[str, list[str]]]:
-        return [
-            (label, [self.format(value, self.kind_at(r, c)) for c, value in enumerate(values)])
-            for r, (label, values) in enumerate(self.rows)
-        ]
+        return [(label, list(map(self.format, values, self.cell_kinds(r))))
+                for r, (label, values) in enumerate(self.rows)]
 
     def csv_rows(self, notes: dict[str, str] | None = None) -> list[list[str]]:
         """Header and rows for a CSV download: raw numbers (shares as decimals), blank when not available.
 
-        ``notes`` (period label → where its figures come from and what changed after release) adds a last
-        column with the note of each row's period (a table of one period gives every row that period's)."""
-        notes = {period: text for period, text in (notes or {}).items() if text}
+        ``notes`` (period label → where its figures come from and what changed after release; only periods that
+        have a note, see ``tables.period_notes``) adds a last column with the note of each row's period (a table of
+        one period gives every row that period's)."""
+        notes = notes or {}
         header = [self.row_header, *self.columns, *(["Coverage and changes"] if notes else [])]
         return [header, *(self._csv_row(r, label, values, notes) for r, (label, values) in enumerate(self.rows))]
 
     def _csv_row(self, r: int, label: str, values: list[float | int | None], notes: dict[str, str]) -> list[str]:
-        cells = [_csv_value(value, self.kind_at(r, c)) for c, value in enumerate(values)]
+        cells = list(map(_csv_value, values, self.cell_kinds(r)))
         return [label, *cells, *([self._row_note(label, notes)] if notes else [])]
 
     def _row_note(self, label: str, notes: dict[str, str]) -> str:
@@ -159,9 +162,7 @@ def _colour(series: int, table: ChartTable) -> str:
 def split_scale(table: ChartTable, ratio: float = 3.0) -> list[ChartTable]:
     """The table as one chart, or as two when its first column (the network total) dwarfs the others: the total
     alone, then the other columns (the countries) on their own scale, so their lines are not squashed flat at the
-    bottom. Each part keeps its columns' colours."""
-    if len(table.columns) < 2:
-        return [table]
+    bottom. Each part keeps its columns' colours. (A table of one column has no others: it stays one chart.)"""
     total, countries = _columns(table, slice(0, 1)), _columns(table, slice(1, None))
     first, others = _highest_value(total), _highest_value(countries)
     if others <= 0 or first <= ratio * others:

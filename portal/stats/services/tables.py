@@ -79,9 +79,13 @@ def measure_definitions(table: ChartTable, data: DatasetData, codes: Iterable[st
     codes = set(codes)
     shown = {*table.columns, *(label for label, _cells in table.rows)}
     found = [measure for measure in data.measures.values()
-             if (measure.description or measure.caveat)
-             and (measure.code in codes or measure.label in shown or measure.label in table.title)]
+             if (measure.description or measure.caveat) and _shows_measure(measure, codes, shown, table.title)]
     return [*found, SHARE_DEFINITION] if _shows_share(codes, shown) else found
+
+
+def _shows_measure(measure, codes: set[str], shown: set[str], title: str) -> bool:
+    """Whether a table shows a measure: one of the block's codes, or its label in a column or row, or the title."""
+    return measure.code in codes or measure.label in shown or measure.label in title
 
 
 def _shows_share(codes: set[str], shown: set[str]) -> bool:
@@ -99,8 +103,8 @@ def note_text(note) -> str:
 
 
 def period_notes(table: ChartTable, data: DatasetData) -> dict[str, str]:
-    """Period label → note text, for the periods a table shows."""
-    return {note.period: note_text(note) for note in data.notes_for(table.periods)}
+    """Period label → note text, for the periods a table shows that have one."""
+    return {note.period: text for note in data.notes_for(table.periods) if (text := note_text(note))}
 
 
 def cells(figures: Iterable[Figure], values: Mapping[str, int]) -> list[float | int | None]:
@@ -173,12 +177,12 @@ def removal_time_table(data: DatasetData, *, heading: str, place: str, granulari
 
 
 def country_table(data: DatasetData, *, heading: str, period: Period | None, figures: list[Figure]) -> ChartTable:
-    """The figures of one period, a row per country that reported any."""
+    """The figures of one period, a row per country that reported any; ``figures`` names at least one (the block
+    falls back to its default measures)."""
     label = period[1] if period else ""
-    first = figures[0].label if figures else "Figures"
     return _by_figure(
         f"{heading or 'Figures by country'}, {label}".rstrip(", "), "Country", figures, _per_country(data, period),
-        description=f"{first} per country in {label}. All figures are in the table below.",
+        description=f"{figures[0].label} per country in {label}. All figures are in the table below.",
         periods=[label] if label else [],
     )
 
