@@ -378,7 +378,7 @@ def _highest_value(table: ChartTable) -> float:
 
 
 def _highest_stack(table: ChartTable) -> float:
-    return max((sum(value or 0 for value in values) for _label, values in table.rows), default=0)
+    return max((sum(filter(None, values)) for _label, values in table.rows), default=0)  # missing values add nothing
 
 
 __all__ = [

@@ -189,8 +189,9 @@ def country_table(data: DatasetData, *, heading: str, period: Period | None, fig
 
 def _per_country(data: DatasetData, period: Period | None) -> list[tuple[str, Mapping[str, int]]]:
     """(name, figures) of each country with figures in the period, in the order of their names."""
-    named = [(place_name(code), data.country_values(code, period[0])) for code in data.countries] if period else []
-    return [(name, values) for name, values in named if values]
+    if period is None:
+        return []
+    return [(place_name(code), values) for code in data.countries if (values := data.country_values(code, period[0]))]
 
 
 def _by_figure(title: str, row_header: str, figures: list[Figure], rows: list[tuple[str, Mapping[str, int]]],
