@@ -228,13 +228,13 @@ def _bounce_reading(failures: list, delivery_id: int | None, reports_of) -> Read
     return Reading(reports=reports_of(failures))
 
 
-def read_message(raw: bytes, *, key: str | None = None) -> Reading:
+def read_message(raw: bytes) -> Reading:
     """What one raw message from the bounce mailbox reports (no database writes)."""
     try:
         message = email.message_from_bytes(raw, policy=email.policy.compat32)
     except Exception as exc:
         return Reading(unreadable=f"cannot parse the message: {type(exc).__name__}")
-    key = key or message_key(raw, message)
+    key = message_key(raw, message)
     recipient_tokens = _tokens_in(_local_parts(_header_values(message, RECIPIENT_HEADERS)))
     for read in READERS:
         reading = read(message, recipient_tokens, key)
