@@ -323,7 +323,7 @@ def _is_feed(request) -> bool:
 
 
 def _vary_headers(response) -> set[str]:
-    return {part.strip().lower() for part in response.get("Vary", "").split(",") if part.strip()}
+    return {part.strip().lower() for part in response.get("Vary", "").split(",")} - {""}
 
 
 def storable(request, response) -> bool:

@@ -62,8 +62,7 @@ def groups_for_organisation(organisation: Organisation | None) -> list[Group]:
 def sync_member_groups(user, organisation: Organisation | None = None) -> None:
     """Make the user's managed groups match their organisation; other groups (Editors...) are left alone."""
     if organisation is None:
-        membership = Membership.objects.select_related("organisation__sector").filter(user=user).first()
-        organisation = membership.organisation if membership else None
+        organisation = Organisation.objects.select_related("sector").filter(memberships__user=user).first()
     wanted = {group.id for group in groups_for_organisation(organisation)}
     managed = managed_group_ids()
     current = set(user.groups.filter(id__in=managed).values_list("id", flat=True))

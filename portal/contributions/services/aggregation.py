@@ -154,7 +154,7 @@ def _note(aggregation: Aggregation) -> None:
     note.contributors, note.expected = aggregation.contributors.count(), aggregation.expected
     if aggregation.changes:
         dated = f"{timezone.localdate():%d %B %Y}: " + "; ".join(aggregation.changes[:20])
-        note.correction = f"{note.correction} {dated}".strip() if note.correction else dated
+        note.correction = f"{note.correction} {dated}".strip()
     note.save()
 
 

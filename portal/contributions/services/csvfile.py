@@ -79,7 +79,7 @@ def _filled_rows(reader):
         for number, cells in enumerate(reader, start=2):
             if number > MAX_ROWS:
                 raise UploadError(f"The file has more than {MAX_ROWS} rows; the template has one row per measure.")
-            if any(cell.strip() for cell in cells):
+            if "".join(cells).strip():
                 yield number, cells
     except csv.Error as error:
         raise UploadError(f"Row {reader.line_num} cannot be read as CSV ({error}).") from None

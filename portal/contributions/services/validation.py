@@ -204,8 +204,8 @@ def _check_limits(specs: list[MeasureSpec], numbers: dict[str, Decimal], rows: M
     """Across fields: a figure may not exceed the one it is part of."""
     by_code = {spec.code: spec for spec in specs}
     for spec in specs:
-        limit = by_code.get(spec.at_most)
-        if limit and _exceeds(numbers, spec.code, limit.code):
+        if _exceeds(numbers, spec.code, spec.at_most):  # never when at_most names no measure being checked
+            limit = by_code[spec.at_most]
             result.refuse(spec, f'{_fmt(numbers[spec.code])} is more than "{limit.label}" '
                                 f"({_fmt(numbers[limit.code])}); it cannot exceed it.", rows.get(spec.code))
 
