@@ -60,10 +60,10 @@ def audience_key(issue) -> str:
     """A canonical description of the audience, so one issue is sent to one audience once."""
     parts = [issue.audience]
     if includes_public(issue):
-        topic_ids = sorted(topic.pk for topic in issue.audience_topics.all())
+        topic_ids = sorted(issue.audience_topics.values_list("id", flat=True))
         parts.append("topics=" + (",".join(map(str, topic_ids)) or "all"))
     if issue.audience == Audience.SECTORS:
-        parts.append("sectors=" + ",".join(sorted(sector.slug for sector in issue.audience_sectors.all())))
+        parts.append("sectors=" + ",".join(sorted(issue.audience_sectors.values_list("slug", flat=True))))
     if issue.digest_month:
         parts.append("digest")
     return "|".join(parts)
@@ -73,10 +73,10 @@ def audience_label(issue) -> str:
     """The audience in words, for editors."""
     label = Audience(issue.audience).label
     if includes_public(issue):
-        topics = [topic.name for topic in issue.audience_topics.all()]
+        topics = list(issue.audience_topics.values_list("name", flat=True))
         label += f" — topics: {', '.join(topics)}" if topics else " — all topics"
     if issue.audience == Audience.SECTORS:
-        label += ": " + ", ".join(sector.name for sector in issue.audience_sectors.all())
+        label += ": " + ", ".join(issue.audience_sectors.values_list("name", flat=True))
     return label
 
 
