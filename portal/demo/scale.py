@@ -206,20 +206,22 @@ class _PageBuilder:
                              body=_paragraphs(f"Part {part} of briefing {n}, fictional."))
                 for part in range(1, PAGES_PER_RESTRICTED_SUBTREE)], self.now)
             subtrees.append([top, *children])
-        groups = dict(SectorGroup.objects.values_list("sector_slug", "group_id"))
-        restrictions = PageViewRestriction.objects.bulk_create(
-            [PageViewRestriction(page=top, restriction_type=PageViewRestriction.GROUPS) for top in tops])
-        through = PageViewRestriction.groups.through
-        links = []
-        for n, restriction in zip(numbers, restrictions, strict=True):
-            sector = self.sectors[n % len(self.sectors)]
-            if sector.slug in groups:
-                links.append(through(pageviewrestriction_id=restriction.pk, group_id=groups[sector.slug]))
-        through.objects.bulk_create(links)
+        self._restrict_to_sectors(numbers, tops)
         index_for_search(StandardPage, [page for pages in subtrees for page in pages])
         self.stdout.write(f"  {count} restricted subtrees of {PAGES_PER_RESTRICTED_SUBTREE} pages under "
                           f"{library.url}\n")
         return subtrees
+
+    def _restrict_to_sectors(self, numbers, tops: list[StandardPage]) -> None:
+        """Restrict the ``n``-th top page to the members of the ``n``-th sector (in turn)."""
+        groups = dict(SectorGroup.objects.values_list("sector_slug", "group_id"))
+        restrictions = PageViewRestriction.objects.bulk_create(
+            [PageViewRestriction(page=top, restriction_type=PageViewRestriction.GROUPS) for top in tops])
+        through = PageViewRestriction.groups.through
+        sectors = [self.sectors[n % len(self.sectors)].slug for n in numbers]
+        through.objects.bulk_create([through(pageviewrestriction_id=restriction.pk, group_id=groups[sector])
+                                     for sector, restriction in zip(sectors, restrictions, strict=True)
+                                     if sector in groups])
 
     def _translations(self, originals, subtrees, library, count: int) -> int:
         """``count`` translations: every third restricted subtree (whole), then articles, each in one language
@@ -254,13 +256,16 @@ class _PageBuilder:
         translated = bulk_add_children(index, [self._translation_of(page, code) for page in articles], self.now)
         index_for_search(ArticlePage, translated)
         if subtrees:
-            translated_library = _translated(library, locale)
-            tops = bulk_add_children(translated_library, [self._translation_of(pages[0], code) for pages in subtrees],
-                                     self.now)
-            under = []
-            for top, pages in zip(tops, subtrees, strict=True):
-                under += bulk_add_children(top, [self._translation_of(page, code) for page in pages[1:]], self.now)
-            index_for_search(StandardPage, [*tops, *under])
+            self._translate_subtrees(code, subtrees, _translated(library, locale))
+
+    def _translate_subtrees(self, code: str, subtrees: list[list[Page]], translated_library: Page) -> None:
+        """Each restricted subtree's translation under the library's, its top page first, then the pages under it."""
+        tops = bulk_add_children(translated_library, [self._translation_of(pages[0], code) for pages in subtrees],
+                                 self.now)
+        under = []
+        for top, pages in zip(tops, subtrees, strict=True):
+            under += bulk_add_children(top, [self._translation_of(page, code) for page in pages[1:]], self.now)
+        index_for_search(StandardPage, [*tops, *under])
 
     @staticmethod
     def _translation_of(page: Page, code: str) -> Page:
@@ -278,26 +283,14 @@ class _PageBuilder:
 
 
 def _members(size: dict[str, int], stdout) -> None:
-    sectors = list(Sector.objects.order_by("pk"))
-    first = Organisation.objects.filter(name__startswith=ORGANISATION_PREFIX).count()
-    organisations = Organisation.objects.bulk_create([
-        Organisation(name=f"{ORGANISATION_PREFIX}{n + 1:03}", sector=sectors[n % len(sectors)],
-                     country=COUNTRIES[n % len(COUNTRIES)], email_domains=f"member{n + 1:03}.example.org",
-                     member_since=datetime.date(2005, 1, 1) + datetime.timedelta(days=97 * (n % 80)))
-        for n in range(first, first + size["organisations"])])
-    password = make_password(None)  # unusable: these members never sign in with a password
-    user_model = get_user_model()
-    first = user_model.objects.filter(username__startswith="scale-member-").count()
-    users = user_model.objects.bulk_create([
-        user_model(username=f"scale-member-{n + 1:05}", email=f"member{n + 1:05}@example.org",
-                   first_name="Member", last_name=f"{n + 1:05}", password=password)
-        for n in range(first, first + size["members"])], batch_size=BATCH)
+    organisations = _organisations(size["organisations"])
+    users = _member_users(size["members"])
     Membership.objects.bulk_create([
         Membership(user=user, organisation=organisations[n % len(organisations)]) for n, user in enumerate(users)],
         batch_size=BATCH)
     groups = {organisation.pk: [group.pk for group in groups_for_organisation(organisation)]
               for organisation in organisations}
-    through = user_model.groups.through
+    through = get_user_model().groups.through
     through.objects.bulk_create([
         through(user_id=user.pk, group_id=group_id)
         for n, user in enumerate(users) for group_id in groups[organisations[n % len(organisations)].pk]],
@@ -305,36 +298,77 @@ def _members(size: dict[str, int], stdout) -> None:
     stdout.write(f"  {len(organisations)} organisations, {len(users)} members\n")
 
 
+def _organisations(count: int) -> list[Organisation]:
+    """``count`` more member organisations, spread over the sectors and countries."""
+    sectors = list(Sector.objects.order_by("pk"))
+    first = Organisation.objects.filter(name__startswith=ORGANISATION_PREFIX).count()
+    return Organisation.objects.bulk_create([
+        Organisation(name=f"{ORGANISATION_PREFIX}{n + 1:03}", sector=sectors[n % len(sectors)],
+                     country=COUNTRIES[n % len(COUNTRIES)], email_domains=f"member{n + 1:03}.example.org",
+                     member_since=datetime.date(2005, 1, 1) + datetime.timedelta(days=97 * (n % 80)))
+        for n in range(first, first + count)])
+
+
+def _member_users(count: int) -> list:
+    """``count`` more member accounts, with unusable passwords: these members never sign in with one."""
+    password = make_password(None)
+    user_model = get_user_model()
+    first = user_model.objects.filter(username__startswith="scale-member-").count()
+    return user_model.objects.bulk_create([
+        user_model(username=f"scale-member-{n + 1:05}", email=f"member{n + 1:05}@example.org",
+                   first_name="Member", last_name=f"{n + 1:05}", password=password)
+        for n in range(first, first + count)], batch_size=BATCH)
+
+
+# Eight in ten subscribed, one unsubscribed, one still to confirm; addresses on three example domains.
+SUBSCRIBER_STATUSES = [Subscriber.Status.SUBSCRIBED] * 8 + [Subscriber.Status.UNSUBSCRIBED, Subscriber.Status.PENDING]
+SUBSCRIBER_DOMAINS = ["example.org", "example.net", "example.com"]
+
+
 def _subscribers(size: dict[str, int], stdout) -> None:
-    languages = [code for code, _name in settings.LANGUAGES]
-    domains = ["example.org", "example.net", "example.com"]
     now = timezone.now()
-    statuses = [Subscriber.Status.SUBSCRIBED] * 8 + [Subscriber.Status.UNSUBSCRIBED, Subscriber.Status.PENDING]
     first = Subscriber.objects.filter(email__startswith="scale-reader").count()
-    subscribers = Subscriber.objects.bulk_create([
-        Subscriber(email=f"scale-reader{n + 1:06}@{domains[n % 3]}", status=statuses[n % len(statuses)],
-                   language=languages[n % len(languages)], source=Subscriber.Source.DEMO,
-                   created_at=now - datetime.timedelta(minutes=n), requested_at=now - datetime.timedelta(minutes=n),
-                   confirmed_at=None if statuses[n % len(statuses)] == Subscriber.Status.PENDING else now)
-        for n in range(first, first + size["subscribers"])], batch_size=5000)
-    topics = list(Topic.objects.order_by("pk"))
-    if topics:
-        through = Subscriber.topics.through
-        through.objects.bulk_create([through(subscriber_id=subscriber.pk, topic_id=topics[n % len(topics)].pk)
-                                     for n, subscriber in enumerate(subscribers)], batch_size=5000)
+    subscribers = Subscriber.objects.bulk_create(
+        [_subscriber(n, now) for n in range(first, first + size["subscribers"])], batch_size=5000)
+    _follow_topics(subscribers)
     issue = NewsletterIssue.objects.live().order_by("pk").first()
     if issue is not None:
-        send, _created = Send.objects.get_or_create(issue=issue, audience_key=SEND_AUDIENCE_KEY, defaults={
-            "status": Send.Status.PAUSED, "audience_label": "Every subscriber (seed_scale)", "frozen_at": now,
-            "started_at": now, "paused_reason": "Benchmark data: nothing is sent.", "last_activity_at": now})
-        sent = Delivery.Status.SENT
-        Delivery.objects.bulk_create([
-            Delivery(send=send, subscriber=subscriber, email=subscriber.email,
-                     status=sent if n % 3 else Delivery.Status.QUEUED, sent_at=now if n % 3 else None,
-                     copies=1 if n % 3 else 0, attempts=1 if n % 3 else 0)
-            for n, subscriber in enumerate(subscribers) if subscriber.status == Subscriber.Status.SUBSCRIBED],
-            batch_size=5000)
+        _paused_send(issue, subscribers, now)
     stdout.write(f"  {len(subscribers)} subscribers and a paused send to the subscribed ones\n")
+
+
+def _subscriber(n: int, now) -> Subscriber:
+    languages = [code for code, _name in settings.LANGUAGES]
+    status = SUBSCRIBER_STATUSES[n % len(SUBSCRIBER_STATUSES)]
+    joined = now - datetime.timedelta(minutes=n)
+    return Subscriber(email=f"scale-reader{n + 1:06}@{SUBSCRIBER_DOMAINS[n % 3]}", status=status,
+                      language=languages[n % len(languages)], source=Subscriber.Source.DEMO, created_at=joined,
+                      requested_at=joined, confirmed_at=None if status == Subscriber.Status.PENDING else now)
+
+
+def _follow_topics(subscribers: list[Subscriber]) -> None:
+    """Each subscriber follows one topic, in turn."""
+    topics = list(Topic.objects.order_by("pk"))
+    through = Subscriber.topics.through
+    through.objects.bulk_create([through(subscriber_id=subscriber.pk, topic_id=topics[n % len(topics)].pk)
+                                 for n, subscriber in enumerate(subscribers) if topics], batch_size=5000)
+
+
+def _paused_send(issue, subscribers: list[Subscriber], now) -> None:
+    """A paused send of ``issue`` to the subscribed ones: two thirds already sent, a third still queued."""
+    send, _created = Send.objects.get_or_create(issue=issue, audience_key=SEND_AUDIENCE_KEY, defaults={
+        "status": Send.Status.PAUSED, "audience_label": "Every subscriber (seed_scale)", "frozen_at": now,
+        "started_at": now, "paused_reason": "Benchmark data: nothing is sent.", "last_activity_at": now})
+    Delivery.objects.bulk_create([_delivery(send, subscriber, now, sent=bool(n % 3))
+                                  for n, subscriber in enumerate(subscribers)
+                                  if subscriber.status == Subscriber.Status.SUBSCRIBED], batch_size=5000)
+
+
+def _delivery(send: Send, subscriber: Subscriber, now, *, sent: bool) -> Delivery:
+    if sent:
+        return Delivery(send=send, subscriber=subscriber, email=subscriber.email, status=Delivery.Status.SENT,
+                        sent_at=now, copies=1, attempts=1)
+    return Delivery(send=send, subscriber=subscriber, email=subscriber.email, status=Delivery.Status.QUEUED)
 
 
 def _statistics(size: dict[str, int], stdout) -> None:
@@ -345,17 +379,20 @@ def _statistics(size: dict[str, int], stdout) -> None:
                 description="Fictional quarterly figures per country, for benchmarks.", illustrative=True,
                 source="seed_scale", licence="CC BY 4.0")
         for n in range(first, first + size["datasets"])])
-    rows = []
-    for d, dataset in enumerate(datasets):
-        for year, quarter in itertools.product(YEARS, range(1, 5)):
-            for c, country in enumerate(["", *COUNTRIES]):
-                base = (d + 1) * 100 + (year - 2015) * 40 + quarter * 7 + c * 13
-                base *= len(COUNTRIES) if not country else 1
-                rows.append(Observation(dataset=dataset, year=year, quarter=quarter,
-                                        period_key=period_key(year, quarter), country=country,
-                                        values={code: base // (i + 1) for i, code in enumerate(codes)}))
+    rows = [row for d, dataset in enumerate(datasets) for row in _observations(d, dataset, codes)]
     Observation.objects.bulk_create(rows, batch_size=5000)
     stdout.write(f"  {len(datasets)} datasets, {len(rows)} quarterly observations\n")
+
+
+def _observations(d: int, dataset: Dataset, codes: list[str]):
+    """Ten years of quarterly figures for each country and the network total ("") of the ``d``-th dataset."""
+    for year, quarter in itertools.product(YEARS, range(1, 5)):
+        for c, country in enumerate(["", *COUNTRIES]):
+            base = (d + 1) * 100 + (year - 2015) * 40 + quarter * 7 + c * 13
+            if not country:  # the network total is the sum of many countries
+                base *= len(COUNTRIES)
+            yield Observation(dataset=dataset, year=year, quarter=quarter, period_key=period_key(year, quarter),
+                              country=country, values={code: base // (i + 1) for i, code in enumerate(codes)})
 
 
 def seed(scale: float, stdout) -> dict[str, int]:
