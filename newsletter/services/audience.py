@@ -33,7 +33,7 @@ def members_group() -> Group | None:
 
 def sector_groups(issue) -> list[Group]:
     """The Django groups of the sectors an issue is addressed to."""
-    slugs = [sector.slug for sector in issue.audience_sectors.all()]
+    slugs = list(issue.audience_sectors.values_list("slug", flat=True))
     mappings = SectorGroup.objects.filter(sector_slug__in=slugs).select_related("group")
     return [mapping.group for mapping in mappings]
 
@@ -188,7 +188,7 @@ def public_subscribers(issue):
     """Subscribers of the public list who should get this issue (by status, frequency and topic)."""
     frequency = Subscriber.Frequency.MONTHLY_DIGEST if issue.digest_month else Subscriber.Frequency.EVERY_ISSUE
     queryset = Subscriber.objects.filter(status=Subscriber.Status.SUBSCRIBED, public_list=True, frequency=frequency)
-    topic_ids = [topic.pk for topic in issue.audience_topics.all()]
+    topic_ids = list(issue.audience_topics.values_list("id", flat=True))
     if topic_ids:
         # Chose one of the issue's topics, or chose no topic at all (meaning "everything").
         queryset = queryset.filter(Q(topics__in=topic_ids) | Q(topics__isnull=True)).distinct()
