@@ -82,26 +82,36 @@ def bulk_add_children(parent: Page, pages: list[Page], published_at: datetime.da
     last_child = parent.get_last_child()
     first_step = Page._str2int(last_child.path[-Page.steplen:]) + 1 if last_child else 1
     for step, page in enumerate(pages, first_step):
-        page.path = Page._get_path(parent.path, parent.depth + 1, step)
-        page.depth = parent.depth + 1
-        page.numchild = 0
-        page.url_path = f"{parent.url_path}{page.slug}/"
-        page.content_type = content_type
-        page.locale_id = parent.locale_id
-        page.live = True
-        page.has_unpublished_changes = False
-        page.draft_title = page.title
-        page.first_published_at = page.last_published_at = published_at
-        page.latest_revision_created_at = published_at
+        _place_live(page, parent, step, content_type, published_at)
+    _insert_pages(model, pages)
+    Page.objects.filter(pk=parent.pk).update(numchild=F("numchild") + len(pages))
+    return pages
+
+
+def _place_live(page: Page, parent: Page, step: int, content_type, published_at: datetime.datetime) -> None:
+    """Give ``page`` the tree position of ``parent``'s ``step``-th child, published at ``published_at``."""
+    page.path = Page._get_path(parent.path, parent.depth + 1, step)
+    page.depth = parent.depth + 1
+    page.numchild = 0
+    page.url_path = f"{parent.url_path}{page.slug}/"
+    page.content_type = content_type
+    page.locale_id = parent.locale_id
+    page.live = True
+    page.has_unpublished_changes = False
+    page.draft_title = page.title
+    page.first_published_at = page.last_published_at = published_at
+    page.latest_revision_created_at = published_at
+
+
+def _insert_pages(model, pages: list[Page]) -> None:
+    """The pages' rows, one INSERT per table and batch: wagtailcore_page (setting each id), then the model's."""
     local_fields = list(model._meta.local_concrete_fields)
     for start in range(0, len(pages), BATCH):
         batch = pages[start:start + BATCH]
-        Page.objects.bulk_create(batch)  # the wagtailcore_page rows; sets each page's id
+        Page.objects.bulk_create(batch)
         for page in batch:
             page.page_ptr_id = page.id
-        model._base_manager.get_queryset()._insert(batch, fields=local_fields)  # the model's own rows
-    Page.objects.filter(pk=parent.pk).update(numchild=F("numchild") + len(pages))
-    return pages
+        model._base_manager.get_queryset()._insert(batch, fields=local_fields)
 
 
 def index_for_search(model, pages: list[Page]) -> None:
@@ -125,6 +135,13 @@ def _translated(page: Page, locale: Locale, **changes) -> Page:
         setattr(translation, name, value)
     translation.save_revision().publish()
     return Page.objects.get(pk=translation.pk).specific
+
+
+def _briefing_parts(n: int) -> list[StandardPage]:
+    """The pages under the ``n``-th sector briefing (not saved)."""
+    return [StandardPage(title=f"Sector briefing {n}, part {part}", slug=f"part-{part}",
+                         body=_paragraphs(f"Part {part} of briefing {n}, fictional."))
+            for part in range(1, PAGES_PER_RESTRICTED_SUBTREE)]
 
 
 class _PageBuilder:
@@ -199,13 +216,8 @@ class _PageBuilder:
             StandardPage(title=f"Sector briefing {n}", slug=f"sector-briefing-{n}",
                          intro="For the members of one sector.", body=_paragraphs(f"Briefing {n}, fictional."))
             for n in numbers], self.now)
-        subtrees = []
-        for n, top in zip(numbers, tops, strict=True):
-            children = bulk_add_children(top, [
-                StandardPage(title=f"Sector briefing {n}, part {part}", slug=f"part-{part}",
-                             body=_paragraphs(f"Part {part} of briefing {n}, fictional."))
-                for part in range(1, PAGES_PER_RESTRICTED_SUBTREE)], self.now)
-            subtrees.append([top, *children])
+        subtrees = [[top, *bulk_add_children(top, _briefing_parts(n), self.now)]
+                    for n, top in zip(numbers, tops, strict=True)]
         self._restrict_to_sectors(numbers, tops)
         index_for_search(StandardPage, [page for pages in subtrees for page in pages])
         self.stdout.write(f"  {count} restricted subtrees of {PAGES_PER_RESTRICTED_SUBTREE} pages under "
@@ -228,31 +240,27 @@ class _PageBuilder:
         (in turn), under that language's home, index and library (translated the editors' way when missing)."""
         made = 0
         languages = itertools.cycle(self.languages)
-        by_language: dict[str, list[tuple[Page, Page]]] = {code: [] for code in self.languages}  # (original, parent)
+        plan = {code: ([], []) for code in self.languages}  # per language: (articles, subtrees) to translate
         for subtree in subtrees[::3]:
             if made + len(subtree) > count:
                 break
-            by_language[next(languages)].append((subtree, None))
+            plan[next(languages)][1].append(subtree)
             made += len(subtree)
-        for original in originals[:count - made]:
-            by_language[next(languages)].append(([original], None))
-            made += 1
-        for code, groups in by_language.items():
-            if groups:
-                self._translate_into(code, groups, library)
+        articles = originals[:count - made]
+        for original in articles:
+            plan[next(languages)][0].append(original)
+        made += len(articles)
+        for code, (language_articles, language_subtrees) in plan.items():
+            self._translate_into(code, language_articles, language_subtrees, library)
         self.stdout.write(f"  {made} translations in {len(self.languages)} languages\n")
         return made
 
-    def _translate_into(self, code: str, groups, library) -> None:
+    def _translate_into(self, code: str, articles: list[Page], subtrees: list[list[Page]], library) -> None:
+        if not (articles or subtrees):
+            return
         locale = self.locales[code]
         _translated(self.home, locale)  # the parent of the index and library translations
         index = _translated(self.index, locale)
-        articles, subtrees = [], []
-        for pages, _parent in groups:
-            if isinstance(pages[0], ArticlePage):
-                articles.append(pages[0])
-            else:
-                subtrees.append(pages)
         translated = bulk_add_children(index, [self._translation_of(page, code) for page in articles], self.now)
         index_for_search(ArticlePage, translated)
         if subtrees:
