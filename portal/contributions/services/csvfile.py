@@ -102,13 +102,16 @@ def _header(reader) -> list[str]:
 
 
 def _column_index(header: list[str]) -> dict[str, int]:
-    """Where the columns read back are (``measure`` and ``value`` required, ``comment`` optional)."""
-    names = [name.strip().lower() for name in header]
-    missing = [name for name in REQUIRED if name not in names]
+    """Where each column is, by its name in lower case (the first column of a name counts; ``measure`` and
+    ``value`` are required, ``comment`` is optional)."""
+    index: dict[str, int] = {}
+    for position, name in enumerate(header):
+        index.setdefault(name.strip().lower(), position)
+    missing = [name for name in REQUIRED if name not in index]
     if missing:
         raise UploadError(f'Row 1 (the header) has no "{missing[0]}" column. Columns needed: measure, value; '
                           f"comment is optional.")
-    return {name: names.index(name) for name in ("measure", "value", "comment") if name in names}
+    return index
 
 
 def _cell(cells: list[str], index: dict[str, int], name: str) -> str:
