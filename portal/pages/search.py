@@ -93,13 +93,8 @@ class ChainedResults:
         for part in self.parts:
             yield from part
 
-    def __getitem__(self, key):
-        if isinstance(key, slice):
-            return self._slice(key.start or 0, key.stop)
-        items = self._slice(key, key + 1)
-        if not items:
-            raise IndexError(key)
-        return items[0]
+    def __getitem__(self, key: slice) -> list:
+        return self._slice(key.start or 0, key.stop)
 
     def _slice(self, start: int, stop: int | None) -> list:
         """The results from ``start`` to ``stop`` (the end when None), each part queried for its share only."""
@@ -127,18 +122,17 @@ def _of_type(content_type_id: int, model) -> bool:
     return model_class is not None and issubclass(model_class, model)
 
 
-def search_pages(query: str, viewer, type_key: str | None = None, language: str | None = None):
+def search_pages(query: str, viewer, type_key: str | None = None):
     """Search the pages this viewer may read, in the reader's language first.
 
-    Pages in ``language`` (the active language by default) come first; then, as a fallback, pages in the
-    default language (English) that have no live translation in ``language``. A reader of the default
-    language sees its pages only.
+    Pages in the active language come first; then, as a fallback, pages in the default language (English)
+    that have no live translation in it. A reader of the default language sees its pages only.
 
     Returns ``(results, counts)``: lazy search results (narrowed to ``type_key`` when it names a
     ``SEARCH_TYPES`` entry) and the number of matches per type key (and under ``"all"``) before that narrowing.
     Each part's matches are counted once, by content type (the facet); the results reuse those counts.
     """
-    language = language or get_language() or settings.LANGUAGE_CODE
+    language = get_language() or settings.LANGUAGE_CODE
     parts = _language_parts(visible_pages(Page.objects.filter(depth__gt=1), viewer), language)
     facets = [dict(part.search(query).facet("content_type_id").items()) for part in parts]
     counts = _type_counts(facets)
