@@ -293,17 +293,21 @@ class _PageBuilder:
 def _members(size: dict[str, int], stdout) -> None:
     organisations = _organisations(size["organisations"])
     users = _member_users(size["members"])
-    Membership.objects.bulk_create([
-        Membership(user=user, organisation=organisations[n % len(organisations)]) for n, user in enumerate(users)],
-        batch_size=BATCH)
-    groups = {organisation.pk: [group.pk for group in groups_for_organisation(organisation)]
-              for organisation in organisations}
-    through = get_user_model().groups.through
-    through.objects.bulk_create([
-        through(user_id=user.pk, group_id=group_id)
-        for n, user in enumerate(users) for group_id in groups[organisations[n % len(organisations)].pk]],
-        batch_size=5000)
+    employers = [organisations[n % len(organisations)] for n in range(len(users))]  # members spread evenly
+    Membership.objects.bulk_create([Membership(user=user, organisation=organisation)
+                                    for user, organisation in zip(users, employers, strict=True)], batch_size=BATCH)
+    _join_organisation_groups(users, employers)
     stdout.write(f"  {len(organisations)} organisations, {len(users)} members\n")
+
+
+def _join_organisation_groups(users: list, employers: list[Organisation]) -> None:
+    """Each member in the groups their organisation gives (members, and the organisation's sector)."""
+    groups = {organisation.pk: [group.pk for group in groups_for_organisation(organisation)]
+              for organisation in set(employers)}
+    through = get_user_model().groups.through
+    through.objects.bulk_create([through(user_id=user.pk, group_id=group_id)
+                                 for user, organisation in zip(users, employers, strict=True)
+                                 for group_id in groups[organisation.pk]], batch_size=5000)
 
 
 def _organisations(count: int) -> list[Organisation]:
