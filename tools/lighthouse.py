@@ -90,14 +90,25 @@ def wait_for(url: str, seconds: float = 30) -> None:
     raise SystemExit(f"the server did not answer at {url}")
 
 
+ATTEMPTS = 3  # Lighthouse's own runtime errors (e.g. NO_NAVSTART, a lost trace) end with "run Lighthouse again"
+
+
+def run_lighthouse(url: str, report: Path) -> None:
+    """One Lighthouse run into ``report``, tried again when Lighthouse itself fails (the scores are not retried:
+    a page that scores low fails the check on its first report)."""
+    command = [str(LIGHTHOUSE), url, "--quiet", f"--chrome-path={CHROMIUM}",
+               "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage",
+               f"--only-categories={','.join(CATEGORIES)}", "--output=json", f"--output-path={report}"]
+    for attempt in range(1, ATTEMPTS + 1):
+        if subprocess.run(command, cwd=ROOT).returncode == 0:
+            return
+        print(f"Lighthouse failed on {url} (attempt {attempt} of {ATTEMPTS})", file=sys.stderr)
+    raise SystemExit(f"Lighthouse failed {ATTEMPTS} times on {url}")
+
+
 def audit(name: str, url: str) -> dict[str, float]:
     report = OUT / f"{name}.json"
-    subprocess.run(
-        [str(LIGHTHOUSE), url, "--quiet", f"--chrome-path={CHROMIUM}",
-         "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage",
-         f"--only-categories={','.join(CATEGORIES)}", "--output=json", f"--output-path={report}"],
-        cwd=ROOT, check=True,
-    )
+    run_lighthouse(url, report)
     data = json.loads(report.read_text())
     scores = {key: data["categories"][key]["score"] for key in CATEGORIES}
     failing = [audit_id for audit_id, result in data["audits"].items()
