@@ -25,6 +25,30 @@ RESULTS_DIR = ROOT / "var" / "bench"
 PYTHON = sys.executable
 
 
+_MEMBER_SESSION_SCRIPT = """
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+members = get_user_model().objects.filter(is_active=True, is_staff=False, membership__organisation__active=True)
+user = (members.filter(groups__name={group!r}) if {group!r} else members).order_by("pk").first()
+session = SessionStore()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = "portal.members.backends.MemberBackend"
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.create()
+print(settings.SESSION_COOKIE_NAME + "=" + session.session_key)
+"""
+
+
+def member_cookie(env: dict, group: str = "") -> str:
+    """A session cookie of a signed-in member (of ``group``, if given), valid for servers started with ``env``'s
+    SECRET_KEY."""
+    script = _MEMBER_SESSION_SCRIPT.format(group=group)
+    out = subprocess.run([PYTHON, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return out.strip().splitlines()[-1]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

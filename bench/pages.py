@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REDIS_URL, RESULTS_DIR, ROOT, Server, ab, prepare_site, server_env, write_json
+from _common import REDIS_URL, RESULTS_DIR, ROOT, Server, ab, member_cookie, prepare_site, server_env, write_json
 
 # BENCH_PAGES_DB: another scratch database name, so two checkouts can measure on one machine.
 DB_NAME = os.environ.get("BENCH_PAGES_DB", "portal_bench_pages")
@@ -59,18 +59,6 @@ target = Page.objects.get(url_path__endswith={slug!r}, live=True)
 Redirect.objects.get_or_create(old_path="/old-report", defaults={{"redirect_page": target}})
 """
 # A demo member's session, created in the scratch database for the run's SECRET_KEY (sessions are signed).
-MEMBER_SESSION_SCRIPT = """
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from django.contrib.sessions.backends.db import SessionStore
-user = get_user_model().objects.filter(is_active=True, is_staff=False, membership__organisation__active=True).first()
-session = SessionStore()
-session[SESSION_KEY] = str(user.pk)
-session[BACKEND_SESSION_KEY] = "portal.members.backends.MemberBackend"
-session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-session.create()
-print(settings.SESSION_COOKIE_NAME + "=" + session.session_key)
-"""
 GOALS = {"cached": 0.5, "uncached_article": 0.1, "member_vs_article": 0.6, "search": 0.3, "not_found": 0.5}
 
 
@@ -147,13 +135,6 @@ def _status(url: str) -> tuple[int, str | None]:
             return response.status, response.headers.get("X-Page-Cache")
     except urllib.error.HTTPError as error:
         return error.code, error.headers.get("X-Page-Cache")
-
-
-def member_cookie(env: dict) -> str:
-    """A session cookie of a logged-in demo member, valid for servers started with ``env``'s SECRET_KEY."""
-    out = subprocess.run([sys.executable, "manage.py", "shell", "-c", MEMBER_SESSION_SCRIPT], cwd=ROOT, env=env,
-                         check=True, capture_output=True, text=True).stdout
-    return out.strip().splitlines()[-1]
 
 
 def check_member(url: str, cookie: str) -> None:

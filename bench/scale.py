@@ -47,6 +47,7 @@ from _common import (
     Server,
     ab,
     manage,
+    member_cookie,
     prepare_site,
     server_env,
     write_json,
@@ -192,25 +193,6 @@ def flush_cache() -> None:
 
     for db in (DEMO_DB, SCALE_DB):
         redis.Redis.from_url(redis_url(db)).flushdb()
-
-
-def member_cookie(env: dict, group: str) -> str:
-    script = f"""
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from django.contrib.sessions.backends.db import SessionStore
-user = get_user_model().objects.filter(is_active=True, is_staff=False, groups__name={group!r},
-                                       membership__organisation__active=True).order_by("pk").first()
-session = SessionStore()
-session[SESSION_KEY] = str(user.pk)
-session[BACKEND_SESSION_KEY] = "portal.members.backends.MemberBackend"
-session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-session.create()
-print(settings.SESSION_COOKIE_NAME + "=" + session.session_key)
-"""
-    out = subprocess.run([PYTHON, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True,
-                         capture_output=True, text=True).stdout
-    return out.strip().splitlines()[-1]
 
 
 def load(static_root: Path, urls: dict, requests: int) -> dict:
